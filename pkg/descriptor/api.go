@@ -1,0 +1,157 @@
+package descriptor
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// MaxFileSize bounds what Parse accepts; a descriptor is a page of YAML.
+const MaxFileSize = 1 << 20
+
+// Load reads and parses the descriptor at path. The error is for I/O only;
+// defects of the file come back as problems beside a best-effort descriptor.
+func Load(path string) (*Descriptor, []Problem, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading descriptor: %w", err)
+	}
+	defer f.Close()
+	// Read one byte past the limit so an oversized file is seen without
+	// reading all of it.
+	buf := make([]byte, MaxFileSize+1)
+	n, err := readFull(f, buf)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading descriptor %s: %w", path, err)
+	}
+	d, probs := Parse(path, buf[:n])
+	return d, probs, nil
+}
+
+func readFull(f *os.File, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		m, err := f.Read(buf[n:])
+		n += m
+		if err != nil {
+			if err.Error() == "EOF" {
+				return n, nil
+			}
+			return n, err
+		}
+		if m == 0 {
+			break
+		}
+	}
+	return n, nil
+}
+
+// Lookup returns the span recorded for path, or for its nearest recorded
+// parent, or line 1 column 1.
+func (p Positions) Lookup(path string) Span {
+	for path != "" {
+		if s, ok := p[path]; ok {
+			return s
+		}
+		i := strings.LastIndexAny(path, ".[")
+		if i < 0 {
+			break
+		}
+		path = path[:i]
+	}
+	return Span{Line: 1, Column: 1, EndLine: 1, EndColumn: 1}
+}
+
+// Key returns the span of the key of the mapping entry at path, falling back
+// to the value's span.
+func (p Positions) Key(path string) Span {
+	if s, ok := p[path+"#key"]; ok {
+		return s
+	}
+	return p.Lookup(path)
+}
+
+// SpecView is a Spec as one stage (or the top level) sees it.
+type SpecView struct {
+	// Stage is nil for the top level.
+	Stage *Stage
+	Spec  *Spec
+	Pos   Positions
+}
+
+// Specs returns the top-level Spec and then the effective Spec of every stage
+// that has overrides, so a rule can check each merged result. The same defect
+// may show in several views; lint de-duplicates findings.
+func (d *Descriptor) Specs() []SpecView {
+	views := []SpecView{{Spec: &d.Spec, Pos: d.Pos}}
+	for i := range d.Stages {
+		st := &d.Stages[i]
+		if st.Overrides != nil && st.Effective != nil {
+			views = append(views, SpecView{Stage: st, Spec: st.Effective, Pos: st.EffectivePos})
+		}
+	}
+	return views
+}
+
+// SpecFor returns the effective Spec of the named stage (the top level when
+// the stage has no overrides), or nil if there is no such stage.
+func (d *Descriptor) SpecFor(stage string) *Spec {
+	for i := range d.Stages {
+		if d.Stages[i].Name == stage {
+			if d.Stages[i].Effective != nil {
+				return d.Stages[i].Effective
+			}
+			return &d.Spec
+		}
+	}
+	return nil
+}
+
+// IsDescriptorFile reports whether name looks like a descriptor file.
+func IsDescriptorFile(name string) bool {
+	return strings.HasSuffix(name, ".sd.yaml") || strings.HasSuffix(name, ".sd.yml")
+}
+
+// Discover expands paths into descriptor files: a file is taken as given, a
+// folder is searched recursively for *.sd.yaml and *.sd.yml (skipping hidden
+// folders and vendor/ and node_modules/). The result is sorted and unique.
+func Discover(paths []string) ([]string, error) {
+	if len(paths) == 0 {
+		paths = []string{"."}
+	}
+	var out []string
+	for _, p := range paths {
+		info, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("finding descriptors: %w", err)
+		}
+		if !info.IsDir() {
+			out = append(out, p)
+			continue
+		}
+		err = filepath.WalkDir(p, func(path string, e fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if e.IsDir() {
+				n := e.Name()
+				if path != p && (strings.HasPrefix(n, ".") || n == "vendor" || n == "node_modules") {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			if IsDescriptorFile(e.Name()) {
+				out = append(out, path)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("finding descriptors under %s: %w", p, err)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
