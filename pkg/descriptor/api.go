@@ -2,6 +2,7 @@ package descriptor
 
 import (
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -22,31 +23,12 @@ func Load(path string) (*Descriptor, []Problem, error) {
 	defer f.Close()
 	// Read one byte past the limit so an oversized file is seen without
 	// reading all of it.
-	buf := make([]byte, MaxFileSize+1)
-	n, err := readFull(f, buf)
+	src, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading descriptor %s: %w", path, err)
 	}
-	d, probs := Parse(path, buf[:n])
+	d, probs := Parse(path, src)
 	return d, probs, nil
-}
-
-func readFull(f *os.File, buf []byte) (int, error) {
-	n := 0
-	for n < len(buf) {
-		m, err := f.Read(buf[n:])
-		n += m
-		if err != nil {
-			if err.Error() == "EOF" {
-				return n, nil
-			}
-			return n, err
-		}
-		if m == 0 {
-			break
-		}
-	}
-	return n, nil
 }
 
 // Lookup returns the span recorded for path, or for its nearest recorded

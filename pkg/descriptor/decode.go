@@ -1,8 +1,513 @@
 package descriptor
 
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Limits on hostile input. A real descriptor is a few hundred nodes deep at
+// most a dozen levels; these leave room and still stop alias bombs.
+const (
+	maxNodes = 100_000
+	maxDepth = 64
+)
+
+var (
+	typeNode     = reflect.TypeFor[*yaml.Node]()
+	typeDuration = reflect.TypeFor[Duration]()
+	typeResource = reflect.TypeFor[Resource]()
+)
+
+type decoder struct {
+	probs  []Problem
+	pos    Positions
+	visits int
+	// spent is set once the node budget ran out; decoding then stops.
+	spent bool
+}
+
+func (dc *decoder) add(sp Span, code, format string, args ...any) {
+	dc.probs = append(dc.probs, Problem{Span: sp, Code: code, Message: fmt.Sprintf(format, args...)})
+}
+
+// visit counts a node against the budget and reports when it is spent.
+func (dc *decoder) visit(n *yaml.Node) bool {
+	if dc.spent {
+		return false
+	}
+	dc.visits++
+	if dc.visits > maxNodes {
+		dc.spent = true
+		dc.add(span(n), CodeSyntax, "the document expands to more than %d nodes (aliases?); write the descriptor out plainly", maxNodes)
+		return false
+	}
+	return true
+}
+
 // Parse decodes src (named file in problems) into a Descriptor, applying
 // defaults and stage overrides. It never panics; every defect found is
 // returned as a problem, all of them in one pass.
-func Parse(file string, src []byte) (*Descriptor, []Problem) {
-	panic("TODO: being written")
+func Parse(file string, src []byte) (d *Descriptor, probs []Problem) {
+	d = &Descriptor{File: file, Source: src, Pos: Positions{}}
+	defer func() {
+		// A bug of ours must not take down a CI lint run: report it as a
+		// problem of the file instead.
+		if r := recover(); r != nil {
+			probs = append(probs, Problem{Span: Span{1, 1, 1, 1}, Code: CodeSyntax,
+				Message: fmt.Sprintf("internal error while reading the descriptor (please report it): %v", r)})
+		}
+	}()
+	if len(src) > MaxFileSize {
+		return d, []Problem{{Span: Span{1, 1, 1, 1}, Code: CodeSyntax,
+			Message: fmt.Sprintf("file is larger than %d bytes; a descriptor should be a page of YAML", MaxFileSize)}}
+	}
+	doc, p := parseYAML(src)
+	if p != nil {
+		return d, []Problem{*p}
+	}
+	dc := &decoder{pos: d.Pos}
+	if doc.Kind != yaml.MappingNode {
+		dc.add(span(doc), CodeType, "a descriptor is a YAML mapping of keys such as service, image and stages; found %s", kindName(doc))
+		return d, dc.probs
+	}
+	dc.decode(doc, reflect.ValueOf(d).Elem(), "", 0)
+	if !dc.spent {
+		dc.check(d)
+		applyDefaults(&d.Spec, d.Pos)
+		dc.stages(d, doc)
+	}
+	return d, dedupe(dc.probs)
+}
+
+func parseYAML(src []byte) (*yaml.Node, *Problem) {
+	dec := yaml.NewDecoder(bytes.NewReader(src))
+	var root yaml.Node
+	if err := dec.Decode(&root); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &Problem{Span: Span{1, 1, 1, 1}, Code: CodeSyntax, Message: "file is empty; run `gantry init` for a starter descriptor"}
+		}
+		return nil, syntaxProblem(err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, &Problem{Span: span(&extra), Code: CodeSyntax, Message: "a descriptor holds one YAML document; remove the `---` and what follows, or move it to its own file"}
+	} else if !errors.Is(err, io.EOF) {
+		return nil, syntaxProblem(err)
+	}
+	if len(root.Content) == 0 {
+		return nil, &Problem{Span: Span{1, 1, 1, 1}, Code: CodeSyntax, Message: "file is empty; run `gantry init` for a starter descriptor"}
+	}
+	return root.Content[0], nil
+}
+
+var lineRe = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+func syntaxProblem(err error) *Problem {
+	msg := err.Error()
+	line := 1
+	if m := lineRe.FindStringSubmatch(msg); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		msg = m[2]
+	} else {
+		msg = strings.TrimPrefix(msg, "yaml: ")
+	}
+	return &Problem{Span: Span{line, 1, line, 1}, Code: CodeSyntax, Message: "invalid YAML: " + msg}
+}
+
+// span gives the source span of a node. Scalars on one line get their exact
+// width; collections get their first character.
+func span(n *yaml.Node) Span {
+	s := Span{Line: max(n.Line, 1), Column: max(n.Column, 1)}
+	s.EndLine, s.EndColumn = s.Line, s.Column+1
+	if n.Kind == yaml.ScalarNode && !strings.Contains(n.Value, "\n") {
+		w := len(n.Value)
+		if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
+			w += 2
+		}
+		s.EndColumn = s.Column + max(w, 1)
+	}
+	return s
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.AliasNode:
+		return "an alias"
+	}
+	switch n.ShortTag() {
+	case "!!null":
+		return "nothing (null)"
+	case "!!int", "!!float":
+		return fmt.Sprintf("the number %s", n.Value)
+	case "!!bool":
+		return fmt.Sprintf("the boolean %s", n.Value)
+	}
+	return fmt.Sprintf("the string %q", n.Value)
+}
+
+func resolve(n *yaml.Node) *yaml.Node {
+	// An alias chain is bounded by the document; guard anyway.
+	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 100; i++ {
+		n = n.Alias
+	}
+	return n
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+// decode fills v from n, recording positions under path.
+func (dc *decoder) decode(n *yaml.Node, v reflect.Value, path string, depth int) {
+	n = resolve(n)
+	if n == nil || !dc.visit(n) {
+		return
+	}
+	if depth > maxDepth {
+		dc.spent = true
+		dc.add(span(n), CodeSyntax, "the document nests deeper than %d levels", maxDepth)
+		return
+	}
+	dc.pos[path] = span(n)
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" && v.Type() != typeNode {
+		return // an empty value leaves the default
+	}
+	switch {
+	case v.Type() == typeNode:
+		v.Set(reflect.ValueOf(n))
+		dc.record(n, path, depth)
+		return
+	case v.Type() == typeDuration:
+		dc.duration(n, v, path)
+		return
+	case v.Type() == typeResource:
+		dc.resource(n, v.Addr().Interface().(*Resource), path, depth)
+		return
+	}
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			v.Set(reflect.New(v.Type().Elem()))
+		}
+		dc.decode(n, v.Elem(), path, depth)
+	case reflect.Struct:
+		dc.structure(n, v, path, depth, nil)
+	case reflect.Map:
+		dc.mapping(n, v, path, depth)
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			dc.add(span(n), CodeType, "%s must be a list, found %s", describe(path), kindName(n))
+			return
+		}
+		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+		for i, c := range n.Content {
+			dc.decode(c, s.Index(i), fmt.Sprintf("%s[%d]", path, i), depth+1)
+		}
+		v.Set(s)
+	case reflect.String:
+		if n.Kind != yaml.ScalarNode {
+			dc.add(span(n), CodeType, "%s must be a string, found %s", describe(path), kindName(n))
+			return
+		}
+		v.SetString(n.Value)
+	case reflect.Int:
+		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
+			hint := ""
+			if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" {
+				if _, err := strconv.Atoi(n.Value); err == nil {
+					hint = "; remove the quotes"
+				}
+			}
+			dc.add(span(n), CodeType, "%s must be a whole number, found %s%s", describe(path), kindName(n), hint)
+			return
+		}
+		var i int
+		if err := n.Decode(&i); err != nil {
+			dc.add(span(n), CodeType, "%s: %s is not a whole number that fits", describe(path), n.Value)
+			return
+		}
+		v.SetInt(int64(i))
+	case reflect.Bool:
+		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" {
+			dc.add(span(n), CodeType, "%s must be true or false, found %s", describe(path), kindName(n))
+			return
+		}
+		var b bool
+		_ = n.Decode(&b)
+		v.SetBool(b)
+	default:
+		dc.add(span(n), CodeType, "%s has an unsupported type", describe(path))
+	}
+}
+
+func describe(path string) string {
+	if path == "" {
+		return "the descriptor"
+	}
+	return "`" + path + "`"
+}
+
+func (dc *decoder) duration(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.ScalarNode {
+		dc.add(span(n), CodeType, "%s must be a duration such as 10m, found %s", describe(path), kindName(n))
+		return
+	}
+	dur, err := time.ParseDuration(n.Value)
+	switch {
+	case err != nil && n.ShortTag() == "!!int":
+		dc.add(span(n), CodeDuration, "%s: %s has no unit; write a Go duration such as %ss or %sm", describe(path), n.Value, n.Value, n.Value)
+		return
+	case err != nil:
+		dc.add(span(n), CodeDuration, "%s: %q is not a duration; use Go syntax such as 90s, 10m or 1h30m", describe(path), n.Value)
+		return
+	case dur < 0:
+		dc.add(span(n), CodeDuration, "%s: %s is negative; use 0s for no wait", describe(path), n.Value)
+		return
+	}
+	v.Set(reflect.ValueOf(Duration{Duration: dur, Set: true}))
+}
+
+// fieldInfo is one YAML key of a struct.
+type fieldInfo struct {
+	name     string
+	index    []int
+	required bool
+}
+
+// fieldsOf lists a struct's YAML keys, flattening `,inline` fields.
+func fieldsOf(t reflect.Type) []fieldInfo {
+	var out []fieldInfo
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("yaml")
+		if tag == "-" || !f.IsExported() {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if opts == "inline" {
+			for _, sub := range fieldsOf(f.Type) {
+				sub.index = append([]int{i}, sub.index...)
+				out = append(out, sub)
+			}
+			continue
+		}
+		out = append(out, fieldInfo{name: name, index: []int{i}, required: f.Tag.Get("required") == "true"})
+	}
+	return out
+}
+
+// FieldNames lists the YAML keys of a descriptor struct type (for tools and
+// docs).
+func FieldNames(v any) []string {
+	var names []string
+	for _, f := range fieldsOf(reflect.TypeOf(v)) {
+		names = append(names, f.name)
+	}
+	return names
+}
+
+// entries returns a mapping's key/value pairs with `<<` merge keys expanded
+// (explicit keys win) and duplicate keys reported.
+func (dc *decoder) entries(n *yaml.Node, path string) [][2]*yaml.Node {
+	var out [][2]*yaml.Node
+	seen := map[string]*yaml.Node{}
+	var merged [][2]*yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			dc.add(span(k), CodeType, "keys in %s must be plain strings, found %s", describe(path), kindName(k))
+			continue
+		}
+		if k.Value == "<<" && k.ShortTag() == "!!merge" {
+			for _, src := range mergeSources(val) {
+				for j := 0; j+1 < len(src.Content); j += 2 {
+					merged = append(merged, [2]*yaml.Node{src.Content[j], src.Content[j+1]})
+				}
+			}
+			continue
+		}
+		if first, dup := seen[k.Value]; dup {
+			dc.add(span(k), CodeDuplicate, "key %q is given twice in %s (first at line %d); keep one", k.Value, describe(path), first.Line)
+			continue
+		}
+		seen[k.Value] = k
+		out = append(out, [2]*yaml.Node{k, val})
+	}
+	for _, kv := range merged {
+		if kv[0].Kind != yaml.ScalarNode {
+			continue
+		}
+		if _, ok := seen[kv[0].Value]; !ok {
+			seen[kv[0].Value] = kv[0]
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+func mergeSources(n *yaml.Node) []*yaml.Node {
+	n = resolve(n)
+	if n == nil {
+		return nil
+	}
+	if n.Kind == yaml.MappingNode {
+		return []*yaml.Node{n}
+	}
+	var out []*yaml.Node
+	if n.Kind == yaml.SequenceNode {
+		for _, c := range n.Content {
+			if c = resolve(c); c != nil && c.Kind == yaml.MappingNode {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+// structure decodes a mapping into a struct. skip lists keys handled by the
+// caller (the `type` of a resource).
+func (dc *decoder) structure(n *yaml.Node, v reflect.Value, path string, depth int, skip []string) {
+	if n.Kind != yaml.MappingNode {
+		dc.add(span(n), CodeType, "%s must be a mapping of keys, found %s", describe(path), kindName(n))
+		return
+	}
+	fields := fieldsOf(v.Type())
+	names := make([]string, len(fields))
+	for i, f := range fields {
+		names[i] = f.name
+	}
+	present := map[string]bool{}
+	for _, kv := range dc.entries(n, path) {
+		k := kv[0].Value
+		if slices.Contains(skip, k) {
+			present[k] = true
+			continue
+		}
+		i := slices.Index(names, k)
+		p := join(path, k)
+		if i < 0 {
+			dc.unknownKey(kv[0], path, k, names)
+			continue
+		}
+		present[k] = true
+		dc.pos[p+"#key"] = span(kv[0])
+		dc.decode(kv[1], v.FieldByIndex(fields[i].index), p, depth+1)
+	}
+	for _, f := range fields {
+		if f.required && !present[f.name] {
+			dc.add(span(n), CodeRequired, "%s is missing the required key %q", describeMapping(path), f.name)
+		}
+	}
+}
+
+func describeMapping(path string) string {
+	if path == "" {
+		return "the descriptor"
+	}
+	return "`" + path + "`"
+}
+
+func (dc *decoder) unknownKey(k *yaml.Node, path, key string, names []string) {
+	where := describeMapping(path)
+	if s := Suggest(key, names); s != "" {
+		dc.add(span(k), CodeUnknownKey, "unknown key %q in %s; did you mean %q?", key, where, s)
+		return
+	}
+	dc.add(span(k), CodeUnknownKey, "unknown key %q in %s; allowed keys: %s", key, where, strings.Join(names, ", "))
+}
+
+func (dc *decoder) mapping(n *yaml.Node, v reflect.Value, path string, depth int) {
+	if n.Kind != yaml.MappingNode {
+		dc.add(span(n), CodeType, "%s must be a mapping, found %s", describe(path), kindName(n))
+		return
+	}
+	m := reflect.MakeMap(v.Type())
+	for _, kv := range dc.entries(n, path) {
+		p := join(path, kv[0].Value)
+		dc.pos[p+"#key"] = span(kv[0])
+		elem := reflect.New(v.Type().Elem()).Elem()
+		dc.decode(kv[1], elem, p, depth+1)
+		m.SetMapIndex(reflect.ValueOf(kv[0].Value), elem)
+	}
+	v.Set(m)
+}
+
+var resourceTypes = []string{TypePostgres, TypeRedis, TypeS3}
+
+func (dc *decoder) resource(n *yaml.Node, r *Resource, path string, depth int) {
+	if n.Kind != yaml.MappingNode {
+		dc.add(span(n), CodeType, "%s must be a mapping with a `type` (postgres, redis or s3), found %s", describe(path), kindName(n))
+		return
+	}
+	var typ *yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "type" {
+			typ = resolve(n.Content[i+1])
+		}
+	}
+	if typ == nil {
+		dc.add(span(n), CodeRequired, "%s is missing the required key \"type\" (postgres, redis or s3)", describeMapping(path))
+		return
+	}
+	dc.pos[join(path, "type")] = span(typ)
+	r.Type = typ.Value
+	var target reflect.Value
+	switch r.Type {
+	case TypePostgres:
+		r.Postgres = &Postgres{}
+		target = reflect.ValueOf(r.Postgres).Elem()
+	case TypeRedis:
+		r.Redis = &Redis{}
+		target = reflect.ValueOf(r.Redis).Elem()
+	case TypeS3:
+		r.S3 = &S3{}
+		target = reflect.ValueOf(r.S3).Elem()
+	default:
+		msg := fmt.Sprintf("%s: unknown resource type %q; use postgres, redis or s3", describe(join(path, "type")), r.Type)
+		if s := Suggest(r.Type, resourceTypes); s != "" {
+			msg = fmt.Sprintf("%s: unknown resource type %q; did you mean %q?", describe(join(path, "type")), r.Type, s)
+		}
+		dc.add(span(typ), CodeValue, "%s", msg)
+		return
+	}
+	dc.structure(n, target, path, depth, []string{"type"})
+}
+
+// record stores the positions inside a node kept as raw YAML (overrides),
+// so that findings about it point at the right line.
+func (dc *decoder) record(n *yaml.Node, path string, depth int) {
+	n = resolve(n)
+	if n == nil || depth > maxDepth || !dc.visit(n) {
+		return
+	}
+	dc.pos[path] = span(n)
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			p := join(path, n.Content[i].Value)
+			dc.pos[p+"#key"] = span(n.Content[i])
+			dc.record(n.Content[i+1], p, depth+1)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			dc.record(c, fmt.Sprintf("%s[%d]", path, i), depth+1)
+		}
+	}
 }

@@ -1,0 +1,329 @@
+package descriptor
+
+import (
+	"fmt"
+	"maps"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+var (
+	serviceRe  = regexp.MustCompile(`^[a-z][a-z0-9-]{1,28}[a-z0-9]$`)
+	stageRe    = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,14}[a-z0-9])?$`)
+	resourceRe = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,18}[a-z0-9])?$`)
+	envKeyRe   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	accountRe  = regexp.MustCompile(`^[0-9]{12}$`)
+)
+
+// check validates what the loader owns beyond types: names, values and the
+// syntax of placeholders and secret references.
+func (dc *decoder) check(d *Descriptor) {
+	if _, ok := d.Pos["schemaVersion"]; ok && d.SchemaVersion != 1 {
+		dc.add(d.Pos.Lookup("schemaVersion"), CodeValue, "schemaVersion %d is not supported; this gantry reads schemaVersion 1", d.SchemaVersion)
+	}
+	if _, ok := d.Pos["service"]; ok && !serviceRe.MatchString(d.Service) {
+		dc.add(d.Pos.Lookup("service"), CodeName, "service name %q must be 3-30 characters of lowercase letters, digits and hyphens, start with a letter and not end with a hyphen", d.Service)
+	}
+	for i, st := range d.Stages {
+		p := fmt.Sprintf("stages[%d]", i)
+		if _, ok := d.Pos[p+".name"]; ok && !stageRe.MatchString(st.Name) {
+			dc.add(d.Pos.Lookup(p+".name"), CodeName, "stage name %q must be 1-16 characters of lowercase letters, digits and hyphens, start with a letter and not end with a hyphen", st.Name)
+		}
+		if _, ok := d.Pos[p+".account"]; ok && !accountRe.MatchString(st.Account) {
+			dc.add(d.Pos.Lookup(p+".account"), CodeValue, "account %q must be a 12-digit AWS account ID; quote it so YAML keeps leading zeros", st.Account)
+		}
+		for j, w := range st.Waves {
+			if w.MaxParallel < 0 {
+				dc.add(d.Pos.Lookup(fmt.Sprintf("%s.waves[%d].maxParallel", p, j)), CodeValue, "maxParallel must be 1 or more (omit it to deploy the whole wave at once)")
+			}
+		}
+	}
+	dc.checkSpec(&d.Spec, d.Pos)
+}
+
+// checkSpec validates one Spec, top-level or a stage's effective one.
+func (dc *decoder) checkSpec(s *Spec, pos Positions) {
+	dc.placeholders(s.Image, pos, "image")
+	if s.Compute.Port != nil && (*s.Compute.Port < 1 || *s.Compute.Port > 65535) {
+		dc.add(pos.Lookup("compute.port"), CodeValue, "port %d is out of range; use 1-65535, or omit port for a worker", *s.Compute.Port)
+	}
+	for i, c := range s.Compute.Command {
+		dc.placeholders(c, pos, fmt.Sprintf("compute.command[%d]", i))
+	}
+	if s.Routing != nil {
+		dc.placeholders(s.Routing.Host, pos, "routing.host")
+		dc.placeholders(s.Routing.Path, pos, "routing.path")
+	}
+	for _, k := range slices.Sorted(maps.Keys(s.Env)) {
+		if !envKeyRe.MatchString(k) {
+			dc.add(pos.Key("env."+k), CodeName, "environment variable name %q must be letters, digits and underscores, not starting with a digit", k)
+		}
+		dc.placeholders(s.Env[k], pos, "env."+k)
+	}
+	for _, k := range slices.Sorted(maps.Keys(s.Secrets)) {
+		p := "secrets." + k
+		if !envKeyRe.MatchString(k) {
+			dc.add(pos.Key(p), CodeName, "environment variable name %q must be letters, digits and underscores, not starting with a digit", k)
+		}
+		dc.secretRef(s.Secrets[k], pos, p)
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.Resources)) {
+		if !resourceRe.MatchString(name) {
+			dc.add(pos.Key("resources."+name), CodeName, "resource name %q must be 1-20 characters of lowercase letters, digits and hyphens, start with a letter and not end with a hyphen", name)
+		}
+	}
+}
+
+// placeholders reports malformed ${...} in a string value at path.
+func (dc *decoder) placeholders(s string, pos Positions, path string) {
+	if !strings.Contains(s, "${") {
+		return
+	}
+	if _, err := ParseTemplate(s); err != nil {
+		dc.add(offsetSpan(pos.Lookup(path), s, err.Offset), CodePlaceholder, "%s: %s", describe(path), err.Msg)
+	}
+}
+
+// offsetSpan points inside a one-line scalar at a byte offset of its value.
+func offsetSpan(sp Span, value string, off int) Span {
+	if sp.EndColumn-sp.Column == len(value)+2 { // quoted
+		sp.Column++
+	}
+	sp.Column += off
+	sp.EndColumn = sp.Column + 2
+	return sp
+}
+
+// secretRef checks one value under `secrets:`.
+func (dc *decoder) secretRef(v string, pos Positions, path string) {
+	sp := pos.Lookup(path)
+	switch {
+	case strings.HasPrefix(v, "ssm:"):
+		if len(v) == len("ssm:") || strings.ContainsAny(v, " ${}") {
+			dc.add(sp, CodeValue, "%s: %q needs a parameter name after ssm:, such as ssm:/payments/api-key", describe(path), v)
+		}
+	case strings.HasPrefix(v, "secretsmanager:"):
+		name, key, hasKey := strings.Cut(strings.TrimPrefix(v, "secretsmanager:"), "#")
+		if name == "" || (hasKey && key == "") || strings.ContainsAny(v, " ${}") {
+			dc.add(sp, CodeValue, "%s: %q must be secretsmanager:NAME or secretsmanager:NAME#jsonKey", describe(path), v)
+		}
+	case strings.HasPrefix(v, "${"):
+		segs, err := ParseTemplate(v)
+		if err != nil {
+			dc.add(offsetSpan(sp, v, err.Offset), CodePlaceholder, "%s: %s", describe(path), err.Msg)
+			return
+		}
+		if len(segs) != 1 || segs[0].Ref == nil || segs[0].Ref.Name != "resources" {
+			dc.add(sp, CodeValue, "%s: a secret is one placeholder of a secret resource output, such as ${resources.db.password}", describe(path))
+		}
+	default:
+		dc.add(sp, CodeValue, "%s: secrets are references, not values: use ssm:/path, secretsmanager:NAME[#jsonKey] or ${resources.NAME.password|auth}; put plain settings under env", describe(path))
+	}
+}
+
+// applyDefaults fills what the descriptor left out. pos tells which keys
+// were written.
+func applyDefaults(s *Spec, pos Positions) {
+	set := func(p string) bool { _, ok := pos[p]; return ok }
+	if !set("scaling.min") {
+		s.Scaling.Min = 2
+	}
+	if !set("scaling.max") {
+		s.Scaling.Max = max(4, s.Scaling.Min)
+	}
+	if !set("scaling.cpuTarget") {
+		s.Scaling.CPUTarget = 60
+	}
+	if s.Compute.Port != nil && s.Compute.Healthcheck == "" {
+		s.Compute.Healthcheck = "/"
+	}
+	for name, r := range s.Resources {
+		if r == nil {
+			continue
+		}
+		p := "resources." + name
+		switch {
+		case r.Postgres != nil:
+			if r.Postgres.Version == "" {
+				r.Postgres.Version = "16"
+			}
+			if r.Postgres.Class == "" {
+				r.Postgres.Class = "db.t4g.micro"
+			}
+			if !set(p + ".storage") {
+				r.Postgres.Storage = 20
+			}
+			if r.Postgres.BackupDays == nil {
+				days := 7
+				r.Postgres.BackupDays = &days
+			}
+		case r.Redis != nil:
+			if r.Redis.Class == "" {
+				r.Redis.Class = "cache.t4g.micro"
+			}
+		case r.S3 != nil:
+			if r.S3.Versioning == nil {
+				on := true
+				r.S3.Versioning = &on
+			}
+		}
+	}
+}
+
+// stages normalises waves and builds each stage's effective Spec.
+func (dc *decoder) stages(d *Descriptor, root *yaml.Node) {
+	specNode := specOnly(root)
+	specKeys := FieldNames(Spec{})
+	for i := range d.Stages {
+		st := &d.Stages[i]
+		p := fmt.Sprintf("stages[%d]", i)
+		switch {
+		case len(st.Regions) > 0 && len(st.Waves) > 0:
+			dc.add(d.Pos.Key(p+".waves"), CodeValue, "stage %q has both regions and waves; use regions for a single wave, or waves", st.Name)
+		case len(st.Regions) > 0:
+			st.Shorthand = true
+			st.Waves = []Wave{{Regions: st.Regions, Bake: st.Bake}}
+			for k := range st.Regions {
+				d.Pos[fmt.Sprintf("%s.waves[0].regions[%d]", p, k)] = d.Pos.Lookup(fmt.Sprintf("%s.regions[%d]", p, k))
+			}
+			d.Pos[p+".waves[0].regions"] = d.Pos.Lookup(p + ".regions")
+			d.Pos[p+".waves[0]"] = d.Pos.Lookup(p + ".regions")
+		case len(st.Waves) == 0:
+			if _, ok := d.Pos[p+".regions"]; ok {
+				dc.add(d.Pos.Lookup(p+".regions"), CodeValue, "stage %q lists no regions", st.Name)
+			} else if _, ok := d.Pos[p]; ok {
+				dc.add(d.Pos.Lookup(p), CodeRequired, "stage %q needs regions (one wave) or waves", st.Name)
+			}
+		}
+		for j := range st.Waves {
+			w := &st.Waves[j]
+			if !w.Bake.Set {
+				w.Bake = st.Bake
+			}
+			if _, ok := d.Pos[fmt.Sprintf("%s.waves[%d].regions", p, j)]; ok && len(w.Regions) == 0 && !st.Shorthand {
+				dc.add(d.Pos.Lookup(fmt.Sprintf("%s.waves[%d].regions", p, j)), CodeValue, "wave %d of stage %q lists no regions", j+1, st.Name)
+			}
+		}
+
+		over := dc.overrides(st.Overrides, d, p+".overrides", specKeys)
+		merged := dc.merge(specNode, over, "", 0)
+		st.EffectivePos = Positions{}
+		st.Effective = &Spec{}
+		sub := &decoder{pos: st.EffectivePos, visits: dc.visits}
+		sub.structure(merged, reflect.ValueOf(st.Effective).Elem(), "", 1, nonSpecKeys(root))
+		sub.checkSpec(st.Effective, st.EffectivePos)
+		applyDefaults(st.Effective, st.EffectivePos)
+		dc.probs = append(dc.probs, sub.probs...)
+		dc.visits, dc.spent = sub.visits, sub.spent
+		if dc.spent {
+			return
+		}
+	}
+}
+
+// specOnly returns the root mapping without the keys that are not part of
+// Spec, so it can be merged with overrides.
+func specOnly(root *yaml.Node) *yaml.Node {
+	spec := FieldNames(Spec{})
+	out := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: root.Line, Column: root.Column}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if slices.Contains(spec, root.Content[i].Value) || root.Content[i].Value == "<<" {
+			out.Content = append(out.Content, root.Content[i], root.Content[i+1])
+		}
+	}
+	return out
+}
+
+// nonSpecKeys lists the Descriptor keys outside Spec; decoding the merged
+// Spec skips them instead of calling them unknown.
+func nonSpecKeys(*yaml.Node) []string {
+	var out []string
+	spec := FieldNames(Spec{})
+	for _, k := range FieldNames(Descriptor{}) {
+		if !slices.Contains(spec, k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// overrides checks a stage's overrides mapping and returns the part that can
+// be merged.
+func (dc *decoder) overrides(n *yaml.Node, d *Descriptor, path string, specKeys []string) *yaml.Node {
+	n = resolve(n)
+	if n == nil || (n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null") {
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		dc.add(span(n), CodeType, "%s must be a mapping of top-level keys to change for this stage, found %s", describe(path), kindName(n))
+		return nil
+	}
+	out := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: n.Line, Column: n.Column}
+	all := FieldNames(Descriptor{})
+	for _, kv := range dc.entries(n, path) {
+		k := kv[0].Value
+		switch {
+		case slices.Contains(specKeys, k):
+			out.Content = append(out.Content, kv[0], kv[1])
+		case slices.Contains(all, k):
+			dc.add(span(kv[0]), CodeOverride, "%q cannot be overridden per stage; overrides may change %s", k, strings.Join(specKeys, ", "))
+		default:
+			dc.unknownKey(kv[0], path, k, specKeys)
+		}
+	}
+	return out
+}
+
+// merge deep-merges over onto base: mappings merge key by key, anything else
+// (lists included) is replaced. Resources that base does not declare are
+// left out: lint reports them.
+func (dc *decoder) merge(base, over *yaml.Node, path string, depth int) *yaml.Node {
+	base, over = resolve(base), resolve(over)
+	if over == nil || (over.Kind == yaml.ScalarNode && over.ShortTag() == "!!null") {
+		return base
+	}
+	if base == nil || base.Kind != yaml.MappingNode || over.Kind != yaml.MappingNode || depth > maxDepth || !dc.visit(over) {
+		return over
+	}
+	out := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: base.Line, Column: base.Column}
+	quiet := &decoder{pos: Positions{}} // base's duplicates were reported already
+	overEntries := dc.entries(over, path)
+	used := map[string]bool{}
+	for _, b := range quiet.entries(base, path) {
+		k := b[0].Value
+		kv := b
+		for _, o := range overEntries {
+			if o[0].Value == k {
+				kv = [2]*yaml.Node{o[0], dc.merge(b[1], o[1], join(path, k), depth+1)}
+				used[k] = true
+			}
+		}
+		out.Content = append(out.Content, kv[0], kv[1])
+	}
+	for _, o := range overEntries {
+		if used[o[0].Value] || path == "resources" {
+			continue
+		}
+		out.Content = append(out.Content, o[0], o[1])
+	}
+	return out
+}
+
+// dedupe drops repeated problems (a top-level defect shows in every stage's
+// effective Spec) and sorts by position.
+func dedupe(probs []Problem) []Problem {
+	slices.SortStableFunc(probs, func(a, b Problem) int {
+		if a.Line != b.Line {
+			return a.Line - b.Line
+		}
+		if a.Column != b.Column {
+			return a.Column - b.Column
+		}
+		return strings.Compare(a.Code+a.Message, b.Code+b.Message)
+	})
+	return slices.Compact(probs)
+}
