@@ -20,6 +20,8 @@ import (
 const (
 	maxNodes = 100_000
 	maxDepth = 64
+	// maxProblems keeps the output readable when a file is garbage.
+	maxProblems = 200
 )
 
 var (
@@ -86,7 +88,13 @@ func Parse(file string, src []byte) (d *Descriptor, probs []Problem) {
 		applyDefaults(&d.Spec, d.Pos)
 		dc.stages(d, doc)
 	}
-	return d, dedupe(dc.probs)
+	probs = dedupe(dc.probs)
+	if len(probs) > maxProblems {
+		last, hidden := probs[maxProblems-1], len(probs)-maxProblems
+		probs = append(probs[:maxProblems:maxProblems], Problem{Span: last.Span, Code: last.Code,
+			Message: fmt.Sprintf("%d more problems not shown; fix these first", hidden)})
+	}
+	return d, probs
 }
 
 func parseYAML(src []byte) (*yaml.Node, *Problem) {
@@ -96,13 +104,13 @@ func parseYAML(src []byte) (*yaml.Node, *Problem) {
 		if errors.Is(err, io.EOF) {
 			return nil, &Problem{Span: Span{1, 1, 1, 1}, Code: CodeSyntax, Message: "file is empty; run `gantry init` for a starter descriptor"}
 		}
-		return nil, syntaxProblem(err)
+		return nil, syntaxProblem(src, err)
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
 		return nil, &Problem{Span: span(&extra), Code: CodeSyntax, Message: "a descriptor holds one YAML document; remove the `---` and what follows, or move it to its own file"}
 	} else if !errors.Is(err, io.EOF) {
-		return nil, syntaxProblem(err)
+		return nil, syntaxProblem(src, err)
 	}
 	if len(root.Content) == 0 {
 		return nil, &Problem{Span: Span{1, 1, 1, 1}, Code: CodeSyntax, Message: "file is empty; run `gantry init` for a starter descriptor"}
@@ -110,14 +118,26 @@ func parseYAML(src []byte) (*yaml.Node, *Problem) {
 	return root.Content[0], nil
 }
 
-var lineRe = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+var (
+	lineRe   = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+	anchorRe = regexp.MustCompile(`^yaml: unknown anchor '([^']*)' referenced`)
+)
 
-func syntaxProblem(err error) *Problem {
+func syntaxProblem(src []byte, err error) *Problem {
 	msg := err.Error()
 	line := 1
 	if m := lineRe.FindStringSubmatch(msg); m != nil {
 		line, _ = strconv.Atoi(m[1])
 		msg = m[2]
+		// yaml.v3 reports parser errors with a 0-based line.
+		if strings.HasPrefix(msg, "did not find expected") {
+			line++
+		}
+	} else if m := anchorRe.FindStringSubmatch(msg); m != nil {
+		if i := bytes.Index(src, []byte("*"+m[1])); i >= 0 {
+			line = bytes.Count(src[:i], []byte("\n")) + 1
+		}
+		msg = strings.TrimPrefix(msg, "yaml: ") + "; define it with &" + m[1] + " before using it"
 	} else {
 		msg = strings.TrimPrefix(msg, "yaml: ")
 	}
