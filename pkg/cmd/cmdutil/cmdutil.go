@@ -1,0 +1,92 @@
+// Package cmdutil holds what every gantry command shares: the Factory of
+// dependencies a command is built from, and the typed error that carries
+// the process exit code.
+package cmdutil
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/gantryhq/gantry/pkg/iostreams"
+)
+
+// Exit codes, the same for every command (see docs/cli.md).
+const (
+	ExitOK    = 0 // success
+	ExitError = 1 // lint findings of error severity, a failed rollout, or an internal failure
+	ExitUsage = 2 // bad usage or invalid input
+	ExitHeld  = 3 // a rollout held (closed gate, halt flag, missing approval)
+)
+
+// Factory holds the dependencies commands are built from. Tests build one
+// with buffer-backed streams; main builds one with the real ones.
+type Factory struct {
+	IOStreams *iostreams.IOStreams
+	// Version is the gantry version stamped at build time ("dev" otherwise).
+	Version string
+}
+
+// ExitCodeError is an error that decides the process exit code. Err may be
+// nil when the command has already said everything it had to say (for
+// example lint, whose findings are the message).
+type ExitCodeError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitCodeError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit status %d", e.Code)
+	}
+	return e.Err.Error()
+}
+
+func (e *ExitCodeError) Unwrap() error { return e.Err }
+
+// Silent reports whether nothing more should be printed for this error.
+func (e *ExitCodeError) Silent() bool { return e.Err == nil }
+
+// SilentExit ends the command with code and prints nothing more.
+func SilentExit(code int) error { return &ExitCodeError{Code: code} }
+
+// UsageErrorf reports bad usage (a wrong flag value, a bad argument): exit 2.
+func UsageErrorf(format string, args ...any) error {
+	return &ExitCodeError{Code: ExitUsage, Err: &UsageError{Err: fmt.Errorf(format, args...)}}
+}
+
+// InputError reports input gantry cannot use (an unreadable or invalid
+// descriptor, a file that would be overwritten): exit 2.
+func InputError(err error) error {
+	return &ExitCodeError{Code: ExitUsage, Err: err}
+}
+
+// Failure reports that the command could not do its job: exit 1.
+func Failure(err error) error {
+	return &ExitCodeError{Code: ExitError, Err: err}
+}
+
+// UsageError marks an error as a usage mistake, so that the caller prints a
+// pointer to --help beside it.
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+// IsUsageError reports whether err is (or wraps) a usage mistake.
+func IsUsageError(err error) bool {
+	var u *UsageError
+	return errors.As(err, &u)
+}
+
+// ExitCode returns the exit code err asks for: 0 for nil, the code of an
+// ExitCodeError, and 1 for any other error.
+func ExitCode(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var e *ExitCodeError
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ExitError
+}
