@@ -1,0 +1,58 @@
+# gantry's build, test and demo entry points. `make test` is what CI runs
+# (.ci/run); `make demo` is the first thing to try on a fresh machine.
+
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -euo pipefail -c
+
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+FUZZTIME ?= 30s
+
+.PHONY: all build test vet fmt-check go-test venv demo fuzz schema release-check clean
+
+all: build
+
+## build: compile ./gantry with the version stamped in
+build:
+	go build -trimpath -ldflags '$(LDFLAGS)' -o gantry ./cmd/gantry
+
+## venv: the pinned Python tools (cfn-lint, moto) in .venv
+venv:
+	scripts/venv
+
+## test: everything CI runs: venv, go vet, gofmt, all tests
+test: venv vet fmt-check go-test
+
+vet:
+	go vet ./...
+
+## fmt-check: fail listing any file gofmt would change
+fmt-check:
+	@unformatted="$$(gofmt -l $$(find . -name '*.go' -not -path './.git/*' -not -path '*/.venv/*' -not -path './dist/*'))"; \
+	if [[ -n "$$unformatted" ]]; then \
+		echo "gofmt would change these files (run gofmt -w on them):"; \
+		echo "$$unformatted"; \
+		exit 1; \
+	fi
+
+go-test:
+	go test -count=1 ./...
+
+## demo: set up, then lint and render the examples and show the templates
+demo:
+	scripts/demo
+
+## fuzz: run the descriptor loader's fuzz target for FUZZTIME (default 30s)
+fuzz:
+	go test ./pkg/descriptor -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+
+## schema: regenerate docs/schema.json from the Go types
+schema:
+	go test ./pkg/schema -run TestCommittedSchemaIsCurrent -update
+
+## release-check: validate goreleaser.yaml (needs goreleaser on PATH)
+release-check:
+	goreleaser check
+
+clean:
+	rm -rf gantry dist out
