@@ -1,0 +1,40 @@
+package lint
+
+import (
+	"strings"
+
+	"github.com/gantryhq/gantry/pkg/descriptor"
+)
+
+func ruleRegion() rule {
+	return rule{
+		RuleInfo: RuleInfo{
+			ID: "GN301", Name: "region", Severity: Error,
+			Title: "regions must be real AWS regions",
+			Doc: "Every region of every wave must be an AWS region code (commercial, GovCloud or China). " +
+				"A misspelt region is otherwise found only when the rollout reaches it.",
+			Example: Example{
+				YAML:    "stages:\n  - name: dev\n    account: \"111122223333\"\n    regions: [us-east1]\n",
+				Message: "unknown region \"us-east1\"; did you mean \"us-east-1\"?",
+			},
+		},
+		check: func(c *checker) {
+			names := regionNames()
+			for i, st := range c.d.Stages {
+				for j, w := range st.Waves {
+					for k, r := range w.Regions {
+						if _, ok := regionPartition[r]; ok {
+							continue
+						}
+						sp := value(c.d.Pos, regionPath(i, j, k))
+						if s := descriptor.Suggest(strings.ToLower(strings.TrimSpace(r)), names); s != "" {
+							c.report(sp, "unknown region %q; did you mean %q?", r, s)
+						} else {
+							c.report(sp, "unknown region %q; use an AWS region code such as us-east-1 or eu-west-1", r)
+						}
+					}
+				}
+			}
+		},
+	}
+}
