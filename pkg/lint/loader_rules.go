@@ -10,7 +10,7 @@ func loaderRules() []RuleInfo {
 		return RuleInfo{ID: id, Name: name, Severity: Error, Title: title, Doc: doc, Example: ex}
 	}
 	return []RuleInfo{
-		loader(descriptor.CodeSyntax, "syntax", "the file must be valid YAML that gantry can load",
+		loader(descriptor.CodeSyntax, "syntax", "the file is valid YAML that gantry can load",
 			"Not YAML, more than one document, or too large or too deep to load safely: a descriptor is a page of "+
 				"plain YAML, at most 1 MiB, without alias bombs.",
 			Example{YAML: "service: payments\n  team: payments-platform\n", Message: "invalid YAML: mapping values are not allowed in this context"}),
@@ -33,7 +33,7 @@ func loaderRules() []RuleInfo {
 			"service: 3-30 lower-case letters, digits and hyphens; stage names 1-16; resource names 1-20; "+
 				"environment variable names letters, digits and underscores. They become parts of AWS names.",
 			Example{YAML: "service: Payments\n", Message: "service name \"Payments\" must be 3-30 characters of lowercase letters, digits and hyphens, start with a letter and not end with a hyphen"}),
-		loader(descriptor.CodeValue, "value", "values are ones the field allows",
+		loader(descriptor.CodeValue, "value", "values are ones their field allows",
 			"schemaVersion 1, 12-digit accounts, ports 1-65535, resource types, secret references and the like.",
 			Example{YAML: "stages:\n  - name: dev\n    account: 1111\n    regions: [us-east-1]\n", Message: "account \"1111\" must be a 12-digit AWS account ID; quote it so YAML keeps leading zeros"}),
 		loader(descriptor.CodePlaceholder, "placeholder", "placeholders are well formed",

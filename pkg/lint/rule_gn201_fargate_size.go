@@ -54,7 +54,7 @@ func ruleFargateSize() rule {
 	return rule{
 		RuleInfo: RuleInfo{
 			ID: "GN201", Name: "fargate-size", Severity: Error,
-			Title: "compute.cpu and compute.memory must be a Fargate size",
+			Title: "`compute.cpu` and `compute.memory` are a Fargate size",
 			Doc: "Fargate runs only fixed CPU sizes, and each CPU size only a set of memory sizes. " +
 				"A pair outside AWS's table fails when the task definition is registered, in the middle of a rollout.",
 			Example: Example{

@@ -4,7 +4,7 @@ func ruleScaling() rule {
 	return rule{
 		RuleInfo: RuleInfo{
 			ID: "GN202", Name: "scaling-range", Severity: Error,
-			Title: "scaling min, max and cpuTarget must be in range",
+			Title: "`scaling` min, max and cpuTarget are in range",
 			Doc: "Application Auto Scaling rejects a minimum above the maximum or below zero, and a CPU target " +
 				"tracks a percentage, so it must lie between 1 and 100.",
 			Example: Example{

@@ -4,7 +4,7 @@ func rulePortless() rule {
 	return rule{
 		RuleInfo: RuleInfo{
 			ID: "GN203", Name: "worker-routing", Severity: Error,
-			Title: "routing and healthcheck need `compute.port`",
+			Title: "`routing` and `compute.healthcheck` come with `compute.port`",
 			Doc: "A service without compute.port is a worker: it gets no target group and no listener rule, " +
 				"so routing and a load balancer health check have nothing to apply to.",
 			Example: Example{

@@ -4,7 +4,7 @@ func ruleRoutingShape() rule {
 	return rule{
 		RuleInfo: RuleInfo{
 			ID: "GN204", Name: "routing-shape", Severity: Error,
-			Title: "a web service routes by path or by host, exactly one",
+			Title: "a web service routes by `routing.path` or `routing.host`, exactly one",
 			Doc: "A service with compute.port gets a listener rule on the platform load balancer, which needs " +
 				"either routing.path or routing.host to know which requests are the service's.",
 			Example: Example{

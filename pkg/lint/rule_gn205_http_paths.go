@@ -27,7 +27,7 @@ func ruleHTTPPaths() rule {
 	return rule{
 		RuleInfo: RuleInfo{
 			ID: "GN205", Name: "http-paths", Severity: Error,
-			Title: "`routing.path`, `routing.host` and `compute.healthcheck` must be what the load balancer accepts",
+			Title: "`routing.path`, `routing.host` and `compute.healthcheck` are what the load balancer accepts",
 			Doc: "Listener rule conditions take a path pattern starting with / or a host name, each at most 128 " +
 				"characters of a limited set; a health check path starts with /. Anything else fails when the app stack deploys.",
 			Example: Example{

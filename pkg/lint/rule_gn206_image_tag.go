@@ -20,7 +20,7 @@ func ruleImageTag() rule {
 	return rule{
 		RuleInfo: RuleInfo{
 			ID: "GN206", Name: "image-tag", Severity: Error,
-			Title: "image names a repository, without tag or digest",
+			Title: "`image` names a repository, without tag or digest",
 			Doc: "The tag is the version being deployed: gantry appends the --version of each deploy to the " +
 				"repository. A tag or digest in the descriptor would pin every deploy to one build.",
 			Example: Example{

@@ -10,7 +10,7 @@ func ruleRegion() rule {
 	return rule{
 		RuleInfo: RuleInfo{
 			ID: "GN301", Name: "region", Severity: Error,
-			Title: "regions must be real AWS regions",
+			Title: "regions are real AWS regions",
 			Doc: "Every region of every wave must be an AWS region code (commercial, GovCloud or China). " +
 				"A misspelt region is otherwise found only when the rollout reaches it.",
 			Example: Example{

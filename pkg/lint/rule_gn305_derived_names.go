@@ -29,7 +29,7 @@ func ruleDerivedNames() rule {
 	return rule{
 		RuleInfo: RuleInfo{
 			ID: "GN305", Name: "derived-names", Severity: Error,
-			Title: "names gantry derives from service, stage and resource must fit AWS's limits",
+			Title: "names derived from service, stage and resource fit AWS's limits",
 			Doc: "gantry names stacks, the target group, the log group, alarms, the RDS instance, the ElastiCache " +
 				"replication group and the S3 bucket after the service, the stage and the resource (see pkg/naming). " +
 				"AWS limits their length and characters: a target group name has at most 32 characters, an ElastiCache " +

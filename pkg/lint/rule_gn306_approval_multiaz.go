@@ -19,7 +19,7 @@ func ruleApprovalMultiAZ() rule {
 	return rule{
 		RuleInfo: RuleInfo{
 			ID: "GN306", Name: "approval-multiaz", Severity: Warning,
-			Title: "a stage with approval should run Postgres multiAZ",
+			Title: "a stage with `approval` runs Postgres multiAZ",
 			Doc: "A stage that needs approval is production-like: a single-AZ database there goes down with its " +
 				"availability zone. Set multiAZ: true, usually in the stage's overrides.",
 			Example: Example{

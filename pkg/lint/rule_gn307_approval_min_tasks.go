@@ -4,7 +4,7 @@ func ruleApprovalMinTasks() rule {
 	return rule{
 		RuleInfo: RuleInfo{
 			ID: "GN307", Name: "approval-min-tasks", Severity: Warning,
-			Title: "a stage with approval should run at least 2 tasks",
+			Title: "a stage with `approval` runs at least 2 tasks",
 			Doc: "A stage that needs approval is production-like: with fewer than two tasks, one task's crash or " +
 				"replacement is an outage. Raise scaling.min, usually in the stage's overrides.",
 			Example: Example{

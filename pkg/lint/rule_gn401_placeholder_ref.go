@@ -12,7 +12,7 @@ func rulePlaceholderRef() rule {
 	return rule{
 		RuleInfo: RuleInfo{
 			ID: "GN401", Name: "placeholder-ref", Severity: Error,
-			Title: "${resources.NAME.OUTPUT} names a declared resource and an output of its type",
+			Title: "`${resources.NAME.OUTPUT}` names a declared resource and an output of its type",
 			Doc: "A resource placeholder resolves to an output of the data stack: postgres offers host, port, " +
 				"database, username and password; redis host, port, url and auth; s3 bucket and arn.",
 			Example: Example{

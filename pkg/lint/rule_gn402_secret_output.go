@@ -6,7 +6,7 @@ func ruleSecretOutput() rule {
 	return rule{
 		RuleInfo: RuleInfo{
 			ID: "GN402", Name: "secret-output", Severity: Error,
-			Title: "secret outputs (password, auth) only under `secrets:`",
+			Title: "secret outputs (password, auth) appear only under `secrets:`",
 			Doc: "A database password or a Redis auth token placed in env, command, image or routing would be " +
 				"written in plain text into the task definition, visible to anyone who can describe it. Under " +
 				"secrets: it becomes an ECS secret read from Secrets Manager when the task starts.",

@@ -6,7 +6,7 @@ func ruleCredential() rule {
 	return rule{
 		RuleInfo: RuleInfo{
 			ID: "GN403", Name: "credential-in-env", Severity: Error,
-			Title: "no credentials pasted into env or command",
+			Title: "no credentials are pasted into `env` or `compute.command`",
 			Doc: "env values and command arguments are stored in plain text in the task definition and in the " +
 				"repository. The rule looks for AWS access keys and secret keys, private key blocks, well-known token " +
 				"formats (GitHub, GitLab, Slack, Stripe, Google, npm, SendGrid, JWT), URLs with a password, variables " +

@@ -9,7 +9,7 @@ func ruleEnvSecretClash() rule {
 	return rule{
 		RuleInfo: RuleInfo{
 			ID: "GN404", Name: "env-secret-clash", Severity: Error,
-			Title: "a variable is set in env or in secrets, not both",
+			Title: "a variable is set in `env` or in `secrets`, not both",
 			Doc: "env and secrets become the container's environment together; ECS refuses a task definition " +
 				"that sets one name twice.",
 			Example: Example{

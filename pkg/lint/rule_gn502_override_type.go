@@ -4,7 +4,7 @@ func ruleOverrideType() rule {
 	return rule{
 		RuleInfo: RuleInfo{
 			ID: "GN502", Name: "override-type", Severity: Error,
-			Title: "stage overrides do not change a resource's type",
+			Title: "stage overrides keep a resource's type",
 			Doc: "A resource is one kind of store in every stage: changing its type for one stage would deploy a " +
 				"different store there under the same name, and its placeholders would mean different things.",
 			Example: Example{

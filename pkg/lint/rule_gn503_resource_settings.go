@@ -24,7 +24,7 @@ func ruleResourceSettings() rule {
 	return rule{
 		RuleInfo: RuleInfo{
 			ID: "GN503", Name: "resource-settings", Severity: Error,
-			Title: "resource settings must be what RDS, ElastiCache and S3 accept",
+			Title: "resource settings are what RDS, ElastiCache and S3 accept",
 			Doc: "Postgres: version is a major version such as \"16\", class a db.* instance class, storage 20 to " +
 				"65536 GiB, backupDays 0 to 35. Redis: class a cache.* node type, replicas 0 to 5. S3: expireDays 0 or more.",
 			Example: Example{

@@ -1,0 +1,72 @@
+package lint
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+)
+
+// ruleGroups titles the id ranges in docs/rules.md.
+var ruleGroups = []struct{ prefix, title string }{
+	{"GN1", "Loading (GN1xx)"},
+	{"GN2", "Compute, scaling and routing (GN2xx)"},
+	{"GN3", "Stages, regions and names (GN3xx)"},
+	{"GN4", "Environment, secrets and placeholders (GN4xx)"},
+	{"GN5", "Resources and overrides (GN5xx)"},
+}
+
+const rulesIntro = `# gantry lint rules
+
+<!-- Generated from pkg/lint by ` + "`go test ./pkg/lint -update`" + `; do not edit by hand. -->
+
+` + "`gantry lint [PATH...]`" + ` checks descriptors offline, with no AWS credentials and no network.
+Every finding has a stable rule id, a severity, and a ` + "`file:line:column`" + `. Errors make
+` + "`gantry lint`" + ` exit 1; warnings alone exit 0. GN1xx are problems found while loading the
+file (YAML, types, unknown keys, names); a file with loader problems is still checked by the
+other rules as far as it loaded. Rules that look at the service's settings check the top
+level and every stage's settings after its overrides; a problem that only a stage's
+overrides cause names that stage.
+
+## Output formats
+
+- ` + "`--format text`" + ` (default): one ` + "`file:line:col: severity RULE: message`" + ` line per finding, then
+  the source line with a caret under the span and a blank line; colour only on a terminal and
+  never with ` + "`NO_COLOR`" + `. The last line is a summary: ` + "`2 errors, 1 warning in 3 files`" + `, or
+  ` + "`no problems in 3 files`" + ` when clean.
+- ` + "`--format json`" + `: ` + "`{\"findings\": [{file, line, column, endLine, endColumn, severity, rule, message}], \"summary\": {files, errors, warnings}}`" + `;
+  ` + "`findings`" + ` is ` + "`[]`" + ` when clean. Columns count characters; ` + "`endColumn`" + ` is exclusive.
+- ` + "`--format sarif`" + `: SARIF 2.1.0 for GitHub code scanning (` + "`github/codeql-action/upload-sarif`" + `),
+  with every rule below in the tool's rule list and paths relative to the working directory.
+- ` + "`--format github`" + `: GitHub Actions workflow commands
+  (` + "`::error file=…,line=…,col=…,endLine=…,endColumn=…,title=GN201::message`" + `), which show as
+  annotations on the pull request, then the summary line.
+
+`
+
+// RulesMarkdown renders docs/rules.md from Rules().
+func RulesMarkdown() []byte {
+	var b bytes.Buffer
+	b.WriteString(rulesIntro)
+	rules := Rules()
+	b.WriteString("## Rules\n\n| id | name | severity | checks that |\n|---|---|---|---|\n")
+	for _, r := range rules {
+		fmt.Fprintf(&b, "| [%s](#%s) | %s | %s | %s |\n", r.ID, strings.ToLower(r.ID), r.Name, r.Severity, mdCell(r.Title))
+	}
+	for _, g := range ruleGroups {
+		fmt.Fprintf(&b, "\n## %s\n", g.title)
+		for _, r := range rules {
+			if !strings.HasPrefix(r.ID, g.prefix) {
+				continue
+			}
+			fmt.Fprintf(&b, "\n### %s\n\n**%s** · %s · %s\n\n%s\n\n", r.ID, r.Name, r.Severity, r.Title, r.Doc)
+			fmt.Fprintf(&b, "```yaml\n%s```\n\n", r.Example.YAML)
+			fmt.Fprintf(&b, "```text\n%s %s: %s\n```\n", r.Severity, r.ID, r.Example.Message)
+		}
+	}
+	return b.Bytes()
+}
+
+// mdCell keeps a table cell on one line and its pipes literal.
+func mdCell(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "|", `\|`), "\n", " ")
+}
