@@ -25,7 +25,7 @@ func ruleImageTag() rule {
 				"repository. A tag or digest in the descriptor would pin every deploy to one build.",
 			Example: Example{
 				YAML:    "image: 111122223333.dkr.ecr.us-east-1.amazonaws.com/payments:v1.4.2\n",
-				Message: "image pins the tag \"v1.4.2\"; give the repository only: the tag is the version each deploy sets with --version",
+				Message: "`image` pins the tag \"v1.4.2\"; give the repository only: the tag is the version each deploy sets with --version",
 			},
 		},
 		check: func(c *checker) {
@@ -35,9 +35,9 @@ func ruleImageTag() rule {
 					if len(pin) > 19 {
 						pin = pin[:19] + "…"
 					}
-					v.report(value(v.Pos, "image"), "image pins a digest (@%s); give the repository only: the tag is the version each deploy sets with --version", pin)
+					v.report(value(v.Pos, "image"), "`image` pins a digest (@%s); give the repository only: the tag is the version each deploy sets with --version", pin)
 				case "tag":
-					v.report(value(v.Pos, "image"), "image pins the tag %q; give the repository only: the tag is the version each deploy sets with --version", pin)
+					v.report(value(v.Pos, "image"), "`image` pins the tag %q; give the repository only: the tag is the version each deploy sets with --version", pin)
 				}
 			})
 		},

@@ -27,7 +27,9 @@ func ruleRegion() rule {
 							continue
 						}
 						sp := value(c.d.Pos, regionPath(i, j, k))
-						if s := descriptor.Suggest(strings.ToLower(strings.TrimSpace(r)), names); s != "" {
+						// Same first letter: "mars-north-1" is no typo of "cn-north-1".
+						in := strings.ToLower(strings.TrimSpace(r))
+						if s := descriptor.Suggest(in, names); s != "" && in != "" && s[0] == in[0] {
 							c.report(sp, "unknown region %q; did you mean %q?", r, s)
 						} else {
 							c.report(sp, "unknown region %q; use an AWS region code such as us-east-1 or eu-west-1", r)
