@@ -1,0 +1,473 @@
+package render
+
+import (
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/awslabs/goformation/v7/cloudformation"
+	"github.com/awslabs/goformation/v7/cloudformation/applicationautoscaling"
+	"github.com/awslabs/goformation/v7/cloudformation/cloudwatch"
+	"github.com/awslabs/goformation/v7/cloudformation/ec2"
+	"github.com/awslabs/goformation/v7/cloudformation/ecs"
+	"github.com/awslabs/goformation/v7/cloudformation/elasticloadbalancingv2"
+	"github.com/awslabs/goformation/v7/cloudformation/iam"
+	"github.com/awslabs/goformation/v7/cloudformation/logs"
+	"github.com/awslabs/goformation/v7/cloudformation/tags"
+
+	"github.com/gantryhq/gantry/pkg/descriptor"
+	"github.com/gantryhq/gantry/pkg/naming"
+)
+
+// Fixed logical IDs of the app stack.
+const (
+	idLogGroup       = "LogGroup"
+	idExecutionRole  = "ExecutionRole"
+	idTaskRole       = "TaskRole"
+	idTaskDef        = "TaskDefinition"
+	idServiceSG      = "ServiceSecurityGroup"
+	idService        = "Service"
+	idTargetGroup    = "TargetGroup"
+	idListenerRule   = "ListenerRule"
+	idScalableTarget = "ScalableTarget"
+	idScalingPolicy  = "CpuScalingPolicy"
+)
+
+// alarmID is the logical ID of an alarm of naming's kind.
+func alarmID(kind string) string {
+	switch kind {
+	case naming.Alarm5xx:
+		return "ErrorRateAlarm"
+	case naming.AlarmUnhealthy:
+		return "UnhealthyHostsAlarm"
+	}
+	return "CpuAlarm"
+}
+
+// LogRetentionDays is how long the service's container logs are kept.
+const LogRetentionDays = 30
+
+// Listener rule priorities a rule may take.
+const (
+	MinRulePriority = 1
+	MaxRulePriority = 50000
+)
+
+// RulePriority is the listener rule priority a service gets by default in a
+// stage: a hash of service and stage, so services sharing a listener rarely
+// collide and the value never changes between renders. Deploy may pass
+// another through the ListenerRulePriority parameter.
+func RulePriority(service, stage string) int {
+	h := fnv.New32a()
+	h.Write([]byte(service + "/" + stage))
+	return int(h.Sum32()%MaxRulePriority) + MinRulePriority
+}
+
+func (c *ctx) appStack() (Stack, error) {
+	name := naming.Stack(c.service(), c.stageName(), naming.App)
+	b := newStackBuilder(fmt.Sprintf("gantry app stack of %s in %s: the service's containers, their roles, routing, scaling and alarms", c.service(), c.stageName()))
+	f := b.fns
+	tg := c.tags(f, true)
+	web := c.web()
+
+	b.param(paramVersion, cloudformation.Parameter{
+		Type:                  "String",
+		Description:           ptr("Image tag to run: the deployed version"),
+		AllowedPattern:        ptr(versionRe.String()),
+		ConstraintDescription: ptr("a container image tag"),
+	})
+	b.param(paramVpc, platformParam(paramVpc))
+	b.param(paramSubnets, platformParam(paramSubnets))
+	b.param(paramCluster, platformParam(paramCluster))
+	if web {
+		b.param(paramListener, platformParam(paramListener))
+		b.param(paramAlbSG, platformParam(paramAlbSG))
+		b.param(paramRulePriority, cloudformation.Parameter{
+			Type:        "Number",
+			Description: ptr("Priority of the service's rule on the platform listener; unique per listener"),
+			Default:     strconv.Itoa(RulePriority(c.service(), c.stageName())),
+			MinValue:    ptr(float64(MinRulePriority)),
+			MaxValue:    ptr(float64(MaxRulePriority)),
+		})
+	}
+
+	b.resource(idLogGroup, &logs.LogGroup{
+		LogGroupName:    ptr(naming.LogGroup(c.service(), c.stageName())),
+		RetentionInDays: ptr(LogRetentionDays),
+		Tags:            tg,
+	})
+
+	container, execPolicy, err := c.container(f)
+	if err != nil {
+		return Stack{}, err
+	}
+	execRole := &iam.Role{
+		Description:              ptr(fmt.Sprintf("Lets ECS pull the image, write logs and read the secrets of %s %s", c.service(), c.stageName())),
+		AssumeRolePolicyDocument: ecsTasksTrust(f),
+		ManagedPolicyArns:        []string{f.join("", "arn:", f.partition(), ":iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy")},
+		Tags:                     tg,
+	}
+	if execPolicy != nil {
+		execRole.Policies = []iam.Role_Policy{{PolicyName: "read-service-secrets", PolicyDocument: execPolicy}}
+	}
+	b.resource(idExecutionRole, execRole)
+	taskRole := &iam.Role{
+		Description:              ptr(fmt.Sprintf("Identity of the %s %s containers: its own buckets and nothing else", c.service(), c.stageName())),
+		AssumeRolePolicyDocument: ecsTasksTrust(f),
+		Tags:                     tg,
+	}
+	if doc := c.bucketAccess(f); doc != nil {
+		taskRole.Policies = []iam.Role_Policy{{PolicyName: "service-buckets", PolicyDocument: doc}}
+	}
+	b.resource(idTaskRole, taskRole)
+
+	b.resource(idTaskDef, &ecs.TaskDefinition{
+		Family:                  ptr(c.service() + "-" + c.stageName()),
+		RequiresCompatibilities: []string{"FARGATE"},
+		NetworkMode:             ptr("awsvpc"),
+		Cpu:                     ptr(strconv.Itoa(c.spec.Compute.CPU)),
+		Memory:                  ptr(strconv.Itoa(c.spec.Compute.Memory)),
+		ExecutionRoleArn:        ptr(f.getAtt(idExecutionRole, "Arn")),
+		TaskRoleArn:             ptr(f.getAtt(idTaskRole, "Arn")),
+		ContainerDefinitions:    []ecs.TaskDefinition_ContainerDefinition{container},
+		Tags:                    tg,
+	})
+
+	sg := &ec2.SecurityGroup{
+		GroupDescription: fmt.Sprintf("Tasks of %s %s", c.service(), c.stageName()),
+		VpcId:            ptr(f.ref(paramVpc)),
+		Tags:             tg,
+	}
+	if web {
+		port := *c.spec.Compute.Port
+		sg.SecurityGroupIngress = []ec2.SecurityGroup_Ingress{{
+			Description:           ptr("From the platform load balancer"),
+			IpProtocol:            "tcp",
+			FromPort:              ptr(port),
+			ToPort:                ptr(port),
+			SourceSecurityGroupId: ptr(f.ref(paramAlbSG)),
+		}}
+	}
+	b.resource(idServiceSG, sg)
+
+	groups := []string{f.getAtt(idServiceSG, "GroupId")}
+	if c.network() {
+		groups = append(groups, f.importValue(c.exportName(OutputClientSG)))
+	}
+	svc := &ecs.Service{
+		Cluster:        ptr(f.ref(paramCluster)),
+		LaunchType:     ptr("FARGATE"),
+		TaskDefinition: ptr(f.ref(idTaskDef)),
+		DesiredCount:   ptr(c.spec.Scaling.Min),
+		DeploymentConfiguration: &ecs.Service_DeploymentConfiguration{
+			DeploymentCircuitBreaker: &ecs.Service_DeploymentCircuitBreaker{Enable: true, Rollback: true},
+			MaximumPercent:           ptr(200),
+			MinimumHealthyPercent:    ptr(100),
+		},
+		NetworkConfiguration: &ecs.Service_NetworkConfiguration{AwsvpcConfiguration: &ecs.Service_AwsVpcConfiguration{
+			AssignPublicIp: ptr("DISABLED"),
+			Subnets:        []string{f.ref(paramSubnets)},
+			SecurityGroups: groups,
+		}},
+		EnableECSManagedTags: ptr(true),
+		PropagateTags:        ptr("SERVICE"),
+		Tags:                 tg,
+	}
+	if web {
+		c.routing(b, tg)
+		svc.LoadBalancers = []ecs.Service_LoadBalancer{{
+			ContainerName:  ptr(c.service()),
+			ContainerPort:  c.spec.Compute.Port,
+			TargetGroupArn: ptr(f.ref(idTargetGroup)),
+		}}
+		svc.HealthCheckGracePeriodSeconds = ptr(60)
+		// The target group must be on the listener before ECS registers
+		// tasks in it.
+		svc.AWSCloudFormationDependsOn = []string{idListenerRule}
+	}
+	b.resource(idService, svc)
+
+	b.resource(idScalableTarget, &applicationautoscaling.ScalableTarget{
+		ServiceNamespace:  "ecs",
+		ScalableDimension: "ecs:service:DesiredCount",
+		ResourceId:        f.join("/", "service", f.ref(paramCluster), f.getAtt(idService, "Name")),
+		MinCapacity:       c.spec.Scaling.Min,
+		MaxCapacity:       c.spec.Scaling.Max,
+	})
+	b.resource(idScalingPolicy, &applicationautoscaling.ScalingPolicy{
+		PolicyName:      naming.Alarm(c.service(), c.stageName(), "cpu-target"),
+		PolicyType:      "TargetTrackingScaling",
+		ScalingTargetId: ptr(f.ref(idScalableTarget)),
+		TargetTrackingScalingPolicyConfiguration: &applicationautoscaling.ScalingPolicy_TargetTrackingScalingPolicyConfiguration{
+			PredefinedMetricSpecification: &applicationautoscaling.ScalingPolicy_PredefinedMetricSpecification{
+				PredefinedMetricType: "ECSServiceAverageCPUUtilization",
+			},
+			TargetValue:      float64(c.spec.Scaling.CPUTarget),
+			ScaleInCooldown:  ptr(120),
+			ScaleOutCooldown: ptr(60),
+		},
+	})
+
+	c.alarms(b, tg)
+
+	b.output("ServiceName", cloudformation.Output{Value: f.getAtt(idService, "Name"), Description: ptr("ECS service name")})
+	b.output("LogGroupName", cloudformation.Output{Value: f.ref(idLogGroup), Description: ptr("Log group of the service's containers")})
+	return b.stack(name, KindApp, map[string]string{paramVersion: c.t.Version})
+}
+
+// container builds the task's one container and the execution role's policy
+// for its secrets (nil when it has none).
+func (c *ctx) container(f fns) (ecs.TaskDefinition_ContainerDefinition, map[string]any, error) {
+	var zero ecs.TaskDefinition_ContainerDefinition
+	spec := c.spec
+	if i := strings.LastIndexByte(spec.Image, '/'); strings.ContainsAny(spec.Image[i+1:], ":@") {
+		return zero, nil, fmt.Errorf("image %q carries a tag or digest; give the repository only, the tag is the deployed version", spec.Image)
+	}
+	image, err := c.value(f, spec.Image, "image")
+	if err != nil {
+		return zero, nil, err
+	}
+	ct := ecs.TaskDefinition_ContainerDefinition{
+		Name:      c.service(),
+		Image:     f.join("", image, ":", f.ref(paramVersion)),
+		Essential: ptr(true),
+		LogConfiguration: &ecs.TaskDefinition_LogConfiguration{
+			LogDriver: "awslogs",
+			Options: map[string]string{
+				"awslogs-group":         f.ref(idLogGroup),
+				"awslogs-region":        f.region(),
+				"awslogs-stream-prefix": c.service(),
+			},
+		},
+	}
+	if spec.Compute.Port != nil {
+		ct.PortMappings = []ecs.TaskDefinition_PortMapping{{ContainerPort: spec.Compute.Port, Protocol: ptr("tcp")}}
+	}
+	for i, arg := range spec.Compute.Command {
+		v, err := c.value(f, arg, fmt.Sprintf("compute.command[%d]", i))
+		if err != nil {
+			return zero, nil, err
+		}
+		ct.Command = append(ct.Command, v)
+	}
+	for _, k := range slices.Sorted(maps.Keys(spec.Env)) {
+		v, err := c.value(f, spec.Env[k], "env."+k)
+		if err != nil {
+			return zero, nil, err
+		}
+		ct.Environment = append(ct.Environment, ecs.TaskDefinition_KeyValuePair{Name: ptr(k), Value: ptr(v)})
+	}
+	var ssmARNs, smARNs []string
+	for _, k := range slices.Sorted(maps.Keys(spec.Secrets)) {
+		if _, clash := spec.Env[k]; clash {
+			return zero, nil, fmt.Errorf("secrets.%s: %s is also under env; a variable is either plain or secret", k, k)
+		}
+		ref, err := c.secret(f, spec.Secrets[k], "secrets."+k)
+		if err != nil {
+			return zero, nil, err
+		}
+		ct.Secrets = append(ct.Secrets, ecs.TaskDefinition_Secret{Name: k, ValueFrom: ref.valueFrom})
+		if ref.ssmARN != "" && !slices.Contains(ssmARNs, ref.ssmARN) {
+			ssmARNs = append(ssmARNs, ref.ssmARN)
+		}
+		if ref.smARN != "" && !slices.Contains(smARNs, ref.smARN) {
+			smARNs = append(smARNs, ref.smARN)
+		}
+	}
+	var stmts []any
+	if len(ssmARNs) > 0 {
+		stmts = append(stmts, map[string]any{"Sid": "ReadParameters", "Effect": "Allow", "Action": []string{"ssm:GetParameters"}, "Resource": ssmARNs})
+	}
+	if len(smARNs) > 0 {
+		stmts = append(stmts, map[string]any{"Sid": "ReadSecrets", "Effect": "Allow", "Action": []string{"secretsmanager:GetSecretValue"}, "Resource": smARNs})
+	}
+	if stmts == nil {
+		return ct, nil, nil
+	}
+	return ct, map[string]any{"Version": "2012-10-17", "Statement": stmts}, nil
+}
+
+// ecsTasksTrust lets ECS tasks of this account assume a role.
+func ecsTasksTrust(f fns) map[string]any {
+	return map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []any{map[string]any{
+			"Effect":    "Allow",
+			"Principal": map[string]any{"Service": "ecs-tasks.amazonaws.com"},
+			"Action":    "sts:AssumeRole",
+			"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": f.account()}},
+		}},
+	}
+}
+
+// bucketAccess is the task role's policy on the service's own buckets, or
+// nil when it has none.
+func (c *ctx) bucketAccess(f fns) map[string]any {
+	var buckets, objects []string
+	for _, rn := range c.resources {
+		if c.spec.Resources[rn].S3 == nil {
+			continue
+		}
+		arn := f.importValue(c.exportName(OutputName(rn, descriptor.TypeS3, "arn")))
+		buckets = append(buckets, arn)
+		objects = append(objects, f.join("", arn, "/*"))
+	}
+	if buckets == nil {
+		return nil
+	}
+	return map[string]any{
+		"Version": "2012-10-17",
+		"Statement": []any{
+			map[string]any{"Sid": "ListBuckets", "Effect": "Allow", "Action": []string{"s3:GetBucketLocation", "s3:ListBucket"}, "Resource": buckets},
+			map[string]any{"Sid": "UseObjects", "Effect": "Allow", "Action": []string{"s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:PutObject"}, "Resource": objects},
+		},
+	}
+}
+
+// routing adds the target group and the rule on the platform listener.
+func (c *ctx) routing(b *stackBuilder, tg []tags.Tag) {
+	f := b.fns
+	b.resource(idTargetGroup, &elasticloadbalancingv2.TargetGroup{
+		Name:                ptr(naming.TargetGroup(c.service(), c.stageName())),
+		TargetType:          ptr("ip"),
+		Protocol:            ptr("HTTP"),
+		Port:                c.spec.Compute.Port,
+		VpcId:               ptr(f.ref(paramVpc)),
+		HealthCheckEnabled:  ptr(true),
+		HealthCheckProtocol: ptr("HTTP"),
+		HealthCheckPath:     ptr(c.spec.Compute.Healthcheck),
+		Matcher:             &elasticloadbalancingv2.TargetGroup_Matcher{HttpCode: ptr("200-399")},
+		TargetGroupAttributes: []elasticloadbalancingv2.TargetGroup_TargetGroupAttribute{
+			{Key: ptr("deregistration_delay.timeout_seconds"), Value: ptr("30")},
+		},
+		Tags: tg,
+	})
+	var conds []elasticloadbalancingv2.ListenerRule_RuleCondition
+	if r := c.spec.Routing; r.Host != "" {
+		conds = append(conds, elasticloadbalancingv2.ListenerRule_RuleCondition{
+			Field:            ptr("host-header"),
+			HostHeaderConfig: &elasticloadbalancingv2.ListenerRule_HostHeaderConfig{Values: []string{r.Host}},
+		})
+	}
+	if r := c.spec.Routing; r.Path != "" {
+		conds = append(conds, elasticloadbalancingv2.ListenerRule_RuleCondition{
+			Field:             ptr("path-pattern"),
+			PathPatternConfig: &elasticloadbalancingv2.ListenerRule_PathPatternConfig{Values: []string{r.Path}},
+		})
+	}
+	b.resource(idListenerRule, &listenerRule{
+		ListenerRule: elasticloadbalancingv2.ListenerRule{
+			ListenerArn: ptr(f.ref(paramListener)),
+			Actions: []elasticloadbalancingv2.ListenerRule_Action{{
+				Type:           "forward",
+				TargetGroupArn: ptr(f.ref(idTargetGroup)),
+			}},
+			Conditions: conds,
+		},
+		priority: f.ref(paramRulePriority),
+	})
+}
+
+// alarms adds the CloudWatch alarms the bake watches: 5xx rate, unhealthy
+// hosts and CPU for a web service, CPU only for a worker.
+func (c *ctx) alarms(b *stackBuilder, tg []tags.Tag) {
+	f := b.fns
+	svc, stage := c.service(), c.stageName()
+	var lb, tgDim string
+	if c.web() {
+		// A listener ARN is arn:...:listener/app/<name>/<id>/<listener-id>;
+		// the LoadBalancer dimension is app/<name>/<id>.
+		parts := f.split("/", f.ref(paramListener))
+		lb = f.join("/", f.selectFn(1, parts), f.selectFn(2, parts), f.selectFn(3, parts))
+		tgDim = f.getAtt(idTargetGroup, "TargetGroupFullName")
+	}
+	for _, kind := range naming.AlarmKinds(c.web()) {
+		a := &cloudwatch.Alarm{
+			AlarmName:         ptr(naming.Alarm(svc, stage, kind)),
+			EvaluationPeriods: 3,
+			DatapointsToAlarm: ptr(3),
+			TreatMissingData:  ptr("notBreaching"),
+			Tags:              tg,
+		}
+		switch kind {
+		case naming.Alarm5xx:
+			a.AlarmDescription = ptr(fmt.Sprintf("%s %s: more than 5%% of requests answered 5xx in 2 of 3 minutes", svc, stage))
+			a.DatapointsToAlarm = ptr(2)
+			a.ComparisonOperator = "GreaterThanThreshold"
+			a.Threshold = ptr(5.0)
+			metric := func(id, name string) cloudwatch.Alarm_MetricDataQuery {
+				return cloudwatch.Alarm_MetricDataQuery{
+					Id:         id,
+					ReturnData: ptr(false),
+					MetricStat: &cloudwatch.Alarm_MetricStat{
+						Metric: &cloudwatch.Alarm_Metric{
+							Namespace:  ptr("AWS/ApplicationELB"),
+							MetricName: ptr(name),
+							Dimensions: []cloudwatch.Alarm_Dimension{{Name: "LoadBalancer", Value: lb}, {Name: "TargetGroup", Value: tgDim}},
+						},
+						Period: 60,
+						Stat:   "Sum",
+					},
+				}
+			}
+			a.Metrics = []cloudwatch.Alarm_MetricDataQuery{
+				metric("errors", "HTTPCode_Target_5XX_Count"),
+				metric("requests", "RequestCount"),
+				// No requests gives no datapoint (missing, so not breaching);
+				// no 5xx count means none happened.
+				{Id: "rate", Expression: ptr("100 * FILL(errors, 0) / requests"), Label: ptr("5xx rate (%)"), ReturnData: ptr(true)},
+			}
+		case naming.AlarmUnhealthy:
+			a.AlarmDescription = ptr(fmt.Sprintf("%s %s: a target stayed unhealthy for 3 minutes", svc, stage))
+			a.Namespace = ptr("AWS/ApplicationELB")
+			a.MetricName = ptr("UnHealthyHostCount")
+			a.Dimensions = []cloudwatch.Alarm_Dimension{{Name: "LoadBalancer", Value: lb}, {Name: "TargetGroup", Value: tgDim}}
+			a.Statistic = ptr("Maximum")
+			a.Period = ptr(60)
+			a.ComparisonOperator = "GreaterThanThreshold"
+			a.Threshold = ptr(0.0)
+		case naming.AlarmCPU:
+			a.AlarmDescription = ptr(fmt.Sprintf("%s %s: average CPU above 90%% for 3 minutes", svc, stage))
+			a.Namespace = ptr("AWS/ECS")
+			a.MetricName = ptr("CPUUtilization")
+			a.Dimensions = []cloudwatch.Alarm_Dimension{{Name: "ClusterName", Value: f.ref(paramCluster)}, {Name: "ServiceName", Value: f.getAtt(idService, "Name")}}
+			a.Statistic = ptr("Average")
+			a.Period = ptr(60)
+			a.ComparisonOperator = "GreaterThanThreshold"
+			a.Threshold = ptr(90.0)
+		}
+		b.resource(alarmID(kind), a)
+	}
+}
+
+// listenerRule is goformation's ListenerRule with a Priority that may be a
+// function: goformation types it int, and gantry's comes from a parameter.
+type listenerRule struct {
+	elasticloadbalancingv2.ListenerRule
+	priority string
+}
+
+func (r *listenerRule) AWSCloudFormationType() string {
+	return r.ListenerRule.AWSCloudFormationType()
+}
+
+func (r listenerRule) MarshalJSON() ([]byte, error) {
+	data, err := r.ListenerRule.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	var res map[string]any
+	if err := json.Unmarshal(data, &res); err != nil {
+		return nil, fmt.Errorf("re-reading listener rule: %w", err)
+	}
+	props, ok := res["Properties"].(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("listener rule has no properties")
+	}
+	props["Priority"] = r.priority
+	return json.Marshal(res)
+}
