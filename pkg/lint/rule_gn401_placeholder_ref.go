@@ -28,7 +28,7 @@ func rulePlaceholderRef() rule {
 						if ref.Name != "resources" {
 							continue
 						}
-						sp := within(value(v.Pos, t.path), t.value, ref.Offset, ref.Len)
+						sp := within(c.d.Source, value(v.Pos, t.path), t.value, ref.Offset, ref.Len)
 						r, ok := v.Spec.Resources[ref.Resource]
 						if !ok {
 							if s := descriptor.Suggest(ref.Resource, names); s != "" {

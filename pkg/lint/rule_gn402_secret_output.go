@@ -27,7 +27,7 @@ func ruleSecretOutput() rule {
 						if ref.Name != "resources" || r == nil || !descriptor.IsSecretOutput(r.Type, ref.Output) {
 							continue
 						}
-						sp := within(value(v.Pos, t.path), t.value, ref.Offset, ref.Len)
+						sp := within(c.d.Source, value(v.Pos, t.path), t.value, ref.Offset, ref.Len)
 						whole := len(rs) == 1 && ref.Offset == 0 && ref.Len == len(t.value)
 						switch {
 						case t.env == "env" && whole:

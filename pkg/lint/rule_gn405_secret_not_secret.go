@@ -30,7 +30,7 @@ func ruleSecretNotSecret() rule {
 							continue // GN401 or the loader reports these
 						}
 						if !descriptor.IsSecretOutput(r.Type, ref.Output) {
-							v.report(within(value(v.Pos, "secrets."+k), val, ref.Offset, ref.Len),
+							v.report(within(c.d.Source, value(v.Pos, "secrets."+k), val, ref.Offset, ref.Len),
 								"%s is not a secret output (only password and auth are); move %s under `env:`", ref, k)
 						}
 					}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/gantryhq/gantry/pkg/descriptor"
@@ -51,21 +52,30 @@ func refs(value string) []descriptor.Ref {
 	return out
 }
 
-// within narrows sp, the span of a one-line scalar holding value, to n bytes
-// at byte offset off of the value. It keeps sp when the scalar's text is not
-// the value verbatim (escapes, folding), where offsets cannot be mapped.
-func within(sp descriptor.Span, value string, off, n int) descriptor.Span {
+// within narrows sp, the span of a one-line scalar holding value in src, to
+// n bytes at byte offset off of the value. It keeps sp when the scalar's
+// text is not the value verbatim (escapes, folding), where offsets cannot
+// be mapped.
+func within(src []byte, sp descriptor.Span, value string, off, n int) descriptor.Span {
 	if sp.Line != sp.EndLine || off < 0 || off+n > len(value) {
 		return sp
 	}
-	width := sp.EndColumn - sp.Column
-	runes := utf8.RuneCountInString(value)
-	switch width {
-	case runes: // plain
-	case runes + 2: // quoted without escapes
-		sp.Column++
-	default:
+	line, ok := sourceLine(src, sp.Line)
+	if !ok {
 		return sp
+	}
+	// Columns count characters.
+	runes := []rune(line)
+	if sp.Column < 1 || sp.Column > len(runes) {
+		return sp
+	}
+	text := string(runes[sp.Column-1:])
+	if q := text[0]; q == '"' || q == '\'' {
+		text = text[1:]
+		sp.Column++
+	}
+	if !strings.HasPrefix(text, value) {
+		return sp // escapes or folding: the text is not the value
 	}
 	sp.Column += utf8.RuneCountInString(value[:off])
 	sp.EndColumn = sp.Column + utf8.RuneCountInString(value[off:off+n])
