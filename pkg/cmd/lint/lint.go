@@ -1,0 +1,83 @@
+// Package lint implements `gantry lint`.
+package lint
+
+import (
+	"fmt"
+
+	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
+	"github.com/gantryhq/gantry/pkg/descriptor"
+	"github.com/gantryhq/gantry/pkg/lint"
+	"github.com/spf13/cobra"
+)
+
+// Options are lint's flags and arguments.
+type Options struct {
+	Paths  []string
+	Format string
+}
+
+// NewCmd builds the lint command.
+func NewCmd(f *cmdutil.Factory) *cobra.Command {
+	opts := &Options{}
+	cmd := &cobra.Command{
+		Use:   "lint [PATH...] [--format text|json|sarif|github]",
+		Short: "Check descriptors offline",
+		Long: `Check service descriptors without AWS credentials or a network. Each PATH is
+a descriptor file or a folder searched for *.sd.yaml and *.sd.yml (the
+current folder when none is given). Files are checked in parallel and every
+problem of every file is reported.
+
+Formats: text (file:line:col: severity rule: message, with the source line;
+colour only on a terminal and never with NO_COLOR), json (one object with
+findings and summary), sarif (2.1.0, for GitHub code scanning) and github
+(workflow commands that annotate a pull request).
+
+Exit status: 0 when no finding is an error (warnings allowed), 1 when any is,
+2 on bad usage or when no descriptor is found.`,
+		Example: `  $ gantry lint
+  $ gantry lint payments.sd.yaml
+  $ gantry lint services/ --format json | jq '.summary'
+  $ gantry lint --format sarif > gantry.sarif
+  $ gantry lint --format github        # in a GitHub Actions step`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Paths = args
+			return run(cmd, f, opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Format, "format", "text", "output format: text, json, sarif or github")
+	return cmd
+}
+
+func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
+	var formats []string
+	for _, f := range lint.Formats() {
+		formats = append(formats, string(f))
+	}
+	if err := cmdutil.OneOf("format", opts.Format, formats...); err != nil {
+		return err
+	}
+	files, err := descriptor.Discover(opts.Paths)
+	if err != nil {
+		return cmdutil.InputError(err)
+	}
+	if len(files) == 0 {
+		where := "the current folder"
+		if len(opts.Paths) > 0 {
+			where = fmt.Sprintf("%q", opts.Paths)
+		}
+		return cmdutil.InputError(fmt.Errorf("no descriptors (*.sd.yaml, *.sd.yml) found under %s", where))
+	}
+	res, err := lint.Run(cmd.Context(), files)
+	if err != nil {
+		return cmdutil.InputError(fmt.Errorf("linting: %w", err))
+	}
+	ios := f.IOStreams
+	wopts := lint.WriteOptions{Color: ios.ColorEnabled(), ToolVersion: f.Version}
+	if err := lint.Write(ios.Out, lint.Format(opts.Format), res, wopts); err != nil {
+		return fmt.Errorf("writing findings: %w", err)
+	}
+	if res.Errors() > 0 {
+		return cmdutil.SilentExit(cmdutil.ExitError)
+	}
+	return nil
+}

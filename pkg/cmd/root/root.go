@@ -1,0 +1,106 @@
+// Package root assembles gantry's command tree and runs it, turning errors
+// into exit codes.
+package root
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
+	initcmd "github.com/gantryhq/gantry/pkg/cmd/initcmd"
+	lintcmd "github.com/gantryhq/gantry/pkg/cmd/lint"
+	rendercmd "github.com/gantryhq/gantry/pkg/cmd/render"
+	schemacmd "github.com/gantryhq/gantry/pkg/cmd/schema"
+	versioncmd "github.com/gantryhq/gantry/pkg/cmd/version"
+	"github.com/spf13/cobra"
+)
+
+// New builds the root command and every subcommand from f.
+func New(f *cmdutil.Factory) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "gantry <command> [flags]",
+		Short: "Deploy services to AWS from one descriptor",
+		Long: `gantry lints a service descriptor (<service>.sd.yaml), renders AWS
+CloudFormation for the service's containers and data stores, and rolls it
+out stage by stage, wave by wave, region by region.
+
+Exit codes: 0 success; 1 lint errors or a failed rollout; 2 bad usage or
+invalid input; 3 a rollout held (run it again to resume).`,
+		Example: `  $ gantry init --template web --service payments
+  $ gantry lint
+  $ gantry render payments.sd.yaml --stage dev --out out`,
+		Version:       versioncmd.Format(f.Version),
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	cmd.SetVersionTemplate("{{.Version}}\n")
+	cmd.CompletionOptions.DisableDefaultCmd = true
+	cmd.SetIn(f.IOStreams.In)
+	cmd.SetOut(f.IOStreams.Out)
+	cmd.SetErr(f.IOStreams.ErrOut)
+	cmd.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return cmdutil.UsageErrorf("%w", err)
+	})
+
+	cmd.AddCommand(
+		initcmd.NewCmd(f),
+		lintcmd.NewCmd(f),
+		rendercmd.NewCmd(f),
+		schemacmd.NewCmd(f),
+		versioncmd.NewCmd(f),
+	)
+	for _, c := range cmd.Commands() {
+		markRunErrors(c)
+	}
+	return cmd
+}
+
+// markRunErrors makes an untyped error returned by a command's own RunE an
+// exit-1 failure. Any other untyped error reaching Run therefore comes from
+// cobra's parsing (unknown command, flag or argument) and means bad usage.
+func markRunErrors(c *cobra.Command) {
+	if run := c.RunE; run != nil {
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			err := run(cmd, args)
+			var ee *cmdutil.ExitCodeError
+			if err != nil && !errors.As(err, &ee) {
+				return cmdutil.Failure(err)
+			}
+			return err
+		}
+	}
+	for _, sub := range c.Commands() {
+		markRunErrors(sub)
+	}
+}
+
+// Run executes gantry with args (without the program name) and returns the
+// process exit code. Errors are printed to f.IOStreams.ErrOut.
+func Run(ctx context.Context, f *cmdutil.Factory, args []string) int {
+	return execute(ctx, f, New(f), args)
+}
+
+func execute(ctx context.Context, f *cmdutil.Factory, root *cobra.Command, args []string) int {
+	root.SetArgs(args)
+	c, err := root.ExecuteContextC(ctx)
+	if err == nil {
+		return cmdutil.ExitOK
+	}
+	var ee *cmdutil.ExitCodeError
+	if !errors.As(err, &ee) {
+		ee = &cmdutil.ExitCodeError{Code: cmdutil.ExitUsage, Err: &cmdutil.UsageError{Err: err}}
+	}
+	if ee.Silent() {
+		return ee.Code
+	}
+	errOut := f.IOStreams.ErrOut
+	fmt.Fprintf(errOut, "error: %s\n", ee.Err)
+	if cmdutil.IsUsageError(ee) {
+		if c == nil {
+			c = root
+		}
+		fmt.Fprintf(errOut, "Run '%s --help' for usage.\n", c.CommandPath())
+	}
+	return ee.Code
+}

@@ -1,0 +1,124 @@
+package root
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
+	"github.com/spf13/cobra"
+)
+
+func run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	f, out, errOut := cmdutil.TestFactory("v9.9.9")
+	code := Run(context.Background(), f, args)
+	return code, out.String(), errOut.String()
+}
+
+func TestUsageErrorsExit2(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown command", []string{"deploi"}, `unknown command "deploi"`},
+		{"unknown flag", []string{"lint", "--bogus"}, "unknown flag: --bogus"},
+		{"unknown root flag", []string{"--bogus"}, "unknown flag: --bogus"},
+		{"bad lint format", []string{"lint", "--format", "xml"}, `invalid value "xml" for --format`},
+		{"render without file", []string{"render"}, "needs one descriptor FILE"},
+		{"render with two files", []string{"render", "a.sd.yaml", "b.sd.yaml"}, "takes one descriptor FILE"},
+		{"bad render format", []string{"render", "x.sd.yaml", "--format", "toml"}, `invalid value "toml" for --format`},
+		{"version with argument", []string{"version", "now"}, "takes no arguments"},
+		{"init bad template", []string{"init", "--template", "cron"}, `invalid value "cron" for --template`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := run(t, tt.args...)
+			if code != 2 {
+				t.Errorf("exit %d, want 2 (stderr %q)", code, errOut)
+			}
+			if !strings.Contains(errOut, tt.want) {
+				t.Errorf("stderr %q lacks %q", errOut, tt.want)
+			}
+			if !strings.Contains(errOut, "--help' for usage") {
+				t.Errorf("stderr %q does not point at --help", errOut)
+			}
+			if out != "" {
+				t.Errorf("stdout = %q, want nothing on an error", out)
+			}
+		})
+	}
+}
+
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		code, out, errOut := run(t, args...)
+		if code != 0 || out != "gantry version v9.9.9\n" || errOut != "" {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, out, errOut)
+		}
+	}
+}
+
+func TestNoArgsPrintsHelp(t *testing.T) {
+	code, out, _ := run(t)
+	if code != 0 {
+		t.Errorf("exit %d, want 0", code)
+	}
+	for _, c := range []string{"init", "lint", "render", "schema", "version"} {
+		if !strings.Contains(out, "  "+c+" ") {
+			t.Errorf("help does not list %s:\n%s", c, out)
+		}
+	}
+}
+
+// TestEveryCommandHasHelpWithExample walks the tree so a new command
+// without an example fails here.
+func TestEveryCommandHasHelpWithExample(t *testing.T) {
+	f, _, _ := cmdutil.TestFactory("dev")
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		if c.Hidden || c.Name() == "help" {
+			return
+		}
+		if c.Example == "" {
+			t.Errorf("%s has no Example", c.CommandPath())
+		}
+		if c.Short == "" {
+			t.Errorf("%s has no Short", c.CommandPath())
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(New(f))
+
+	code, out, _ := run(t, "render", "--help")
+	if code != 0 || !strings.Contains(out, "Examples:") || !strings.Contains(out, "--stage") {
+		t.Errorf("render --help: exit %d\n%s", code, out)
+	}
+}
+
+func TestRunErrorsAreFailures(t *testing.T) {
+	// An error from a command's own work (not a usage mistake) exits 1 and
+	// is printed without a pointer to --help.
+	f, out, errOut := cmdutil.TestFactory("dev")
+	root := New(f)
+	boom := &cobra.Command{
+		Use: "boom", Short: "fails", Example: "gantry boom",
+		RunE: func(*cobra.Command, []string) error { return errors.New("disk full") },
+	}
+	markRunErrors(boom)
+	root.AddCommand(boom)
+	code := execute(context.Background(), f, root, []string{"boom"})
+	if code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	if errOut.String() != "error: disk full\n" {
+		t.Errorf("stderr = %q", errOut)
+	}
+	if out.Len() != 0 {
+		t.Errorf("stdout = %q", out)
+	}
+}
