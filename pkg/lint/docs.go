@@ -3,8 +3,56 @@ package lint
 import (
 	"bytes"
 	"fmt"
+	"regexp"
 	"strings"
+
+	"github.com/gantryhq/gantry/pkg/descriptor"
 )
+
+// defaultKeys complete an example fragment into a loadable descriptor.
+var defaultKeys = []struct{ key, yaml string }{
+	{"schemaVersion", "schemaVersion: 1\n"},
+	{"service", "service: payments\n"},
+	{"team", "team: payments-platform\n"},
+	{"image", "image: 111122223333.dkr.ecr.us-east-1.amazonaws.com/payments\n"},
+	{"compute", "compute:\n  cpu: 256\n  memory: 512\n"},
+	{"stages", "stages:\n  - name: dev\n    account: \"111122223333\"\n    regions: [us-east-1]\n"},
+}
+
+var topKeyRe = regexp.MustCompile(`(?m)^([A-Za-z]+):`)
+
+// doc completes a descriptor fragment: the fragment comes first, so its
+// line numbers are the document's, and the required keys it lacks follow.
+func doc(fragment string) string {
+	have := map[string]bool{}
+	for _, m := range topKeyRe.FindAllStringSubmatch(fragment, -1) {
+		have[m[1]] = true
+	}
+	var b strings.Builder
+	b.WriteString(fragment)
+	if fragment != "" && !strings.HasSuffix(fragment, "\n") {
+		b.WriteByte('\n')
+	}
+	for _, d := range defaultKeys {
+		if !have[d.key] {
+			b.WriteString(d.yaml)
+		}
+	}
+	return b.String()
+}
+
+// exampleFinding runs r's example as a whole descriptor and returns the
+// finding it documents, if the rule gives it.
+func exampleFinding(r RuleInfo) (Finding, bool) {
+	const file = "payments.sd.yaml"
+	d, probs := descriptor.Parse(file, []byte(doc(r.Example.YAML)))
+	for _, f := range merge(file, probs, Check(d)) {
+		if f.Rule == r.ID && f.Message == r.Example.Message {
+			return f, true
+		}
+	}
+	return Finding{}, false
+}
 
 // ruleGroups titles the id ranges in docs/rules.md.
 var ruleGroups = []struct{ prefix, title string }{
@@ -48,7 +96,9 @@ func RulesMarkdown() []byte {
 	var b bytes.Buffer
 	b.WriteString(rulesIntro)
 	rules := Rules()
-	b.WriteString("## Rules\n\n| id | name | severity | checks that |\n|---|---|---|---|\n")
+	b.WriteString("## Rules\n\nEach rule below shows a fragment of a descriptor (the rest of the file being a minimal valid\n" +
+		"service) and the line `gantry lint` prints for it; the tests check that it prints exactly that.\n\n")
+	b.WriteString("| id | name | severity | checks that |\n|---|---|---|---|\n")
 	for _, r := range rules {
 		fmt.Fprintf(&b, "| [%s](#%s) | %s | %s | %s |\n", r.ID, strings.ToLower(r.ID), r.Name, r.Severity, mdCell(r.Title))
 	}
@@ -60,7 +110,11 @@ func RulesMarkdown() []byte {
 			}
 			fmt.Fprintf(&b, "\n### %s\n\n**%s** · %s · %s\n\n%s\n\n", r.ID, r.Name, r.Severity, r.Title, r.Doc)
 			fmt.Fprintf(&b, "```yaml\n%s```\n\n", r.Example.YAML)
-			fmt.Fprintf(&b, "```text\n%s %s: %s\n```\n", r.Severity, r.ID, r.Example.Message)
+			if f, ok := exampleFinding(r); ok {
+				fmt.Fprintf(&b, "```text\n%s:%d:%d: %s %s: %s\n```\n", f.File, f.Line, f.Column, f.Severity, f.Rule, f.Message)
+			} else {
+				fmt.Fprintf(&b, "```text\n%s %s: %s\n```\n", r.Severity, r.ID, r.Example.Message)
+			}
 		}
 	}
 	return b.Bytes()

@@ -23,7 +23,7 @@ func TestRuleExamples(t *testing.T) {
 				t.Fatalf("rule %s has severity %q", r.ID, r.Severity)
 			}
 			probs, fs := lintFragment(t, r.Example.YAML)
-			fs = append(fs, fromProblems("test.sd.yaml", probs)...)
+			fs = merge("test.sd.yaml", probs, fs)
 			lines := strings.Count(r.Example.YAML, "\n")
 			var msgs []string
 			for _, f := range fs {

@@ -1,44 +1,11 @@
 package lint
 
 import (
-	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/gantryhq/gantry/pkg/descriptor"
 )
-
-// defaultKeys complete a fragment into a loadable descriptor.
-var defaultKeys = []struct{ key, yaml string }{
-	{"schemaVersion", "schemaVersion: 1\n"},
-	{"service", "service: payments\n"},
-	{"team", "team: payments-platform\n"},
-	{"image", "image: 111122223333.dkr.ecr.us-east-1.amazonaws.com/payments\n"},
-	{"compute", "compute:\n  cpu: 256\n  memory: 512\n"},
-	{"stages", "stages:\n  - name: dev\n    account: \"111122223333\"\n    regions: [us-east-1]\n"},
-}
-
-var topKeyRe = regexp.MustCompile(`(?m)^([A-Za-z]+):`)
-
-// doc completes a descriptor fragment: the fragment comes first, so its
-// line numbers are the document's, and the required keys it lacks follow.
-func doc(fragment string) string {
-	have := map[string]bool{}
-	for _, m := range topKeyRe.FindAllStringSubmatch(fragment, -1) {
-		have[m[1]] = true
-	}
-	var b strings.Builder
-	b.WriteString(fragment)
-	if fragment != "" && !strings.HasSuffix(fragment, "\n") {
-		b.WriteByte('\n')
-	}
-	for _, d := range defaultKeys {
-		if !have[d.key] {
-			b.WriteString(d.yaml)
-		}
-	}
-	return b.String()
-}
 
 // lintFragment loads doc(fragment) and returns the loader's problems and the
 // lint findings, as Run would report them.

@@ -11,7 +11,7 @@ func loaderRules() []RuleInfo {
 	}
 	return []RuleInfo{
 		loader(descriptor.CodeSyntax, "syntax", "the file is valid YAML that gantry can load",
-			"Not YAML, more than one document, or too large or too deep to load safely: a descriptor is a page of "+
+			"Not YAML, more than one YAML document, or too large or too deep to load safely: a descriptor is a page of "+
 				"plain YAML, at most 1 MiB, without alias bombs.",
 			Example{YAML: "service: payments\n  team: payments-platform\n", Message: "invalid YAML: mapping values are not allowed in this context"}),
 		loader(descriptor.CodeDuplicate, "duplicate-key", "a key appears once per mapping",
