@@ -270,7 +270,7 @@ func (c *ctx) bucket(b *stackBuilder, rn string, s *descriptor.S3) {
 			IgnorePublicAcls:      ptr(true),
 			RestrictPublicBuckets: ptr(true),
 		},
-		OwnershipControls: &s3.Bucket_OwnershipControls{Rules: []s3.Bucket_OwnershipControlsRule{{ObjectOwnership: ptr("BucketOwnerEnforced")}}},
+		OwnershipControls:      &s3.Bucket_OwnershipControls{Rules: []s3.Bucket_OwnershipControlsRule{{ObjectOwnership: ptr("BucketOwnerEnforced")}}},
 		LifecycleConfiguration: &s3.Bucket_LifecycleConfiguration{Rules: rules},
 		Tags:                   c.tags(f, false),
 

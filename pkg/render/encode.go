@@ -137,8 +137,8 @@ func (r resolver) resolve(v any, depth int) any {
 // lookup finds the function a token stands for. A Stack made by Render knows
 // its tokens; one built by hand falls back to goformation's convention.
 func (r resolver) lookup(s string) (any, bool) {
-	if r.fns != nil {
-		f, ok := r.fns[s]
+	if r.fns.m != nil {
+		f, ok := r.fns.m[s]
 		return f, ok
 	}
 	data, err := base64.StdEncoding.DecodeString(s)

@@ -269,7 +269,7 @@ type stackBuilder struct {
 func newStackBuilder(description string) *stackBuilder {
 	tpl := cloudformation.NewTemplate()
 	tpl.Description = description
-	return &stackBuilder{fns: fns{}, tpl: tpl, ids: map[string]bool{}}
+	return &stackBuilder{fns: newFns(), tpl: tpl, ids: map[string]bool{}}
 }
 
 func (b *stackBuilder) claim(id string) bool {
