@@ -197,12 +197,20 @@ func ValidateAlarm(name string) error {
 	return nil
 }
 
+// LengthError is a name longer than AWS allows; the fix is a shorter name,
+// where other errors need different characters.
+type LengthError struct{ Len, Max int }
+
+func (e *LengthError) Error() string {
+	return fmt.Sprintf("is %d characters; AWS allows at most %d", e.Len, e.Max)
+}
+
 func length(name string, max int) error {
 	if name == "" {
 		return fmt.Errorf("is empty")
 	}
 	if len(name) > max {
-		return fmt.Errorf("is %d characters; AWS allows at most %d", len(name), max)
+		return &LengthError{Len: len(name), Max: max}
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package naming
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -73,5 +74,17 @@ func TestValidate(t *testing.T) {
 				t.Fatalf("error %q does not contain %q", err, c.wantErr)
 			}
 		})
+	}
+}
+
+// Lint tells "shorten" from "rename" by the error's type.
+func TestLengthError(t *testing.T) {
+	err := ValidateTargetGroup(strings.Repeat("a", 40))
+	le, ok := errors.AsType[*LengthError](err)
+	if !ok || le.Len != 40 || le.Max != MaxTargetGroup {
+		t.Fatalf("want a LengthError{40, 32}, got %#v", err)
+	}
+	if _, ok := errors.AsType[*LengthError](ValidateDBInstance("a--b")); ok {
+		t.Fatal("a character problem is not a LengthError")
 	}
 }
