@@ -58,6 +58,7 @@ func lintRules() []rule {
 		ruleOverrideUndeclared(),
 		ruleOverrideType(),
 		ruleResourceSettings(),
+		ruleLogicalIDs(),
 	}
 }
 

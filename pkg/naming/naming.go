@@ -237,3 +237,27 @@ func isAlnum(c rune) bool      { return isLetter(c) || isDigit(c) }
 func isLowerAlnum(c rune) bool { return c >= 'a' && c <= 'z' || isDigit(c) }
 func isHyphen(c rune) bool     { return c == '-' }
 func isDot(c rune) bool        { return c == '.' }
+
+// LogicalStem turns a resource name into the CamelCase stem of its
+// CloudFormation logical IDs: db → Db, user-db → UserDb. Logical IDs allow
+// only letters and digits, so names differing only in separators collide.
+func LogicalStem(name string) string {
+	var b strings.Builder
+	up := true
+	for _, r := range name {
+		switch {
+		case r >= 'a' && r <= 'z':
+			if up {
+				r -= 'a' - 'A'
+			}
+			b.WriteRune(r)
+			up = false
+		case r >= 'A' && r <= 'Z' || r >= '0' && r <= '9':
+			b.WriteRune(r)
+			up = false
+		default:
+			up = true
+		}
+	}
+	return b.String()
+}

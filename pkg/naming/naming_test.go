@@ -88,3 +88,11 @@ func TestLengthError(t *testing.T) {
 		t.Fatal("a character problem is not a LengthError")
 	}
 }
+
+func TestLogicalStem(t *testing.T) {
+	for in, want := range map[string]string{"db": "Db", "user-db": "UserDb", "a1b": "A1b", "a-1b": "A1b", "cache2": "Cache2", "x--y": "XY"} {
+		if got := LogicalStem(in); got != want {
+			t.Errorf("LogicalStem(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
