@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -141,6 +142,8 @@ func syntaxProblem(src []byte, err error) *Problem {
 	} else {
 		msg = strings.TrimPrefix(msg, "yaml: ")
 	}
+	// yaml.v3 may name the line after the last one for an error at EOF.
+	line = max(1, min(line, bytes.Count(src, []byte("\n"))+1))
 	return &Problem{Span: Span{line, 1, line, 1}, Code: CodeSyntax, Message: "invalid YAML: " + msg}
 }
 
@@ -150,7 +153,7 @@ func span(n *yaml.Node) Span {
 	s := Span{Line: max(n.Line, 1), Column: max(n.Column, 1)}
 	s.EndLine, s.EndColumn = s.Line, s.Column+1
 	if n.Kind == yaml.ScalarNode && !strings.Contains(n.Value, "\n") {
-		w := len(n.Value)
+		w := utf8.RuneCountInString(n.Value)
 		if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
 			w += 2
 		}

@@ -214,6 +214,30 @@ func TestHostileInput(t *testing.T) {
 	}
 }
 
+func TestOverridesKeepDeclaredResources(t *testing.T) {
+	noRes := strings.Replace(minimal, "resources:\n  db:\n    type: postgres\n", "", 1)
+	src := noRes + "    overrides:\n      resources:\n        cache: {class: cache.t4g.small}\n"
+	d, probs := parse(t, src)
+	if len(probs) != 0 || len(d.Stages[0].Effective.Resources) != 0 {
+		t.Fatalf("undeclared resource merged: %v %v", probs, d.Stages[0].Effective.Resources)
+	}
+	src = minimal + "    overrides:\n      resources:\n        db: {type: redis, class: db.r6g.large}\n"
+	d, probs = parse(t, src)
+	if len(probs) != 0 {
+		t.Fatal(probs)
+	}
+	if db := d.Stages[0].Effective.Resources["db"]; db.Type != TypePostgres || db.Postgres.Class != "db.r6g.large" {
+		t.Fatalf("type override applied: %+v", db)
+	}
+}
+
+func TestSyntaxErrorAtEOFStaysInFile(t *testing.T) {
+	_, probs := parse(t, "\n\n\n\n&")
+	if len(probs) != 1 || probs[0].Line > 5 {
+		t.Fatalf("got %v", probs)
+	}
+}
+
 func TestProblemCap(t *testing.T) {
 	src := "stages: [" + strings.Repeat("1, ", 5000) + "1]\n"
 	_, probs := parse(t, src)

@@ -297,15 +297,21 @@ func (dc *decoder) merge(base, over *yaml.Node, path string, depth int) *yaml.No
 		k := b[0].Value
 		kv := b
 		for _, o := range overEntries {
-			if o[0].Value == k {
+			// A resource keeps its declared type; lint reports the attempt.
+			if o[0].Value != k {
+				continue
+			}
+			used[k] = true
+			if k != "type" || !strings.HasPrefix(path, "resources.") {
 				kv = [2]*yaml.Node{o[0], dc.merge(b[1], o[1], join(path, k), depth+1)}
-				used[k] = true
 			}
 		}
 		out.Content = append(out.Content, kv[0], kv[1])
 	}
 	for _, o := range overEntries {
-		if used[o[0].Value] || path == "resources" {
+		// Resources the top level does not declare are left out (lint
+		// reports them), also when it declares none at all.
+		if used[o[0].Value] || path == "resources" || (path == "" && o[0].Value == "resources") {
 			continue
 		}
 		out.Content = append(out.Content, o[0], o[1])
