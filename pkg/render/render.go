@@ -231,27 +231,8 @@ func (c *ctx) names() []derivedName {
 }
 
 // logicalStem turns a resource name into the CamelCase stem of its logical
-// IDs: db → Db, user-db → UserDb.
-func logicalStem(name string) string {
-	var b strings.Builder
-	up := true
-	for _, r := range name {
-		switch {
-		case r >= 'a' && r <= 'z':
-			if up {
-				r -= 'a' - 'A'
-			}
-			b.WriteRune(r)
-			up = false
-		case r >= 'A' && r <= 'Z' || r >= '0' && r <= '9':
-			b.WriteRune(r)
-			up = false
-		default:
-			up = true
-		}
-	}
-	return b.String()
-}
+// IDs (db → Db, user-db → UserDb); lint checks collisions with the same rule.
+func logicalStem(name string) string { return naming.LogicalStem(name) }
 
 // exportName is the name under which the data stack exports an output.
 func (c *ctx) exportName(output string) string {
