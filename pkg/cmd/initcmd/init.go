@@ -29,7 +29,7 @@ type Options struct {
 func NewCmd(f *cmdutil.Factory) *cobra.Command {
 	opts := &Options{}
 	cmd := &cobra.Command{
-		Use:   "init [--template web|worker] [--service NAME] [--force]",
+		Use:   "init [flags]",
 		Short: "Write a starter descriptor",
 		Long: `Write a starter descriptor, <service>.sd.yaml, in the current folder (or
 --dir). The web template is a service behind the load balancer with a

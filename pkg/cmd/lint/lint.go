@@ -20,7 +20,7 @@ type Options struct {
 func NewCmd(f *cmdutil.Factory) *cobra.Command {
 	opts := &Options{}
 	cmd := &cobra.Command{
-		Use:   "lint [PATH...] [--format text|json|sarif|github]",
+		Use:   "lint [PATH...] [flags]",
 		Short: "Check descriptors offline",
 		Long: `Check service descriptors without AWS credentials or a network. Each PATH is
 a descriptor file or a folder searched for *.sd.yaml and *.sd.yml (the

@@ -27,7 +27,7 @@ type Options struct {
 func NewCmd(f *cmdutil.Factory) *cobra.Command {
 	opts := &Options{}
 	cmd := &cobra.Command{
-		Use:   "render FILE [--stage S] [--region R] [--version V] [--out DIR] [--format json|yaml]",
+		Use:   "render FILE [flags]",
 		Short: "Write the CloudFormation templates of a descriptor",
 		Long: `Render the CloudFormation templates gantry would deploy, without touching
 AWS. For every stage and region there are two stacks, <service>-<stage>-data
