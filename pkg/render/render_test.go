@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/awslabs/goformation/v7/cloudformation"
+	"github.com/awslabs/goformation/v7/cloudformation/rds"
 	"gopkg.in/yaml.v3"
 
 	"github.com/gantryhq/gantry/pkg/descriptor"
@@ -810,5 +812,27 @@ func TestWriteAll(t *testing.T) {
 		if entries, _ := os.ReadDir(empty); len(entries) > 0 {
 			t.Errorf("%+v: wrote files despite the error", c.o)
 		}
+	}
+}
+
+// A Stack built by hand with goformation's own intrinsic helpers encodes too.
+func TestHandBuiltStack(t *testing.T) {
+	tpl := cloudformation.NewTemplate()
+	tpl.Parameters["Subnets"] = cloudformation.Parameter{Type: "List<AWS::EC2::Subnet::Id>"}
+	tpl.Resources["Group"] = &rds.DBSubnetGroup{
+		DBSubnetGroupDescription: cloudformation.Join("-", []string{"a", cloudformation.Ref("AWS::Region")}),
+		SubnetIds:                []string{cloudformation.Ref("Subnets")},
+	}
+	data, err := Stack{Name: "x", Template: tpl}.Encode("json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	props := compact(t, get(t, m, "Resources", "Group", "Properties"))
+	if props != `{"DBSubnetGroupDescription":{"Fn::Join":["-",["a",{"Ref":"AWS::Region"}]]},"SubnetIds":{"Ref":"Subnets"}}` {
+		t.Errorf("properties = %s", props)
 	}
 }
