@@ -1,0 +1,67 @@
+"""gantry's extensions to moto's server (moto[server] 5.2.5, pinned in
+scripts/requirements.txt). See e2e/emulator/README.md for what each does and
+why.
+
+``install()`` must run before the server handles its first request: moto
+builds its list of CloudFormation models from
+``CloudFormationModel.__subclasses__()`` once and caches it
+(``moto.cloudformation.parsing.get_model_list`` is ``lru_cache``d). install()
+imports the model modules -- defining the classes registers them -- and
+clears those caches so that the new types are seen even if something looked
+the list up earlier. It is idempotent.
+
+This package imports moto only inside install(), so test discovery can walk
+the folder without loading moto.
+"""
+
+from __future__ import annotations
+
+# The CloudFormation types the extension models add.
+MODEL_TYPES = (
+    "AWS::ElastiCache::ReplicationGroup",
+    "AWS::ElastiCache::SubnetGroup",
+    "AWS::ApplicationAutoScaling::ScalableTarget",
+    "AWS::ApplicationAutoScaling::ScalingPolicy",
+    "AWS::CloudWatch::Alarm",
+    "AWS::SecretsManager::Secret",
+    "AWS::S3::BucketPolicy",
+)
+
+PINNED_MOTO = "5.2.5"
+
+_installed = False
+
+
+def install() -> None:
+    """Register every extension with moto. Call once, before serving."""
+    global _installed
+    if _installed:
+        return
+
+    import moto
+    from moto.cloudformation import parsing
+
+    if moto.__version__ != PINNED_MOTO:
+        import warnings
+
+        warnings.warn(
+            f"gantry's emulator extensions were written for moto {PINNED_MOTO}, "
+            f"not {moto.__version__}; rerun e2e/emulator's tests",
+            stacklevel=2,
+        )
+
+    # Model modules: defining the classes registers them.
+    from . import appautoscaling, cloudwatch_alarm, elasticache, s3_bucket_policy, secretsmanager  # noqa: F401
+
+    # Patches of moto's behaviour.
+    from . import changesets, elbv2, rds, replacement, termination_protection, updates
+
+    for module in (secretsmanager, rds, elbv2, replacement, updates, changesets, termination_protection):
+        module.install()
+
+    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+        cached.cache_clear()
+    missing = [t for t in MODEL_TYPES if t not in parsing.get_model_map()]
+    if missing:
+        raise RuntimeError(f"gantry emulator: models not registered with moto: {missing}")
+    _installed = True

@@ -1,0 +1,79 @@
+"""Small helpers shared by the extension modules.
+
+CloudFormation hands models their properties after moto's ``clean_json``:
+intrinsics are resolved, but scalars keep the type the template gave them, so
+a boolean may arrive as ``true`` or ``"true"`` and a number as ``6379`` or
+``"6379"``. These helpers read them the way CloudFormation does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+
+def props(cloudformation_json: dict[str, Any]) -> dict[str, Any]:
+    """The resource's Properties (always a dict)."""
+    return cloudformation_json.get("Properties") or {}
+
+
+def as_bool(value: Any, default: bool | None = None) -> bool | None:
+    """A CloudFormation boolean: true/false or "true"/"false"."""
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() == "true"
+
+
+def as_int(value: Any, default: int | None = None) -> int | None:
+    """A CloudFormation integer: 6379 or "6379"."""
+    if value is None or value == "":
+        return default
+    return int(value)
+
+
+def as_float(value: Any, default: float | None = None) -> float | None:
+    if value is None or value == "":
+        return default
+    return float(value)
+
+
+def as_list(value: Any) -> list[Any]:
+    """A list property; a scalar becomes a one-element list, None an empty one."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        out: list[Any] = []
+        for v in value:
+            # [Ref ListParam] arrives as [[a, b]]: flatten one level, as
+            # CloudFormation does for list-typed parameters.
+            out.extend(v if isinstance(v, list) else [v])
+        return out
+    return [value]
+
+
+def tag_list(value: Any) -> list[dict[str, str]]:
+    """Tags as the [{Key, Value}] list the service APIs take."""
+    return [
+        {"Key": str(t["Key"]), "Value": str(t.get("Value", ""))}
+        for t in as_list(value)
+        if isinstance(t, dict) and "Key" in t
+    ]
+
+
+def no_such_attribute() -> UnformattedGetAttTemplateException:
+    """The exception moto turns into 'resource X does not support attribute
+    type Y in Fn::GetAtt' (a ValidationError), as CloudFormation reports it."""
+    return UnformattedGetAttTemplateException()
+
+
+def shorten(generated: str, limit: int) -> str:
+    """Cut a name moto generated ("<stack>-<logical>-<12 random>") to a type's
+    length limit, keeping the random suffix so names stay unique."""
+    if len(generated) <= limit:
+        return generated
+    head, _, suffix = generated.rpartition("-")
+    room = limit - len(suffix) - 1
+    return f"{head[:room].rstrip('-')}-{suffix}"

@@ -1,0 +1,295 @@
+"""Change sets behave as on AWS where gantry depends on it.
+
+gantry deploys only through change sets. moto 5.2.5's ``ExecuteChangeSet``
+applies the resources but (emulator-notes.md item 2) leaves the stack's
+outputs and exports as they were -- none at all for a stack created through a
+change set. This module wraps the CloudFormation backend so that:
+
+- **Outputs and exports** are recomputed after a change set executes, exactly
+  as CreateStack/UpdateStack do (``Stack._create_output_map``), and evaluated
+  at once so a bad output fails the operation rather than a later
+  DescribeStacks. The region's export table is updated: this stack's old
+  exports go, its new ones come, and an export name another stack already
+  uses is refused ("Export with name X is already exported by stack Y").
+  UpdateStack gets the same export refresh (moto recomputed its outputs but
+  not the export table).
+- **Fn::ImportValue** works in a stack created by a change set (moto gave such
+  stacks an empty export table).
+- **The stack remembers what was deployed**: after execution its template,
+  description, parameters and (when the change set has tags) tags are those
+  of the change set. moto kept the parameters of the first change set, so an
+  unchanged redeploy after an update was not recognised as empty.
+- **Unchanged redeploys**: CreateChangeSet with the stack's own template and
+  parameters makes a FAILED change set ("The submitted information didn't
+  contain changes..."), as on AWS; moto raised UpdateStack's "No updates are
+  to be performed." instead when every parameter was given.
+- **Parameters** in DescribeStacks are the values given (or defaults), with
+  ``ResolvedValue`` for ``AWS::SSM::Parameter::Value<...>`` types, as on AWS;
+  moto showed resolved values, lists as Python reprs.
+- **Status checks**: executing a change set that is not AVAILABLE (FAILED,
+  already executed) is refused with InvalidChangeSetStatus; an unknown one
+  with ChangeSetNotFound; a CREATE change set for a stack that exists and is
+  not in REVIEW_IN_PROGRESS is refused ("Stack [x] already exists and cannot
+  be created again with the changeSet [y]."), and one for a stack in
+  REVIEW_IN_PROGRESS is added to it instead of making a second stack of the
+  same name; an UPDATE change set for a stack in REVIEW_IN_PROGRESS or
+  ROLLBACK_COMPLETE is refused ("Stack:ARN is in ROLLBACK_COMPLETE state and
+  can not be updated."). After execution the stack's other change sets are
+  deleted.
+- **Failures roll back**: an error while applying a change set no longer
+  comes back as an error of ExecuteChangeSet. As on AWS, the call succeeds
+  and the stack ends in ROLLBACK_COMPLETE (first create; what was created is
+  deleted) or UPDATE_ROLLBACK_COMPLETE (update; the previous template and
+  parameters stay the stack's), with a ``<op>_FAILED`` event naming the
+  resource and the reason, and the change set in EXECUTE_FAILED. moto does
+  not undo a half-applied update's resources; tests see AWS's states and
+  messages. The error is also logged on the emulator's stderr.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from typing import Any
+
+from moto.cloudformation import models
+from moto.cloudformation.exceptions import CloudFormationError, ValidationError
+from moto.cloudformation.responses import CloudFormationResponse
+from moto.cloudformation.utils import generate_changeset_id, validate_create_change_set
+
+log = logging.getLogger("gantry_emulator")
+
+
+class ChangeSetNotFound(CloudFormationError):
+    code = "ChangeSetNotFound"
+
+
+class InvalidChangeSetStatus(CloudFormationError):
+    code = "InvalidChangeSetStatus"
+
+
+def _find(backend: Any, name: str, stack_name: str | None) -> Any:
+    if name in backend.change_sets:
+        return backend.change_sets[name]
+    for cs in backend.change_sets.values():
+        if cs.change_set_name == name and (not stack_name or stack_name in (cs.stack_name, cs.stack_id)):
+            return cs
+    return None
+
+
+def refresh_outputs(backend: Any, stack: Any) -> None:
+    """Recompute stack's outputs and its exports in the region's table."""
+    if stack.template:
+        stack._parse_template()
+    stack.description = (stack.template_dict or {}).get("Description")
+    stack.output_map = stack._create_output_map()
+    _ = stack.outputs  # evaluate now: a bad output fails this operation
+    refresh_exports(backend, stack)
+
+
+def refresh_exports(backend: Any, stack: Any) -> None:
+    exports = stack.exports
+    for export in exports:
+        holder = backend.exports.get(export.name)
+        if holder is not None and holder.exporting_stack_id != stack.stack_id:
+            owner = backend.stacks.get(holder.exporting_stack_id)
+            raise ValidationError(
+                stack.stack_id,
+                message=f"Export with name {export.name} is already exported by stack {owner.name if owner else holder.exporting_stack_id}",
+            )
+    for name in [n for n, e in backend.exports.items() if e.exporting_stack_id == stack.stack_id]:
+        backend.exports.pop(name, None)
+    for export in exports:
+        backend.exports[export.name] = export
+
+
+def _reason(error: BaseException) -> str:
+    return getattr(error, "message", None) or str(error) or error.__class__.__name__
+
+
+def _fail(stack: Any, change_set: Any, error: BaseException, saved: tuple[Any, Any, Any]) -> None:
+    """Put stack into the state AWS leaves after a failed change set."""
+    log.warning(
+        "change set %s on stack %s failed: %s",
+        change_set.change_set_name,
+        stack.name,
+        _reason(error),
+        exc_info=error,
+    )
+    kind = change_set.change_set_type
+    verb = "create" if kind == "CREATE" else "update"
+    logical = getattr(error, "_gantry_logical_id", None)
+    if logical:
+        stack.events.append(
+            models.Event(
+                stack_id=stack.stack_id,
+                stack_name=stack.name,
+                logical_resource_id=logical,
+                physical_resource_id="",
+                resource_type=getattr(error, "_gantry_type", ""),
+                resource_status=f"{kind}_FAILED",
+                resource_status_reason=_reason(error),
+                resource_properties=None,
+            )
+        )
+        summary = f"The following resource(s) failed to {verb}: [{logical}]. "
+    else:
+        summary = _reason(error)
+    change_set.execution_status = "EXECUTE_FAILED"
+    if kind == "CREATE":
+        stack._add_stack_event("ROLLBACK_IN_PROGRESS", resource_status_reason=summary + "Rollback requested by user.")
+        try:
+            stack.resource_map.delete()
+        except Exception:  # noqa: BLE001 - best effort, as the rollback is
+            pass
+        stack._add_stack_event("ROLLBACK_COMPLETE")
+        stack.status = "ROLLBACK_COMPLETE"
+    else:
+        rm = stack.resource_map
+        rm._template, rm._resource_json_map, rm.input_parameters = saved
+        stack._add_stack_event("UPDATE_ROLLBACK_IN_PROGRESS", resource_status_reason=summary)
+        stack._add_stack_event("UPDATE_ROLLBACK_COMPLETE")
+        stack.status = "UPDATE_ROLLBACK_COMPLETE"
+
+
+def parameter_list(stack: Any) -> list[dict[str, Any]]:
+    """DescribeStacks' Parameters as AWS shows them: the value given (or the
+    default), with ResolvedValue for SSM-parameter types. moto showed the
+    resolved value itself, a list as its Python repr."""
+    decls = (stack.template_dict or {}).get("Parameters") or {}
+    rm = stack.resource_map
+    inputs = rm.input_parameters or {}
+    hidden = getattr(rm, "no_echo_parameter_keys", [])
+    out = []
+    for key, resolved in rm.resolved_parameters.items():
+        decl = decls.get(key) or {}
+        raw = inputs.get(key, decl.get("Default", resolved))
+        if isinstance(raw, list):
+            raw = ",".join(str(v) for v in raw)
+        entry: dict[str, Any] = {"ParameterKey": key, "ParameterValue": "****" if key in hidden or decl.get("NoEcho") else str(raw)}
+        if str(decl.get("Type", "")).startswith("AWS::SSM::Parameter::Value<"):
+            entry["ResolvedValue"] = ",".join(str(v) for v in resolved) if isinstance(resolved, list) else str(resolved)
+        out.append(entry)
+    return out
+
+
+def install() -> None:
+    backend_cls = models.CloudFormationBackend
+    if getattr(backend_cls.execute_change_set, "_gantry", False):
+        return
+    original_execute = backend_cls.execute_change_set
+    original_create = backend_cls.create_change_set
+    original_update_stack = backend_cls.update_stack
+
+    def execute_change_set(self: Any, change_set_name: str, stack_name: str | None = None) -> None:
+        change_set = _find(self, change_set_name, stack_name)
+        if change_set is None:
+            raise ChangeSetNotFound(f"ChangeSet [{change_set_name}] does not exist")
+        if change_set.execution_status != "AVAILABLE":
+            raise InvalidChangeSetStatus(
+                f"ChangeSet [{change_set.change_set_id}] cannot be executed in its current status of [{change_set.status}]"
+            )
+        stack = self.stacks.get(change_set.stack_id)
+        if stack is None:
+            raise ValidationError(change_set.stack_id)
+        rm = stack.resource_map
+        saved = (copy.deepcopy(rm._template), copy.deepcopy(rm._resource_json_map), copy.deepcopy(rm.input_parameters))
+        try:
+            original_execute(self, change_set.change_set_id, stack_name)
+            stack.parameters = dict(change_set.parameters or {})
+            if change_set.tags:
+                stack.tags = dict(change_set.tags)
+            refresh_outputs(self, stack)
+        except Exception as e:  # noqa: BLE001 - any failure rolls the stack back
+            _fail(stack, change_set, e, saved)
+            return
+        for cs_id, other in list(self.change_sets.items()):
+            if other.stack_id == stack.stack_id and other is not change_set:
+                del self.change_sets[cs_id]
+
+    def create_change_set(
+        self: Any,
+        stack_name: str,
+        change_set_name: str,
+        template: str,
+        parameters: dict[str, str],
+        description: str,
+        change_set_type: str,
+        notification_arns: list[str] | None = None,
+        tags: dict[str, str] | None = None,
+        role_arn: str | None = None,
+    ) -> tuple[str, str]:
+        if change_set_type == "CREATE":
+            live = [s for s in self.stacks.values() if s.name == stack_name]
+            if live:
+                stack = live[0]
+                if stack.status != "REVIEW_IN_PROGRESS":
+                    raise ValidationError(
+                        message=f"Stack [{stack_name}] already exists and cannot be created again with the changeSet [{change_set_name}]."
+                    )
+                validate_create_change_set(change_set_name)
+                change_set_id = generate_changeset_id(change_set_name, self.region_name, self.account_id)
+                stack.parameters = parameters
+                stack.resource_map.input_parameters = parameters
+                change_set = models.ChangeSet(
+                    change_set_type="CREATE",
+                    change_set_id=change_set_id,
+                    change_set_name=change_set_name,
+                    stack=stack,
+                    template=template,
+                    parameters=parameters,
+                    description=description,
+                    notification_arns=notification_arns,
+                    tags=tags,
+                    role_arn=role_arn,
+                )
+                change_set.status = "CREATE_COMPLETE"
+                change_set.execution_status = "AVAILABLE"
+                self.change_sets[change_set_id] = change_set
+                return change_set_id, stack.stack_id
+        if change_set_type == "UPDATE":
+            for stack in self.stacks.values():
+                if stack.name == stack_name and stack.status in ("REVIEW_IN_PROGRESS", "ROLLBACK_COMPLETE"):
+                    # moto crashed here (the stack has no template yet).
+                    raise ValidationError(
+                        message=f"Stack:{stack.stack_id} is in {stack.status} state and can not be updated."
+                    )
+        change_set_id, stack_id = original_create(
+            self,
+            stack_name=stack_name,
+            change_set_name=change_set_name,
+            template=template,
+            parameters=parameters,
+            description=description,
+            change_set_type=change_set_type,
+            notification_arns=notification_arns,
+            tags=tags,
+            role_arn=role_arn,
+        )
+        stack = self.stacks[stack_id]
+        # Fn::ImportValue reads the region's live export table.
+        stack.cross_stack_resources = self.exports
+        stack.resource_map.cross_stack_resources = self.exports
+        return change_set_id, stack_id
+
+    def update_stack(self: Any, *args: Any, **kwargs: Any) -> Any:
+        stack = original_update_stack(self, *args, **kwargs)
+        refresh_exports(self, stack)
+        return stack
+
+    original_validate = CloudFormationResponse._validate_different_update
+
+    def _validate_different_update(self: Any, *args: Any, **kwargs: Any) -> None:
+        # moto raised UpdateStack's "No updates are to be performed." from
+        # CreateChangeSet too; AWS makes a FAILED change set instead ("didn't
+        # contain changes"), which the backend already does.
+        if self._get_action() == "CreateChangeSet":
+            return
+        original_validate(self, *args, **kwargs)
+
+    CloudFormationResponse._validate_different_update = _validate_different_update  # type: ignore[method-assign]
+    models.Stack.parameter_list = property(parameter_list)  # type: ignore[assignment]
+    execute_change_set._gantry = True  # type: ignore[attr-defined]
+    backend_cls.execute_change_set = execute_change_set  # type: ignore[method-assign]
+    backend_cls.create_change_set = create_change_set  # type: ignore[method-assign]
+    backend_cls.update_stack = update_stack  # type: ignore[method-assign]

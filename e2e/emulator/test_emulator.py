@@ -1,0 +1,738 @@
+"""Tests of gantry's local AWS emulator (e2e/emulator).
+
+Run from the repository root with the project's venv:
+
+    .venv/bin/python -m unittest discover -s e2e/emulator
+
+The module starts the emulator once through ``e2e/emulator/run --port 0``,
+talks to it with boto3 (us-east-1, dummy credentials) and stops it with
+SIGTERM at the end; every test starts from a reset emulator. Only the
+standard library and boto3 (installed with moto) are used.
+
+``GANTRY_EMULATOR_URL=http://127.0.0.1:PORT`` reuses an emulator that is
+already running instead of starting one.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import unittest
+import urllib.request
+import uuid
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+REGION = "us-east-1"
+ACCOUNT = "123456789012"  # moto's default account
+# The machine may be busy (parallel builds): importing moto can take a while.
+START_TIMEOUT = float(os.environ.get("GANTRY_EMULATOR_START_TIMEOUT", "300"))
+
+_server: subprocess.Popen[str] | None = None
+_endpoint = ""
+_stderr_tail: list[str] = []
+
+
+def setUpModule() -> None:  # noqa: N802 - unittest's name
+    global _server, _endpoint
+    if os.environ.get("GANTRY_EMULATOR_URL"):
+        _endpoint = os.environ["GANTRY_EMULATOR_URL"].rstrip("/")
+        return
+    _server = subprocess.Popen(
+        [os.path.join(HERE, "run"), "--port", "0", "--quiet"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+    def drain() -> None:
+        assert _server is not None and _server.stderr is not None
+        for line in _server.stderr:
+            _stderr_tail.append(line)
+            del _stderr_tail[:-200]
+
+    threading.Thread(target=drain, daemon=True).start()
+    ready: list[str] = []
+
+    def read_ready() -> None:
+        assert _server is not None and _server.stdout is not None
+        ready.append(_server.stdout.readline())
+
+    reader = threading.Thread(target=read_ready, daemon=True)
+    reader.start()
+    reader.join(START_TIMEOUT)
+    line = ready[0] if ready else ""
+    match = re.fullmatch(r"emulator listening on (http://127\.0\.0\.1:\d+)\n", line)
+    if not match:
+        _stop()
+        raise RuntimeError(f"emulator did not start: first line {line!r}; stderr:\n{''.join(_stderr_tail)}")
+    _endpoint = match.group(1)
+
+
+def _stop() -> int | None:
+    if _server is None:
+        return None
+    if _server.poll() is None:
+        _server.send_signal(signal.SIGTERM)
+        try:
+            _server.wait(60)
+        except subprocess.TimeoutExpired:
+            _server.kill()
+            _server.wait()
+    return _server.returncode
+
+
+def tearDownModule() -> None:  # noqa: N802 - unittest's name
+    code = _stop()
+    if code not in (None, 0):
+        raise RuntimeError(f"emulator exited {code} on SIGTERM; stderr:\n{''.join(_stderr_tail)}")
+
+
+def client(service: str) -> Any:
+    return boto3.client(
+        service,
+        region_name=REGION,
+        endpoint_url=_endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries={"max_attempts": 2, "mode": "standard"}, read_timeout=300),
+    )
+
+
+def reset() -> None:
+    req = urllib.request.Request(f"{_endpoint}/moto-api/reset", method="POST", data=b"")
+    with urllib.request.urlopen(req, timeout=120) as resp:
+        resp.read()
+
+
+def wait_change_set(cfn: Any, change_set_id: str) -> dict[str, Any]:
+    deadline = time.time() + 60
+    while True:
+        cs = cfn.describe_change_set(ChangeSetName=change_set_id)
+        if cs["Status"] in ("CREATE_COMPLETE", "FAILED") or time.time() > deadline:
+            return cs
+        time.sleep(0.2)
+
+
+def stack_exists(cfn: Any, name: str) -> bool:
+    try:
+        cfn.describe_stacks(StackName=name)
+        return True
+    except ClientError:
+        return False
+
+
+def change_set(
+    cfn: Any,
+    name: str,
+    template: dict[str, Any],
+    params: dict[str, str] | None = None,
+    tags: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Creates a change set (CREATE or UPDATE as the stack requires) and
+    waits for it; returns DescribeChangeSet."""
+    kind = "UPDATE" if stack_exists(cfn, name) and cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"] != "REVIEW_IN_PROGRESS" else "CREATE"
+    resp = cfn.create_change_set(
+        StackName=name,
+        ChangeSetName=f"gantry-{uuid.uuid4().hex[:12]}",
+        ChangeSetType=kind,
+        TemplateBody=json.dumps(template),
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in (params or {}).items()],
+        Tags=[{"Key": k, "Value": v} for k, v in (tags or {}).items()],
+        Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM"],
+    )
+    return wait_change_set(cfn, resp["Id"])
+
+
+def deploy(cfn: Any, name: str, template: dict[str, Any], params: dict[str, str] | None = None, tags: dict[str, str] | None = None) -> dict[str, Any]:
+    """Change set, execute, return the stack (as gantry deploys)."""
+    cs = change_set(cfn, name, template, params, tags)
+    if cs["Status"] != "CREATE_COMPLETE":
+        raise AssertionError(f"change set {cs['Status']}: {cs.get('StatusReason')}")
+    cfn.execute_change_set(ChangeSetName=cs["ChangeSetId"])
+    return cfn.describe_stacks(StackName=name)["Stacks"][0]
+
+
+def outputs(stack: dict[str, Any]) -> dict[str, str]:
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs") or []}
+
+
+def make_network(ec2: Any) -> tuple[str, list[str]]:
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24", AvailabilityZone=f"{REGION}{az}")["Subnet"]["SubnetId"]
+        for i, az in ((1, "a"), (2, "b"))
+    ]
+    return vpc, subnets
+
+
+# A template with every type the emulator adds, wired the way gantry's
+# rendered stacks wire them.
+EXTRA_TYPES_TEMPLATE: dict[str, Any] = {
+    "AWSTemplateFormatVersion": "2010-09-09",
+    "Description": "every type gantry's emulator adds",
+    "Parameters": {
+        "VpcId": {"Type": "AWS::EC2::VPC::Id"},
+        "Subnets": {"Type": "List<AWS::EC2::Subnet::Id>"},
+    },
+    "Resources": {
+        "StoreSG": {
+            "Type": "AWS::EC2::SecurityGroup",
+            "Properties": {"GroupDescription": "stores", "VpcId": {"Ref": "VpcId"}},
+        },
+        "CacheSubnets": {
+            "Type": "AWS::ElastiCache::SubnetGroup",
+            "Properties": {"Description": "cache subnets", "SubnetIds": {"Ref": "Subnets"}},
+        },
+        "CacheAuth": {
+            "Type": "AWS::SecretsManager::Secret",
+            "DeletionPolicy": "Retain",
+            "Properties": {
+                "Description": "AUTH token",
+                "GenerateSecretString": {
+                    "SecretStringTemplate": "{}",
+                    "GenerateStringKey": "auth",
+                    "PasswordLength": 64,
+                    "ExcludePunctuation": True,
+                },
+            },
+        },
+        "Cache": {
+            "Type": "AWS::ElastiCache::ReplicationGroup",
+            "Properties": {
+                "ReplicationGroupId": "payments-dev-cache",
+                "ReplicationGroupDescription": "payments dev cache",
+                "Engine": "redis",
+                "CacheNodeType": "cache.t4g.small",
+                "NumCacheClusters": 2,
+                "AutomaticFailoverEnabled": True,
+                "MultiAZEnabled": True,
+                "Port": 6379,
+                "CacheSubnetGroupName": {"Ref": "CacheSubnets"},
+                "SecurityGroupIds": [{"Fn::GetAtt": ["StoreSG", "GroupId"]}],
+                "AtRestEncryptionEnabled": True,
+                "TransitEncryptionEnabled": True,
+                "AuthToken": {"Fn::Join": ["", ["{{resolve:secretsmanager:", {"Ref": "CacheAuth"}, ":SecretString:auth}}"]]},
+                "Tags": [{"Key": "gantry:service", "Value": "payments"}],
+            },
+        },
+        "Cluster": {"Type": "AWS::ECS::Cluster", "Properties": {"ClusterName": "platform"}},
+        "TaskDef": {
+            "Type": "AWS::ECS::TaskDefinition",
+            "Properties": {
+                "Family": "payments-dev",
+                "Cpu": "512",
+                "Memory": "1024",
+                "NetworkMode": "awsvpc",
+                "RequiresCompatibilities": ["FARGATE"],
+                "ContainerDefinitions": [{"Name": "app", "Image": "example/payments:v1", "Essential": True}],
+            },
+        },
+        "Service": {
+            "Type": "AWS::ECS::Service",
+            "Properties": {
+                "Cluster": {"Ref": "Cluster"},
+                "ServiceName": "payments-dev",
+                "TaskDefinition": {"Ref": "TaskDef"},
+                "DesiredCount": 2,
+                "LaunchType": "FARGATE",
+            },
+        },
+        "ScalingTarget": {
+            "Type": "AWS::ApplicationAutoScaling::ScalableTarget",
+            "DependsOn": "Service",
+            "Properties": {
+                "ServiceNamespace": "ecs",
+                "ScalableDimension": "ecs:service:DesiredCount",
+                "ResourceId": {"Fn::Join": ["/", ["service", "platform", "payments-dev"]]},
+                "MinCapacity": 2,
+                "MaxCapacity": 10,
+            },
+        },
+        "CpuScaling": {
+            "Type": "AWS::ApplicationAutoScaling::ScalingPolicy",
+            "Properties": {
+                "PolicyName": "cpu-target",
+                "PolicyType": "TargetTrackingScaling",
+                "ScalingTargetId": {"Ref": "ScalingTarget"},
+                "TargetTrackingScalingPolicyConfiguration": {
+                    "TargetValue": 60,
+                    "PredefinedMetricSpecification": {"PredefinedMetricType": "ECSServiceAverageCPUUtilization"},
+                },
+            },
+        },
+        "Errors5xx": {
+            "Type": "AWS::CloudWatch::Alarm",
+            "Properties": {
+                "AlarmName": "payments-dev-5xx",
+                "AlarmDescription": "5xx rate",
+                "Namespace": "AWS/ApplicationELB",
+                "MetricName": "HTTPCode_Target_5XX_Count",
+                "Dimensions": [{"Name": "TargetGroup", "Value": "tg"}],
+                "Statistic": "Sum",
+                "Period": 60,
+                "EvaluationPeriods": 3,
+                "Threshold": 10,
+                "ComparisonOperator": "GreaterThanThreshold",
+                "TreatMissingData": "notBreaching",
+            },
+        },
+        "Uploads": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "payments-dev-uploads"}},
+        "UploadsPolicy": {
+            "Type": "AWS::S3::BucketPolicy",
+            "Properties": {
+                "Bucket": {"Ref": "Uploads"},
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "DenyInsecureTransport",
+                            "Effect": "Deny",
+                            "Principal": "*",
+                            "Action": "s3:*",
+                            "Resource": [{"Fn::GetAtt": ["Uploads", "Arn"]}, {"Fn::Join": ["", [{"Fn::GetAtt": ["Uploads", "Arn"]}, "/*"]]}],
+                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                        }
+                    ],
+                },
+            },
+        },
+    },
+    "Outputs": {
+        "CacheHost": {"Value": {"Fn::GetAtt": ["Cache", "PrimaryEndPoint.Address"]}, "Export": {"Name": "payments-dev-CacheHost"}},
+        "CachePort": {"Value": {"Fn::GetAtt": ["Cache", "PrimaryEndPoint.Port"]}},
+        "CacheUrl": {
+            "Value": {
+                "Fn::Join": ["", ["rediss://", {"Fn::GetAtt": ["Cache", "PrimaryEndPoint.Address"]}, ":", {"Fn::GetAtt": ["Cache", "PrimaryEndPoint.Port"]}]]
+            }
+        },
+        "CacheReader": {"Value": {"Fn::GetAtt": ["Cache", "ReaderEndPoint.Address"]}},
+        "CacheAuthArn": {"Value": {"Ref": "CacheAuth"}},
+        "CacheAuthId": {"Value": {"Fn::GetAtt": ["CacheAuth", "Id"]}},
+        "CacheGroup": {"Value": {"Ref": "Cache"}},
+        "CacheSubnetGroup": {"Value": {"Ref": "CacheSubnets"}},
+        "ScalingTargetId": {"Value": {"Ref": "ScalingTarget"}},
+        "ScalingPolicyArn": {"Value": {"Ref": "CpuScaling"}},
+        "AlarmName": {"Value": {"Ref": "Errors5xx"}},
+        "AlarmArn": {"Value": {"Fn::GetAtt": ["Errors5xx", "Arn"]}},
+        "PolicyBucket": {"Value": {"Ref": "UploadsPolicy"}},
+    },
+}
+
+
+def bucket_template(description: str = "a bucket") -> dict[str, Any]:
+    return {
+        "Description": description,
+        "Parameters": {"BucketName": {"Type": "String"}, "Version": {"Type": "String", "Default": "v1"}},
+        "Resources": {
+            "Bucket": {
+                "Type": "AWS::S3::Bucket",
+                "DeletionPolicy": "Retain",
+                "UpdateReplacePolicy": "Retain",
+                "Properties": {
+                    "BucketName": {"Ref": "BucketName"},
+                    "Tags": [{"Key": "gantry:version", "Value": {"Ref": "Version"}}],
+                },
+            },
+            "Logs": {
+                "Type": "AWS::Logs::LogGroup",
+                "Properties": {"RetentionInDays": 7, "Tags": [{"Key": "gantry:version", "Value": {"Ref": "Version"}}]},
+            },
+        },
+        "Outputs": {
+            "BucketName": {"Value": {"Ref": "Bucket"}, "Export": {"Name": {"Fn::Sub": "${AWS::StackName}-BucketName"}}},
+            "BucketArn": {"Value": {"Fn::GetAtt": ["Bucket", "Arn"]}},
+            "LogGroupArn": {"Value": {"Fn::GetAtt": ["Logs", "Arn"]}},
+            "Version": {"Value": {"Ref": "Version"}},
+        },
+    }
+
+
+class EmulatorTest(unittest.TestCase):
+    def setUp(self) -> None:
+        reset()
+        self.cfn = client("cloudformation")
+
+
+class ExtraTypesTest(EmulatorTest):
+    def test_every_extra_type_deploys_through_a_change_set(self) -> None:
+        ec2 = client("ec2")
+        vpc, subnets = make_network(ec2)
+        params = {"VpcId": vpc, "Subnets": ",".join(subnets)}
+
+        cs = change_set(self.cfn, "payments-dev-data", EXTRA_TYPES_TEMPLATE, params)
+        self.assertEqual(cs["Status"], "CREATE_COMPLETE", cs.get("StatusReason"))
+        added = {c["ResourceChange"]["LogicalResourceId"] for c in cs["Changes"] if c["ResourceChange"]["Action"] == "Add"}
+        self.assertEqual(added, set(EXTRA_TYPES_TEMPLATE["Resources"]))
+        self.cfn.execute_change_set(ChangeSetName=cs["ChangeSetId"])
+
+        stack = self.cfn.describe_stacks(StackName="payments-dev-data")["Stacks"][0]
+        self.assertEqual(stack["StackStatus"], "CREATE_COMPLETE", stack.get("StackStatusReason"))
+        out = outputs(stack)
+        self.assertEqual(set(out), set(EXTRA_TYPES_TEMPLATE["Outputs"]))
+
+        # ElastiCache: the replication group is real and the outputs agree.
+        group = client("elasticache").describe_replication_groups(ReplicationGroupId="payments-dev-cache")["ReplicationGroups"][0]
+        primary = group["NodeGroups"][0]["PrimaryEndpoint"]
+        self.assertEqual(out["CacheHost"], primary["Address"])
+        self.assertEqual(out["CachePort"], "6379")
+        self.assertEqual(out["CacheUrl"], f"rediss://{primary['Address']}:6379")
+        self.assertEqual(out["CacheReader"], primary["Address"].replace("master.", "replica.", 1))
+        self.assertEqual(out["CacheGroup"], "payments-dev-cache")
+        self.assertEqual(len(group["MemberClusters"]), 2)
+        self.assertTrue(group["AuthTokenEnabled"])
+        self.assertTrue(group["AtRestEncryptionEnabled"])
+        self.assertTrue(group["TransitEncryptionEnabled"])
+        subnet_group = client("elasticache").describe_cache_subnet_groups(CacheSubnetGroupName=out["CacheSubnetGroup"])["CacheSubnetGroups"][0]
+        self.assertEqual(subnet_group["VpcId"], vpc)
+        self.assertEqual(self.cfn.list_exports()["Exports"][0]["Value"], out["CacheHost"])
+
+        # Secrets Manager: a generated secret; Ref and GetAtt Id are its ARN.
+        self.assertEqual(out["CacheAuthArn"], out["CacheAuthId"])
+        secret = client("secretsmanager").get_secret_value(SecretId=out["CacheAuthArn"])
+        token = json.loads(secret["SecretString"])["auth"]
+        self.assertRegex(token, r"^[A-Za-z0-9]{64}$")
+
+        # Application Auto Scaling: target and policy registered.
+        aas = client("application-autoscaling")
+        target = aas.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"][0]
+        self.assertEqual((target["ResourceId"], target["MinCapacity"], target["MaxCapacity"]), ("service/platform/payments-dev", 2, 10))
+        self.assertEqual(out["ScalingTargetId"], "service/platform/payments-dev|ecs:service:DesiredCount|ecs")
+        policy = aas.describe_scaling_policies(ServiceNamespace="ecs")["ScalingPolicies"][0]
+        self.assertEqual((policy["PolicyName"], policy["PolicyARN"]), ("cpu-target", out["ScalingPolicyArn"]))
+
+        # CloudWatch: a real alarm, settable to ALARM by name.
+        cw = client("cloudwatch")
+        self.assertEqual(out["AlarmName"], "payments-dev-5xx")
+        alarm = cw.describe_alarms(AlarmNames=["payments-dev-5xx"])["MetricAlarms"][0]
+        self.assertEqual((alarm["AlarmArn"], alarm["Threshold"], alarm["EvaluationPeriods"]), (out["AlarmArn"], 10.0, 3))
+        cw.set_alarm_state(AlarmName="payments-dev-5xx", StateValue="ALARM", StateReason="test")
+        alarm = cw.describe_alarms(AlarmNames=["payments-dev-5xx"])["MetricAlarms"][0]
+        self.assertEqual(alarm["StateValue"], "ALARM")
+
+        # S3: the policy is on the bucket.
+        policy_doc = json.loads(client("s3").get_bucket_policy(Bucket="payments-dev-uploads")["Policy"])
+        self.assertEqual(policy_doc["Statement"][0]["Sid"], "DenyInsecureTransport")
+        self.assertEqual(out["PolicyBucket"], "payments-dev-uploads")
+
+        # An update keeps the alarm's state and changes it in place.
+        updated = json.loads(json.dumps(EXTRA_TYPES_TEMPLATE))
+        updated["Resources"]["Errors5xx"]["Properties"]["Threshold"] = 20
+        updated["Resources"]["ScalingTarget"]["Properties"]["MaxCapacity"] = 12
+        stack = deploy(self.cfn, "payments-dev-data", updated, params)
+        self.assertEqual(stack["StackStatus"], "UPDATE_COMPLETE")
+        alarm = cw.describe_alarms(AlarmNames=["payments-dev-5xx"])["MetricAlarms"][0]
+        self.assertEqual((alarm["Threshold"], alarm["StateValue"]), (20.0, "ALARM"))
+        self.assertEqual(aas.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"][0]["MaxCapacity"], 12)
+        self.assertEqual(outputs(stack)["CacheHost"], out["CacheHost"])
+
+        # Deleting the stack removes what it made (the Retain secret stays).
+        self.cfn.delete_stack(StackName="payments-dev-data")
+        self.assertEqual(client("elasticache").describe_replication_groups()["ReplicationGroups"], [])
+        self.assertEqual(cw.describe_alarms(AlarmNames=["payments-dev-5xx"])["MetricAlarms"], [])
+        self.assertEqual(aas.describe_scalable_targets(ServiceNamespace="ecs")["ScalableTargets"], [])
+        client("secretsmanager").describe_secret(SecretId=out["CacheAuthArn"])
+
+    def test_dynamic_reference_to_a_missing_secret_fails_the_stack(self) -> None:
+        template = {
+            "Resources": {
+                "Cache": {
+                    "Type": "AWS::ElastiCache::ReplicationGroup",
+                    "Properties": {
+                        "ReplicationGroupDescription": "x",
+                        "AuthToken": "{{resolve:secretsmanager:no-such-secret:SecretString:auth}}",
+                    },
+                }
+            }
+        }
+        cs = change_set(self.cfn, "broken", template)
+        self.cfn.execute_change_set(ChangeSetName=cs["ChangeSetId"])
+        stack = self.cfn.describe_stacks(StackName="broken")["Stacks"][0]
+        self.assertEqual(stack["StackStatus"], "ROLLBACK_COMPLETE")
+        events = self.cfn.describe_stack_events(StackName="broken")["StackEvents"]
+        failed = [e for e in events if e["ResourceStatus"] == "CREATE_FAILED"]
+        self.assertEqual(failed[0]["LogicalResourceId"], "Cache")
+        self.assertIn("no-such-secret", failed[0]["ResourceStatusReason"])
+        self.assertEqual(self.cfn.describe_change_set(ChangeSetName=cs["ChangeSetId"])["ExecutionStatus"], "EXECUTE_FAILED")
+        # A stack in ROLLBACK_COMPLETE cannot take a CREATE change set; it
+        # must be deleted first, as on AWS.
+        with self.assertRaises(ClientError) as err:
+            self.cfn.create_change_set(StackName="broken", ChangeSetName="again", ChangeSetType="CREATE", TemplateBody=json.dumps(template))
+        self.assertIn("Stack [broken] already exists", str(err.exception))
+        with self.assertRaises(ClientError) as err:
+            self.cfn.create_change_set(StackName="broken", ChangeSetName="again", ChangeSetType="UPDATE", TemplateBody=json.dumps(template))
+        self.assertIn("is in ROLLBACK_COMPLETE state and can not be updated", str(err.exception))
+        self.cfn.delete_stack(StackName="broken")
+        self.assertFalse(stack_exists(self.cfn, "broken"))
+
+    def test_rds_master_user_secret_and_port(self) -> None:
+        ec2 = client("ec2")
+        vpc, subnets = make_network(ec2)
+        template = {
+            "Parameters": {"Subnets": {"Type": "List<AWS::EC2::Subnet::Id>"}},
+            "Resources": {
+                "DbSubnets": {"Type": "AWS::RDS::DBSubnetGroup", "Properties": {"DBSubnetGroupDescription": "db", "SubnetIds": {"Ref": "Subnets"}}},
+                "Db": {
+                    "Type": "AWS::RDS::DBInstance",
+                    "Properties": {
+                        "DBInstanceIdentifier": "payments-dev-db",
+                        "Engine": "postgres",
+                        "EngineVersion": "16",
+                        "DBInstanceClass": "db.t4g.medium",
+                        "AllocatedStorage": "50",
+                        "StorageEncrypted": True,
+                        "DBSubnetGroupName": {"Ref": "DbSubnets"},
+                        "DBName": "app",
+                        "MasterUsername": "app",
+                        "ManageMasterUserPassword": True,
+                    },
+                },
+            },
+            "Outputs": {
+                "Host": {"Value": {"Fn::GetAtt": ["Db", "Endpoint.Address"]}},
+                "Port": {"Value": {"Fn::GetAtt": ["Db", "Endpoint.Port"]}},
+                "Secret": {"Value": {"Fn::GetAtt": ["Db", "MasterUserSecret.SecretArn"]}},
+            },
+        }
+        out = outputs(deploy(self.cfn, "db", template, {"Subnets": ",".join(subnets)}))
+        self.assertEqual(out["Port"], "5432")
+        secret = json.loads(client("secretsmanager").get_secret_value(SecretId=out["Secret"])["SecretString"])
+        self.assertEqual(secret["username"], "app")
+        db = client("rds").describe_db_instances(DBInstanceIdentifier="payments-dev-db")["DBInstances"][0]
+        self.assertEqual(db["MasterUserSecret"]["SecretArn"], out["Secret"])
+
+
+class ChangeSetTest(EmulatorTest):
+    def test_empty_change_set_fails_with_the_aws_reason(self) -> None:
+        deploy(self.cfn, "app", bucket_template(), {"BucketName": "gantry-empty"})
+        cs = change_set(self.cfn, "app", bucket_template(), {"BucketName": "gantry-empty"})
+        self.assertEqual(cs["Status"], "FAILED")
+        self.assertEqual(cs["ExecutionStatus"], "UNAVAILABLE")
+        self.assertIn("didn't contain changes", cs["StatusReason"])
+        with self.assertRaises(ClientError) as err:
+            self.cfn.execute_change_set(ChangeSetName=cs["ChangeSetId"])
+        self.assertEqual(err.exception.response["Error"]["Code"], "InvalidChangeSetStatus")
+
+    def test_outputs_exports_parameters_and_tags_follow_each_change_set(self) -> None:
+        stack = deploy(self.cfn, "app", bucket_template(), {"BucketName": "gantry-outputs", "Version": "v1"}, {"gantry:version": "v1"})
+        self.assertEqual(stack["StackStatus"], "CREATE_COMPLETE")
+        self.assertEqual(stack["Description"], "a bucket")
+        out = outputs(stack)
+        self.assertEqual((out["BucketName"], out["Version"]), ("gantry-outputs", "v1"))
+        self.assertEqual(out["BucketArn"], "arn:aws:s3:::gantry-outputs")
+        self.assertIn("LogGroupArn", out)
+        exports = {e["Name"]: e["Value"] for e in self.cfn.list_exports()["Exports"]}
+        self.assertEqual(exports, {"app-BucketName": "gantry-outputs"})
+
+        # A second stack imports the export through its own change set.
+        importer = {
+            "Resources": {"Param": {"Type": "AWS::SSM::Parameter", "Properties": {"Name": "/imported", "Type": "String", "Value": {"Fn::ImportValue": "app-BucketName"}}}},
+            "Outputs": {"Imported": {"Value": {"Fn::ImportValue": "app-BucketName"}}},
+        }
+        self.assertEqual(outputs(deploy(self.cfn, "importer", importer))["Imported"], "gantry-outputs")
+
+        # A new version: outputs, parameters and tags are the new ones; the
+        # log group (no moto update support) keeps existing.
+        stack = deploy(self.cfn, "app", bucket_template("a bucket, v2"), {"BucketName": "gantry-outputs", "Version": "v2"}, {"gantry:version": "v2"})
+        self.assertEqual(stack["StackStatus"], "UPDATE_COMPLETE")
+        self.assertEqual(stack["Description"], "a bucket, v2")
+        self.assertEqual(outputs(stack)["Version"], "v2")
+        self.assertEqual(outputs(stack)["LogGroupArn"], out["LogGroupArn"])
+        self.assertEqual({t["Key"]: t["Value"] for t in stack["Tags"]}, {"gantry:version": "v2"})
+        self.assertEqual({p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}, {"BucketName": "gantry-outputs", "Version": "v2"})
+        # ... and deploying v2 again is an empty change set.
+        cs = change_set(self.cfn, "app", bucket_template("a bucket, v2"), {"BucketName": "gantry-outputs", "Version": "v2"}, {"gantry:version": "v2"})
+        self.assertEqual(cs["Status"], "FAILED")
+
+    def test_renamed_bucket_is_a_replacement(self) -> None:
+        deploy(self.cfn, "data", bucket_template(), {"BucketName": "gantry-old-name"})
+
+        cs = change_set(self.cfn, "data", bucket_template(), {"BucketName": "gantry-new-name"})
+        self.assertEqual(cs["Status"], "CREATE_COMPLETE")
+        changes = {c["ResourceChange"]["LogicalResourceId"]: c["ResourceChange"] for c in cs["Changes"]}
+        bucket = changes["Bucket"]
+        self.assertEqual((bucket["Action"], bucket["Replacement"]), ("Modify", "True"))
+        self.assertEqual(bucket["PhysicalResourceId"], "gantry-old-name")
+        self.assertEqual(bucket["Scope"], ["Properties"])
+        self.assertEqual(
+            bucket["Details"],
+            [
+                {
+                    "Target": {"Attribute": "Properties", "Name": "BucketName", "RequiresRecreation": "Always"},
+                    "Evaluation": "Static",
+                    "ChangeSource": "ParameterReference",
+                    "CausingEntity": "BucketName",
+                }
+            ],
+        )
+        self.assertNotIn("Logs", changes)
+
+        # Executed: a new bucket; the old one is retained (UpdateReplacePolicy).
+        self.cfn.execute_change_set(ChangeSetName=cs["ChangeSetId"])
+        stack = self.cfn.describe_stacks(StackName="data")["Stacks"][0]
+        self.assertEqual(outputs(stack)["BucketName"], "gantry-new-name")
+        names = {b["Name"] for b in client("s3").list_buckets()["Buckets"]}
+        self.assertTrue({"gantry-old-name", "gantry-new-name"} <= names)
+
+        # A direct edit of a create-only property, and one of an updatable one.
+        renamed = bucket_template()
+        renamed["Resources"]["Bucket"]["Properties"]["BucketName"] = "gantry-literal-name"
+        renamed["Resources"]["Logs"]["Properties"]["RetentionInDays"] = 30
+        cs = change_set(self.cfn, "data", renamed, {"BucketName": "gantry-new-name"})
+        changes = {c["ResourceChange"]["LogicalResourceId"]: c["ResourceChange"] for c in cs["Changes"]}
+        self.assertEqual(changes["Bucket"]["Replacement"], "True")
+        self.assertEqual(changes["Bucket"]["Details"][0]["ChangeSource"], "DirectModification")
+        self.assertEqual(changes["Logs"]["Replacement"], "False")
+        self.assertEqual(changes["Logs"]["Details"][0]["Target"], {"Attribute": "Properties", "Name": "RetentionInDays", "RequiresRecreation": "Never"})
+
+    def test_stack_in_review_takes_a_second_create_change_set(self) -> None:
+        first = change_set(self.cfn, "review", bucket_template(), {"BucketName": "gantry-review"})
+        second = change_set(self.cfn, "review", bucket_template(), {"BucketName": "gantry-review"})
+        self.assertEqual(first["StackId"], second["StackId"])
+        self.assertEqual(len(self.cfn.describe_stacks()["Stacks"]), 1)
+        self.cfn.execute_change_set(ChangeSetName=second["ChangeSetId"])
+        self.assertEqual(self.cfn.describe_stacks(StackName="review")["Stacks"][0]["StackStatus"], "CREATE_COMPLETE")
+        # Executing one change set deletes the stack's others.
+        with self.assertRaises(ClientError):
+            self.cfn.describe_change_set(ChangeSetName=first["ChangeSetId"])
+
+
+class TerminationProtectionTest(EmulatorTest):
+    def test_termination_protection_round_trips_and_blocks_deletion(self) -> None:
+        stack = deploy(self.cfn, "data", bucket_template(), {"BucketName": "gantry-protected"})
+        self.assertFalse(stack["EnableTerminationProtection"])
+
+        resp = self.cfn.update_termination_protection(StackName="data", EnableTerminationProtection=True)
+        self.assertEqual(resp["StackId"], stack["StackId"])
+        self.assertTrue(self.cfn.describe_stacks(StackName="data")["Stacks"][0]["EnableTerminationProtection"])
+
+        with self.assertRaises(ClientError) as err:
+            self.cfn.delete_stack(StackName="data")
+        self.assertEqual(err.exception.response["Error"]["Code"], "ValidationError")
+        self.assertEqual(
+            err.exception.response["Error"]["Message"],
+            "Stack [data] cannot be deleted while TerminationProtection is enabled",
+        )
+        self.assertTrue(stack_exists(self.cfn, "data"))
+
+        self.cfn.update_termination_protection(StackName="data", EnableTerminationProtection=False)
+        self.assertFalse(self.cfn.describe_stacks(StackName="data")["Stacks"][0]["EnableTerminationProtection"])
+        self.cfn.delete_stack(StackName="data")
+        self.assertFalse(stack_exists(self.cfn, "data"))
+
+        with self.assertRaises(ClientError):
+            self.cfn.update_termination_protection(StackName="no-such-stack", EnableTerminationProtection=True)
+
+
+GOLDEN = os.path.join(REPO, "pkg", "render", "testdata", "golden")
+
+
+def golden_pairs() -> list[tuple[str, str | None]]:
+    """(app template, data template or None) for each rendered golden case."""
+    pairs = []
+    for app in sorted(glob.glob(os.path.join(GOLDEN, "**", "*-app.template.json"), recursive=True)):
+        data = app[: -len("-app.template.json")] + "-data.template.json"
+        pairs.append((app, data if os.path.exists(data) else None))
+    return pairs
+
+
+def parameters_file(template_path: str) -> dict[str, str]:
+    """The parameters gantry passes at deploy, if the golden case has them
+    (<stack>.parameters.json, CloudFormation's [{ParameterKey, ParameterValue}])."""
+    path = template_path.replace(".template.json", ".parameters.json")
+    if not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        return {p["ParameterKey"]: p["ParameterValue"] for p in json.load(f)}
+
+
+@unittest.skipUnless(golden_pairs(), "no rendered golden templates under pkg/render/testdata/golden")
+class GoldenTemplatesTest(EmulatorTest):
+    """Deploys gantry's rendered golden templates: data stack, then app stack,
+    on a platform made with boto3 and published under /gantry/platform/."""
+
+    def make_platform(self, region: str = REGION) -> None:
+        ec2, ecs, elb, ssm = (client(s) for s in ("ec2", "ecs", "elbv2", "ssm"))
+        vpc, subnets = make_network(ec2)
+        sg = ec2.create_security_group(GroupName="platform-alb", Description="alb", VpcId=vpc)["GroupId"]
+        ecs.create_cluster(clusterName="platform")
+        lb = elb.create_load_balancer(Name="platform", Subnets=subnets, SecurityGroups=[sg], Scheme="internal")["LoadBalancers"][0]
+        tg = elb.create_target_group(Name="platform-default", Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip")["TargetGroups"][0]
+        listener = elb.create_listener(
+            LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=80, DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}]
+        )["Listeners"][0]
+        for name, value, kind in (
+            ("vpc-id", vpc, "String"),
+            ("private-subnets", ",".join(subnets), "StringList"),
+            ("ecs-cluster", "platform", "String"),
+            ("alb-listener-arn", listener["ListenerArn"], "String"),
+            ("alb-security-group", sg, "String"),
+        ):
+            ssm.put_parameter(Name=f"/gantry/platform/{name}", Value=value, Type=kind, Overwrite=True)
+
+    def test_rendered_templates_deploy(self) -> None:
+        failures = []
+        for app, data in golden_pairs():
+            with self.subTest(case=os.path.relpath(app, GOLDEN)):
+                reset()
+                self.make_platform()
+                for path in [p for p in (data, app) if p]:
+                    name = os.path.basename(path)[: -len(".template.json")]
+                    with open(path) as f:
+                        template = json.load(f)
+                    try:
+                        stack = deploy(self.cfn, name, template, parameters_file(path))
+                    except (AssertionError, ClientError) as e:
+                        failures.append(f"{os.path.relpath(path, GOLDEN)}: {e}")
+                        break
+                    if stack["StackStatus"] != "CREATE_COMPLETE":
+                        events = self.cfn.describe_stack_events(StackName=name)["StackEvents"]
+                        reasons = [f"{e['LogicalResourceId']}: {e.get('ResourceStatusReason')}" for e in events if e["ResourceStatus"].endswith("FAILED")]
+                        failures.append(f"{os.path.relpath(path, GOLDEN)}: {stack['StackStatus']}: {reasons}")
+                        break
+                    declared = set((template.get("Outputs") or {}).keys())
+                    missing = declared - set(outputs(stack))
+                    if missing:
+                        failures.append(f"{os.path.relpath(path, GOLDEN)}: outputs missing: {sorted(missing)}")
+                    if path == app:
+                        failures += self.new_version(name, template, parameters_file(path), os.path.relpath(path, GOLDEN))
+        if failures:
+            self.fail("rendered templates that do not deploy on the emulator:\n" + "\n".join(failures))
+
+    def new_version(self, name: str, template: dict[str, Any], params: dict[str, str], label: str) -> list[str]:
+        """Deploys version 2.0.0 of an app stack, then again (empty)."""
+        if "Version" not in (template.get("Parameters") or {}):
+            return []
+        ecs = client("ecs")
+        params = dict(params, Version="2.0.0")
+        stack = deploy(self.cfn, name, template, params)
+        if stack["StackStatus"] != "UPDATE_COMPLETE":
+            return [f"{label}: new version: {stack['StackStatus']}"]
+        problems = []
+        service = outputs(stack).get("ServiceName")
+        if service:
+            running = ecs.describe_services(cluster="platform", services=[service])["services"][0]["taskDefinition"]
+            image = ecs.describe_task_definition(taskDefinition=running)["taskDefinition"]["containerDefinitions"][0]["image"]
+            if not image.endswith(":2.0.0"):
+                problems.append(f"{label}: new version: the service runs {image}")
+        again = change_set(self.cfn, name, template, params)
+        if again["Status"] != "FAILED" or "didn't contain changes" not in again.get("StatusReason", ""):
+            problems.append(f"{label}: unchanged redeploy: change set {again['Status']} with {len(again.get('Changes', []))} changes")
+        return problems
+
+
+if __name__ == "__main__":
+    sys.exit(unittest.main())
