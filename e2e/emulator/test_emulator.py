@@ -384,6 +384,14 @@ class ExtraTypesTest(EmulatorTest):
         out = outputs(stack)
         self.assertEqual(set(out), set(EXTRA_TYPES_TEMPLATE["Outputs"]))
 
+        # Every resource has its own events, as on AWS.
+        events = self.cfn.describe_stack_events(StackName="payments-dev-data")["StackEvents"]
+        done = {e["LogicalResourceId"]: e["PhysicalResourceId"] for e in events if e["ResourceStatus"] == "CREATE_COMPLETE"}
+        self.assertTrue(set(EXTRA_TYPES_TEMPLATE["Resources"]) <= set(done), done)
+        self.assertEqual(done["Cache"], "payments-dev-cache")
+        self.assertEqual(events[0]["ResourceStatus"], "CREATE_COMPLETE")
+        self.assertEqual(events[0]["LogicalResourceId"], "payments-dev-data")
+
         # ElastiCache: the replication group is real and the outputs agree.
         group = client("elasticache").describe_replication_groups(ReplicationGroupId="payments-dev-cache")["ReplicationGroups"][0]
         primary = group["NodeGroups"][0]["PrimaryEndpoint"]
@@ -731,6 +739,14 @@ class GoldenTemplatesTest(EmulatorTest):
         again = change_set(self.cfn, name, template, params)
         if again["Status"] != "FAILED" or "didn't contain changes" not in again.get("StatusReason", ""):
             problems.append(f"{label}: unchanged redeploy: change set {again['Status']} with {len(again.get('Changes', []))} changes")
+        # Deleted and deployed again: nothing of the first one is in the way
+        # (the listener rule's priority, the target group's name).
+        self.cfn.delete_stack(StackName=name)
+        stack = deploy(self.cfn, name, template, params)
+        if stack["StackStatus"] != "CREATE_COMPLETE":
+            events = self.cfn.describe_stack_events(StackName=name)["StackEvents"]
+            reasons = [f"{e['LogicalResourceId']}: {e.get('ResourceStatusReason')}" for e in events if e["ResourceStatus"].endswith("FAILED")]
+            problems.append(f"{label}: deployed again after deletion: {stack['StackStatus']}: {reasons}")
         return problems
 
 

@@ -141,24 +141,9 @@ def parameter_inputs(template: dict[str, Any], inputs: dict[str, Any]) -> dict[s
     return out
 
 
-def _refs(value: Any) -> set[str]:
-    """Names a value refers to with Ref or ${Name} in Fn::Sub."""
-    found: set[str] = set()
-    if isinstance(value, dict):
-        for k, v in value.items():
-            if k == "Ref" and isinstance(v, str):
-                found.add(v)
-            elif k == "Fn::Sub":
-                text = v[0] if isinstance(v, list) and v else v
-                if isinstance(text, str):
-                    found.update(m.split(".")[0] for m in re.findall(r"\$\{([^!}][^}]*)\}", text))
-                found |= _refs(v)
-            else:
-                found |= _refs(v)
-    elif isinstance(value, list):
-        for v in value:
-            found |= _refs(v)
-    return found
+def referenced_names(value: Any) -> set[str]:
+    """Parameters and resources value refers to (Ref, GetAtt, Sub)."""
+    return set(resource_refs(value))
 
 
 def property_changes(
@@ -181,7 +166,7 @@ def property_changes(
         if before != after:
             sources = [("DirectModification", None)]
         else:
-            causes = sorted(_refs(after) & changed_params)
+            causes = sorted(referenced_names(after) & changed_params)
             if not causes:
                 continue
             sources = [("ParameterReference", c) for c in causes]
@@ -334,7 +319,7 @@ def install() -> None:
         for name, resource in new_resources.items():
             if name not in old_resources:
                 continue
-            if resource == old_resources[name] and not (_refs(resource) & changed_params):
+            if resource == old_resources[name] and not (referenced_names(resource) & changed_params):
                 continue
             change = models.Change("Modify", name, resource["Type"])
             details = property_changes(

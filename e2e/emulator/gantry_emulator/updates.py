@@ -26,8 +26,9 @@
    whenever it is created (a scaling target after its ECS service, for
    example).
 
-It also notes on an exception which resource failed (``_gantry_logical_id``),
-so that ``changesets.py`` can report it in the stack's events.
+The hooks also record per-resource stack events (``events.py``) and note on
+an exception which resource failed (``_gantry_logical_id``), so that
+``changesets.py`` can report it.
 """
 
 from __future__ import annotations
@@ -38,12 +39,13 @@ from typing import Any
 from moto.cloudformation import parsing
 from moto.cloudformation.exceptions import ValidationError
 
+from . import events
 from .replacement import (
-    _refs,
     dependencies,
     dependency_order,
     parameter_inputs,
     property_changes,
+    referenced_names,
     replacement_of,
 )
 
@@ -78,7 +80,16 @@ def _replace(
                 f"replacing. Rename {physical} and update the stack again."
             )
         )
+    events.record(
+        resources_map,
+        logical_id,
+        new_json["Type"],
+        "UPDATE_IN_PROGRESS",
+        events.physical_id(current),
+        "Requested update requires the creation of a new physical resource; hence creating one.",
+    )
     new = parsing.parse_and_create_resource(logical_id, new_json, resources_map, account_id, region_name)
+    events.record(resources_map, logical_id, new_json["Type"], "UPDATE_COMPLETE", events.physical_id(new))
     if old_json.get("UpdateReplacePolicy") != "Retain":
         try:
             resources_map._delete_resource(current, old_json)
@@ -107,13 +118,23 @@ def install() -> None:
             deps = [deps]
         resolving = self.__dict__.setdefault("_gantry_resolving", set())
         resolving.add(key)
+        resource_type = resource_json.get("Type", "")
         try:
             for dep in deps:
                 if dep != key and dep in self._resource_json_map and dep not in resolving:
                     self[dep]
-            return original_getitem(self, key)
+            condition = resource_json.get("Condition")
+            creates = parsing.resource_class_from_type(resource_type) is not None and (
+                not condition or self.lazy_condition_map[condition]
+            )
+            if creates:
+                events.record(self, key, resource_type, "CREATE_IN_PROGRESS")
+            resource = original_getitem(self, key)
+            if creates and resource is not None:
+                events.record(self, key, resource_type, "CREATE_COMPLETE", events.physical_id(resource))
+            return resource
         except Exception as e:
-            _tag(e, key, resource_json.get("Type", ""))
+            _tag(e, key, resource_type)
             raise
         finally:
             resolving.discard(key)
@@ -145,7 +166,10 @@ def install() -> None:
             current = resources_map._parsed_resources.get(logical_id)
             if current is None:
                 # Never created (or lost): create it now.
-                return parsing.parse_and_create_resource(logical_id, resource_json, resources_map, account_id, region_name)
+                events.record(resources_map, logical_id, resource_type, "CREATE_IN_PROGRESS")
+                created = parsing.parse_and_create_resource(logical_id, resource_json, resources_map, account_id, region_name)
+                events.record(resources_map, logical_id, resource_type, "CREATE_COMPLETE", events.physical_id(created))
+                return created
             before = getattr(resources_map, "_gantry_before", None)
             if before is not None:
                 old_jsons, old_params, new_params = before
@@ -153,9 +177,13 @@ def install() -> None:
                 details = property_changes(resource_type, old_json, resource_json, old_params, new_params)
                 if replacement_of(details) == "True":
                     return _replace(cls, logical_id, old_json, resource_json, current, details, resources_map, account_id, region_name)
+            events.record(resources_map, logical_id, resource_type, "UPDATE_IN_PROGRESS", events.physical_id(current))
             if hasattr(cls.update_from_cloudformation_json, "__isabstractmethod__"):
-                return current
-            return original_parse_and_update(logical_id, resource_json, resources_map, account_id, region_name)
+                updated = current
+            else:
+                updated = original_parse_and_update(logical_id, resource_json, resources_map, account_id, region_name)
+            events.record(resources_map, logical_id, resource_type, "UPDATE_COMPLETE", events.physical_id(updated))
+            return updated
         except Exception as e:
             _tag(e, logical_id, resource_type)
             raise
@@ -170,7 +198,7 @@ def install() -> None:
             old_jsons, old_params, new_params = before
             changed = {p for p in set(old_params) | set(new_params) if old_params.get(p) != new_params.get(p)}
             both = [n for n in new if n in old_jsons]
-            modify = set(result["Modify"]) | {n for n in both if _refs(new[n]) & changed}
+            modify = set(result["Modify"]) | {n for n in both if referenced_names(new[n]) & changed}
             replaced = {
                 n
                 for n in modify
@@ -183,6 +211,17 @@ def install() -> None:
         result["Modify"] = sorted(result["Modify"], key=lambda n: order.get(n, -1))
         return result
 
+    original_delete_resource = resource_map._delete_resource
+
+    def _delete_resource(self: Any, parsed_resource: Any, resource_json: dict[str, Any]) -> None:
+        logical_id = getattr(parsed_resource, "logical_resource_id", None) or ""
+        resource_type = resource_json.get("Type", "")
+        physical = events.physical_id(parsed_resource)
+        events.record(self, logical_id, resource_type, "DELETE_IN_PROGRESS", physical)
+        original_delete_resource(self, parsed_resource, resource_json)
+        events.record(self, logical_id, resource_type, "DELETE_COMPLETE", physical)
+
+    resource_map._delete_resource = _delete_resource  # type: ignore[method-assign]
     resource_map.build_resource_diff = build_resource_diff  # type: ignore[method-assign]
     update._gantry = True  # type: ignore[attr-defined]
     resource_map.__getitem__ = getitem  # type: ignore[method-assign]
