@@ -560,6 +560,7 @@ class ChangeSetTest(EmulatorTest):
         self.assertEqual(outputs(stack)["Version"], "v2")
         self.assertEqual(outputs(stack)["LogGroupArn"], out["LogGroupArn"])
         self.assertEqual({t["Key"]: t["Value"] for t in stack["Tags"]}, {"gantry:version": "v2"})
+        self.assertGreaterEqual(stack["LastUpdatedTime"], stack["CreationTime"])
         self.assertEqual({p["ParameterKey"]: p["ParameterValue"] for p in stack["Parameters"]}, {"BucketName": "gantry-outputs", "Version": "v2"})
         # ... and deploying v2 again is an empty change set.
         cs = change_set(self.cfn, "app", bucket_template("a bucket, v2"), {"BucketName": "gantry-outputs", "Version": "v2"}, {"gantry:version": "v2"})

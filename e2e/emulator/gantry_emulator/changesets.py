@@ -23,6 +23,8 @@ change set. This module wraps the CloudFormation backend so that:
   parameters makes a FAILED change set ("The submitted information didn't
   contain changes..."), as on AWS; moto raised UpdateStack's "No updates are
   to be performed." instead when every parameter was given.
+- **LastUpdatedTime** is set in DescribeStacks when a change set executes
+  (or UpdateStack runs); moto never set it.
 - **Parameters** in DescribeStacks are the values given (or defaults), with
   ``ResolvedValue`` for ``AWS::SSM::Parameter::Value<...>`` types, as on AWS;
   moto showed resolved values, lists as Python reprs.
@@ -56,6 +58,7 @@ from moto.cloudformation import models
 from moto.cloudformation.exceptions import CloudFormationError, ValidationError
 from moto.cloudformation.responses import CloudFormationResponse
 from moto.cloudformation.utils import generate_changeset_id, validate_create_change_set
+from moto.core.utils import utcnow
 
 log = logging.getLogger("gantry_emulator")
 
@@ -194,6 +197,8 @@ def install() -> None:
             raise ValidationError(change_set.stack_id)
         rm = stack.resource_map
         saved = (copy.deepcopy(rm._template), copy.deepcopy(rm._resource_json_map), copy.deepcopy(rm.input_parameters))
+        # AWS sets LastUpdatedTime on every execution (moto never did).
+        stack.last_updated_time = utcnow()
         try:
             original_execute(self, change_set.change_set_id, stack_name)
             stack.parameters = dict(change_set.parameters or {})
@@ -274,6 +279,7 @@ def install() -> None:
 
     def update_stack(self: Any, *args: Any, **kwargs: Any) -> Any:
         stack = original_update_stack(self, *args, **kwargs)
+        stack.last_updated_time = utcnow()
         refresh_exports(self, stack)
         return stack
 
