@@ -8,7 +8,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 FUZZTIME ?= 30s
 
-.PHONY: all build test vet fmt-check go-test venv demo fuzz schema release-check clean
+.PHONY: all build test vet fmt-check go-test py-test venv demo fuzz schema release-check clean
 
 all: build
 
@@ -20,8 +20,8 @@ build:
 venv:
 	scripts/venv
 
-## test: everything CI runs: venv, go vet, gofmt, all tests
-test: venv vet fmt-check go-test
+## test: everything CI runs: venv, go vet, gofmt, all Go and Python tests
+test: venv vet fmt-check go-test py-test
 
 vet:
 	go vet ./...
@@ -37,6 +37,10 @@ fmt-check:
 
 go-test:
 	go test -count=1 ./...
+
+## py-test: the Python tests (the local AWS emulator's), in the pinned venv
+py-test: venv
+	.venv/bin/python -m unittest discover -s e2e/emulator
 
 ## demo: set up, then lint and render the examples and show the templates
 demo:
