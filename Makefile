@@ -21,7 +21,7 @@ venv:
 	scripts/venv
 
 ## test: everything CI runs: venv, go vet, gofmt, all Go and Python tests
-test: venv vet fmt-check go-test py-test
+test: venv vet fmt-check py-test go-test
 
 vet:
 	go vet ./...
