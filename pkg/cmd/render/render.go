@@ -3,12 +3,8 @@ package render
 
 import (
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
-	"github.com/gantryhq/gantry/pkg/descriptor"
-	"github.com/gantryhq/gantry/pkg/lint"
 	"github.com/gantryhq/gantry/pkg/render"
 	"github.com/spf13/cobra"
 )
@@ -65,29 +61,11 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 		return cmdutil.UsageErrorf("--out must name a folder")
 	}
 	ios := f.IOStreams
-	d, probs, err := descriptor.Load(opts.File)
+	d, err := cmdutil.LoadDescriptor(cmd.Context(), f, opts.File)
 	if err != nil {
-		return cmdutil.InputError(err)
+		return err
 	}
-	if len(probs) > 0 {
-		for _, p := range probs {
-			fmt.Fprintf(ios.ErrOut, "%s:%d:%d: error %s: %s\n", opts.File, p.Line, p.Column, p.Code, p.Message)
-		}
-		return cmdutil.InputError(fmt.Errorf("%s has %s; fix %s and run again", opts.File, plural(len(probs), "problem"), them(len(probs))))
-	}
-	// Rules beyond loading (Fargate sizes, undeclared resources, ...) would
-	// otherwise surface only at deploy time, so render refuses them too.
-	res, err := lint.Run(cmd.Context(), []string{opts.File})
-	if err != nil {
-		return cmdutil.InputError(fmt.Errorf("linting %s: %w", opts.File, err))
-	}
-	if n := res.Errors(); n > 0 {
-		if err := lint.Write(ios.ErrOut, lint.FormatText, errorsOnly(res), lint.WriteOptions{Color: ios.ColorEnabledStderr(), ToolVersion: f.Version}); err != nil {
-			return fmt.Errorf("writing findings: %w", err)
-		}
-		return cmdutil.InputError(fmt.Errorf("%s has %s; fix %s and run again (gantry lint %s)", opts.File, plural(n, "lint error"), them(n), opts.File))
-	}
-	if err := checkSelection(d, opts.Stages, opts.Regions); err != nil {
+	if err := cmdutil.CheckSelection(d, opts.Stages, opts.Regions); err != nil {
 		return err
 	}
 	written, err := render.WriteAll(d, opts.Out, render.Options{
@@ -103,72 +81,7 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 		fmt.Fprintln(ios.Out, p)
 	}
 	if ios.IsStderrTTY() {
-		fmt.Fprintf(ios.ErrOut, "Wrote %s under %s\n", plural(len(written), "file"), opts.Out)
+		fmt.Fprintf(ios.ErrOut, "Wrote %s under %s\n", cmdutil.Plural(len(written), "file"), opts.Out)
 	}
 	return nil
-}
-
-// errorsOnly keeps the error findings: render's refusal is about them, and
-// warnings belong to gantry lint.
-func errorsOnly(r lint.Result) lint.Result {
-	out := r
-	out.Findings = nil
-	for _, fd := range r.Findings {
-		if fd.Severity == lint.Error {
-			out.Findings = append(out.Findings, fd)
-		}
-	}
-	return out
-}
-
-// checkSelection refuses --stage and --region values the descriptor does
-// not have, so a typo is not a silent empty render.
-func checkSelection(d *descriptor.Descriptor, stages, regions []string) error {
-	var names []string
-	regionsOf := map[string]bool{}
-	for _, st := range d.Stages {
-		names = append(names, st.Name)
-		if len(stages) > 0 && !slices.Contains(stages, st.Name) {
-			continue
-		}
-		for _, w := range st.Waves {
-			for _, r := range w.Regions {
-				regionsOf[r] = true
-			}
-		}
-	}
-	for _, s := range stages {
-		if !slices.Contains(names, s) {
-			msg := fmt.Sprintf("no stage %q in %s; stages are %s", s, d.File, strings.Join(names, ", "))
-			if sug := descriptor.Suggest(s, names); sug != "" {
-				msg = fmt.Sprintf("no stage %q in %s; did you mean %q?", s, d.File, sug)
-			}
-			return cmdutil.UsageErrorf("%s", msg)
-		}
-	}
-	for _, r := range regions {
-		if !regionsOf[r] {
-			known := make([]string, 0, len(regionsOf))
-			for k := range regionsOf {
-				known = append(known, k)
-			}
-			slices.Sort(known)
-			return cmdutil.UsageErrorf("no selected stage deploys to region %q; regions are %s", r, strings.Join(known, ", "))
-		}
-	}
-	return nil
-}
-
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
-}
-
-func them(n int) string {
-	if n == 1 {
-		return "it"
-	}
-	return "them"
 }
