@@ -1,0 +1,850 @@
+package deploy
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gantryhq/gantry/pkg/descriptor"
+	"github.com/gantryhq/gantry/pkg/naming"
+	"github.com/gantryhq/gantry/pkg/plan"
+	"github.com/gantryhq/gantry/pkg/progress"
+	"github.com/gantryhq/gantry/pkg/render"
+)
+
+// Default poll intervals.
+const (
+	DefaultGatePoll = 10 * time.Second
+	DefaultBakePoll = 15 * time.Second
+)
+
+// Engine runs rollouts. Only Backend is required.
+type Engine struct {
+	Backend Backend
+	// Gate evaluates the gate and halt flags; nil is OpenGate.
+	Gate Gate
+	// Approver approves stages with `approval: true`; nil approves none.
+	Approver Approver
+	// Clock drives bake and gate polling; nil is SystemClock.
+	Clock Clock
+	// Render renders one (stage, region); nil is render.Render of the
+	// request's descriptor.
+	Render func(render.Target) ([]render.Stack, error)
+	// Observer shows progress; nil discards it.
+	Observer progress.Observer
+	// Logger gets structured logs of every decision; nil discards them.
+	Logger *slog.Logger
+	// GatePoll and BakePoll are the poll intervals of --gate-wait and of the
+	// bake; zero means DefaultGatePoll and DefaultBakePoll.
+	GatePoll time.Duration
+	BakePoll time.Duration
+}
+
+// Request is one rollout.
+type Request struct {
+	Descriptor *descriptor.Descriptor
+	Plan       *plan.Plan
+	// Version is the image tag to deploy.
+	Version string
+	// BakeOverride replaces every wave's bake time for this run (--bake).
+	BakeOverride *time.Duration
+	// GateWait is how long a closed gate is waited for (--gate-wait); 0
+	// holds the region at once.
+	GateWait time.Duration
+	// AllowDataLoss lets change sets replace or delete stateful resources.
+	AllowDataLoss bool
+	// RolloutID identifies the rollout in locks and the journal; "" makes one.
+	RolloutID string
+}
+
+// Run executes the rollout. It returns an error, having touched nothing,
+// when the request is invalid or a region cannot be rendered (a usage or
+// input error, exit 2). Otherwise every outcome, failures included, is in
+// the Result, whose ExitCode is 0, 1 or 3.
+func (e *Engine) Run(ctx context.Context, req Request) (*Result, error) {
+	r, err := e.newRun(req)
+	if err != nil {
+		return nil, err
+	}
+	return r.run(ctx), nil
+}
+
+type stopKind int
+
+const (
+	running stopKind = iota
+	stopHeld
+	stopFailed
+	stopCanceled
+)
+
+// run is the state of one Run.
+type run struct {
+	e        *Engine
+	req      Request
+	d        *descriptor.Descriptor
+	gate     Gate
+	approver Approver
+	clock    Clock
+	obs      progress.Observer
+	log      *slog.Logger
+	gatePoll time.Duration
+	bakePoll time.Duration
+	id       string
+	base     map[string]map[string]string // stage → base tags
+	pre      map[key]*prepared
+
+	mu         sync.Mutex
+	res        *Result
+	index      map[key]int
+	stop       stopKind
+	stopReason string
+	stopCh     chan struct{}
+}
+
+type key struct{ stage, region string }
+
+// prepared is a region's rendered stacks, ready to deploy.
+type prepared struct {
+	stacks []DeployedStack
+	hash   string
+	alarms []string
+}
+
+func (e *Engine) newRun(req Request) (*run, error) {
+	switch {
+	case e.Backend == nil:
+		return nil, errors.New("deploy: no backend")
+	case req.Descriptor == nil:
+		return nil, errors.New("deploy: no descriptor")
+	case req.Plan == nil:
+		return nil, errors.New("deploy: no plan")
+	case req.Version == "":
+		return nil, errors.New("deploy: no version given: pass --version")
+	case req.Plan.Service != "" && req.Plan.Service != req.Descriptor.Service:
+		return nil, fmt.Errorf("deploy: the plan is for %s, the descriptor for %s", req.Plan.Service, req.Descriptor.Service)
+	case req.BakeOverride != nil && *req.BakeOverride < 0:
+		return nil, fmt.Errorf("deploy: negative --bake %s", *req.BakeOverride)
+	case req.GateWait < 0:
+		return nil, fmt.Errorf("deploy: negative --gate-wait %s", req.GateWait)
+	}
+	r := &run{
+		e: e, req: req, d: req.Descriptor,
+		gate: e.Gate, approver: e.Approver, clock: e.Clock, obs: e.Observer, log: e.Logger,
+		gatePoll: e.GatePoll, bakePoll: e.BakePoll,
+		base: map[string]map[string]string{}, pre: map[key]*prepared{},
+		index: map[key]int{}, stopCh: make(chan struct{}),
+	}
+	if r.gate == nil {
+		r.gate = OpenGate{}
+	}
+	if r.approver == nil {
+		r.approver = ApproveStages()
+	}
+	if r.clock == nil {
+		r.clock = SystemClock{}
+	}
+	if r.obs == nil {
+		r.obs = progress.Discard{}
+	}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	if r.gatePoll <= 0 {
+		r.gatePoll = DefaultGatePoll
+	}
+	if r.bakePoll <= 0 {
+		r.bakePoll = DefaultBakePoll
+	}
+	r.id = req.RolloutID
+	if r.id == "" {
+		r.id = newRolloutID(r.clock.Now())
+	}
+	r.log = r.log.With("service", r.d.Service, "version", req.Version, "rollout", r.id)
+
+	renderFn := e.Render
+	if renderFn == nil {
+		renderFn = func(t render.Target) ([]render.Stack, error) { return render.Render(r.d, t) }
+	}
+	r.res = &Result{Service: r.d.Service, Version: req.Version, RolloutID: r.id, Regions: []RegionResult{}}
+	// Render every region first: a descriptor that cannot render stops the
+	// rollout before any lock is taken or any stack touched.
+	for _, st := range req.Plan.Stages {
+		r.base[st.Name] = BaseTags(r.d, st.Name)
+		alarms := r.alarmNames(st.Name)
+		for _, step := range st.Steps() {
+			stacks, err := renderFn(render.Target{Stage: step.Stage, Region: step.Region, Account: step.Account, Version: req.Version})
+			if err != nil {
+				return nil, fmt.Errorf("rendering %s/%s: %w", step.Stage, step.Region, err)
+			}
+			if len(stacks) == 0 {
+				return nil, fmt.Errorf("rendering %s/%s: no stacks", step.Stage, step.Region)
+			}
+			ds, err := Encode(stacks)
+			if err != nil {
+				return nil, fmt.Errorf("rendering %s/%s: %w", step.Stage, step.Region, err)
+			}
+			k := key{step.Stage, step.Region}
+			r.pre[k] = &prepared{stacks: ds, hash: HashDeployed(ds), alarms: alarms}
+			r.index[k] = len(r.res.Regions)
+			r.res.Regions = append(r.res.Regions, RegionResult{Stage: step.Stage, Region: step.Region, Wave: step.Wave, Status: StatusPending})
+		}
+	}
+	if req.BakeOverride != nil {
+		r.res.Notes = append(r.res.Notes, fmt.Sprintf("--bake %s replaces every wave's bake time for this run", *req.BakeOverride))
+	}
+	return r, nil
+}
+
+// alarmNames are the alarms a stage's bake watches: the rendered 5xx,
+// unhealthy-hosts and CPU alarms (CPU only for a worker) and the
+// descriptor's rollout.alarms.
+func (r *run) alarmNames(stage string) []string {
+	web := true
+	if spec := r.d.SpecFor(stage); spec != nil {
+		web = spec.Compute.Port != nil
+	}
+	var out []string
+	for _, kind := range naming.AlarmKinds(web) {
+		out = append(out, naming.Alarm(r.d.Service, stage, kind))
+	}
+	for _, a := range r.d.Rollout.Alarms {
+		if !slices.Contains(out, a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func newRolloutID(now time.Time) string {
+	b := make([]byte, 3)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
+	return now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b)
+}
+
+func (r *run) run(ctx context.Context) *Result {
+	var refs []progress.Ref
+	for _, rr := range r.res.Regions {
+		refs = append(refs, rr.Ref())
+	}
+	r.obs.RolloutStarted(progress.Start{Service: r.d.Service, Version: r.req.Version, RolloutID: r.id, Regions: refs, Notes: r.res.Notes})
+	for _, n := range r.res.Notes {
+		r.obs.Message(progress.Ref{}, slog.LevelWarn, n)
+		r.log.Warn(n)
+	}
+	r.log.Info("rollout started", "stages", len(r.req.Plan.Stages), "regions", len(refs))
+	for _, st := range r.req.Plan.Stages {
+		if err := ctx.Err(); err != nil {
+			r.halt(stopCanceled, "interrupted: "+err.Error())
+		}
+		if r.stopped() {
+			break
+		}
+		r.stage(ctx, st)
+	}
+	res := r.result()
+	r.log.Info("rollout finished", "result", res.Result, "summary", res.Summary())
+	r.obs.RolloutDone(res)
+	return res
+}
+
+// result is a copy of the result with its outcome.
+func (r *run) result() *Result {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	res := *r.res
+	res.Regions = slices.Clone(r.res.Regions)
+	var failed, held bool
+	for _, rr := range res.Regions {
+		switch rr.Status {
+		case StatusFailed, StatusRolledBack:
+			failed = true
+		case StatusHeld:
+			held = true
+		}
+	}
+	switch {
+	case failed || r.stop == stopFailed || r.stop == stopCanceled:
+		res.Result = progress.Failed
+	case held || r.stop == stopHeld:
+		res.Result = progress.Held
+	default:
+		res.Result = progress.Succeeded
+	}
+	return &res
+}
+
+// halt stops the rollout: no region starts after it. The first reason wins.
+func (r *run) halt(kind stopKind, reason string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stop != running {
+		return
+	}
+	r.stop, r.stopReason = kind, reason
+	close(r.stopCh)
+	r.log.Warn("rollout stopping", "reason", reason)
+}
+
+func (r *run) stopped() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.stop != running
+}
+
+func (r *run) stopState() (stopKind, string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.stop, r.stopReason
+}
+
+// set records a region's status and returns a copy of its result.
+func (r *run) set(ref progress.Ref, status Status, stacks []StackResult, msg string) RegionResult {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rr := &r.res.Regions[r.index[key{ref.Stage, ref.Region}]]
+	rr.Status, rr.Stacks, rr.Error = status, stacks, msg
+	out := *rr
+	out.Stacks = slices.Clone(rr.Stacks)
+	return out
+}
+
+func (r *run) get(ref progress.Ref) RegionResult {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := r.res.Regions[r.index[key{ref.Stage, ref.Region}]]
+	out.Stacks = slices.Clone(out.Stacks)
+	return out
+}
+
+func refOf(s plan.Step) progress.Ref {
+	return progress.Ref{Stage: s.Stage, Region: s.Region, Wave: s.Wave}
+}
+
+func (r *run) gateRequest(s plan.Step) GateRequest {
+	return GateRequest{
+		Service: r.d.Service, Team: r.d.Team, Stage: s.Stage, Region: s.Region,
+		Account: s.Account, Version: r.req.Version, RolloutID: r.id, Wave: s.Wave,
+	}
+}
+
+// stage runs one stage: approval, lock, waves.
+func (r *run) stage(ctx context.Context, st plan.Stage) {
+	sref := progress.Ref{Stage: st.Name}
+	log := r.log.With("stage", st.Name)
+	if st.Approval {
+		ok, err := r.approver.Approve(ctx, st.Name)
+		if !ok || err != nil {
+			reason := fmt.Sprintf("stage %s needs approval: run again with --approve %s", st.Name, st.Name)
+			if err != nil {
+				reason = fmt.Sprintf("stage %s was not approved (%v): run again with --approve %s", st.Name, err, st.Name)
+			}
+			log.Warn("stage held", "reason", reason)
+			r.obs.Message(sref, slog.LevelWarn, reason)
+			for _, s := range st.Steps() {
+				r.obs.RegionDone(refOf(s), r.set(refOf(s), StatusHeld, nil, reason))
+			}
+			r.halt(stopHeld, reason)
+			return
+		}
+		r.obs.Message(sref, slog.LevelInfo, "stage approved")
+	}
+
+	lock, err := r.e.Backend.Lock(ctx, st, r.id, r.req.Version)
+	if err != nil {
+		reason := fmt.Sprintf("rollout lock of stage %s not taken: %v", st.Name, err)
+		log.Error("lock refused", "err", err)
+		r.obs.Message(sref, slog.LevelError, reason)
+		for _, s := range st.Steps() {
+			r.obs.RegionDone(refOf(s), r.set(refOf(s), StatusFailed, nil, reason))
+		}
+		r.halt(stopFailed, reason)
+		return
+	}
+	j := &journal{r: r, lock: lock, st: st, started: r.clock.Now(), log: log}
+	defer func() {
+		bg, cancel := detached(ctx)
+		defer cancel()
+		status, reason := r.stageStatus(st)
+		j.entry(bg, JournalEntry{Step: "stage", Status: status, Message: reason})
+		j.saveRollout(bg, status, reason)
+		if err := lock.Release(bg); err != nil {
+			log.Warn("releasing the lock failed", "err", err)
+			r.obs.Message(sref, slog.LevelWarn, fmt.Sprintf("releasing the rollout lock failed (it expires on its own; `gantry unlock` breaks it): %v", err))
+		} else {
+			log.Info("lock released")
+		}
+	}()
+	log.Info("lock taken", "stateRegion", st.StateRegion)
+	j.entry(ctx, JournalEntry{Step: "lock", Status: "taken", Attrs: map[string]string{"version": r.req.Version}})
+	j.saveRollout(ctx, RolloutRunning, "")
+
+	for _, w := range st.Waves {
+		if err := ctx.Err(); err != nil {
+			r.halt(stopCanceled, "interrupted: "+err.Error())
+		}
+		if r.stopped() {
+			return
+		}
+		r.wave(ctx, j, st, w)
+	}
+}
+
+// stageStatus is the stage's rollout status from its regions.
+func (r *run) stageStatus(st plan.Stage) (string, string) {
+	kind, reason := r.stopState()
+	var held, pending bool
+	for _, s := range st.Steps() {
+		switch r.get(refOf(s)).Status {
+		case StatusFailed, StatusRolledBack:
+			return RolloutFailed, reason
+		case StatusHeld:
+			held = true
+		case StatusPending:
+			pending = true
+		}
+	}
+	switch {
+	case held || (pending && kind == stopHeld):
+		return RolloutHeld, reason
+	case pending:
+		return RolloutFailed, reason
+	}
+	return RolloutSucceeded, ""
+}
+
+// detached is a context for bookkeeping that must happen even when ctx is
+// cancelled (releasing the lock, the last journal entries).
+func detached(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+}
+
+// slots bounds how many regions of a wave deploy at once.
+type slots chan struct{}
+
+func (s slots) acquire(ctx context.Context, stop <-chan struct{}) bool {
+	select {
+	case s <- struct{}{}:
+		return true
+	case <-stop:
+		return false
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (s slots) release() { <-s }
+
+// wave deploys a wave's regions, at most MaxParallel at once, then bakes.
+func (r *run) wave(ctx context.Context, j *journal, st plan.Stage, w plan.Wave) {
+	r.log.Info("wave started", "stage", st.Name, "wave", w.Index, "regions", len(w.Steps), "maxParallel", w.Parallel())
+	sem := make(slots, w.Parallel())
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		deployed []*inBake
+	)
+	for i, step := range w.Steps {
+		if !sem.acquire(ctx, r.stopCh) {
+			if err := ctx.Err(); err != nil {
+				r.halt(stopCanceled, "interrupted: "+err.Error())
+			}
+			for _, s := range w.Steps[i:] {
+				r.notStarted(ctx, j, s)
+			}
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if b := r.region(ctx, j, step, sem); b != nil {
+				mu.Lock()
+				deployed = append(deployed, b)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	slices.SortFunc(deployed, func(a, b *inBake) int { return r.index[a.key()] - r.index[b.key()] })
+	r.bake(ctx, j, st, w, deployed)
+	for _, b := range deployed {
+		if rr := r.get(b.ref); rr.Status == StatusDeployed {
+			r.done(ctx, j, b.ref, rr)
+		}
+	}
+	if !r.stopped() {
+		for _, s := range w.Steps {
+			if r.get(refOf(s)).Status == StatusHeld {
+				r.halt(stopHeld, fmt.Sprintf("wave %d of stage %s has held regions", w.Index, st.Name))
+				break
+			}
+		}
+	}
+}
+
+// notStarted records a region the rollout stopped before: held when a hold
+// (halt flag) stopped it, pending otherwise.
+func (r *run) notStarted(ctx context.Context, j *journal, s plan.Step) {
+	ref := refOf(s)
+	kind, reason := r.stopState()
+	if kind == stopHeld {
+		rr := r.set(ref, StatusHeld, nil, reason)
+		j.region(ctx, ref, "done", string(StatusHeld), reason, nil)
+		r.obs.RegionDone(ref, rr)
+		return
+	}
+	r.set(ref, StatusPending, nil, "")
+}
+
+// done reports a region's final result.
+func (r *run) done(ctx context.Context, j *journal, ref progress.Ref, rr RegionResult) {
+	j.region(ctx, ref, "done", string(rr.Status), rr.Error, nil)
+	r.log.Info("region done", "stage", ref.Stage, "region", ref.Region, "wave", ref.Wave, "status", rr.Status, "error", rr.Error)
+	r.obs.RegionDone(ref, rr)
+	if rr.Status != StatusUnchanged {
+		// An unchanged region waits for the stage's last record: a rerun
+		// of a finished rollout stays cheap.
+		j.saveRollout(ctx, RolloutRunning, "")
+	}
+}
+
+// finish records and reports a region's final status.
+func (r *run) finish(ctx context.Context, j *journal, ref progress.Ref, status Status, stacks []StackResult, msg string) {
+	r.done(ctx, j, ref, r.set(ref, status, stacks, msg))
+}
+
+// fail records a failed region and stops the rollout.
+func (r *run) fail(ctx context.Context, j *journal, ref progress.Ref, stacks []StackResult, err error) {
+	msg := err.Error()
+	r.halt(stopFailed, ref.String()+": "+msg)
+	r.obs.Message(ref, slog.LevelError, msg)
+	r.finish(ctx, j, ref, StatusFailed, stacks, msg)
+}
+
+// inBake is a region deployed in this run, waiting for its wave's bake.
+type inBake struct {
+	ref    progress.Ref
+	step   plan.Step
+	reg    Region
+	alarms []string
+}
+
+func (b *inBake) key() key { return key{b.ref.Stage, b.ref.Region} }
+
+// region runs one region up to and including its stacks; it returns the
+// region when it was deployed and so must be baked. It holds a slot of sem
+// on entry and gives it back.
+func (r *run) region(ctx context.Context, j *journal, step plan.Step, sem slots) *inBake {
+	ref := refOf(step)
+	holding := true
+	defer func() {
+		if holding {
+			sem.release()
+		}
+	}()
+	if r.stopped() || ctx.Err() != nil {
+		r.notStarted(ctx, j, step)
+		return nil
+	}
+	pre := r.pre[key{step.Stage, step.Region}]
+	log := r.log.With("stage", step.Stage, "region", step.Region, "wave", step.Wave)
+	r.obs.RegionStarted(ref)
+
+	reg, err := r.e.Backend.Region(ctx, step)
+	if err != nil {
+		r.fail(ctx, j, ref, nil, fmt.Errorf("reaching account %s in %s: %w", step.Account, step.Region, err))
+		return nil
+	}
+	app := pre.stacks[len(pre.stacks)-1]
+	r.obs.StepChanged(ref, progress.StepCheck, app.Name)
+	cur, err := reg.Current(ctx)
+	if err != nil {
+		r.fail(ctx, j, ref, nil, fmt.Errorf("reading stack %s: %w", app.Name, err))
+		return nil
+	}
+	if cur.Complete() && cur.Version == r.req.Version && cur.Hash == pre.hash {
+		log.Info("region unchanged", "hash", pre.hash)
+		var stacks []StackResult
+		for _, s := range pre.stacks {
+			sr := StackResult{Name: s.Name, Kind: s.Kind, Action: ActionUnchanged}
+			if s.Kind == KindApp {
+				sr.Status = cur.Status
+			}
+			stacks = append(stacks, sr)
+		}
+		r.finish(ctx, j, ref, StatusUnchanged, stacks, "")
+		return nil
+	}
+	j.region(ctx, ref, "check", "changed", "", map[string]string{
+		"stackStatus": cur.Status, "deployedVersion": cur.Version, "deployedHash": cur.Hash, "hash": pre.hash,
+	})
+
+	if open, reason := r.waitGate(ctx, j, step, sem, &holding); !open {
+		if reason == "" {
+			r.notStarted(ctx, j, step)
+			return nil
+		}
+		log.Warn("region held", "reason", reason)
+		r.finish(ctx, j, ref, StatusHeld, nil, reason)
+		return nil
+	}
+
+	var (
+		stacks []StackResult
+		params = map[string]map[string]string{}
+		obs    = stackObserver{r.obs, ref}
+	)
+	for _, s := range pre.stacks {
+		stepName := progress.StepApp
+		if s.Kind == KindData {
+			stepName = progress.StepData
+		}
+		r.obs.StepChanged(ref, stepName, s.Name)
+		j.region(ctx, ref, string(stepName), "started", s.Name, nil)
+		a := StackApply{
+			Name: s.Name, Kind: s.Kind, Template: s.Template, Parameters: s.Parameters,
+			Tags:          StackTags(r.base[step.Stage], s, r.req.Version, pre.hash),
+			AllowDataLoss: r.req.AllowDataLoss, Protect: s.Kind == KindData,
+		}
+		out, err := reg.Apply(ctx, a, obs)
+		out = fillOutcome(out, a)
+		if out.Action == "" {
+			// A backend that failed before it knew: the app stack's
+			// existence is the best guess for both.
+			out.Action = ActionCreate
+			if cur.Exists {
+				out.Action = ActionUpdate
+			}
+		}
+		stacks = append(stacks, stackResult(out))
+		if err != nil {
+			j.region(ctx, ref, string(stepName), "failed", err.Error(), map[string]string{"stack": s.Name, "stackStatus": out.Status})
+			r.fail(ctx, j, ref, stacks, fmt.Errorf("stack %s: %w", s.Name, err))
+			return nil
+		}
+		log.Info("stack applied", "stack", s.Name, "action", out.Action, "changes", out.Changes, "stackStatus", out.Status)
+		j.region(ctx, ref, string(stepName), out.Action, s.Name, map[string]string{
+			"stack": s.Name, "stackStatus": out.Status, "changes": fmt.Sprint(out.Changes),
+		})
+		params[s.Name] = out.Parameters
+	}
+
+	dep := Deployment{
+		Service: r.d.Service, Stage: step.Stage, Region: step.Region, Version: r.req.Version,
+		Hash: pre.hash, DeployedAt: r.clock.Now(), RolloutID: r.id,
+	}
+	for _, s := range pre.stacks {
+		if p := params[s.Name]; p != nil {
+			s.Parameters = p
+		}
+		dep.Stacks = append(dep.Stacks, s)
+	}
+	if err := reg.SaveDeployment(ctx, dep); err != nil {
+		r.fail(ctx, j, ref, stacks, fmt.Errorf("deployed, but recording the deployment failed (a restore or rollback cannot find this version): %w", err))
+		return nil
+	}
+	if !slices.ContainsFunc(stacks, func(s StackResult) bool { return s.Action != ActionUnchanged }) {
+		// The tags were stale but nothing in the stacks changed: there is
+		// nothing new to bake.
+		r.finish(ctx, j, ref, StatusUnchanged, stacks, "")
+		return nil
+	}
+	r.set(ref, StatusDeployed, stacks, "")
+	r.obs.StepChanged(ref, progress.StepWaiting, "")
+	return &inBake{ref: ref, step: step, reg: reg, alarms: pre.alarms}
+}
+
+func stackResult(o StackOutcome) StackResult {
+	return StackResult{Name: o.Name, Kind: o.Kind, Action: o.Action, Status: o.Status, Changes: o.Changes}
+}
+
+// waitGate evaluates the halt and gate flags until the gate opens, the wait
+// runs out or the rollout stops. While it waits for the gate it gives its
+// slot back, so a closed region never blocks the rest of its wave. It
+// returns false with the reason the region is held, or false and "" when
+// the rollout stopped before the region's gate was ever closed.
+func (r *run) waitGate(ctx context.Context, j *journal, step plan.Step, sem slots, holding *bool) (bool, string) {
+	ref := refOf(step)
+	req := r.gateRequest(step)
+	var (
+		deadline time.Time
+		reason   string
+	)
+	for {
+		if r.stopped() {
+			// Held by its own gate before the stop, or never gated: then
+			// the caller records it as not started.
+			return false, reason
+		}
+		r.obs.StepChanged(ref, progress.StepGate, "")
+		if halted, why := r.halted(ctx, j, ref, req); halted {
+			r.halt(stopHeld, why)
+			return false, why
+		}
+		dec, err := r.gate.Check(ctx, req)
+		if err != nil {
+			dec = Decision{Open: false, Reason: fmt.Sprintf("the gate could not be evaluated, so it holds: %v", err)}
+		}
+		status := "closed"
+		if dec.Open {
+			status = "open"
+		}
+		j.region(ctx, ref, "gate", status, dec.Reason, map[string]string{"targetingKey": req.TargetingKey()})
+		if dec.Open {
+			if !deadline.IsZero() {
+				r.obs.Message(ref, slog.LevelInfo, "gate opened: "+dec.Reason)
+			}
+			return true, ""
+		}
+		reason = "gate closed: " + dec.Reason
+		if r.req.GateWait <= 0 {
+			r.obs.Message(ref, slog.LevelWarn, reason)
+			return false, reason
+		}
+		now := r.clock.Now()
+		if deadline.IsZero() {
+			deadline = now.Add(r.req.GateWait)
+			r.obs.Message(ref, slog.LevelWarn, fmt.Sprintf("%s; waiting up to %s for it to open", reason, r.req.GateWait))
+		}
+		left := deadline.Sub(now)
+		if left <= 0 {
+			reason = fmt.Sprintf("%s (waited %s)", reason, r.req.GateWait)
+			r.obs.Message(ref, slog.LevelWarn, reason)
+			return false, reason
+		}
+		sem.release()
+		*holding = false
+		r.obs.StepChanged(ref, progress.StepGateWait, "")
+		var changed <-chan struct{}
+		if gw, ok := r.gate.(GateWatcher); ok {
+			changed = gw.Changed()
+		}
+		if err := r.sleep(ctx, min(r.gatePoll, left), changed, r.stopCh); err != nil {
+			return false, reason + "; interrupted while waiting"
+		}
+		if !sem.acquire(ctx, r.stopCh) {
+			return false, reason
+		}
+		*holding = true
+	}
+}
+
+// halted evaluates the halt flag for a region; an error halts (fail closed).
+func (r *run) halted(ctx context.Context, j *journal, ref progress.Ref, req GateRequest) (bool, string) {
+	h, why, err := r.gate.Halted(ctx, req)
+	switch {
+	case err != nil:
+		why = fmt.Sprintf("the halt flag could not be evaluated, so the rollout stops: %v", err)
+	case !h:
+		return false, ""
+	default:
+		why = "halt flag is on: " + why
+	}
+	j.region(ctx, ref, "halt", "halted", why, nil)
+	r.obs.Message(ref, slog.LevelWarn, why)
+	return true, why
+}
+
+// sleep waits d, or less when one of wake closes; it fails only when ctx is
+// done.
+func (r *run) sleep(ctx context.Context, d time.Duration, wake ...<-chan struct{}) error {
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for _, ch := range wake {
+		if ch == nil {
+			continue
+		}
+		go func() {
+			select {
+			case <-ch:
+				cancel()
+			case <-sctx.Done():
+			}
+		}()
+	}
+	_ = r.clock.Sleep(sctx, d)
+	return ctx.Err()
+}
+
+// stackObserver binds stack events to their region.
+type stackObserver struct {
+	obs progress.Observer
+	ref progress.Ref
+}
+
+func (s stackObserver) StackEvent(e StackEvent) { s.obs.StackEvent(s.ref, e) }
+
+// journal writes a stage's journal and rollout record through its lock,
+// one call at a time. A failed write is logged, never fatal: the journal
+// is a record, the stacks are the truth.
+type journal struct {
+	r       *run
+	lock    Lock
+	st      plan.Stage
+	started time.Time
+	log     *slog.Logger
+
+	mu     sync.Mutex
+	warned bool
+}
+
+func (j *journal) region(ctx context.Context, ref progress.Ref, step, status, msg string, attrs map[string]string) {
+	j.entry(ctx, JournalEntry{Region: ref.Region, Wave: ref.Wave, Step: step, Status: status, Message: msg, Attrs: attrs})
+}
+
+func (j *journal) entry(ctx context.Context, e JournalEntry) {
+	e.Stage = j.st.Name
+	e.Time = j.r.clock.Now()
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	wctx, cancel := detached(ctx)
+	defer cancel()
+	j.check(j.lock.Journal(wctx, e), "journal")
+}
+
+func (j *journal) saveRollout(ctx context.Context, status, reason string) {
+	rec := RolloutRecord{
+		RolloutID: j.r.id, Service: j.r.d.Service, Stage: j.st.Name, Version: j.r.req.Version,
+		Status: status, StartedAt: j.started, UpdatedAt: j.r.clock.Now(), Regions: map[string]Status{}, Reason: reason,
+	}
+	if o := j.r.req.BakeOverride; o != nil {
+		rec.BakeOverride = *o
+	}
+	for _, s := range j.st.Steps() {
+		rec.Regions[s.Region] = j.r.get(refOf(s)).Status
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	wctx, cancel := detached(ctx)
+	defer cancel()
+	j.check(j.lock.SaveRollout(wctx, rec), "rollout record")
+}
+
+func (j *journal) check(err error, what string) {
+	if err == nil {
+		return
+	}
+	j.log.Warn("writing the "+what+" failed", "err", err)
+	if !j.warned {
+		j.warned = true
+		j.r.obs.Message(progress.Ref{Stage: j.st.Name}, slog.LevelWarn, fmt.Sprintf("writing the %s failed (the rollout goes on): %v", what, err))
+	}
+}
+
+// joinNames is "a, b and c".
+func joinNames(names []string) string {
+	switch len(names) {
+	case 0:
+		return ""
+	case 1:
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}

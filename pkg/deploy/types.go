@@ -1,0 +1,316 @@
+package deploy
+
+import (
+	"context"
+	"time"
+
+	"github.com/gantryhq/gantry/pkg/plan"
+	"github.com/gantryhq/gantry/pkg/progress"
+)
+
+// The result types are progress's, so that progress can render them without
+// importing deploy; these aliases are the names deploy's users see.
+type (
+	// Result is the outcome of a rollout; --output json prints it.
+	Result = progress.Result
+	// RegionResult is one region's outcome.
+	RegionResult = progress.RegionResult
+	// StackResult is one stack's outcome within a region.
+	StackResult = progress.StackResult
+	// Status is a region's outcome.
+	Status = progress.Status
+	// StackEvent is one CloudFormation stack event.
+	StackEvent = progress.StackEvent
+)
+
+// Region statuses.
+const (
+	StatusDeployed   = progress.StatusDeployed
+	StatusUnchanged  = progress.StatusUnchanged
+	StatusFailed     = progress.StatusFailed
+	StatusHeld       = progress.StatusHeld
+	StatusRolledBack = progress.StatusRolledBack
+	StatusPending    = progress.StatusPending
+)
+
+// Stack actions, as StackOutcome.Action and StackResult.Action give them.
+const (
+	ActionCreate    = progress.ActionCreate
+	ActionUpdate    = progress.ActionUpdate
+	ActionUnchanged = progress.ActionUnchanged
+	ActionRestore   = progress.ActionRestore
+)
+
+// Stack kinds.
+const (
+	KindData = "data"
+	KindApp  = "app"
+)
+
+// TagHash is the stack tag holding the template hash (see Hash). The other
+// tags gantry sets are render.TagService, TagStage, TagTeam and TagVersion.
+const TagHash = "gantry:hash"
+
+// Rollout record statuses (RolloutRecord.Status).
+const (
+	RolloutRunning   = "running"
+	RolloutHeld      = "held"
+	RolloutFailed    = "failed"
+	RolloutSucceeded = "succeeded"
+)
+
+// Backend reaches the AWS accounts and regions a rollout deploys to. The
+// engine calls Region concurrently for the regions of a wave.
+type Backend interface {
+	// Lock takes the stage's rollout lock (the state table in the stage's
+	// account, in st.StateRegion) for rolloutID. When another rollout holds
+	// it, the error says who and until when.
+	Lock(ctx context.Context, st plan.Stage, rolloutID, version string) (Lock, error)
+	// Region returns a handle on one (stage, region): the stage's account
+	// (assuming its deploy role) in step.Region.
+	Region(ctx context.Context, step plan.Step) (Region, error)
+}
+
+// Lock is a held stage lock; while held it keeps itself alive (heartbeat)
+// and is where the stage's journal and rollout record are written. The
+// engine serialises its calls to Journal and SaveRollout, in journal order.
+type Lock interface {
+	// Release gives the lock up; called once, also when the rollout fails
+	// or is held, with a context that is not cancelled.
+	Release(ctx context.Context) error
+	// Journal appends one entry to the rollout's journal.
+	Journal(ctx context.Context, e JournalEntry) error
+	// SaveRollout writes the rollout's current record (what `gantry
+	// status` shows).
+	SaveRollout(ctx context.Context, r RolloutRecord) error
+}
+
+// Region is one (stage, region) of a rollout. Each region's handle is used
+// by one goroutine at a time, but handles of a wave are used in parallel.
+type Region interface {
+	// Current describes the app stack: one DescribeStacks call.
+	Current(ctx context.Context) (Current, error)
+	// Apply brings one stack to a.Template and a.Parameters with a.Tags:
+	// change set; an empty one is deleted and reported as ActionUnchanged
+	// (the tags are still brought up to date); stateful replacements or
+	// deletions refused unless a.AllowDataLoss; execute; wait, streaming
+	// stack events to obs. On failure the returned outcome says as much as
+	// is known (final status, changes) beside the error.
+	Apply(ctx context.Context, a StackApply, obs StackObserver) (StackOutcome, error)
+	// AlarmsInAlarm returns which of the named CloudWatch alarms are in
+	// ALARM now; alarms that do not exist are not in ALARM.
+	AlarmsInAlarm(ctx context.Context, names []string) ([]string, error)
+	// SaveDeployment records the exact templates and parameters deployed.
+	SaveDeployment(ctx context.Context, d Deployment) error
+	// Previous returns the latest recorded deployment of a version other
+	// than notVersion, or nil when there is none.
+	Previous(ctx context.Context, notVersion string) (*Deployment, error)
+}
+
+// StackObserver receives the events of a stack operation.
+type StackObserver interface {
+	StackEvent(e StackEvent)
+}
+
+// Current is what the app stack says about itself.
+type Current struct {
+	Exists bool
+	// Status is the stack's status, e.g. UPDATE_COMPLETE.
+	Status string
+	// Version and Hash are the stack's gantry:version and gantry:hash tags.
+	Version string
+	Hash    string
+}
+
+// Complete reports whether the stack is in a state a rerun may skip:
+// CREATE_COMPLETE or UPDATE_COMPLETE.
+func (c Current) Complete() bool {
+	return c.Exists && (c.Status == "CREATE_COMPLETE" || c.Status == "UPDATE_COMPLETE")
+}
+
+// StackApply is one stack to deploy.
+type StackApply struct {
+	Name string
+	Kind string // KindData | KindApp
+	// Template is the template body (render's JSON encoding).
+	Template []byte
+	// Parameters are the values to pass; every other parameter keeps its
+	// default. For a web app stack the backend adds ListenerRulePriority.
+	Parameters map[string]string
+	// Tags are the stack tags to set.
+	Tags map[string]string
+	// AllowDataLoss lets a change set replace or delete stateful resources.
+	AllowDataLoss bool
+	// Protect asks for termination protection and the stack policy that
+	// denies replacing or deleting stateful resources (the data stack).
+	Protect bool
+}
+
+// StackOutcome is what Apply did.
+type StackOutcome struct {
+	Name string
+	Kind string
+	// Action is ActionCreate, ActionUpdate or ActionUnchanged.
+	Action string
+	// Status is the stack's status afterwards.
+	Status string
+	// Changes is the number of resource changes in the change set.
+	Changes int
+	// Parameters are the parameter values actually passed, including any
+	// the backend added (ListenerRulePriority); nil means a.Parameters.
+	Parameters map[string]string
+}
+
+// Deployment is the exact templates and parameters deployed to one (stage,
+// region) for one version, kept so a bake restore or `gantry rollback` can
+// redeploy them byte for byte.
+type Deployment struct {
+	Service    string
+	Stage      string
+	Region     string
+	Version    string
+	Hash       string // the app stack's gantry:hash
+	DeployedAt time.Time
+	RolloutID  string
+	Stacks     []DeployedStack // in deploy order: data, then app
+}
+
+// DeployedStack is one stack of a Deployment.
+type DeployedStack struct {
+	Name       string
+	Kind       string
+	Template   []byte
+	Parameters map[string]string
+}
+
+// JournalEntry is one line of a rollout's journal.
+type JournalEntry struct {
+	Time   time.Time
+	Stage  string
+	Region string // "" for a stage-wide entry
+	Wave   int    // 0 for a stage-wide entry
+	// Step is lock, start, check, gate, halt, data, app, bake, restore,
+	// done or stage.
+	Step    string
+	Status  string
+	Message string
+	Attrs   map[string]string
+}
+
+// RolloutRecord is a stage's rollout as `gantry status` shows it.
+type RolloutRecord struct {
+	RolloutID string
+	Service   string
+	Stage     string
+	Version   string
+	// Status is RolloutRunning, RolloutHeld, RolloutFailed or RolloutSucceeded.
+	Status    string
+	StartedAt time.Time
+	UpdatedAt time.Time
+	// Regions maps each region of the stage to its status so far.
+	Regions map[string]Status
+	// Reason says why the stage is held or failed.
+	Reason string
+	// BakeOverride is the --bake given for this run, 0 when none.
+	BakeOverride time.Duration
+}
+
+// GateRequest is what the gate and halt flags are evaluated with.
+type GateRequest struct {
+	Service   string
+	Team      string
+	Stage     string
+	Region    string
+	Account   string
+	Version   string
+	RolloutID string
+	Wave      int
+}
+
+// TargetingKey is <service>/<stage>/<region>, the flags' targeting key.
+func (g GateRequest) TargetingKey() string { return g.Service + "/" + g.Stage + "/" + g.Region }
+
+// Decision is the gate's answer for one region.
+type Decision struct {
+	Open   bool
+	Reason string
+}
+
+// Gate decides whether a region may start (the gate flag) and whether the
+// rollout must stop (the halt flag). An error holds, failing closed.
+type Gate interface {
+	Check(ctx context.Context, req GateRequest) (Decision, error)
+	// Halted reports whether the halt flag says stop, and why.
+	Halted(ctx context.Context, req GateRequest) (bool, string, error)
+}
+
+// GateWatcher is an optional interface of a Gate whose flags can change
+// (a reloaded flag file): Changed returns a channel closed at the next
+// configuration change, so a --gate-wait reacts at once instead of at the
+// next poll.
+type GateWatcher interface {
+	Changed() <-chan struct{}
+}
+
+// OpenGate is the gate of a descriptor that names no flags: always open,
+// never halted.
+type OpenGate struct{}
+
+// Check implements Gate.
+func (OpenGate) Check(context.Context, GateRequest) (Decision, error) {
+	return Decision{Open: true, Reason: "no gate flag configured"}, nil
+}
+
+// Halted implements Gate.
+func (OpenGate) Halted(context.Context, GateRequest) (bool, string, error) { return false, "", nil }
+
+// Approver approves stages marked `approval: true`.
+type Approver interface {
+	Approve(ctx context.Context, stage string) (bool, error)
+}
+
+// ApproverFunc adapts a function to Approver.
+type ApproverFunc func(ctx context.Context, stage string) (bool, error)
+
+// Approve implements Approver.
+func (f ApproverFunc) Approve(ctx context.Context, stage string) (bool, error) { return f(ctx, stage) }
+
+// ApproveStages approves exactly the named stages (--approve STAGE).
+func ApproveStages(stages ...string) Approver {
+	return ApproverFunc(func(_ context.Context, stage string) (bool, error) {
+		for _, s := range stages {
+			if s == stage {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+}
+
+// Clock tells the time and sleeps; tests use a fake one.
+type Clock interface {
+	Now() time.Time
+	// Sleep waits d or until ctx is done, returning ctx's error then.
+	Sleep(ctx context.Context, d time.Duration) error
+}
+
+// SystemClock is the real clock.
+type SystemClock struct{}
+
+// Now is time.Now.
+func (SystemClock) Now() time.Time { return time.Now() }
+
+// Sleep waits d or until ctx is done.
+func (SystemClock) Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,64 @@
+package progress
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Markdown renders the result as a GitHub-flavoured Markdown section: a
+// heading with the outcome, any notes, and a table of every region. The
+// deploy command appends it to $GITHUB_STEP_SUMMARY.
+func Markdown(r *Result) string {
+	var b strings.Builder
+	icon := map[Outcome]string{Succeeded: "✅", Failed: "❌", Held: "⏸️"}[r.Result]
+	fmt.Fprintf(&b, "### %s gantry deploy `%s` version `%s`: %s\n\n", icon, mdCode(r.Service), mdCode(r.Version), r.Result)
+	if r.RolloutID != "" {
+		fmt.Fprintf(&b, "Rollout `%s`. ", mdCode(r.RolloutID))
+	}
+	fmt.Fprintf(&b, "%s.\n\n", capitalize(r.Summary()))
+	for _, n := range r.Notes {
+		fmt.Fprintf(&b, "> [!WARNING]\n> %s\n\n", mdCell(n))
+	}
+	b.WriteString("| Stage | Wave | Region | Status | Stacks | Details |\n")
+	b.WriteString("|---|---|---|---|---|---|\n")
+	for _, rr := range r.Regions {
+		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s |\n",
+			mdCell(rr.Stage), rr.Wave, mdCell(rr.Region), statusCell(rr.Status),
+			mdCell(describeStacks(rr.Stacks)), mdCell(rr.Error))
+	}
+	switch r.Result {
+	case Held:
+		b.WriteString("\nThe rollout is held: run the same command again to resume.\n")
+	case Failed:
+		b.WriteString("\nThe rollout failed: regions after the failure were not started.\n")
+	}
+	return b.String()
+}
+
+func statusCell(s Status) string {
+	icon := map[Status]string{
+		StatusDeployed: "✅", StatusUnchanged: "⚪", StatusFailed: "❌",
+		StatusHeld: "⏸️", StatusRolledBack: "↩️", StatusPending: "⏳",
+	}[s]
+	if icon == "" {
+		return string(s)
+	}
+	return icon + " " + string(s)
+}
+
+// mdCell makes text safe inside a table cell: one line, no bare pipes.
+func mdCell(s string) string {
+	s = strings.ReplaceAll(s, "\r\n", " ")
+	s = strings.ReplaceAll(s, "\n", " ")
+	s = strings.ReplaceAll(s, "|", `\|`)
+	return s
+}
+
+func mdCode(s string) string { return strings.ReplaceAll(s, "`", "'") }
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

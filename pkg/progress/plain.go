@@ -1,0 +1,112 @@
+package progress
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Plain writes one timestamped line per event that matters, for logs and CI
+// (no TTY): a region starting, each stack it deploys, resource failures,
+// stack-level status changes, gate and bake decisions, each region's outcome
+// and the rollout's.
+type Plain struct {
+	mu    sync.Mutex
+	w     io.Writer
+	clock Clock
+}
+
+// NewPlain returns a Plain writing to w; a nil clock is the system clock.
+func NewPlain(w io.Writer, clock Clock) *Plain {
+	if clock == nil {
+		clock = SystemClock{}
+	}
+	return &Plain{w: w, clock: clock}
+}
+
+func (p *Plain) line(ref Ref, format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var b strings.Builder
+	b.WriteString(p.clock.Now().UTC().Format(time.RFC3339))
+	b.WriteByte(' ')
+	if s := ref.String(); s != "" {
+		b.WriteString(s)
+		if ref.Wave > 0 {
+			fmt.Fprintf(&b, " (wave %d)", ref.Wave)
+		}
+		b.WriteString(": ")
+	}
+	fmt.Fprintf(&b, format, args...)
+	b.WriteByte('\n')
+	// A log line that cannot be written is not worth failing a rollout for.
+	_, _ = io.WriteString(p.w, b.String())
+}
+
+// RolloutStarted implements Observer.
+func (p *Plain) RolloutStarted(s Start) {
+	p.line(Ref{}, "deploying %s version %s to %d region(s) (rollout %s)", s.Service, s.Version, len(s.Regions), s.RolloutID)
+	for _, n := range s.Notes {
+		p.line(Ref{}, "WARNING: %s", n)
+	}
+}
+
+// RegionStarted implements Observer.
+func (p *Plain) RegionStarted(ref Ref) { p.line(ref, "started") }
+
+// StepChanged implements Observer.
+func (p *Plain) StepChanged(ref Ref, step Step, resource string) {
+	switch step {
+	case StepData, StepApp:
+		p.line(ref, "deploying stack %s", resource)
+	case StepRestore:
+		p.line(ref, "restoring the previous version")
+	case StepGateWait:
+		p.line(ref, "waiting for the gate")
+	}
+}
+
+// StackEvent implements Observer.
+func (p *Plain) StackEvent(ref Ref, e StackEvent) {
+	switch {
+	case e.Failed():
+		p.line(ref, "%s %s %s %s: %s", e.Stack, e.LogicalID, e.Type, e.Status, e.Reason)
+	case e.StackLevel():
+		p.line(ref, "%s %s", e.Stack, e.Status)
+	}
+}
+
+// RegionDone implements Observer.
+func (p *Plain) RegionDone(ref Ref, r RegionResult) {
+	msg := string(r.Status)
+	if s := describeStacks(r.Stacks); s != "" {
+		msg += " (" + s + ")"
+	}
+	if r.Error != "" {
+		msg += ": " + r.Error
+	}
+	p.line(ref, "%s", msg)
+}
+
+// Message implements Observer.
+func (p *Plain) Message(ref Ref, level slog.Level, text string) {
+	p.line(ref, "%s%s", levelPrefix(level), text)
+}
+
+// RolloutDone implements Observer.
+func (p *Plain) RolloutDone(r *Result) {
+	p.line(Ref{}, "rollout %s", r.Summary())
+}
+
+func levelPrefix(l slog.Level) string {
+	switch {
+	case l >= slog.LevelError:
+		return "ERROR: "
+	case l >= slog.LevelWarn:
+		return "WARNING: "
+	}
+	return ""
+}
