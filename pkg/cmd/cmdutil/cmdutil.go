@@ -6,6 +6,7 @@ package cmdutil
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/gantryhq/gantry/pkg/iostreams"
 )
@@ -24,6 +25,19 @@ type Factory struct {
 	IOStreams *iostreams.IOStreams
 	// Version is the gantry version stamped at build time ("dev" otherwise).
 	Version string
+	// AWS holds the global AWS flags; commands that talk to AWS get their
+	// clients from AWS.Provider.
+	AWS AWSOptions
+	// Logger receives diagnostics; nil discards them.
+	Logger *slog.Logger
+}
+
+// Log returns f.Logger or a logger that discards.
+func (f *Factory) Log() *slog.Logger {
+	if f.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return f.Logger
 }
 
 // ExitCodeError is an error that decides the process exit code. Err may be

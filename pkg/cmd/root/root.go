@@ -43,6 +43,7 @@ invalid input; 3 a rollout held (run it again to resume).`,
 		return cmdutil.UsageErrorf("%w", err)
 	})
 
+	cmdutil.AddAWSFlags(cmd.PersistentFlags(), &f.AWS)
 	cmd.AddCommand(
 		initcmd.NewCmd(f),
 		lintcmd.NewCmd(f),
