@@ -15,10 +15,10 @@ import (
 
 func TestParseReady(t *testing.T) {
 	for line, want := range map[string]string{
-		"emulator listening on http://127.0.0.1:4566":    "http://127.0.0.1:4566",
+		"emulator listening on http://127.0.0.1:4566":     "http://127.0.0.1:4566",
 		"emulator listening on http://127.0.0.1:4566\r\n": "http://127.0.0.1:4566",
-		"emulator listening on 127.0.0.1:4566":           "",
-		"some warning about emulator listening on":       "",
+		"emulator listening on 127.0.0.1:4566":            "",
+		"some warning about emulator listening on":        "",
 	} {
 		got, ok := parseReady(line)
 		if got != want || ok != (want != "") {

@@ -1,0 +1,317 @@
+package cfn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/aws/smithy-go"
+)
+
+// Event is one stack event.
+type Event struct {
+	ID           string
+	StackName    string
+	Time         time.Time
+	LogicalID    string
+	PhysicalID   string
+	ResourceType string
+	Status       string
+	Reason       string
+}
+
+// EventSink receives a stack's events in the order they happened. It is
+// called from the goroutine that called Execute.
+type EventSink func(Event)
+
+// Result is how a change set's execution ended.
+type Result struct {
+	// Status is the stack's final status, e.g. UPDATE_COMPLETE or
+	// UPDATE_ROLLBACK_COMPLETE.
+	Status       string
+	StatusReason string
+	// Failed means the change did not apply (the stack rolled back or
+	// failed).
+	Failed bool
+	// Reasons are the resources that failed, first failure first.
+	Reasons []ResourceFailure
+}
+
+// ResourceFailure is a resource that failed during the execution.
+type ResourceFailure struct {
+	LogicalID    string
+	ResourceType string
+	Status       string
+	Reason       string
+}
+
+func (f ResourceFailure) String() string {
+	return fmt.Sprintf("%s (%s) %s: %s", f.LogicalID, f.ResourceType, f.Status, f.Reason)
+}
+
+// Execute executes cs and waits for the stack to settle, sending every
+// stack event of this execution to sink (nil for none). A failed change
+// (the stack rolled back) is a Result with Failed set, not an error. An
+// error is returned when the outcome is unknown (API errors, deadline),
+// when the stack ends in UPDATE_ROLLBACK_FAILED (*RollbackFailedError,
+// with the Result), and when ctx ends: an update in progress is then
+// cancelled (CancelUpdateStack) and its rollback waited for, within
+// CancelTimeout, before ctx's error is returned with the Result.
+func (c *Client) Execute(ctx context.Context, cs *ChangeSet, sink EventSink) (*Result, error) {
+	if cs == nil || cs.Empty {
+		return nil, errors.New("executing a change set: it is empty; there is nothing to execute")
+	}
+	if sink == nil {
+		sink = func(Event) {}
+	}
+	tr := &eventTracker{stackID: cs.StackID, stackName: cs.StackName, seen: map[string]bool{}}
+	// The newest event before executing marks where this execution's
+	// events begin.
+	if err := tr.markBoundary(ctx, c.api); err != nil {
+		return nil, fmt.Errorf("executing change set for stack %s: reading its events: %w", cs.StackName, err)
+	}
+	token, err := changeSetName(c.now()) // unique; lets AWS recognise a retried call
+	if err != nil {
+		return nil, err
+	}
+	c.log().InfoContext(ctx, "executing change set", "stack", cs.StackName, "type", cs.Type, "changes", len(cs.Changes))
+	_, err = c.api.ExecuteChangeSet(ctx, &cloudformation.ExecuteChangeSetInput{
+		ChangeSetName:      aws.String(cs.ID),
+		ClientRequestToken: aws.String(token),
+	})
+	if err != nil {
+		var ae smithy.APIError
+		if !errors.As(err, &ae) || ctx.Err() != nil {
+			return nil, fmt.Errorf("executing change set for stack %s: %w", cs.StackName, err)
+		}
+		// CloudFormation refused, or (older moto) the execution failed
+		// synchronously: a failure of this change, with the reason.
+		return c.executeRefused(ctx, cs, tr, sink, ae)
+	}
+	return c.follow(ctx, cs, tr, sink)
+}
+
+// executeRefused reports an ExecuteChangeSet error as a failed Result,
+// with whatever events the attempt left.
+func (c *Client) executeRefused(ctx context.Context, cs *ChangeSet, tr *eventTracker, sink EventSink, ae smithy.APIError) (*Result, error) {
+	res := &Result{Failed: true, Status: "EXECUTE_FAILED", StatusReason: ae.ErrorMessage()}
+	if s, err := c.describeID(ctx, cs.StackID); err == nil && settled(string(s.StackStatus)) {
+		res.Status = string(s.StackStatus)
+	}
+	if evs, err := tr.poll(ctx, c.api); err == nil {
+		for _, e := range evs {
+			sink(e)
+		}
+	}
+	res.Reasons = tr.failures()
+	res.Reasons = append(res.Reasons, ResourceFailure{
+		LogicalID:    cs.StackName,
+		ResourceType: "AWS::CloudFormation::Stack",
+		Status:       "EXECUTE_FAILED",
+		Reason:       fmt.Sprintf("%s: %s", ae.ErrorCode(), ae.ErrorMessage()),
+	})
+	return res, nil
+}
+
+// follow waits for the stack to settle after an execute, streaming events.
+func (c *Client) follow(ctx context.Context, cs *ChangeSet, tr *eventTracker, sink EventSink) (*Result, error) {
+	wctx, cancel := context.WithTimeout(ctx, c.StackTimeout)
+	defer cancel()
+	s, err := c.watch(wctx, tr, sink)
+	if err == nil {
+		return c.result(ctx, cs, s, tr)
+	}
+	if wctx.Err() == nil {
+		return nil, fmt.Errorf("waiting for stack %s: %w", cs.StackName, err)
+	}
+	// ctx ended (the user interrupted, or the deadline passed).
+	cause := ctx.Err()
+	if cause == nil {
+		cause = fmt.Errorf("still %s after %s: %w", orNone(string(s.StackStatus)), c.StackTimeout, wctx.Err())
+	}
+	if cs.Type != string(types.ChangeSetTypeUpdate) {
+		return nil, fmt.Errorf("waiting for stack %s to be created: %w", cs.StackName, cause)
+	}
+	return c.cancelUpdate(ctx, cs, tr, sink, cause)
+}
+
+// cancelUpdate cancels the update in progress and waits, on a fresh bounded
+// context, for its rollback; the error always wraps cause.
+func (c *Client) cancelUpdate(ctx context.Context, cs *ChangeSet, tr *eventTracker, sink EventSink, cause error) (*Result, error) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.CancelTimeout)
+	defer cancel()
+	c.log().WarnContext(ctx, "cancelling stack update", "stack", cs.StackName, "cause", cause.Error())
+	_, err := c.api.CancelUpdateStack(cctx, &cloudformation.CancelUpdateStackInput{StackName: aws.String(cs.StackID)})
+	if err != nil && !isNotCancellable(err) {
+		return nil, fmt.Errorf("stack %s: cancelling the update failed (%v): %w", cs.StackName, err, cause)
+	}
+	s, err := c.watch(cctx, tr, sink)
+	if err != nil {
+		return nil, fmt.Errorf("stack %s: update cancelled, but its rollback did not finish within %s (last status %s; %v): %w",
+			cs.StackName, c.CancelTimeout, orNone(string(s.StackStatus)), err, cause)
+	}
+	res, rerr := c.result(cctx, cs, s, tr)
+	if rerr != nil {
+		return res, fmt.Errorf("%w (after cancelling the update: %w)", rerr, cause)
+	}
+	return res, fmt.Errorf("stack %s: update cancelled, stack is %s: %w", cs.StackName, res.Status, cause)
+}
+
+// isNotCancellable recognises CancelUpdateStack's refusal when the update
+// has already finished (or is rolling back).
+func isNotCancellable(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorCode() == "ValidationError"
+}
+
+// watch polls until the stack settles, streaming new events. Each poll
+// describes the stack, then reads the events, so the events of a settled
+// stack are complete. It returns the last stack seen.
+func (c *Client) watch(ctx context.Context, tr *eventTracker, sink EventSink) (types.Stack, error) {
+	next := c.Poll.schedule(c.random)
+	var last types.Stack
+	for delay := time.Duration(0); ; delay = next() {
+		if err := c.sleep(ctx, delay); err != nil {
+			return last, err
+		}
+		s, err := c.describeID(ctx, tr.stackID)
+		if err != nil {
+			return last, err
+		}
+		last = s
+		evs, err := tr.poll(ctx, c.api)
+		if err != nil {
+			return last, err
+		}
+		for _, e := range evs {
+			sink(e)
+		}
+		// REVIEW_IN_PROGRESS: a new stack whose execution has not started.
+		if settled(string(s.StackStatus)) && s.StackStatus != types.StackStatusReviewInProgress {
+			return s, nil
+		}
+	}
+}
+
+// result turns the settled stack into a Result.
+func (c *Client) result(ctx context.Context, cs *ChangeSet, s types.Stack, tr *eventTracker) (*Result, error) {
+	res := &Result{Status: string(s.StackStatus), StatusReason: aws.ToString(s.StackStatusReason)}
+	res.Failed = failedStatus(res.Status)
+	if res.Failed {
+		res.Reasons = tr.failures()
+		if len(res.Reasons) == 0 && res.StatusReason != "" {
+			res.Reasons = []ResourceFailure{{LogicalID: cs.StackName, ResourceType: "AWS::CloudFormation::Stack", Status: res.Status, Reason: res.StatusReason}}
+		}
+	}
+	c.log().InfoContext(ctx, "stack settled", "stack", cs.StackName, "status", res.Status)
+	if s.StackStatus == types.StackStatusUpdateRollbackFailed {
+		return res, &RollbackFailedError{Stack: cs.StackName, Region: c.region, Reason: res.StatusReason}
+	}
+	return res, nil
+}
+
+// eventTracker reads a stack's events newest first and hands out each new
+// one once, oldest first, starting after the boundary event.
+type eventTracker struct {
+	stackID, stackName string
+	boundary           string // newest event ID before the execution; "" when none
+	seen               map[string]bool
+	events             []Event // every event handed out, in order
+}
+
+// maxEventPages bounds one poll's paging through the history.
+const maxEventPages = 50
+
+func (t *eventTracker) markBoundary(ctx context.Context, api API) error {
+	out, err := api.DescribeStackEvents(ctx, &cloudformation.DescribeStackEventsInput{StackName: aws.String(t.stackID)})
+	if err != nil {
+		if isStackNotFound(err) {
+			return nil
+		}
+		return err
+	}
+	if len(out.StackEvents) > 0 {
+		t.boundary = aws.ToString(out.StackEvents[0].EventId)
+	}
+	return nil
+}
+
+// poll returns the events not handed out before, oldest first.
+func (t *eventTracker) poll(ctx context.Context, api API) ([]Event, error) {
+	var fresh []Event
+	var token *string
+	for page := 0; page < maxEventPages; page++ {
+		out, err := api.DescribeStackEvents(ctx, &cloudformation.DescribeStackEventsInput{StackName: aws.String(t.stackID), NextToken: token})
+		if err != nil {
+			return nil, fmt.Errorf("reading the events of stack %s: %w", t.stackName, err)
+		}
+		done := false
+		for _, e := range out.StackEvents {
+			id := aws.ToString(e.EventId)
+			if id == t.boundary || t.seen[id] {
+				// Newest first: everything from here on is old.
+				done = true
+				break
+			}
+			fresh = append(fresh, Event{
+				ID:           id,
+				StackName:    aws.ToString(e.StackName),
+				Time:         aws.ToTime(e.Timestamp),
+				LogicalID:    aws.ToString(e.LogicalResourceId),
+				PhysicalID:   aws.ToString(e.PhysicalResourceId),
+				ResourceType: aws.ToString(e.ResourceType),
+				Status:       string(e.ResourceStatus),
+				Reason:       aws.ToString(e.ResourceStatusReason),
+			})
+		}
+		token = out.NextToken
+		if done || token == nil {
+			break
+		}
+	}
+	slices.Reverse(fresh)
+	// A page boundary can shift while new events arrive, showing an event
+	// twice in one poll: keep the first.
+	out := fresh[:0]
+	for _, e := range fresh {
+		if t.seen[e.ID] {
+			continue
+		}
+		t.seen[e.ID] = true
+		out = append(out, e)
+	}
+	t.events = append(t.events, out...)
+	return out, nil
+}
+
+// failures are the resources whose events failed during the execution.
+// "cancelled" failures (siblings stopped because another failed) are kept
+// only when nothing else failed.
+func (t *eventTracker) failures() []ResourceFailure {
+	var real, cancelled []ResourceFailure
+	for _, e := range t.events {
+		if !strings.HasSuffix(e.Status, "_FAILED") || t.isStack(e) {
+			continue
+		}
+		f := ResourceFailure{LogicalID: e.LogicalID, ResourceType: e.ResourceType, Status: e.Status, Reason: e.Reason}
+		if strings.Contains(strings.ToLower(e.Reason), "cancelled") {
+			cancelled = append(cancelled, f)
+		} else {
+			real = append(real, f)
+		}
+	}
+	if len(real) > 0 {
+		return real
+	}
+	return cancelled
+}
+
+func (t *eventTracker) isStack(e Event) bool {
+	return e.ResourceType == "AWS::CloudFormation::Stack" && (e.PhysicalID == t.stackID || e.LogicalID == t.stackName)
+}
