@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 
+	bootstrapcmd "github.com/gantryhq/gantry/pkg/cmd/bootstrap"
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
 	initcmd "github.com/gantryhq/gantry/pkg/cmd/initcmd"
 	lintcmd "github.com/gantryhq/gantry/pkg/cmd/lint"
@@ -45,6 +46,7 @@ invalid input; 3 a rollout held (run it again to resume).`,
 
 	cmdutil.AddAWSFlags(cmd.PersistentFlags(), &f.AWS)
 	cmd.AddCommand(
+		bootstrapcmd.NewCmd(f),
 		initcmd.NewCmd(f),
 		lintcmd.NewCmd(f),
 		rendercmd.NewCmd(f),

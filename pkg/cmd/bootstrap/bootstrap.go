@@ -1,0 +1,423 @@
+// Package bootstrap implements `gantry bootstrap`: the state table, and on
+// request the demo platform, in every account and region a descriptor's
+// stages use (or in the current account for --region).
+package bootstrap
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/spf13/cobra"
+
+	"github.com/gantryhq/gantry/pkg/awsx"
+	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
+	"github.com/gantryhq/gantry/pkg/descriptor"
+	"github.com/gantryhq/gantry/pkg/platform"
+	"github.com/gantryhq/gantry/pkg/state"
+)
+
+// Parallel is how many (account, region) pairs are bootstrapped at once.
+const Parallel = 4
+
+// Options are bootstrap's flags and arguments. The AWS flags (--profile,
+// --endpoint-url, --role-name, --state-table) are the root's, in
+// cmdutil.Factory.AWS.
+type Options struct {
+	File         string
+	Stages       []string
+	Regions      []string
+	DemoPlatform bool
+	Output       string
+}
+
+// NewCmd builds the bootstrap command.
+func NewCmd(f *cmdutil.Factory) *cobra.Command {
+	opts := &Options{}
+	cmd := &cobra.Command{
+		Use:   "bootstrap [FILE] [flags]",
+		Short: "Create the state table (and a demo platform) in each account and region",
+		Long: `Prepare AWS for gantry. With a descriptor FILE, for every selected stage
+(--stage repeats; default all) it creates the state table (--state-table,
+default gantry-state) in the stage's account and first region, where
+deploy keeps its lock, journal and deployed templates. A stage's account is
+reached by assuming the role --role-name (default gantry-deploy) unless the
+caller is already in it.
+
+With --demo-platform it also creates a small platform in every account and
+region the selected stages deploy to (--region narrows those): a VPC
+10.0.0.0/16 with two private subnets in two zones, the ECS cluster
+gantry-demo, an internal application load balancer with its security group
+and an HTTP:80 listener answering 404, published as the SSM parameters
+/gantry/platform/{vpc-id,private-subnets,ecs-cluster,alb-listener-arn,
+alb-security-group} that rendered templates read. It is meant for demos and
+the local emulator: its subnets have no route to the internet. It never
+overwrites /gantry/platform/ parameters that describe another platform.
+
+Without FILE, --region is required: the table (and the demo platform) is
+made in the current account in each of those regions.
+
+Everything is found again by name or tag, so running bootstrap twice is
+safe and the second run creates nothing. Each thing is listed as created,
+found or updated; --output json prints one summary object instead.
+
+Exit status: 0 done; 1 an AWS call failed (what and where is printed);
+2 bad usage or an invalid descriptor.`,
+		Example: `  # the state table for every stage of a service
+  $ gantry bootstrap payments.sd.yaml
+
+  # try gantry on the local emulator: tables and demo platforms everywhere
+  $ gantry bootstrap payments.sd.yaml --demo-platform --endpoint-url http://127.0.0.1:4566
+
+  # one stage, as JSON for a script
+  $ gantry bootstrap payments.sd.yaml --stage staging --output json
+
+  # no descriptor: this account, two regions
+  $ gantry bootstrap --region us-east-1 --region eu-west-1 --demo-platform`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			switch len(args) {
+			case 0:
+			case 1:
+				opts.File = args[0]
+			default:
+				return cmdutil.UsageErrorf("%s takes at most one descriptor FILE, got %d arguments: %q", cmd.CommandPath(), len(args), args)
+			}
+			return run(cmd.Context(), f, opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringSliceVar(&opts.Stages, "stage", nil, "bootstrap only this stage (repeatable; default all; needs FILE)")
+	fl.StringSliceVar(&opts.Regions, "region", nil, "with FILE: narrow the demo platform to this region; without: bootstrap this region of the current account (repeatable)")
+	fl.BoolVar(&opts.DemoPlatform, "demo-platform", false, "also create the demo VPC, subnets, ECS cluster and load balancer, published under /gantry/platform/")
+	fl.StringVar(&opts.Output, "output", "text", "output format: text or json")
+	return cmd
+}
+
+// regionRE is the shape of an AWS region name (us-east-1, us-gov-west-1).
+var regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
+
+// target is one (account, region) and what to make there.
+type target struct {
+	Account  string
+	Region   string
+	Stages   []string // the stages that use it (empty without FILE)
+	Table    bool
+	Platform bool
+}
+
+// Resource is one line of the result.
+type Resource struct {
+	Kind   string `json:"kind"`
+	ID     string `json:"id"`
+	Status string `json:"status"`
+}
+
+// PlatformJSON is the demo platform of a target, as its parameters say.
+type PlatformJSON struct {
+	VPCID            string   `json:"vpcId"`
+	PrivateSubnets   []string `json:"privateSubnets"`
+	ECSCluster       string   `json:"ecsCluster"`
+	ALBListenerARN   string   `json:"albListenerArn"`
+	ALBSecurityGroup string   `json:"albSecurityGroup"`
+}
+
+// TargetResult is what was done in one account and region.
+type TargetResult struct {
+	Account   string        `json:"account"`
+	Region    string        `json:"region"`
+	Stages    []string      `json:"stages"`
+	Resources []Resource    `json:"resources"`
+	Platform  *PlatformJSON `json:"platform,omitempty"`
+	Error     string        `json:"error,omitempty"`
+
+	err error
+}
+
+// Summary is the --output json object.
+type Summary struct {
+	Result     string         `json:"result"` // succeeded or failed
+	StateTable string         `json:"stateTable"`
+	Targets    []TargetResult `json:"targets"`
+}
+
+func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
+	if err := cmdutil.OneOf("output", opts.Output, "text", "json"); err != nil {
+		return err
+	}
+	if opts.File == "" && len(opts.Regions) == 0 {
+		return cmdutil.UsageErrorf("bootstrap needs a descriptor FILE or at least one --region")
+	}
+	if opts.File == "" && len(opts.Stages) > 0 {
+		return cmdutil.UsageErrorf("--stage needs a descriptor FILE")
+	}
+	for _, r := range opts.Regions {
+		if !regionRE.MatchString(r) {
+			return cmdutil.UsageErrorf("invalid value %q for --region: not an AWS region name such as us-east-1", r)
+		}
+	}
+	table := f.AWS.StateTable
+	if table == "" {
+		table = state.DefaultTable
+	}
+
+	var targets []*target
+	if opts.File != "" {
+		d, err := cmdutil.LoadDescriptor(ctx, f, opts.File)
+		if err != nil {
+			return err
+		}
+		if err := cmdutil.CheckSelection(d, opts.Stages, opts.Regions); err != nil {
+			return err
+		}
+		targets = fromDescriptor(d, opts)
+	}
+
+	log := f.Log()
+	provider, err := f.AWS.Provider(ctx, log)
+	if err != nil {
+		return cmdutil.Failure(err)
+	}
+	if opts.File == "" {
+		id, err := provider.CallerIdentity(ctx, opts.Regions[0])
+		if err != nil {
+			return cmdutil.Failure(err)
+		}
+		targets = fromRegions(id.Account, opts)
+	}
+
+	ios := f.IOStreams
+	var (
+		outMu sync.Mutex
+		w     io.Writer
+		color bool
+	)
+	switch {
+	case opts.Output == "text":
+		w, color = ios.Out, ios.ColorEnabled()
+	case ios.IsStderrTTY():
+		w, color = ios.ErrOut, ios.ColorEnabledStderr()
+	}
+	results := make([]TargetResult, len(targets))
+	sem := make(chan struct{}, Parallel)
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			results[i] = bootstrap(ctx, provider, log, table, t)
+			if w != nil {
+				outMu.Lock()
+				defer outMu.Unlock()
+				printTarget(w, color, results[i])
+			}
+		}()
+	}
+	wg.Wait()
+
+	sum := Summary{Result: "succeeded", StateTable: table, Targets: results}
+	var failed []string
+	for _, r := range results {
+		if r.err != nil {
+			sum.Result = "failed"
+			failed = append(failed, fmt.Sprintf("%s %s: %v", r.Account, r.Region, r.err))
+		}
+	}
+	if opts.Output == "json" {
+		enc := json.NewEncoder(ios.Out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(sum); err != nil {
+			return fmt.Errorf("writing the summary: %w", err)
+		}
+	} else if ios.IsStderrTTY() {
+		fmt.Fprintln(ios.ErrOut, summaryLine(results))
+	}
+	if len(failed) > 0 {
+		return cmdutil.Failure(fmt.Errorf("bootstrap failed in %d of %d (account, region) pairs:\n  %s",
+			len(failed), len(targets), strings.Join(failed, "\n  ")))
+	}
+	return nil
+}
+
+// fromDescriptor lists the targets of the selected stages, in file order:
+// the table in each stage's first region, the platform in its regions.
+func fromDescriptor(d *descriptor.Descriptor, opts *Options) []*target {
+	var out []*target
+	get := func(account, region string) *target {
+		for _, t := range out {
+			if t.Account == account && t.Region == region {
+				return t
+			}
+		}
+		t := &target{Account: account, Region: region}
+		out = append(out, t)
+		return t
+	}
+	use := func(t *target, stage string) {
+		if !slices.Contains(t.Stages, stage) {
+			t.Stages = append(t.Stages, stage)
+		}
+	}
+	for _, st := range d.Stages {
+		if len(opts.Stages) > 0 && !slices.Contains(opts.Stages, st.Name) {
+			continue
+		}
+		if len(st.Waves) == 0 || len(st.Waves[0].Regions) == 0 {
+			continue // lint refuses such a stage; nothing to do for it
+		}
+		t := get(st.Account, st.Waves[0].Regions[0])
+		t.Table = true
+		use(t, st.Name)
+		if !opts.DemoPlatform {
+			continue
+		}
+		for _, w := range st.Waves {
+			for _, r := range w.Regions {
+				if len(opts.Regions) > 0 && !slices.Contains(opts.Regions, r) {
+					continue
+				}
+				t := get(st.Account, r)
+				t.Platform = true
+				use(t, st.Name)
+			}
+		}
+	}
+	return out
+}
+
+func fromRegions(account string, opts *Options) []*target {
+	var out []*target
+	for _, r := range opts.Regions {
+		if slices.ContainsFunc(out, func(t *target) bool { return t.Region == r }) {
+			continue
+		}
+		out = append(out, &target{Account: account, Region: r, Table: true, Platform: opts.DemoPlatform})
+	}
+	return out
+}
+
+// bootstrap does one target; its error is kept in the result.
+func bootstrap(ctx context.Context, provider *awsx.Provider, log *slog.Logger, table string, t *target) TargetResult {
+	res := TargetResult{Account: t.Account, Region: t.Region, Stages: t.Stages, Resources: []Resource{}}
+	if res.Stages == nil {
+		res.Stages = []string{}
+	}
+	fail := func(err error) TargetResult {
+		res.err = err
+		res.Error = err.Error()
+		return res
+	}
+	cfg, err := provider.Config(ctx, t.Account, t.Region)
+	if err != nil {
+		return fail(err)
+	}
+	if t.Table {
+		st, err := ensureTable(ctx, cfg, table)
+		if err != nil {
+			return fail(err)
+		}
+		res.Resources = append(res.Resources, Resource{Kind: "state-table", ID: table, Status: st})
+	}
+	if t.Platform {
+		clients := platform.NewClients(cfg)
+		clients.Logger = log
+		p, err := platform.EnsureDemo(ctx, clients, t.Region)
+		if p != nil {
+			for _, r := range p.Resources {
+				res.Resources = append(res.Resources, Resource{Kind: r.Kind, ID: r.ID, Status: string(r.Status)})
+			}
+		}
+		if err != nil {
+			return fail(err)
+		}
+		res.Platform = &PlatformJSON{
+			VPCID:            p.VPCID,
+			PrivateSubnets:   p.SubnetIDs,
+			ECSCluster:       p.ClusterName,
+			ALBListenerARN:   p.ListenerARN,
+			ALBSecurityGroup: p.SecurityGroupID,
+		}
+	}
+	return res
+}
+
+// ensureTable makes the state table exist and says whether it was there.
+func ensureTable(ctx context.Context, cfg aws.Config, table string) (string, error) {
+	db := dynamodb.NewFromConfig(cfg)
+	status := string(platform.Found)
+	_, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
+	var notFound *types.ResourceNotFoundException
+	switch {
+	case errors.As(err, &notFound):
+		status = string(platform.Created)
+	case err != nil:
+		return "", fmt.Errorf("describing state table %s: %w", table, err)
+	}
+	if err := state.New(db, table).EnsureTable(ctx); err != nil {
+		return "", err
+	}
+	return status, nil
+}
+
+const (
+	green  = "\x1b[32m"
+	yellow = "\x1b[33m"
+	red    = "\x1b[31m"
+	dim    = "\x1b[2m"
+	reset  = "\x1b[0m"
+)
+
+// printTarget writes one line per resource of r:
+//
+//	111122223333  us-east-1  created  state-table     gantry-state
+func printTarget(w io.Writer, color bool, r TargetResult) {
+	paint := func(s, c string) string {
+		if !color {
+			return s
+		}
+		return c + s + reset
+	}
+	for _, res := range r.Resources {
+		c := dim
+		switch res.Status {
+		case string(platform.Created):
+			c = green
+		case string(platform.Updated):
+			c = yellow
+		}
+		fmt.Fprintf(w, "%s  %-14s  %s  %-14s  %s\n", r.Account, r.Region, paint(fmt.Sprintf("%-7s", res.Status), c), res.Kind, res.ID)
+	}
+	if r.err != nil {
+		fmt.Fprintf(w, "%s  %-14s  %s  %v\n", r.Account, r.Region, paint("failed ", red), r.err)
+	}
+}
+
+func summaryLine(results []TargetResult) string {
+	counts := map[string]int{}
+	failed := 0
+	for _, r := range results {
+		for _, res := range r.Resources {
+			counts[res.Status]++
+		}
+		if r.err != nil {
+			failed++
+		}
+	}
+	s := fmt.Sprintf("Bootstrapped %d (account, region) pairs: %d created, %d updated, %d found",
+		len(results), counts[string(platform.Created)], counts[string(platform.Updated)], counts[string(platform.Found)])
+	if failed > 0 {
+		s += fmt.Sprintf(", %d failed", failed)
+	}
+	return s
+}

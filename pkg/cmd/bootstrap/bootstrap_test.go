@@ -1,0 +1,381 @@
+package bootstrap_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/gantryhq/gantry/internal/emulatortest"
+	"github.com/gantryhq/gantry/pkg/awsx"
+	"github.com/gantryhq/gantry/pkg/cmd/bootstrap"
+	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
+	"github.com/gantryhq/gantry/pkg/cmd/root"
+	"github.com/gantryhq/gantry/pkg/platform"
+)
+
+const payments = "../../../examples/payments/payments.sd.yaml"
+
+var emu *emulatortest.Emulator
+
+func TestMain(m *testing.M) {
+	// The command uses the SDK's default credential chain, as gantry does:
+	// static test credentials and no shared config files.
+	for k, v := range map[string]string{
+		"AWS_ACCESS_KEY_ID":           emulatortest.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY":       emulatortest.SecretAccessKey,
+		"AWS_CONFIG_FILE":             "/nonexistent/gantry-test-config",
+		"AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/gantry-test-credentials",
+	} {
+		os.Setenv(k, v)
+	}
+	for _, k := range []string{"AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION"} {
+		os.Unsetenv(k)
+	}
+	e, stop, err := emulatortest.StartMain()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	emu = e
+	code := m.Run()
+	stop()
+	os.Exit(code)
+}
+
+func testContext(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// runBootstrap runs the command in-process against the emulator.
+func runBootstrap(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	f, out, errOut := cmdutil.TestFactory("v0.1.0")
+	f.AWS.EndpointURL = emu.Endpoint
+	code, err := cmdutil.Execute(testContext(t), bootstrap.NewCmd(f), args)
+	if err != nil && errOut.Len() == 0 {
+		errOut.WriteString(err.Error())
+	}
+	return code, out.String(), errOut.String()
+}
+
+// inAccount returns a config acting in account and region, the way gantry
+// reaches a stage's account (assuming gantry-deploy).
+func inAccount(t *testing.T, account, region string) aws.Config {
+	t.Helper()
+	ctx := testContext(t)
+	p, err := awsx.New(ctx, awsx.Options{
+		EndpointURL: emu.Endpoint,
+		Region:      region,
+		Credentials: credentials.NewStaticCredentialsProvider(emulatortest.AccessKeyID, emulatortest.SecretAccessKey, ""),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := p.Config(ctx, account, region)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func tableExists(t *testing.T, cfg aws.Config, name string) bool {
+	t.Helper()
+	out, err := dynamodb.NewFromConfig(cfg).DescribeTable(testContext(t), &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+	var nf *ddbtypes.ResourceNotFoundException
+	if errors.As(err, &nf) {
+		return false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]ddbtypes.KeyType{}
+	for _, k := range out.Table.KeySchema {
+		keys[aws.ToString(k.AttributeName)] = k.KeyType
+	}
+	if keys["pk"] != ddbtypes.KeyTypeHash || keys["sk"] != ddbtypes.KeyTypeRange {
+		t.Errorf("table %s has keys %v, want pk/sk", name, keys)
+	}
+	return true
+}
+
+func platformParam(t *testing.T, cfg aws.Config, name string) string {
+	t.Helper()
+	out, err := ssm.NewFromConfig(cfg).GetParameters(testContext(t), &ssm.GetParametersInput{Names: []string{name}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Parameters) == 0 {
+		return ""
+	}
+	return aws.ToString(out.Parameters[0].Value)
+}
+
+func decode(t *testing.T, stdout string) bootstrap.Summary {
+	t.Helper()
+	var s bootstrap.Summary
+	if err := json.Unmarshal([]byte(stdout), &s); err != nil {
+		t.Fatalf("stdout is not the JSON summary: %v\n%s", err, stdout)
+	}
+	return s
+}
+
+func statuses(s bootstrap.Summary) map[string]int {
+	n := map[string]int{}
+	for _, t := range s.Targets {
+		for _, r := range t.Resources {
+			n[r.Status]++
+		}
+	}
+	return n
+}
+
+// examples/payments' dev and staging stages live in two accounts other than
+// the caller's: the state table goes to each stage's first region, the demo
+// platform to every region of the stages, and a rerun finds it all.
+func TestBootstrapPaymentsInTwoAccounts(t *testing.T) {
+	t.Parallel()
+	const dev, staging = "111122223333", "444455556666"
+	code, stdout, stderr := runBootstrap(t, payments, "--stage", "dev", "--stage", "staging", "--demo-platform", "--output", "json")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	sum := decode(t, stdout)
+	if sum.Result != "succeeded" || sum.StateTable != "gantry-state" {
+		t.Errorf("summary result %q table %q", sum.Result, sum.StateTable)
+	}
+	type place struct{ account, region string }
+	var got []place
+	for _, tr := range sum.Targets {
+		got = append(got, place{tr.Account, tr.Region})
+		if tr.Platform == nil || tr.Platform.ECSCluster != "gantry-demo" || len(tr.Platform.PrivateSubnets) != 2 {
+			t.Errorf("%s %s: platform %+v", tr.Account, tr.Region, tr.Platform)
+		}
+	}
+	want := []place{{dev, "us-east-1"}, {staging, "us-east-1"}, {staging, "eu-west-1"}}
+	if !slices.Equal(got, want) {
+		t.Errorf("targets %v, want %v", got, want)
+	}
+	if n := statuses(sum); n["found"] != 0 || n["created"] != 2+3*12 {
+		t.Errorf("first run: %v, want 2 tables and 3 platforms of 12 resources created", n)
+	}
+
+	// What the JSON says is there, through each account's own credentials.
+	for _, tr := range sum.Targets {
+		cfg := inAccount(t, tr.Account, tr.Region)
+		id, err := sts.NewFromConfig(cfg).GetCallerIdentity(testContext(t), &sts.GetCallerIdentityInput{})
+		if err != nil || aws.ToString(id.Account) != tr.Account {
+			t.Fatalf("acting in %s: identity %v, %v", tr.Account, id, err)
+		}
+		wantTable := tr.Region == "us-east-1" // each stage's first region
+		if has := tableExists(t, cfg, "gantry-state"); has != wantTable {
+			t.Errorf("%s %s: state table exists = %v, want %v", tr.Account, tr.Region, has, wantTable)
+		}
+		if v := platformParam(t, cfg, platform.ParamVPCID); v == "" || v != tr.Platform.VPCID {
+			t.Errorf("%s %s: %s = %q, want %q", tr.Account, tr.Region, platform.ParamVPCID, v, tr.Platform.VPCID)
+		}
+		if v := platformParam(t, cfg, platform.ParamALBListenerARN); v != tr.Platform.ALBListenerARN {
+			t.Errorf("%s %s: listener parameter %q, want %q", tr.Account, tr.Region, v, tr.Platform.ALBListenerARN)
+		}
+	}
+	// Nothing went to the caller's own account.
+	if tableExists(t, emu.Config(t, "eu-west-1"), "gantry-state") {
+		t.Error("a state table was made in the caller's account")
+	}
+
+	// The rerun, as text: every line says found.
+	code, stdout, stderr = runBootstrap(t, payments, "--stage", "dev", "--stage", "staging", "--demo-platform")
+	if code != 0 {
+		t.Fatalf("rerun: exit %d\n%s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != 2+3*12 {
+		t.Errorf("rerun printed %d lines, want %d:\n%s", len(lines), 2+3*12, stdout)
+	}
+	for _, l := range lines {
+		f := strings.Fields(l)
+		if len(f) != 5 || f[2] != "found" || (f[0] != dev && f[0] != staging) {
+			t.Errorf("rerun line %q: want ACCOUNT REGION found KIND ID", l)
+		}
+	}
+	if strings.Contains(stdout, "\x1b[") {
+		t.Error("colour codes without a terminal")
+	}
+}
+
+// Without --demo-platform only the tables are made, and --stage picks the
+// stages.
+func TestBootstrapTablesOnly(t *testing.T) {
+	t.Parallel()
+	code, stdout, stderr := runBootstrap(t, payments, "--stage", "prod", "--output", "json")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	sum := decode(t, stdout)
+	if len(sum.Targets) != 1 {
+		t.Fatalf("targets %+v, want prod's first region only", sum.Targets)
+	}
+	tr := sum.Targets[0]
+	if tr.Account != "777788889999" || tr.Region != "us-west-2" || !slices.Equal(tr.Stages, []string{"prod"}) ||
+		!slices.Equal(tr.Resources, []bootstrap.Resource{{Kind: "state-table", ID: "gantry-state", Status: "created"}}) || tr.Platform != nil {
+		t.Errorf("target %+v", tr)
+	}
+	cfg := inAccount(t, "777788889999", "us-west-2")
+	if !tableExists(t, cfg, "gantry-state") {
+		t.Error("no state table in prod's first region")
+	}
+	if v := platformParam(t, cfg, platform.ParamVPCID); v != "" {
+		t.Errorf("a platform was made without --demo-platform: %s", v)
+	}
+}
+
+// Without a FILE, --region bootstraps the current account.
+func TestBootstrapRegionsOfTheCurrentAccount(t *testing.T) {
+	t.Parallel()
+	code, stdout, stderr := runBootstrap(t, "--region", "eu-north-1", "--region", "eu-south-1", "--output", "json")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	sum := decode(t, stdout)
+	if len(sum.Targets) != 2 {
+		t.Fatalf("targets %+v", sum.Targets)
+	}
+	for _, tr := range sum.Targets {
+		if tr.Account != emulatortest.Account || len(tr.Resources) != 1 || tr.Resources[0].Status != "created" {
+			t.Errorf("target %+v", tr)
+		}
+		if !tableExists(t, emu.Config(t, tr.Region), "gantry-state") {
+			t.Errorf("no table in %s", tr.Region)
+		}
+	}
+	// Adding the platform later finds the table and makes the platform.
+	code, stdout, stderr = runBootstrap(t, "--region", "eu-north-1", "--demo-platform", "--output", "json")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	sum = decode(t, stdout)
+	if n := statuses(sum); n["found"] != 1 || n["created"] != 12 {
+		t.Errorf("second run %v, want the table found and 12 platform resources created", n)
+	}
+	if v := platformParam(t, emu.Config(t, "eu-north-1"), platform.ParamECSCluster); v != "gantry-demo" {
+		t.Errorf("%s = %q", platform.ParamECSCluster, v)
+	}
+}
+
+// An AWS failure in one place exits 1, names the account, region and what
+// failed, and does not stop the other places.
+func TestBootstrapReportsAWSFailures(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	const bad, good = "me-south-1", "me-central-1"
+	// A table of gantry's name with other keys: EnsureTable refuses it.
+	_, err := dynamodb.NewFromConfig(emu.Config(t, bad)).CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:            aws.String("gantry-state"),
+		BillingMode:          ddbtypes.BillingModePayPerRequest,
+		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
+		KeySchema:            []ddbtypes.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: ddbtypes.KeyTypeHash}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runBootstrap(t, "--region", bad, "--region", good)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\nstdout %s\nstderr %s", code, stdout, stderr)
+	}
+	if !strings.Contains(stderr, emulatortest.Account+" "+bad) || !strings.Contains(stderr, "gantry-state") {
+		t.Errorf("error %q should name the account, region and table", stderr)
+	}
+	if !strings.Contains(stdout, good+" ") || !strings.Contains(stdout, "created") {
+		t.Errorf("the good region was not bootstrapped:\n%s", stdout)
+	}
+	if !tableExists(t, emu.Config(t, good), "gantry-state") {
+		t.Error("no table in the good region")
+	}
+
+	code, stdout, _ = runBootstrap(t, "--region", bad, "--output", "json")
+	if code != 1 {
+		t.Fatalf("json: exit %d", code)
+	}
+	sum := decode(t, stdout)
+	if sum.Result != "failed" || sum.Targets[0].Error == "" {
+		t.Errorf("json summary %+v, want failed with the error", sum)
+	}
+}
+
+func TestBootstrapUsageErrors(t *testing.T) {
+	t.Parallel()
+	broken := filepath.Join(t.TempDir(), "broken.sd.yaml")
+	if err := os.WriteFile(broken, []byte("schemaVersion: 1\nservice: Bad_Name\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"nothing to do", nil, "needs a descriptor FILE or at least one --region"},
+		{"stage without file", []string{"--region", "us-east-1", "--stage", "dev"}, "--stage needs a descriptor FILE"},
+		{"bad output", []string{"--region", "us-east-1", "--output", "yaml"}, `invalid value "yaml" for --output`},
+		{"bad region", []string{"--region", "useast1"}, `invalid value "useast1" for --region`},
+		{"two files", []string{payments, payments}, "at most one descriptor FILE"},
+		{"unknown stage", []string{payments, "--stage", "prd"}, `did you mean "prod"`},
+		{"region no stage uses", []string{payments, "--stage", "dev", "--region", "eu-west-1"}, `no selected stage deploys to region "eu-west-1"`},
+		{"missing file", []string{"nope.sd.yaml"}, "nope.sd.yaml"},
+		{"invalid descriptor", []string{broken}, "broken.sd.yaml"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runBootstrap(t, tt.args...)
+			if code != 2 {
+				t.Errorf("exit %d, want 2 (stderr %q)", code, stderr)
+			}
+			if !strings.Contains(stderr, tt.want) {
+				t.Errorf("stderr %q lacks %q", stderr, tt.want)
+			}
+			if stdout != "" {
+				t.Errorf("stdout %q, want nothing", stdout)
+			}
+		})
+	}
+}
+
+// Through the root command: registered, and the global flags
+// (--endpoint-url, --state-table) reach it.
+func TestBootstrapThroughRoot(t *testing.T) {
+	t.Parallel()
+	f, out, errOut := cmdutil.TestFactory("v0.1.0")
+	code := root.Run(testContext(t), f, []string{"bootstrap", "--endpoint-url", emu.Endpoint, "--state-table", "gantry-custom", "--region", "af-south-1"})
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	if !strings.Contains(out.String(), "created  state-table     gantry-custom") {
+		t.Errorf("stdout %q", out)
+	}
+	if !tableExists(t, emu.Config(t, "af-south-1"), "gantry-custom") {
+		t.Error("no gantry-custom table")
+	}
+
+	f, out, _ = cmdutil.TestFactory("v0.1.0")
+	if code := root.Run(testContext(t), f, []string{"bootstrap", "--help"}); code != 0 {
+		t.Fatalf("--help: exit %d", code)
+	}
+	if !strings.Contains(out.String(), "Examples:") || !strings.Contains(out.String(), "gantry bootstrap payments.sd.yaml") {
+		t.Errorf("--help has no example:\n%s", out)
+	}
+}
