@@ -105,6 +105,9 @@ type fakeCFN struct {
 	changes         [][]types.Change // pages
 
 	onEventsCall func(n int) // called with the call number before answering
+	updateInput  *cloudformation.UpdateStackInput
+	parameters   []types.Parameter
+	tags         []types.Tag
 }
 
 func newFake(clock *fakeClock) *fakeCFN {
@@ -155,6 +158,7 @@ func (f *fakeCFN) DescribeStacks(_ context.Context, in *cloudformation.DescribeS
 	return &cloudformation.DescribeStacksOutput{Stacks: []types.Stack{{
 		StackId: aws.String(f.stackID), StackName: aws.String(f.stackName),
 		StackStatus: types.StackStatus(f.currentStatus()), CreationTime: aws.Time(time.Unix(0, 0)),
+		Parameters: f.parameters, Tags: f.tags,
 	}}}, nil
 }
 
@@ -236,6 +240,15 @@ func (f *fakeCFN) CancelUpdateStack(context.Context, *cloudformation.CancelUpdat
 	f.addEvent(fmt.Sprintf("e-cancel-%d", len(f.events)), f.stackName, "AWS::CloudFormation::Stack", "UPDATE_ROLLBACK_IN_PROGRESS", "User Initiated")
 	f.status, f.finalStatus, f.doneAt = "UPDATE_ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE", f.clock.Now().Add(10*time.Second)
 	return &cloudformation.CancelUpdateStackOutput{}, nil
+}
+
+func (f *fakeCFN) UpdateStack(_ context.Context, in *cloudformation.UpdateStackInput, _ ...func(*cloudformation.Options)) (*cloudformation.UpdateStackOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls["UpdateStack"]++
+	f.updateInput = in
+	f.status, f.finalStatus, f.doneAt = "UPDATE_IN_PROGRESS", "UPDATE_COMPLETE", f.clock.Now().Add(4*time.Second)
+	return &cloudformation.UpdateStackOutput{StackId: aws.String(f.stackID)}, nil
 }
 
 func (f *fakeCFN) UpdateTerminationProtection(context.Context, *cloudformation.UpdateTerminationProtectionInput, ...func(*cloudformation.Options)) (*cloudformation.UpdateTerminationProtectionOutput, error) {
@@ -557,5 +570,42 @@ func TestChangeSetFailureAndPaging(t *testing.T) {
 	}
 	if cache := cs.Changes[1]; cache.Replaces() || strings.Join(cache.Causes, ",") != "CacheNodeType,Tags" {
 		t.Errorf("Cache = %+v; want causes CacheNodeType, Tags", cache)
+	}
+}
+
+// UpdateTags updates the stack with its previous template and parameter
+// values and the new tags, and waits for the update.
+func TestUpdateTagsKeepsTemplateAndParameters(t *testing.T) {
+	clock := &fakeClock{now: time.Unix(1000, 0)}
+	f := newFake(clock)
+	f.status = "UPDATE_COMPLETE"
+	f.parameters = []types.Parameter{
+		{ParameterKey: aws.String("Image"), ParameterValue: aws.String("repo:v1")},
+		{ParameterKey: aws.String("Priority"), ParameterValue: aws.String("7")},
+	}
+	f.tags = []types.Tag{{Key: aws.String("gantry:version"), Value: aws.String("v1")}}
+	start := clock.Now()
+	if err := newFakeClient(f).UpdateTags(context.Background(), "app", map[string]string{"gantry:version": "v2"}); err != nil {
+		t.Fatal(err)
+	}
+	in := f.updateInput
+	if in == nil || !aws.ToBool(in.UsePreviousTemplate) || in.TemplateBody != nil {
+		t.Fatalf("UpdateStack input = %+v; want the previous template", in)
+	}
+	var keys []string
+	for _, p := range in.Parameters {
+		if !aws.ToBool(p.UsePreviousValue) || p.ParameterValue != nil {
+			t.Errorf("parameter %s not kept: %+v", aws.ToString(p.ParameterKey), p)
+		}
+		keys = append(keys, aws.ToString(p.ParameterKey))
+	}
+	if strings.Join(keys, ",") != "Image,Priority" {
+		t.Errorf("parameters = %v", keys)
+	}
+	if len(in.Tags) != 1 || aws.ToString(in.Tags[0].Value) != "v2" {
+		t.Errorf("tags = %+v", in.Tags)
+	}
+	if clock.Now().Sub(start) < 4*time.Second {
+		t.Errorf("returned before the update finished")
 	}
 }
