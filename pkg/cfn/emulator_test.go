@@ -163,7 +163,12 @@ func TestCreateUpdateEmptyAndReplacement(t *testing.T) {
 	}
 
 	// Create.
+	e.calls.Reset()
 	cs := e.changeSet(cfn.ChangeSetInput{StackName: stack, Template: template(t, nil), Parameters: params, Tags: tags, Description: "v1"})
+	t.Logf("change set for a new stack: %d calls %v", e.calls.Total(), e.calls.Snapshot())
+	if n := e.calls.Total(); n > 3 {
+		t.Errorf("change set for a new stack took %d calls; want at most 3", n)
+	}
 	if cs.Type != "CREATE" || cs.Empty || cs.ID == "" || cs.StackID == "" {
 		t.Fatalf("change set = %+v; want a non-empty CREATE", cs)
 	}
@@ -228,6 +233,10 @@ func TestCreateUpdateEmptyAndReplacement(t *testing.T) {
 	cs = e.changeSet(cfn.ChangeSetInput{StackName: stack, Template: template(t, nil), Parameters: params, Tags: tags})
 	if !cs.Empty || cs.Type != "UPDATE" || len(cs.Changes) != 0 {
 		t.Fatalf("unchanged change set = %+v; want Empty", cs)
+	}
+	t.Logf("empty change set: %d calls %v", e.calls.Total(), e.calls.Snapshot())
+	if n := e.calls.Total(); n > 4 {
+		t.Errorf("empty change set took %d calls; want at most 4", n)
 	}
 	if left := e.changeSetsLeft(stack); slices.Contains(left, cs.ID) {
 		t.Errorf("the empty change set %s is still listed (%v); want it deleted", cs.ID, left)
