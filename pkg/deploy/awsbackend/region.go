@@ -1,0 +1,307 @@
+package awsbackend
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"github.com/gantryhq/gantry/pkg/cfn"
+	"github.com/gantryhq/gantry/pkg/deploy"
+	"github.com/gantryhq/gantry/pkg/progress"
+	"github.com/gantryhq/gantry/pkg/render"
+)
+
+// statefulTypes hold data that a replacement or deletion would lose.
+var statefulTypes = []string{
+	"AWS::RDS::DBInstance",
+	"AWS::RDS::DBCluster",
+	"AWS::ElastiCache::ReplicationGroup",
+	"AWS::S3::Bucket",
+	"AWS::SecretsManager::Secret",
+	"AWS::DynamoDB::Table",
+}
+
+// priorityParam is the app stack parameter holding the listener rule's
+// priority, which must be unique on the shared platform listener.
+const priorityParam = "ListenerRulePriority"
+
+// region is one (stage, region) of a rollout.
+type region struct {
+	stack   string // the app stack's name
+	cfn     *cfn.Client
+	cw      *cloudwatch.Client
+	elb     *elbv2.Client
+	ssm     *ssm.Client
+	history history
+}
+
+// history is where deployments of this region are recorded.
+type history interface {
+	save(ctx context.Context, d deploy.Deployment) error
+	previous(ctx context.Context, notVersion string) (*deploy.Deployment, error)
+}
+
+func (r *region) Current(ctx context.Context) (deploy.Current, error) {
+	st, err := r.cfn.Describe(ctx, r.stack)
+	if err != nil {
+		return deploy.Current{}, fmt.Errorf("describing %s: %w", r.stack, err)
+	}
+	if !st.Exists {
+		return deploy.Current{}, nil
+	}
+	return deploy.Current{Exists: true, Status: st.Status, Version: st.Tags[render.TagVersion], Hash: st.Tags[deploy.TagHash]}, nil
+}
+
+func (r *region) Apply(ctx context.Context, a deploy.StackApply, obs deploy.StackObserver) (deploy.StackOutcome, error) {
+	out := deploy.StackOutcome{Name: a.Name, Kind: a.Kind}
+	tmpl, err := parseTemplate(a.Template)
+	if err != nil {
+		return out, fmt.Errorf("reading the template of %s: %w", a.Name, err)
+	}
+	current, err := r.cfn.Describe(ctx, a.Name)
+	if err != nil {
+		return out, fmt.Errorf("describing %s: %w", a.Name, err)
+	}
+	params := maps.Clone(a.Parameters)
+	if params == nil {
+		params = map[string]string{}
+	}
+	if _, ok := tmpl.Parameters[priorityParam]; ok {
+		if params[priorityParam], err = r.priority(ctx, tmpl, current); err != nil {
+			return out, err
+		}
+	}
+	out.Parameters = params
+
+	cs, err := r.cfn.CreateChangeSet(ctx, cfn.ChangeSetInput{
+		StackName:   a.Name,
+		Template:    a.Template,
+		Parameters:  params,
+		Tags:        a.Tags,
+		Description: "gantry " + a.Tags[render.TagVersion],
+	})
+	if err != nil {
+		return out, fmt.Errorf("preparing the change set of %s: %w", a.Name, err)
+	}
+	if cs.Empty {
+		out.Action, out.Status = deploy.ActionUnchanged, current.Status
+		if !maps.Equal(current.Tags, a.Tags) && current.Exists {
+			if err := r.cfn.UpdateTags(ctx, a.Name, a.Tags); err != nil {
+				return out, fmt.Errorf("updating the tags of %s: %w", a.Name, err)
+			}
+		}
+		return out, r.protect(ctx, a, tmpl)
+	}
+	out.Action = deploy.ActionUpdate
+	if cs.Type == "CREATE" {
+		out.Action = deploy.ActionCreate
+	}
+	out.Changes = len(cs.Changes)
+	if err := dataLoss(a.Name, cs.Changes); err != nil {
+		if !a.AllowDataLoss {
+			if derr := r.cfn.DeleteChangeSet(context.WithoutCancel(ctx), cs); derr != nil {
+				err = errors.Join(err, derr)
+			}
+			out.Status = current.Status
+			return out, err
+		}
+		// The stack policy would stop the replacement the user allowed;
+		// protect() puts it back after the update.
+		if current.Exists {
+			if err := r.cfn.SetStackPolicy(ctx, a.Name, cfn.AllowAllStackPolicy); err != nil {
+				return out, fmt.Errorf("lifting the stack policy of %s for --allow-data-loss: %w", a.Name, err)
+			}
+		}
+	}
+	res, err := r.cfn.Execute(ctx, cs, func(e cfn.Event) {
+		if obs != nil {
+			obs.StackEvent(progress.StackEvent{Time: e.Time, Stack: a.Name, LogicalID: e.LogicalID, Type: e.ResourceType, Status: e.Status, Reason: e.Reason})
+		}
+	})
+	if res != nil {
+		out.Status = res.Status
+	}
+	if err != nil {
+		return out, fmt.Errorf("deploying %s: %w", a.Name, err)
+	}
+	if res.Failed {
+		return out, fmt.Errorf("%s failed and was rolled back (%s): %s", a.Name, res.Status, failureText(res))
+	}
+	return out, r.protect(ctx, a, tmpl)
+}
+
+func failureText(res *cfn.Result) string {
+	if len(res.Reasons) == 0 {
+		return res.StatusReason
+	}
+	parts := make([]string, len(res.Reasons))
+	for i, f := range res.Reasons {
+		parts[i] = f.String()
+	}
+	return strings.Join(parts, "; ")
+}
+
+// protect sets termination protection and the stack policy that denies
+// replacing or deleting the stateful resources (data stacks).
+func (r *region) protect(ctx context.Context, a deploy.StackApply, tmpl *template) error {
+	if !a.Protect {
+		return nil
+	}
+	if err := r.cfn.SetTerminationProtection(ctx, a.Name, true); err != nil {
+		return fmt.Errorf("protecting %s from deletion: %w", a.Name, err)
+	}
+	if err := r.cfn.SetStackPolicy(ctx, a.Name, cfn.StackPolicyDenyingReplacement(tmpl.stateful())); err != nil {
+		return fmt.Errorf("setting the stack policy of %s: %w", a.Name, err)
+	}
+	return nil
+}
+
+// DataLossError is a change set refused because it would replace or delete
+// a stateful resource.
+type DataLossError struct {
+	Stack   string
+	Changes []cfn.Change
+}
+
+func (e *DataLossError) Error() string {
+	var parts []string
+	for _, c := range e.Changes {
+		what := "replace"
+		if c.Action == "Remove" {
+			what = "delete"
+		}
+		p := fmt.Sprintf("%s %s (%s)", what, c.LogicalID, c.ResourceType)
+		if len(c.Causes) > 0 && what == "replace" {
+			p += " because " + strings.Join(c.Causes, ", ") + " changed"
+		}
+		parts = append(parts, p)
+	}
+	return fmt.Sprintf("refusing to %s in %s: that loses data; restore the old value, or run again with --allow-data-loss if you mean it", strings.Join(parts, "; "), e.Stack)
+}
+
+// dataLoss refuses changes that replace or delete stateful resources.
+func dataLoss(stack string, changes []cfn.Change) error {
+	var bad []cfn.Change
+	for _, c := range changes {
+		if !slices.Contains(statefulTypes, c.ResourceType) {
+			continue
+		}
+		if c.Action == "Remove" || (c.Action == "Modify" && c.Replaces()) {
+			bad = append(bad, c)
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	return &DataLossError{Stack: stack, Changes: bad}
+}
+
+// priority keeps the stack's listener rule priority, or allocates the
+// lowest one free on the platform listener at the first deploy.
+func (r *region) priority(ctx context.Context, tmpl *template, current *cfn.Stack) (string, error) {
+	if p := current.Parameters[priorityParam]; current.Exists && p != "" {
+		return p, nil
+	}
+	path, _ := tmpl.Parameters["AlbListenerArn"].Default.(string)
+	if path == "" {
+		return "", fmt.Errorf("the app template names no listener parameter")
+	}
+	got, err := r.ssm.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(path)})
+	if err != nil {
+		return "", fmt.Errorf("reading the platform listener from SSM %s (run gantry bootstrap --demo-platform, or publish it): %w", path, err)
+	}
+	used := map[int]bool{}
+	pages := elbv2.NewDescribeRulesPaginator(r.elb, &elbv2.DescribeRulesInput{ListenerArn: got.Parameter.Value})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return "", fmt.Errorf("listing the rules of listener %s: %w", aws.ToString(got.Parameter.Value), err)
+		}
+		for _, rule := range page.Rules {
+			if n, err := strconv.Atoi(aws.ToString(rule.Priority)); err == nil {
+				used[n] = true
+			}
+		}
+	}
+	for n := 1; n <= 50000; n++ {
+		if !used[n] {
+			return strconv.Itoa(n), nil
+		}
+	}
+	return "", fmt.Errorf("listener %s has no free rule priority", aws.ToString(got.Parameter.Value))
+}
+
+func (r *region) AlarmsInAlarm(ctx context.Context, names []string) ([]string, error) {
+	var firing []string
+	// DescribeAlarms takes at most 100 names a call.
+	for chunk := range slices.Chunk(names, 100) {
+		pages := cloudwatch.NewDescribeAlarmsPaginator(r.cw, &cloudwatch.DescribeAlarmsInput{AlarmNames: chunk})
+		for pages.HasMorePages() {
+			page, err := pages.NextPage(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("reading alarms: %w", err)
+			}
+			for _, a := range page.MetricAlarms {
+				if a.StateValue == cwtypes.StateValueAlarm {
+					firing = append(firing, aws.ToString(a.AlarmName))
+				}
+			}
+			for _, a := range page.CompositeAlarms {
+				if a.StateValue == cwtypes.StateValueAlarm {
+					firing = append(firing, aws.ToString(a.AlarmName))
+				}
+			}
+		}
+	}
+	slices.Sort(firing)
+	return firing, nil
+}
+
+func (r *region) SaveDeployment(ctx context.Context, d deploy.Deployment) error {
+	return r.history.save(ctx, d)
+}
+
+func (r *region) Previous(ctx context.Context, notVersion string) (*deploy.Deployment, error) {
+	return r.history.previous(ctx, notVersion)
+}
+
+// template is the part of a template the backend reads.
+type template struct {
+	Parameters map[string]struct {
+		Default any `json:"Default"`
+	} `json:"Parameters"`
+	Resources map[string]struct {
+		Type string `json:"Type"`
+	} `json:"Resources"`
+}
+
+func parseTemplate(b []byte) (*template, error) {
+	var t template
+	if err := json.Unmarshal(b, &t); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// stateful lists the logical IDs of the template's stateful resources.
+func (t *template) stateful() []string {
+	var ids []string
+	for id, r := range t.Resources {
+		if slices.Contains(statefulTypes, r.Type) {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return ids
+}
