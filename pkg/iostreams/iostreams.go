@@ -77,3 +77,17 @@ func (s *IOStreams) ColorEnabled() bool { return s.stdoutTTY && !s.noColor }
 
 // ColorEnabledStderr is ColorEnabled for ErrOut.
 func (s *IOStreams) ColorEnabledStderr() bool { return s.stderrTTY && !s.noColor }
+
+// TerminalWidth is the width of the terminal behind ErrOut, or 0 when it is
+// not a terminal (or its size is unknown).
+func (s *IOStreams) TerminalWidth() int {
+	f, ok := s.ErrOut.(*os.File)
+	if !ok || !s.stderrTTY {
+		return 0
+	}
+	w, _, err := term.GetSize(int(f.Fd()))
+	if err != nil {
+		return 0
+	}
+	return w
+}

@@ -9,6 +9,7 @@ import (
 
 	bootstrapcmd "github.com/gantryhq/gantry/pkg/cmd/bootstrap"
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
+	deploycmd "github.com/gantryhq/gantry/pkg/cmd/deploy"
 	initcmd "github.com/gantryhq/gantry/pkg/cmd/initcmd"
 	lintcmd "github.com/gantryhq/gantry/pkg/cmd/lint"
 	rendercmd "github.com/gantryhq/gantry/pkg/cmd/render"
@@ -46,6 +47,7 @@ invalid input; 3 a rollout held (run it again to resume).`,
 
 	cmdutil.AddAWSFlags(cmd.PersistentFlags(), &f.AWS)
 	cmd.AddCommand(
+		deploycmd.NewCmd(f),
 		bootstrapcmd.NewCmd(f),
 		initcmd.NewCmd(f),
 		lintcmd.NewCmd(f),
