@@ -566,6 +566,78 @@ class ChangeSetTest(EmulatorTest):
         cs = change_set(self.cfn, "app", bucket_template("a bucket, v2"), {"BucketName": "gantry-outputs", "Version": "v2"}, {"gantry:version": "v2"})
         self.assertEqual(cs["Status"], "FAILED")
 
+    def stack_events(self, name: str) -> list[tuple[str, str]]:
+        """(logical id, status) of the stack's events, newest first."""
+        events = self.cfn.describe_stack_events(StackName=name)["StackEvents"]
+        return [(e["LogicalResourceId"], e["ResourceStatus"]) for e in events]
+
+    def test_identical_template_parameters_and_tags_fail_as_empty(self) -> None:
+        tags = {"gantry:version": "v1", "gantry:hash": "h"}
+        deploy(self.cfn, "app", bucket_template(), {"BucketName": "gantry-same"}, tags)
+        for again in (tags, None):  # the same tags, or none (the stack keeps its own)
+            cs = change_set(self.cfn, "app", bucket_template(), {"BucketName": "gantry-same"}, again)
+            self.assertEqual((cs["Status"], cs["ExecutionStatus"]), ("FAILED", "UNAVAILABLE"), again)
+            self.assertIn("didn't contain changes", cs["StatusReason"])
+        stack = self.cfn.describe_stacks(StackName="app")["Stacks"][0]
+        self.assertEqual({t["Key"]: t["Value"] for t in stack["Tags"]}, tags)
+
+    def test_tags_only_change_set_is_ready_with_no_changes_and_applies_the_tags(self) -> None:
+        params = {"BucketName": "gantry-tags", "Version": "v1"}
+        before = deploy(self.cfn, "app", bucket_template(), params, {"gantry:version": "v1", "gantry:hash": "h"})
+        new_tags = {"gantry:version": "v2", "gantry:hash": "h"}
+
+        cs = change_set(self.cfn, "app", bucket_template(), params, new_tags)
+        self.assertEqual((cs["Status"], cs["ExecutionStatus"]), ("CREATE_COMPLETE", "AVAILABLE"), cs.get("StatusReason"))
+        self.assertEqual(cs["Changes"], [])
+        self.assertNotIn("StatusReason", cs)
+        self.assertEqual({t["Key"]: t["Value"] for t in cs["Tags"]}, new_tags)
+
+        self.cfn.execute_change_set(ChangeSetName=cs["ChangeSetId"])
+        stack = self.cfn.describe_stacks(StackName="app")["Stacks"][0]
+        self.assertEqual(stack["StackStatus"], "UPDATE_COMPLETE")
+        self.assertEqual({t["Key"]: t["Value"] for t in stack["Tags"]}, new_tags)
+        self.assertEqual(outputs(stack), outputs(before))
+        self.assertEqual(stack["Parameters"], before["Parameters"])
+        self.assertGreaterEqual(stack["LastUpdatedTime"], before.get("LastUpdatedTime", before["CreationTime"]))
+        self.assertEqual(self.stack_events("app")[:2], [("app", "UPDATE_COMPLETE"), ("app", "UPDATE_IN_PROGRESS")])
+        self.assertEqual(self.cfn.describe_change_set(ChangeSetName=cs["ChangeSetId"])["ExecutionStatus"], "EXECUTE_COMPLETE")
+
+        # The new tags are now the stack's: the same again is empty.
+        cs = change_set(self.cfn, "app", bucket_template(), params, new_tags)
+        self.assertEqual(cs["Status"], "FAILED")
+        self.assertIn("didn't contain changes", cs["StatusReason"])
+
+    def test_tags_only_update_stack_with_the_previous_template(self) -> None:
+        # Version takes its default: UsePreviousValue must find it too.
+        before = deploy(self.cfn, "app", bucket_template(), {"BucketName": "gantry-update-tags"}, {"gantry:version": "v1"})
+        previous = [{"ParameterKey": p["ParameterKey"], "UsePreviousValue": True} for p in before["Parameters"]]
+        self.assertEqual({p["ParameterKey"] for p in previous}, {"BucketName", "Version"})
+
+        self.cfn.update_stack(
+            StackName="app",
+            UsePreviousTemplate=True,
+            Parameters=previous,
+            Tags=[{"Key": "gantry:version", "Value": "v2"}],
+            Capabilities=["CAPABILITY_IAM"],
+        )
+        stack = self.cfn.describe_stacks(StackName="app")["Stacks"][0]
+        self.assertEqual(stack["StackStatus"], "UPDATE_COMPLETE")
+        self.assertEqual({t["Key"]: t["Value"] for t in stack["Tags"]}, {"gantry:version": "v2"})
+        self.assertEqual(outputs(stack), outputs(before))
+        self.assertEqual(stack["Parameters"], before["Parameters"])
+        self.assertIn("LastUpdatedTime", stack)
+        self.assertEqual(self.stack_events("app")[:2], [("app", "UPDATE_COMPLETE"), ("app", "UPDATE_IN_PROGRESS")])
+
+        # The same tags again: nothing to do, as on AWS.
+        with self.assertRaises(ClientError) as err:
+            self.cfn.update_stack(
+                StackName="app",
+                UsePreviousTemplate=True,
+                Parameters=previous,
+                Tags=[{"Key": "gantry:version", "Value": "v2"}],
+            )
+        self.assertIn("No updates are to be performed.", err.exception.response["Error"]["Message"])
+
     def test_renamed_bucket_is_a_replacement(self) -> None:
         deploy(self.cfn, "data", bucket_template(), {"BucketName": "gantry-old-name"})
 

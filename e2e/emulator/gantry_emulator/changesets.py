@@ -19,10 +19,21 @@ change set. This module wraps the CloudFormation backend so that:
   description, parameters and (when the change set has tags) tags are those
   of the change set. moto kept the parameters of the first change set, so an
   unchanged redeploy after an update was not recognised as empty.
-- **Unchanged redeploys**: CreateChangeSet with the stack's own template and
-  parameters makes a FAILED change set ("The submitted information didn't
-  contain changes..."), as on AWS; moto raised UpdateStack's "No updates are
-  to be performed." instead when every parameter was given.
+- **Unchanged redeploys**: CreateChangeSet with the stack's own template,
+  parameters and tags makes a FAILED change set ("The submitted information
+  didn't contain changes..."), as on AWS; moto raised UpdateStack's "No
+  updates are to be performed." instead when every parameter was given.
+- **Tags-only changes**: a change set with the stack's template and
+  parameters but other tags is ready (CREATE_COMPLETE, AVAILABLE) with no
+  changes, and executing it gives the stack the new tags (moto made it
+  FAILED). UpdateStack with the previous template, the same parameters and
+  other tags updates the stack's tags (moto answered "No updates are to be
+  performed."). Both record a stack-level UPDATE_IN_PROGRESS /
+  UPDATE_COMPLETE pair and set LastUpdatedTime. Tags are compared only when
+  the call gives some: moto cannot tell an empty Tags list from none, so an
+  empty list keeps the stack's tags. UpdateStack's ``UsePreviousValue`` also
+  works for a parameter that took its default (moto failed with a KeyError).
+- **DescribeChangeSet** shows the change set's ``Tags`` (moto left them out).
 - **LastUpdatedTime** is set in DescribeStacks when a change set executes
   (or UpdateStack runs); moto never set it.
 - **Parameters** in DescribeStacks are the values given (or defaults), with
@@ -56,7 +67,7 @@ from typing import Any
 
 from moto.cloudformation import models
 from moto.cloudformation.exceptions import CloudFormationError, ValidationError
-from moto.cloudformation.responses import CloudFormationResponse
+from moto.cloudformation.responses import CloudFormationResponse, transform_dict
 from moto.cloudformation.utils import generate_changeset_id, validate_create_change_set
 from moto.core.utils import utcnow
 
@@ -176,6 +187,27 @@ def parameter_list(stack: Any) -> list[dict[str, Any]]:
     return out
 
 
+def _tags_differ(tags: dict[str, str] | None, stack: Any) -> bool:
+    """Whether a call's tags would change the stack's. No (or empty) tags
+    keep the stack's own: moto cannot tell an empty Tags list from none."""
+    return bool(tags) and dict(tags) != dict(stack.tags or {})
+
+
+def _previous_values(stack: Any, parameters: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """UpdateStack's parameters with each UsePreviousValue replaced by the
+    stack's value, a template default included (moto looked only at the
+    values given explicitly, and failed with a KeyError on a default)."""
+    decls = (stack.template_dict or {}).get("Parameters") or {}
+    given = stack.parameters or {}
+    out = []
+    for param in parameters or []:
+        key = param.get("ParameterKey")
+        if param.get("UsePreviousValue") and key not in given and "Default" in (decls.get(key) or {}):
+            param = {"ParameterKey": key, "ParameterValue": str(decls[key]["Default"])}
+        out.append(param)
+    return out
+
+
 def install() -> None:
     backend_cls = models.CloudFormationBackend
     if getattr(backend_cls.execute_change_set, "_gantry", False):
@@ -272,13 +304,28 @@ def install() -> None:
             role_arn=role_arn,
         )
         stack = self.stacks[stack_id]
+        change_set = self.change_sets[change_set_id]
+        if change_set_type == "UPDATE" and change_set.status == "FAILED" and _tags_differ(tags, stack):
+            # Same template and parameters, other tags: AWS makes a change
+            # set with no resource changes that applies the tags.
+            change_set.status = "CREATE_COMPLETE"
+            change_set.execution_status = "AVAILABLE"
+            change_set.status_reason = None
         # Fn::ImportValue reads the region's live export table.
         stack.cross_stack_resources = self.exports
         stack.resource_map.cross_stack_resources = self.exports
         return change_set_id, stack_id
 
-    def update_stack(self: Any, *args: Any, **kwargs: Any) -> Any:
-        stack = original_update_stack(self, *args, **kwargs)
+    def update_stack(
+        self: Any,
+        name: str,
+        template: str,
+        role_arn: str | None,
+        parameters: list[dict[str, Any]],
+        tags: dict[str, str] | None,
+    ) -> Any:
+        parameters = _previous_values(self.get_stack(name), parameters)
+        stack = original_update_stack(self, name=name, template=template, role_arn=role_arn, parameters=parameters, tags=tags)
         stack.last_updated_time = utcnow()
         refresh_exports(self, stack)
         return stack
@@ -291,9 +338,21 @@ def install() -> None:
         # contain changes"), which the backend already does.
         if self._get_action() == "CreateChangeSet":
             return
+        # A tags-only UpdateStack is an update on AWS; moto compared only
+        # template and parameters.
+        old_stack = kwargs.get("old_stack", args[2] if len(args) > 2 else None)
+        tags = {t["Key"]: t["Value"] for t in self._get_param("Tags", []) or []}
+        if old_stack is not None and _tags_differ(tags, old_stack):
+            return
         original_validate(self, *args, **kwargs)
 
     CloudFormationResponse._validate_different_update = _validate_different_update  # type: ignore[method-assign]
+    # DescribeChangeSet shows the change set's tags, as on AWS (moto left
+    # them out: they are a dict, the wire format a list).
+    CloudFormationResponse.RESPONSE_KEY_PATH_TO_TRANSFORMER = {
+        **CloudFormationResponse.RESPONSE_KEY_PATH_TO_TRANSFORMER,
+        "DescribeChangeSetOutput.Tags": lambda tags: transform_dict(tags or {}),
+    }
     models.Stack.parameter_list = property(parameter_list)  # type: ignore[assignment]
     execute_change_set._gantry = True  # type: ignore[attr-defined]
     backend_cls.execute_change_set = execute_change_set  # type: ignore[method-assign]

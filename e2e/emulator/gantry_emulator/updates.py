@@ -198,7 +198,10 @@ def install() -> None:
             old_jsons, old_params, new_params = before
             changed = {p for p in set(old_params) | set(new_params) if old_params.get(p) != new_params.get(p)}
             both = [n for n in new if n in old_jsons]
-            modify = set(result["Modify"]) | {n for n in both if referenced_names(new[n]) & changed}
+            # moto's own parameter check compared the given values only, so a
+            # parameter that took its default and is now given the same value
+            # explicitly (UsePreviousValue) counted as changed.
+            modify = {n for n in both if new[n] != old_jsons[n]} | {n for n in both if referenced_names(new[n]) & changed}
             replaced = {
                 n
                 for n in modify
