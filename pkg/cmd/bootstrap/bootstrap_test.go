@@ -379,3 +379,40 @@ func TestBootstrapThroughRoot(t *testing.T) {
 		t.Errorf("--help has no example:\n%s", out)
 	}
 }
+
+// On a terminal the status is coloured (unless NO_COLOR) and a summary
+// line goes to stderr; in JSON mode on a terminal the lines go to stderr
+// and stdout holds only the object.
+func TestBootstrapOnATerminal(t *testing.T) {
+	t.Parallel()
+	f, out, errOut := cmdutil.TestFactory("v0.1.0")
+	f.AWS.EndpointURL = emu.Endpoint
+	f.IOStreams.SetStdoutTTY(true)
+	f.IOStreams.SetStderrTTY(true)
+	code, _ := cmdutil.Execute(testContext(t), bootstrap.NewCmd(f), []string{"--region", "il-central-1"})
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	if !strings.Contains(out.String(), "\x1b[32mcreated") {
+		t.Errorf("no colour on a terminal: %q", out)
+	}
+	if !strings.Contains(errOut.String(), "Bootstrapped 1 (account, region) pairs: 1 created, 0 updated, 0 found") {
+		t.Errorf("stderr %q lacks the summary", errOut)
+	}
+
+	f, out, errOut = cmdutil.TestFactory("v0.1.0")
+	f.AWS.EndpointURL = emu.Endpoint
+	f.IOStreams.SetStdoutTTY(true)
+	f.IOStreams.SetStderrTTY(true)
+	f.IOStreams.SetNoColor(true)
+	code, _ = cmdutil.Execute(testContext(t), bootstrap.NewCmd(f), []string{"--region", "il-central-1", "--output", "json"})
+	if code != 0 {
+		t.Fatalf("json: exit %d\n%s", code, errOut)
+	}
+	if sum := decode(t, out.String()); sum.Targets[0].Resources[0].Status != "found" {
+		t.Errorf("rerun summary %+v", sum)
+	}
+	if !strings.Contains(errOut.String(), "found    state-table") || strings.Contains(errOut.String(), "\x1b[") {
+		t.Errorf("stderr %q: want the lines, uncoloured with NO_COLOR", errOut)
+	}
+}
