@@ -12,8 +12,10 @@ import (
 	deploycmd "github.com/gantryhq/gantry/pkg/cmd/deploy"
 	initcmd "github.com/gantryhq/gantry/pkg/cmd/initcmd"
 	lintcmd "github.com/gantryhq/gantry/pkg/cmd/lint"
+	plancmd "github.com/gantryhq/gantry/pkg/cmd/plan"
 	rendercmd "github.com/gantryhq/gantry/pkg/cmd/render"
 	schemacmd "github.com/gantryhq/gantry/pkg/cmd/schema"
+	statuscmd "github.com/gantryhq/gantry/pkg/cmd/status"
 	versioncmd "github.com/gantryhq/gantry/pkg/cmd/version"
 	"github.com/spf13/cobra"
 )
@@ -51,8 +53,10 @@ invalid input; 3 a rollout held (run it again to resume).`,
 		bootstrapcmd.NewCmd(f),
 		initcmd.NewCmd(f),
 		lintcmd.NewCmd(f),
+		plancmd.NewCmd(f),
 		rendercmd.NewCmd(f),
 		schemacmd.NewCmd(f),
+		statuscmd.NewCmd(f),
 		versioncmd.NewCmd(f),
 	)
 	for _, c := range cmd.Commands() {

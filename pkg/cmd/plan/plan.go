@@ -1,0 +1,179 @@
+// Package plan implements `gantry plan`, a change-set preview of one stage:
+// what a deploy would create, update or replace in every region, without
+// changing anything.
+package plan
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
+	"github.com/gantryhq/gantry/pkg/deploy/awsbackend"
+	"github.com/gantryhq/gantry/pkg/plan"
+	"github.com/gantryhq/gantry/pkg/render"
+)
+
+// MaxParallel bounds how many regions are planned at once.
+const MaxParallel = 8
+
+// Options are plan's flags and arguments.
+type Options struct {
+	File     string
+	Stage    string
+	Version  string
+	Output   string
+	ExitCode bool
+}
+
+// NewCmd builds the plan command.
+func NewCmd(f *cmdutil.Factory) *cobra.Command {
+	opts := &Options{}
+	cmd := &cobra.Command{
+		Use:   "plan FILE --stage S [flags]",
+		Short: "Preview what a deploy would change in every region of a stage",
+		Long: `Preview a deploy of one stage: for every region, render the stacks for
+VERSION, make a CloudFormation change set per stack (data stack first), list
+its changes, and delete it. Nothing is executed, and no change set or new
+stack is left behind (the empty stack a change set for a new stack makes is
+deleted too). Regions are planned in parallel.
+
+VERSION defaults to the version the region's app stack runs now (its
+gantry:version tag), else "latest", so that a plan without --version shows
+what changed in the descriptor. The app stack's listener rule keeps its
+priority; a new one's is allocated at deploy.
+
+Per stack the action is create, update or no changes ("unchanged" in JSON),
+with each resource change's action (Add, Modify, Remove), logical id, type,
+and Replacement (True, False, Conditional) with the properties that cause
+it. A change that replaces or deletes a database, cache, bucket or secret is
+marked as data loss: gantry deploy refuses it without --allow-data-loss.
+When a stage's data stack does not exist yet, the app stack's change set
+cannot be made (it needs the data stack's exports): the app stack is shown
+as created, its resources read from the template.
+
+--output json prints one object:
+  {"service","stage","version","regions":[{"region","account","version",
+   "stacks":[{"name","kind","action","changes":[{"action","logicalId","type",
+   "replacement","causes":[...],"dataLoss"}],"notes":[...]}],"error"}],
+   "summary":{"changes","dataLoss","errors"}}
+--output markdown prints a table per region, ready for a pull-request comment.
+
+Exit status: 0 when the plan was made; with --exit-code, 1 when any region
+has changes (so 0 means "nothing to deploy"); 1 when a region could not be
+planned; 2 bad usage or invalid descriptor.`,
+		Example: `  $ gantry plan payments.sd.yaml --stage staging
+  $ gantry plan payments.sd.yaml --stage prod --version 1.4.2 --output markdown >> "$GITHUB_STEP_SUMMARY"
+  $ gantry plan payments.sd.yaml --stage dev --version "$GIT_SHA" --output json | jq '.summary'
+  $ gantry plan payments.sd.yaml --stage prod --exit-code || echo "prod has changes"`,
+		Args: cmdutil.ExactArgs(1, "one descriptor FILE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.File = args[0]
+			return run(cmd, f, opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&opts.Stage, "stage", "", "stage to plan (required)")
+	fl.StringVar(&opts.Version, "version", "", "version (image tag) to plan (default: what each region runs now, else \"latest\")")
+	fl.StringVarP(&opts.Output, "output", "o", "text", "output: text, json or markdown")
+	fl.BoolVar(&opts.ExitCode, "exit-code", false, "exit 1 when any region has changes (0 when there is nothing to deploy)")
+	return cmd
+}
+
+func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
+	ctx := cmd.Context()
+	ios := f.IOStreams
+	if opts.Stage == "" {
+		return cmdutil.UsageErrorf("--stage is required: the stage to plan")
+	}
+	if err := cmdutil.OneOf("output", opts.Output, "text", "json", "markdown"); err != nil {
+		return err
+	}
+	d, err := cmdutil.LoadDescriptor(ctx, f, opts.File)
+	if err != nil {
+		return err
+	}
+	if err := cmdutil.CheckSelection(d, []string{opts.Stage}, nil); err != nil {
+		return err
+	}
+	p, err := plan.Build(d, []string{opts.Stage})
+	if err != nil {
+		return cmdutil.InputError(err)
+	}
+	st := p.Stages[0]
+	steps := st.Steps()
+	if opts.Version != "" {
+		// A version or descriptor that cannot render is bad input: refuse
+		// it before any AWS call.
+		for _, s := range steps {
+			if _, err := render.Render(d, render.Target{Stage: s.Stage, Region: s.Region, Account: s.Account, Version: opts.Version}); err != nil {
+				return cmdutil.InputError(fmt.Errorf("rendering %s/%s: %w", s.Stage, s.Region, err))
+			}
+		}
+	}
+	provider, err := f.AWS.Provider(ctx, f.Log())
+	if err != nil {
+		return cmdutil.Failure(err)
+	}
+	backend := awsbackend.New(awsbackend.Options{Configs: provider, Plan: p, Table: f.AWS.StateTable, Logger: f.Log()})
+
+	fmt.Fprintf(ios.ErrOut, "Planning %s stage %s in %s (change sets are made, read and deleted; nothing is deployed)\n",
+		d.Service, st.Name, cmdutil.Plural(len(steps), "region"))
+	res := &Result{Service: d.Service, Stage: st.Name, Version: opts.Version, Regions: make([]Region, len(steps))}
+	pl := &planner{d: d, backend: backend, version: opts.Version, log: f.Log()}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, MaxParallel)
+	for i, s := range steps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			res.Regions[i] = pl.region(ctx, s)
+		}()
+	}
+	wg.Wait()
+	res.summarize()
+
+	if err := write(f, opts.Output, res); err != nil {
+		return cmdutil.Failure(err)
+	}
+	if res.Summary.Errors > 0 {
+		var msgs []string
+		for _, r := range res.Regions {
+			if r.Error != "" {
+				msgs = append(msgs, r.Region+": "+r.Error)
+			}
+		}
+		return cmdutil.Failure(fmt.Errorf("could not plan %s of %d: %s",
+			cmdutil.Plural(res.Summary.Errors, "region"), len(res.Regions), strings.Join(msgs, "; ")))
+	}
+	if opts.ExitCode && res.HasChanges() {
+		return cmdutil.SilentExit(cmdutil.ExitError)
+	}
+	return nil
+}
+
+func write(f *cmdutil.Factory, output string, res *Result) error {
+	ios := f.IOStreams
+	switch output {
+	case "json":
+		b, err := json.Marshal(res)
+		if err != nil {
+			return fmt.Errorf("encoding the plan: %w", err)
+		}
+		_, err = fmt.Fprintln(ios.Out, string(b))
+		return err
+	case "markdown":
+		_, err := fmt.Fprint(ios.Out, Markdown(res))
+		return err
+	case "text":
+		_, err := fmt.Fprint(ios.Out, Text(res, ios.ColorEnabled()))
+		return err
+	}
+	return errors.New("unknown output " + output)
+}

@@ -1,0 +1,66 @@
+package plan_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/gantryhq/gantry/pkg/cmd/plan"
+)
+
+func sample() *plan.Result {
+	return &plan.Result{
+		Service: "shop", Stage: "prod", Version: "1.2.0",
+		Regions: []plan.Region{{
+			Region: "eu-west-1", Account: "777788889999", Version: "1.2.0",
+			Stacks: []plan.Stack{
+				{Name: "shop-prod-data", Kind: "data", Action: plan.ActionUpdate, Changes: []plan.Change{
+					{Action: "Modify", LogicalID: "DbInstance", Type: "AWS::RDS::DBInstance", Replacement: "True", Causes: []string{"DBInstanceIdentifier"}, DataLoss: true},
+					{Action: "Remove", LogicalID: "OldBucket", Type: "AWS::S3::Bucket", Causes: []string{}, DataLoss: true},
+					{Action: "Modify", LogicalID: "Store|Group", Type: "AWS::EC2::SecurityGroup", Replacement: "False", Causes: []string{"Tags"}},
+				}},
+				{Name: "shop-prod-app", Kind: "app", Action: plan.ActionUnchanged, Changes: []plan.Change{}},
+			},
+		}},
+		Summary: plan.Summary{Changes: 3, DataLoss: 2},
+	}
+}
+
+func TestTextMarksDataLoss(t *testing.T) {
+	plain := plan.Text(sample(), false)
+	if strings.Contains(plain, "\x1b[") {
+		t.Errorf("colour without a terminal:\n%q", plain)
+	}
+	for _, want := range []string{
+		"-/+  Modify  DbInstance",
+		"-    Remove  OldBucket",
+		"DATA LOSS",
+		"! replaces DbInstance (AWS::RDS::DBInstance) because DBInstanceIdentifier changed: gantry deploy refuses it without --allow-data-loss",
+		"! deletes OldBucket (AWS::S3::Bucket): gantry deploy refuses it without --allow-data-loss",
+		"shop-prod-app: no changes",
+		"Plan: 3 changes in 1 of 1 region; 2 replace or delete data",
+	} {
+		if !strings.Contains(plain, want) {
+			t.Errorf("text lacks %q:\n%s", want, plain)
+		}
+	}
+	color := plan.Text(sample(), true)
+	if !strings.Contains(color, "\x1b[1;31m-/+  Modify  DbInstance") || !strings.Contains(color, "\x1b[33m~    Modify  Store|Group") {
+		t.Errorf("on a terminal data loss is bold red and updates yellow:\n%q", color)
+	}
+}
+
+func TestMarkdownEscapes(t *testing.T) {
+	md := plan.Markdown(sample())
+	for _, want := range []string{
+		"## gantry plan: shop, stage prod",
+		"| `shop-prod-data` (update) | Modify | `DbInstance` | `AWS::RDS::DBInstance` | **True** | `DBInstanceIdentifier` | ⚠️ **data loss** |",
+		"|  | Modify | `Store\\|Group` |",
+		"| `shop-prod-app` (no changes) | | | | | | |",
+		"> [!CAUTION]",
+		"> - `shop-prod-data`: deletes OldBucket (AWS::S3::Bucket)",
+	} {
+		if !strings.Contains(md, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, md)
+		}
+	}
+}

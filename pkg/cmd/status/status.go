@@ -1,0 +1,283 @@
+// Package status implements `gantry status`: what version runs in every
+// stage and region, and any rollout in flight or held.
+package status
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/spf13/cobra"
+
+	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
+	"github.com/gantryhq/gantry/pkg/deploy"
+	"github.com/gantryhq/gantry/pkg/deploy/awsbackend"
+	"github.com/gantryhq/gantry/pkg/plan"
+	"github.com/gantryhq/gantry/pkg/render"
+	"github.com/gantryhq/gantry/pkg/state"
+)
+
+// MaxParallel bounds how many regions (and state tables) are read at once.
+const MaxParallel = 8
+
+// NotDeployed is the status of a region whose app stack does not exist.
+const NotDeployed = "NOT_DEPLOYED"
+
+// Options are status's flags and arguments.
+type Options struct {
+	File   string
+	Stages []string
+	Output string
+}
+
+// NewCmd builds the status command.
+func NewCmd(f *cmdutil.Factory) *cobra.Command {
+	opts := &Options{}
+	cmd := &cobra.Command{
+		Use:   "status FILE [flags]",
+		Short: "Show what version runs where, and any rollout in flight or held",
+		Long: `Show, for every stage and region of the descriptor, the version the app
+stack runs (its gantry:version tag), the stack's status and when it was last
+deployed; and for every stage the latest rollout (in flight, held, failed or
+succeeded) and who holds the stage's rollout lock, until when. A region
+whose app stack does not exist is "not deployed". Every region and state
+table is read in parallel; nothing is changed.
+
+--output json prints one object:
+  {"service","stages":[{"stage","account","lock":{"owner","rolloutId",
+   "version","acquiredAt","heartbeatAt","expiresAt","expired"}|null,
+   "rollout":{"id","version","status","reason","owner","startedAt",
+   "updatedAt"}|null,"regions":[{"region","wave","version","status",
+   "updatedAt","error"}],"error"}]}
+where a region's status is the CloudFormation stack status, or NOT_DEPLOYED.
+
+Exit status: 0 when every region and state table could be read; 1 when
+some could not (the rest is still shown); 2 bad usage or invalid descriptor.`,
+		Example: `  $ gantry status payments.sd.yaml
+  $ gantry status payments.sd.yaml --stage prod
+  $ gantry status payments.sd.yaml --output json | jq -r '.stages[].regions[] | "\(.region) \(.version)"'`,
+		Args: cmdutil.ExactArgs(1, "one descriptor FILE"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.File = args[0]
+			return run(cmd, f, opts)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringSliceVar(&opts.Stages, "stage", nil, "show only this stage (repeatable; default all)")
+	fl.StringVarP(&opts.Output, "output", "o", "text", "output: text or json")
+	return cmd
+}
+
+// Status is what --output json prints.
+type Status struct {
+	Service string  `json:"service"`
+	Stages  []Stage `json:"stages"`
+}
+
+// Stage is one stage's status.
+type Stage struct {
+	Stage   string   `json:"stage"`
+	Account string   `json:"account"`
+	Lock    *Lock    `json:"lock"`
+	Rollout *Rollout `json:"rollout"`
+	Regions []Region `json:"regions"`
+	// Error says why the stage's state table could not be read.
+	Error string `json:"error,omitempty"`
+	// NoStateTable means the stage's state table does not exist (never
+	// bootstrapped): no lock and no rollout to show.
+	NoStateTable bool `json:"noStateTable,omitempty"`
+}
+
+// Lock is the holder of a stage's rollout lock.
+type Lock struct {
+	Owner       string    `json:"owner"`
+	RolloutID   string    `json:"rolloutId"`
+	Version     string    `json:"version"`
+	AcquiredAt  time.Time `json:"acquiredAt"`
+	HeartbeatAt time.Time `json:"heartbeatAt"`
+	ExpiresAt   time.Time `json:"expiresAt"`
+	// Expired means the lease ran out: it no longer blocks a rollout.
+	Expired bool `json:"expired"`
+}
+
+// Rollout is a stage's latest rollout.
+type Rollout struct {
+	ID      string `json:"id"`
+	Version string `json:"version"`
+	// Status is running, held, failed or succeeded.
+	Status    string    `json:"status"`
+	Reason    string    `json:"reason"`
+	Owner     string    `json:"owner"`
+	StartedAt time.Time `json:"startedAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+// Region is one region's app stack.
+type Region struct {
+	Region string `json:"region"`
+	Wave   int    `json:"wave"`
+	// Version is the app stack's gantry:version tag; nil when not deployed.
+	Version *string `json:"version"`
+	// Status is the stack status, or NotDeployed.
+	Status string `json:"status"`
+	// UpdatedAt is the stack's last update (else creation) time.
+	UpdatedAt *time.Time `json:"updatedAt"`
+	Error     string     `json:"error,omitempty"`
+}
+
+func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
+	ctx := cmd.Context()
+	ios := f.IOStreams
+	if err := cmdutil.OneOf("output", opts.Output, "text", "json"); err != nil {
+		return err
+	}
+	d, err := cmdutil.LoadDescriptor(ctx, f, opts.File)
+	if err != nil {
+		return err
+	}
+	if err := cmdutil.CheckSelection(d, opts.Stages, nil); err != nil {
+		return err
+	}
+	p, err := plan.Build(d, opts.Stages)
+	if err != nil {
+		return cmdutil.InputError(err)
+	}
+	provider, err := f.AWS.Provider(ctx, f.Log())
+	if err != nil {
+		return cmdutil.Failure(err)
+	}
+	backend := awsbackend.New(awsbackend.Options{Configs: provider, Plan: p, Table: f.AWS.StateTable, Logger: f.Log()})
+
+	out := &Status{Service: d.Service, Stages: make([]Stage, len(p.Stages))}
+	var (
+		wg  sync.WaitGroup
+		sem = make(chan struct{}, MaxParallel)
+	)
+	spawn := func(fn func()) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			fn()
+		}()
+	}
+	for i, st := range p.Stages {
+		out.Stages[i] = Stage{Stage: st.Name, Account: st.Account, Regions: make([]Region, len(st.Steps()))}
+		sp := &out.Stages[i]
+		spawn(func() { readState(ctx, backend, p.Service, st, sp) })
+		for j, step := range st.Steps() {
+			rp := &sp.Regions[j]
+			spawn(func() { *rp = readRegion(ctx, backend, p.Service, step) })
+		}
+	}
+	wg.Wait()
+
+	if opts.Output == "json" {
+		b, err := json.Marshal(out)
+		if err != nil {
+			return cmdutil.Failure(fmt.Errorf("encoding the status: %w", err))
+		}
+		fmt.Fprintln(ios.Out, string(b))
+	} else {
+		fmt.Fprint(ios.Out, Text(out, time.Now(), ios.ColorEnabled()))
+	}
+	var problems []string
+	for _, st := range out.Stages {
+		if st.NoStateTable {
+			fmt.Fprintf(ios.ErrOut, "note: stage %s has no state table %q in account %s (gantry bootstrap creates it): no lock or rollout to show\n",
+				st.Stage, tableName(f), st.Account)
+		}
+		if st.Error != "" {
+			problems = append(problems, st.Stage+": "+st.Error)
+		}
+		for _, r := range st.Regions {
+			if r.Error != "" {
+				problems = append(problems, st.Stage+"/"+r.Region+": "+r.Error)
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return cmdutil.Failure(fmt.Errorf("could not read %s: %s", cmdutil.Plural(len(problems), "place"), strings.Join(problems, "; ")))
+	}
+	return nil
+}
+
+func tableName(f *cmdutil.Factory) string {
+	if f.AWS.StateTable == "" {
+		return state.DefaultTable
+	}
+	return f.AWS.StateTable
+}
+
+// readState fills the stage's lock and latest rollout from its state table.
+func readState(ctx context.Context, b *awsbackend.Backend, service string, st plan.Stage, out *Stage) {
+	store, err := b.Store(ctx, st)
+	if err != nil {
+		out.Error = err.Error()
+		return
+	}
+	lock, err := store.Lock(ctx, service, st.Name)
+	if err != nil {
+		if isNoTable(err) {
+			out.NoStateTable = true
+			return
+		}
+		out.Error = err.Error()
+		return
+	}
+	if lock != nil {
+		out.Lock = &Lock{
+			Owner: lock.Owner, RolloutID: lock.RolloutID, Version: lock.Version,
+			AcquiredAt: lock.AcquiredAt, HeartbeatAt: lock.HeartbeatAt, ExpiresAt: lock.ExpiresAt, Expired: lock.Expired,
+		}
+	}
+	ro, err := store.LatestRollout(ctx, service, st.Name)
+	if err != nil {
+		out.Error = err.Error()
+		return
+	}
+	if ro != nil {
+		out.Rollout = &Rollout{
+			ID: ro.ID, Version: ro.Version, Status: ro.Status, Reason: ro.HeldReason, Owner: ro.Owner,
+			StartedAt: ro.StartedAt, UpdatedAt: ro.UpdatedAt,
+		}
+	}
+}
+
+func isNoTable(err error) bool {
+	var nf *ddbtypes.ResourceNotFoundException
+	return errors.As(err, &nf)
+}
+
+// readRegion describes the region's app stack.
+func readRegion(ctx context.Context, b *awsbackend.Backend, service string, step plan.Step) Region {
+	r := Region{Region: step.Region, Wave: step.Wave, Status: NotDeployed}
+	view, err := b.View(ctx, step)
+	if err != nil {
+		r.Status, r.Error = "UNKNOWN", err.Error()
+		return r
+	}
+	st, err := view.CFN().Describe(ctx, service+"-"+step.Stage+"-"+deploy.KindApp)
+	if err != nil {
+		r.Status, r.Error = "UNKNOWN", err.Error()
+		return r
+	}
+	if !st.Exists {
+		return r
+	}
+	r.Status = st.Status
+	if v, ok := st.Tags[render.TagVersion]; ok {
+		r.Version = &v
+	}
+	if !st.LastUpdated.IsZero() {
+		t := st.LastUpdated.UTC()
+		r.UpdatedAt = &t
+	}
+	return r
+}

@@ -1,0 +1,189 @@
+package status
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+const (
+	ansiReset  = "\x1b[0m"
+	ansiBold   = "\x1b[1m"
+	ansiRed    = "\x1b[31m"
+	ansiGreen  = "\x1b[32m"
+	ansiYellow = "\x1b[33m"
+	ansiDim    = "\x1b[2m"
+)
+
+type styler bool
+
+func (s styler) paint(style, text string) string {
+	if !s || style == "" || text == "" {
+		return text
+	}
+	return style + text + ansiReset
+}
+
+// stackStyle colours a stack status: green when complete, red after a
+// failure or rollback, yellow while in progress.
+func stackStyle(status string) string {
+	switch {
+	case status == NotDeployed:
+		return ansiDim
+	case strings.Contains(status, "ROLLBACK"), strings.HasSuffix(status, "_FAILED"), status == "UNKNOWN":
+		return ansiRed
+	case strings.HasSuffix(status, "_IN_PROGRESS"):
+		return ansiYellow
+	case strings.HasSuffix(status, "_COMPLETE"):
+		return ansiGreen
+	}
+	return ""
+}
+
+// Text renders the status as a stage × region table, then one line per
+// stage with a rollout in flight, held or failed, or a lock.
+func Text(s *Status, now time.Time, color bool) string {
+	st := styler(color)
+	var b strings.Builder
+	b.WriteString(st.paint(ansiBold, s.Service) + "\n\n")
+	rows := [][]string{{"STAGE", "ACCOUNT", "REGION", "WAVE", "VERSION", "STATUS", "LAST DEPLOY"}}
+	styles := []string{ansiBold}
+	for _, stage := range s.Stages {
+		for _, r := range stage.Regions {
+			version, status, when := "-", "not deployed", "-"
+			if r.Version != nil && *r.Version != "" {
+				version = *r.Version
+			}
+			if r.Status != NotDeployed {
+				status = r.Status
+			}
+			if r.UpdatedAt != nil {
+				when = stamp(*r.UpdatedAt) + " (" + ago(now, *r.UpdatedAt) + ")"
+			}
+			if r.Error != "" {
+				status, when = "UNKNOWN", "error: "+r.Error
+			}
+			rows = append(rows, []string{stage.Stage, stage.Account, r.Region, fmt.Sprint(r.Wave), version, status, when})
+			styles = append(styles, stackStyle(r.Status))
+		}
+	}
+	writeTable(&b, rows, styles, st)
+
+	var notes []string
+	for _, stage := range s.Stages {
+		for _, line := range stageNotes(stage, now) {
+			notes = append(notes, st.paint(noteStyle(stage), stage.Stage+": "+line))
+		}
+	}
+	if len(notes) > 0 {
+		b.WriteString("\n" + strings.Join(notes, "\n") + "\n")
+	}
+	return b.String()
+}
+
+func noteStyle(s Stage) string {
+	switch {
+	case s.Error != "":
+		return ansiRed
+	case s.Rollout != nil && s.Rollout.Status == "failed":
+		return ansiRed
+	case s.Rollout != nil && (s.Rollout.Status == "held" || s.Rollout.Status == "running"):
+		return ansiYellow
+	case s.Lock != nil && !s.Lock.Expired:
+		return ansiYellow
+	}
+	return ""
+}
+
+// stageNotes says what is in flight, held or locked in a stage.
+func stageNotes(s Stage, now time.Time) []string {
+	var out []string
+	if s.Error != "" {
+		out = append(out, "could not read the state table: "+s.Error)
+	}
+	liveLock := s.Lock != nil && !s.Lock.Expired
+	if ro := s.Rollout; ro != nil {
+		head := fmt.Sprintf("rollout %s (version %s", ro.ID, orDash(ro.Version))
+		if ro.Owner != "" {
+			head += ", by " + ro.Owner
+		}
+		head += ") "
+		switch ro.Status {
+		case "running":
+			line := head + "in flight since " + stamp(ro.StartedAt)
+			if !liveLock || s.Lock.RolloutID != ro.ID {
+				line = head + "stopped while running (last update " + stamp(ro.UpdatedAt) + ", no live lock): run the same deploy again to resume"
+			}
+			out = append(out, line)
+		case "held":
+			line := head + "held since " + stamp(ro.UpdatedAt)
+			if ro.Reason != "" {
+				line += ": " + ro.Reason
+			}
+			out = append(out, line+" (run the deploy again to resume)")
+		case "failed":
+			line := head + "failed at " + stamp(ro.UpdatedAt)
+			if ro.Reason != "" {
+				line += ": " + ro.Reason
+			}
+			out = append(out, line)
+		}
+	}
+	if l := s.Lock; l != nil {
+		if l.Expired {
+			out = append(out, fmt.Sprintf("stale lock of %s (rollout %s) expired at %s; it blocks nothing", l.Owner, l.RolloutID, stamp(l.ExpiresAt)))
+		} else {
+			out = append(out, fmt.Sprintf("locked by %s (rollout %s, version %s) until %s (in %s)",
+				l.Owner, l.RolloutID, orDash(l.Version), stamp(l.ExpiresAt), l.ExpiresAt.Sub(now).Round(time.Second)))
+		}
+	}
+	return out
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// stamp is a time in UTC, to the second.
+func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05Z") }
+
+// ago is a short relative age: 42s ago, 5m ago, 3h ago, 2d ago.
+func ago(now, t time.Time) string {
+	d := now.Sub(t)
+	switch {
+	case d < 0:
+		return "just now"
+	case d < time.Minute:
+		return fmt.Sprintf("%ds ago", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm ago", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh ago", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd ago", int(d.Hours()/24))
+}
+
+// writeTable pads the cells to their column's width and then colours each
+// row, so escapes never upset the alignment.
+func writeTable(b *strings.Builder, rows [][]string, styles []string, st styler) {
+	widths := make([]int, len(rows[0]))
+	for _, row := range rows {
+		for i, cell := range row {
+			widths[i] = max(widths[i], utf8.RuneCountInString(cell))
+		}
+	}
+	for j, row := range rows {
+		var line strings.Builder
+		for i, cell := range row {
+			line.WriteString(cell)
+			if i < len(row)-1 {
+				line.WriteString(strings.Repeat(" ", widths[i]-utf8.RuneCountInString(cell)+2))
+			}
+		}
+		b.WriteString(st.paint(styles[j], strings.TrimRight(line.String(), " ")) + "\n")
+	}
+}
