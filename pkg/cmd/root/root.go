@@ -14,8 +14,10 @@ import (
 	lintcmd "github.com/gantryhq/gantry/pkg/cmd/lint"
 	plancmd "github.com/gantryhq/gantry/pkg/cmd/plan"
 	rendercmd "github.com/gantryhq/gantry/pkg/cmd/render"
+	rollbackcmd "github.com/gantryhq/gantry/pkg/cmd/rollback"
 	schemacmd "github.com/gantryhq/gantry/pkg/cmd/schema"
 	statuscmd "github.com/gantryhq/gantry/pkg/cmd/status"
+	unlockcmd "github.com/gantryhq/gantry/pkg/cmd/unlock"
 	versioncmd "github.com/gantryhq/gantry/pkg/cmd/version"
 	"github.com/spf13/cobra"
 )
@@ -55,8 +57,10 @@ invalid input; 3 a rollout held (run it again to resume).`,
 		lintcmd.NewCmd(f),
 		plancmd.NewCmd(f),
 		rendercmd.NewCmd(f),
+		rollbackcmd.NewCmd(f),
 		schemacmd.NewCmd(f),
 		statuscmd.NewCmd(f),
+		unlockcmd.NewCmd(f),
 		versioncmd.NewCmd(f),
 	)
 	for _, c := range cmd.Commands() {
