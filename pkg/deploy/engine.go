@@ -335,28 +335,10 @@ func (r *run) gateRequest(s plan.Step) GateRequest {
 	}
 }
 
-// stage runs one stage: approval, lock, waves.
+// stage runs one stage: lock, approval, waves.
 func (r *run) stage(ctx context.Context, st plan.Stage) {
 	sref := progress.Ref{Stage: st.Name}
 	log := r.log.With("stage", st.Name)
-	if st.Approval {
-		ok, err := r.approver.Approve(ctx, st.Name)
-		if !ok || err != nil {
-			reason := fmt.Sprintf("stage %s needs approval: run again with --approve %s", st.Name, st.Name)
-			if err != nil {
-				reason = fmt.Sprintf("stage %s was not approved (%v): run again with --approve %s", st.Name, err, st.Name)
-			}
-			log.Warn("stage held", "reason", reason)
-			r.obs.Message(sref, slog.LevelWarn, reason)
-			for _, s := range st.Steps() {
-				r.obs.RegionDone(refOf(s), r.set(refOf(s), StatusHeld, nil, reason))
-			}
-			r.halt(stopHeld, reason)
-			return
-		}
-		r.obs.Message(sref, slog.LevelInfo, "stage approved")
-	}
-
 	lock, err := r.e.Backend.Lock(ctx, st, r.id, r.req.Version)
 	if err != nil {
 		reason := fmt.Sprintf("rollout lock of stage %s not taken: %v", st.Name, err)
@@ -385,6 +367,25 @@ func (r *run) stage(ctx context.Context, st plan.Stage) {
 	log.Info("lock taken", "stateRegion", st.StateRegion)
 	j.entry(ctx, JournalEntry{Step: "lock", Status: "taken", Attrs: map[string]string{"version": r.req.Version}})
 	j.saveRollout(ctx, RolloutRunning, "")
+	// Approval is asked under the lock, so that a stage held for it leaves
+	// a held rollout record (gantry status shows it).
+	if st.Approval {
+		ok, err := r.approver.Approve(ctx, st.Name)
+		if !ok || err != nil {
+			reason := fmt.Sprintf("stage %s needs approval: run again with --approve %s", st.Name, st.Name)
+			if err != nil {
+				reason = fmt.Sprintf("stage %s was not approved (%v): run again with --approve %s", st.Name, err, st.Name)
+			}
+			log.Warn("stage held", "reason", reason)
+			r.obs.Message(sref, slog.LevelWarn, reason)
+			for _, s := range st.Steps() {
+				r.obs.RegionDone(refOf(s), r.set(refOf(s), StatusHeld, nil, reason))
+			}
+			r.halt(stopHeld, reason)
+			return
+		}
+		r.obs.Message(sref, slog.LevelInfo, "stage approved")
+	}
 
 	for _, w := range st.Waves {
 		if err := ctx.Err(); err != nil {

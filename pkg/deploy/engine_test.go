@@ -911,10 +911,22 @@ func TestApprovalMissingHolds(t *testing.T) {
 	if res.ExitCode() != 3 {
 		t.Errorf("exit %d", res.ExitCode())
 	}
+	// The stage is held under its lock, so it leaves a held rollout record
+	// (what gantry status shows), and touches no stack.
 	for _, c := range e.b.Calls() {
-		if c.Stage == "prod" {
+		if c.Stage == "prod" && c.Op != "lock" && c.Op != "release" {
 			t.Errorf("call in prod without approval: %+v", c)
 		}
+	}
+	if e.b.Locked("prod") {
+		t.Error("prod's lock was not released")
+	}
+	var held bool
+	for _, r := range e.b.Rollouts() {
+		held = held || (r.Stage == "prod" && r.Status == deploy.RolloutHeld && strings.Contains(r.Reason, "--approve prod"))
+	}
+	if !held {
+		t.Errorf("no held rollout record for prod: %+v", e.b.Rollouts())
 	}
 
 	e.eng.Approver = deploy.ApproverFunc(func(context.Context, string) (bool, error) { return false, errors.New("EOF") })
