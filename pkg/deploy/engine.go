@@ -235,8 +235,8 @@ func (r *run) run(ctx context.Context) *Result {
 		refs = append(refs, rr.Ref())
 	}
 	r.obs.RolloutStarted(progress.Start{Service: r.d.Service, Version: r.req.Version, RolloutID: r.id, Regions: refs, Notes: r.res.Notes})
+	// The observers show the notes with RolloutStarted.
 	for _, n := range r.res.Notes {
-		r.obs.Message(progress.Ref{}, slog.LevelWarn, n)
 		r.log.Warn(n)
 	}
 	r.log.Info("rollout started", "stages", len(r.req.Plan.Stages), "regions", len(refs))
