@@ -1,0 +1,177 @@
+package flagd
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/diegoholiveira/jsonlogic/v3"
+	of "github.com/open-feature/go-sdk/openfeature"
+)
+
+// Type is the type a flag is asked for.
+type Type int
+
+// The flag types OpenFeature evaluates.
+const (
+	Boolean Type = iota
+	String
+	Integer
+	Float
+	Object
+)
+
+func (t Type) String() string {
+	return [...]string{"boolean", "string", "integer", "float", "object"}[t]
+}
+
+// Result is one evaluation, in OpenFeature's terms.
+type Result struct {
+	// Value is the flag's value, or the caller's default on an error, a
+	// disabled flag or a flag without a default variant.
+	Value        any
+	Variant      string
+	Reason       of.Reason
+	ErrorCode    of.ErrorCode
+	ErrorMessage string
+	Metadata     map[string]any
+	// OperatorError, when set, is why a flagd operator returned null during
+	// targeting (and so the default variant was used): worth logging.
+	OperatorError string
+}
+
+// Evaluate evaluates flag key as type t for the evaluation context ctx (a
+// flattened OpenFeature context: attributes plus "targetingKey"), exactly
+// as flagd does: reasons STATIC, TARGETING_MATCH, DEFAULT, DISABLED and
+// ERROR; error codes FLAG_NOT_FOUND, PARSE_ERROR, TYPE_MISMATCH, GENERAL.
+func (s *FlagSet) Evaluate(key string, t Type, def any, ctx map[string]any, now time.Time) Result {
+	f, ok := s.Flags[key]
+	if !ok {
+		return errResult(def, of.FlagNotFoundCode, fmt.Sprintf("flag %q is not in %s", key, s.File))
+	}
+	if f.State == StateDisabled {
+		return Result{Value: def, Reason: of.DisabledReason, Metadata: f.Metadata}
+	}
+	variant, reason := f.DefaultVariant, of.StaticReason
+	res := Result{Metadata: f.Metadata}
+	if f.Targeting != nil {
+		if f.refError != "" {
+			return withMeta(errResult(def, of.ParseErrorCode, fmt.Sprintf("flag %q: %s", key, f.refError)), f)
+		}
+		out, opErr, err := applyTargeting(f.Targeting, targetingData(key, ctx, now))
+		if err != nil {
+			return withMeta(errResult(def, of.ParseErrorCode, fmt.Sprintf("flag %q: targeting: %v", key, err)), f)
+		}
+		res.OperatorError = opErr
+		switch v := out.(type) {
+		case nil:
+			reason = of.DefaultReason
+		case string:
+			variant, reason = v, of.TargetingMatchReason
+		case bool:
+			variant, reason = fmt.Sprint(v), of.TargetingMatchReason
+		default:
+			return withMeta(errResult(def, of.GeneralCode, fmt.Sprintf("flag %q: targeting returned %s, not a variant name", key, compact(out))), f)
+		}
+		if reason == of.TargetingMatchReason {
+			if _, ok := f.Variants[variant]; !ok {
+				return withMeta(errResult(def, of.GeneralCode, fmt.Sprintf("flag %q: targeting returned variant %q, which the flag does not define (its variants: %s)", key, variant, strings.Join(sortedKeys(f.Variants), ", "))), f)
+			}
+		}
+	}
+	if variant == "" {
+		// No default variant: the caller's default, as flagd providers do.
+		res.Value, res.Reason = def, of.DefaultReason
+		return res
+	}
+	v, ok := convert(f.Variants[variant], t)
+	if !ok {
+		return withMeta(errResult(def, of.TypeMismatchCode, fmt.Sprintf("flag %q is not a %s flag: variant %q is %s", key, t, variant, typeName(f.Variants[variant]))), f)
+	}
+	res.Value, res.Variant, res.Reason = v, variant, reason
+	return res
+}
+
+func errResult(def any, code of.ErrorCode, msg string) Result {
+	return Result{Value: def, Reason: of.ErrorReason, ErrorCode: code, ErrorMessage: msg}
+}
+
+func withMeta(r Result, f *Flag) Result {
+	r.Metadata = f.Metadata
+	return r
+}
+
+// convert checks a variant's value against the asked type; numbers convert
+// between integer and float when nothing is lost.
+func convert(v any, t Type) (any, bool) {
+	switch t {
+	case Boolean:
+		b, ok := v.(bool)
+		return b, ok
+	case String:
+		s, ok := v.(string)
+		return s, ok
+	case Float:
+		f, ok := v.(float64)
+		return f, ok
+	case Integer:
+		f, ok := v.(float64)
+		if !ok || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+			return nil, false
+		}
+		return int64(f), true
+	case Object:
+		m, ok := v.(map[string]any)
+		return m, ok
+	}
+	return nil, false
+}
+
+// targetingData is the data JsonLogic sees: the context, as JSON values,
+// with the $flagd properties.
+func targetingData(key string, ctx map[string]any, now time.Time) map[string]any {
+	data := map[string]any{}
+	if len(ctx) > 0 {
+		if b, err := json.Marshal(ctx); err == nil {
+			_ = json.Unmarshal(b, &data)
+		}
+	}
+	data["$flagd"] = map[string]any{"flagKey": key, "timestamp": float64(now.Unix())}
+	return data
+}
+
+// applyTargeting runs a rule. A flagd operator's invalid input makes the
+// rule return null (reported as opErr); anything else that stops the rule,
+// an unknown operator for one, is an error (flagd's PARSE_ERROR).
+func applyTargeting(rule any, data map[string]any) (out any, opErr string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, nil
+			if e, ok := r.(*operatorError); ok {
+				opErr = e.Error()
+				return
+			}
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	out, err = jsonlogic.ApplyInterface(rule, data)
+	if err != nil {
+		var oe *operatorError
+		if errors.As(err, &oe) {
+			return nil, oe.Error(), nil
+		}
+		return nil, "", err
+	}
+	return out, "", nil
+}
+
+func compact(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
