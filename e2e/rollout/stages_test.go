@@ -1,0 +1,270 @@
+package rollout_test
+
+import (
+	"fmt"
+	"maps"
+	"strings"
+	"testing"
+	"time"
+
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+
+	"github.com/gantryhq/gantry/e2e/proxy"
+)
+
+// small is a small web service with one bucket (named files2, so a test
+// can rename it to files-2: same CloudFormation logical ID, a new bucket
+// name), followed by the given stages block.
+func small(service, stages string) string {
+	return fmt.Sprintf(`schemaVersion: 1
+service: %[1]s
+team: e2e
+description: gantry e2e service %[1]s
+image: 111122223333.dkr.ecr.us-east-1.amazonaws.com/%[1]s
+compute:
+  cpu: 256
+  memory: 512
+  port: 8080
+  healthcheck: /healthz
+scaling:
+  min: 1
+  max: 2
+  cpuTarget: 60
+routing:
+  path: /%[1]s/*
+env:
+  FILES_BUCKET: ${resources.files2.bucket}
+resources:
+  files2:
+    type: s3
+    versioning: true
+stages:
+%[2]s`, service, stages)
+}
+
+// TestAlarmDuringBakeRestores deploys v1, then v2 with the descriptor's
+// 20 s bake, and sets one region's rendered 5xx alarm to ALARM while the
+// wave bakes: that region goes back to v1's exact stacks (rolled-back),
+// the other region of the wave bakes on and stays on v2, and the rollout
+// exits 1.
+func TestAlarmDuringBakeRestores(t *testing.T) {
+	e := newEnv(t)
+	file := e.writeDescriptor("baker", small("baker", `  - name: staging
+    account: "444455556666"
+    regions: [us-east-1, eu-west-1]
+    bake: 20s
+`))
+	e.bootstrap(file)
+	c := newCloud(t)
+	e.deploy(0, file, "1.0.0", "--bake", "0s")
+	v1 := map[string]*stackInfo{}
+	for _, r := range []string{"us-east-1", "eu-west-1"} {
+		v1[r] = c.mustStack(stagingAccount, r, appStack("baker", "staging"))
+	}
+	alarm := "baker-staging-5xx"
+	if st := c.alarmState(stagingAccount, "eu-west-1", alarm); st == "" {
+		t.Fatalf("the rendered alarm %s does not exist in %s eu-west-1", alarm, stagingAccount)
+	}
+
+	p := e.start("deploy", file, "--version", "2.0.0", "--output", "json")
+	p.waitStderr(90*time.Second, "staging", "baking wave 1")
+	if got := c.mustStack(stagingAccount, "eu-west-1", appStack("baker", "staging")).Tags["gantry:version"]; got != "2.0.0" {
+		t.Fatalf("eu-west-1 runs %q while the wave bakes, want 2.0.0", got)
+	}
+	bakeStart := time.Now()
+	c.setAlarm(stagingAccount, "eu-west-1", alarm, cwtypes.StateValueAlarm)
+	if st := c.alarmState(stagingAccount, "eu-west-1", alarm); st != cwtypes.StateValueAlarm {
+		t.Fatalf("alarm %s is %q after SetAlarmState ALARM", alarm, st)
+	}
+	r := p.wait()
+	t.Logf("deploy 2.0.0 with a 20s bake: exit %d in %s; the bake started %s before the end (alarms are read every 15s)",
+		r.code, r.took.Round(time.Millisecond), time.Since(bakeStart).Round(time.Millisecond))
+	if r.code != 1 {
+		t.Fatalf("want exit 1\n%s", r)
+	}
+	res := parseResult(t, r)
+	if res.Result != "failed" {
+		t.Errorf("result %q, want failed", res.Result)
+	}
+	wantStatuses(t, res, map[string]string{"staging/eu-west-1": "rolled-back", "staging/us-east-1": "deployed"})
+	rolled := res.region(t, "staging", "eu-west-1")
+	if !strings.Contains(rolled.Error, alarm) || !strings.Contains(rolled.Error, "1.0.0") {
+		t.Errorf("eu-west-1 error %q does not name the alarm and the restored version", rolled.Error)
+	}
+	if !strings.Contains(r.stderr, alarm) {
+		t.Errorf("stderr does not name the alarm\n%s", tail(r.stderr, 30))
+	}
+
+	back := c.mustStack(stagingAccount, "eu-west-1", appStack("baker", "staging"))
+	old := v1["eu-west-1"]
+	if back.Tags["gantry:version"] != "1.0.0" || back.Parameters["Version"] != "1.0.0" {
+		t.Errorf("eu-west-1 after the restore: tag gantry:version %q, Version parameter %q, want 1.0.0",
+			back.Tags["gantry:version"], back.Parameters["Version"])
+	}
+	if back.Template != old.Template || !maps.Equal(back.Parameters, old.Parameters) || !maps.Equal(back.Tags, old.Tags) {
+		t.Errorf("eu-west-1's app stack is not v1's again: template same %v, parameters %v (v1 %v), tags %v (v1 %v)",
+			back.Template == old.Template, back.Parameters, old.Parameters, back.Tags, old.Tags)
+	}
+	if got := c.mustStack(stagingAccount, "us-east-1", appStack("baker", "staging")); got.Tags["gantry:version"] != "2.0.0" {
+		t.Errorf("us-east-1 runs %q, want 2.0.0 (its alarms stayed OK)", got.Tags["gantry:version"])
+	}
+}
+
+// TestKillAndResume kills gantry with SIGKILL in the middle of a rollout
+// (stack operations take 4 s through the proxy), after the first wave's
+// region has finished. The killed rollout's lock is still held, so a rerun
+// fails at once naming the holder; gantry unlock breaks it; the next rerun
+// completes without redeploying the region that was done.
+func TestKillAndResume(t *testing.T) {
+	e := newEnv(t)
+	file := e.writeDescriptor("phoenix", small("phoenix", `  - name: staging
+    account: "444455556666"
+    waves:
+      - regions: [us-east-1]
+      - regions: [eu-west-1]
+`))
+	e.bootstrap(file)
+	c := newCloud(t)
+	e.proxy.SetStackDuration(4 * time.Second)
+
+	p := e.start("deploy", file, "--version", "1.0.0", "--bake", "0s", "--output", "json")
+	p.waitStderr(2*time.Minute, "staging/us-east-1 (wave 1): deployed")
+	p.waitStderr(30*time.Second, "staging/eu-west-1 (wave 2): started")
+	pid := p.cmd.Process.Pid
+	killed := p.kill()
+	t.Logf("killed gantry (pid %d) after %s: %d", pid, killed.took.Round(time.Millisecond), killed.code)
+	if strings.TrimSpace(killed.stdout) != "" {
+		t.Errorf("a killed gantry printed a result: %s", killed.stdout)
+	}
+	if v := c.mustStack(stagingAccount, "us-east-1", appStack("phoenix", "staging")).Tags["gantry:version"]; v != "1.0.0" {
+		t.Fatalf("us-east-1 runs %q after the kill, want 1.0.0 (it had finished)", v)
+	}
+	if s := c.stack(stagingAccount, "eu-west-1", appStack("phoenix", "staging")); s != nil && s.Tags["gantry:version"] == "1.0.0" {
+		t.Fatalf("eu-west-1's app stack was done before the kill; the kill came too late to test a resume")
+	}
+
+	// The lease of the killed rollout is still there, naming it.
+	store := c.store(stagingAccount, "us-east-1")
+	lock, err := store.Lock(ctx(t), "phoenix", "staging")
+	if err != nil {
+		t.Fatal(err)
+	}
+	holder := fmt.Sprintf("pid %d", pid)
+	if lock == nil || lock.Expired || !strings.Contains(lock.Owner, holder) {
+		t.Fatalf("lock after the kill = %+v, want a live lease held by %q", lock, holder)
+	}
+
+	// A rerun is refused at once by the lock, naming the holder.
+	e.proxy.ResetCounts()
+	res, r := e.deploy(1, file, "1.0.0", "--bake", "0s")
+	wantStatuses(t, res, map[string]string{"*": "failed"})
+	for _, rr := range res.Regions {
+		if !strings.Contains(rr.Error, holder) || !strings.Contains(rr.Error, "gantry unlock") {
+			t.Errorf("%s: error %q does not name the holder (%s) and gantry unlock", rr.key(), rr.Error, holder)
+		}
+	}
+	t.Logf("the rerun is refused: %s", res.Regions[0].Error)
+	if !strings.Contains(r.stderr, holder) {
+		t.Errorf("stderr does not name the holder %q\n%s", holder, tail(r.stderr, 20))
+	}
+	if n := cfnMutating(e.proxy.Counts()); n != "" {
+		t.Errorf("the refused rerun changed stacks: %s", n)
+	}
+
+	unlock(t, e, c, file, "phoenix", "staging", stagingAccount, "us-east-1")
+
+	e.proxy.ResetCounts()
+	res, _ = e.deploy(0, file, "1.0.0", "--bake", "0s")
+	wantStatuses(t, res, map[string]string{"staging/us-east-1": "unchanged", "staging/eu-west-1": "deployed"})
+	byRegion := e.proxy.CountsByRegion()
+	if n := total(proxy.Mutating(byRegion["us-east-1"])) - byRegion["us-east-1"]["dynamodb:PutItem"] - byRegion["us-east-1"]["dynamodb:DeleteItem"]; n != 0 {
+		t.Errorf("the resumed rollout mutated us-east-1 (done before the kill): %s", formatOps(proxy.Mutating(byRegion["us-east-1"])))
+	}
+	for _, r := range []string{"us-east-1", "eu-west-1"} {
+		if v := c.mustStack(stagingAccount, r, appStack("phoenix", "staging")).Tags["gantry:version"]; v != "1.0.0" {
+			t.Errorf("%s runs %q, want 1.0.0", r, v)
+		}
+	}
+	if lock, err := store.Lock(ctx(t), "phoenix", "staging"); err != nil || lock != nil {
+		t.Errorf("lock after the resumed rollout = %+v (%v), want none", lock, err)
+	}
+}
+
+// unlock breaks a stage's lock with gantry unlock FILE --stage S --yes.
+func unlock(t *testing.T, e *env, c *cloud, file, service, stage, account, region string) {
+	t.Helper()
+	r := e.mustRun(0, "unlock", file, "--stage", stage, "--yes")
+	t.Logf("gantry unlock: %s", strings.TrimSpace(r.stdout+" "+r.stderr))
+	if lock, err := c.store(account, region).Lock(ctx(t), service, stage); err != nil || lock != nil {
+		t.Fatalf("lock after gantry unlock = %+v (%v), want none", lock, err)
+	}
+}
+
+// cfnMutating lists the CloudFormation calls that change stacks.
+func cfnMutating(counts map[string]int) string {
+	var out []string
+	for op, n := range proxy.Mutating(counts) {
+		if strings.HasPrefix(op, "cloudformation:") {
+			out = append(out, fmt.Sprintf("%s=%d", op, n))
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// TestConcurrentRolloutRefused starts a second rollout of a stage while a
+// first one (made slow by 5 s stack operations) holds its lock: the second
+// is refused at once, naming the holder, without touching a stack; the
+// first finishes.
+func TestConcurrentRolloutRefused(t *testing.T) {
+	e := newEnv(t)
+	file := e.writeDescriptor("twin", small("twin", `  - name: staging
+    account: "444455556666"
+    regions: [us-east-1]
+`))
+	e.bootstrap(file)
+	c := newCloud(t)
+	e.proxy.SetStackDuration(5 * time.Second)
+
+	first := e.start("deploy", file, "--version", "1.0.0", "--bake", "0s", "--output", "json")
+	first.waitStderr(time.Minute, "staging/us-east-1 (wave 1): deploying stack twin-staging-data")
+	holder := fmt.Sprintf("pid %d", first.cmd.Process.Pid)
+
+	// The second rollout goes through a proxy of its own, so that its
+	// calls are counted apart from the first's.
+	second, _, url := newProxy(t)
+	r := gantryAt(t, url, "deploy", file, "--version", "1.0.1", "--bake", "0s", "--output", "json")
+	t.Logf("second rollout: exit %d in %s; its calls: %s", r.code, r.took.Round(time.Millisecond), formatOps(second.Counts()))
+	if r.code != 1 {
+		t.Fatalf("the second rollout: want exit 1\n%s", r)
+	}
+	if r.took > 10*time.Second {
+		t.Errorf("the second rollout took %s to be refused; a lock refusal should be at once", r.took)
+	}
+	res := parseResult(t, r)
+	wantStatuses(t, res, map[string]string{"*": "failed"})
+	rr := res.region(t, "staging", "us-east-1")
+	if !strings.Contains(rr.Error, holder) || !strings.Contains(rr.Error, "locked") {
+		t.Errorf("refusal %q does not say the stage is locked by %s", rr.Error, holder)
+	}
+	counts := second.Counts()
+	for op := range counts {
+		if strings.HasPrefix(op, "cloudformation:") {
+			t.Errorf("the refused rollout called %s", op)
+		}
+	}
+	// Its only write is the conditional lock write that was refused.
+	for op, n := range proxy.Mutating(counts) {
+		if op != "dynamodb:PutItem" || n > 1 {
+			t.Errorf("the refused rollout made mutating call %s x%d; want at most the one refused lock write", op, n)
+		}
+	}
+
+	fr := first.wait()
+	if fr.code != 0 {
+		t.Fatalf("the first rollout: want exit 0\n%s", fr)
+	}
+	wantStatuses(t, parseResult(t, fr), map[string]string{"*": "deployed"})
+	if v := c.mustStack(stagingAccount, "us-east-1", appStack("twin", "staging")).Tags["gantry:version"]; v != "1.0.0" {
+		t.Errorf("the stack runs %q, want the first rollout's 1.0.0", v)
+	}
+}
