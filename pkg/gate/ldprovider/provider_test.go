@@ -1,0 +1,136 @@
+package ldprovider_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/launchdarkly/go-sdk-common/v3/ldcontext"
+	"github.com/launchdarkly/go-sdk-common/v3/ldvalue"
+	ld "github.com/launchdarkly/go-server-sdk/v7"
+	"github.com/launchdarkly/go-server-sdk/v7/ldcomponents"
+	"github.com/launchdarkly/go-server-sdk/v7/testhelpers/ldtestdata"
+	of "github.com/open-feature/go-sdk/openfeature"
+	"github.com/open-feature/go-sdk/openfeature/isolated"
+
+	"github.com/gantryhq/gantry/pkg/deploy"
+	"github.com/gantryhq/gantry/pkg/descriptor"
+	"github.com/gantryhq/gantry/pkg/gate"
+	"github.com/gantryhq/gantry/pkg/gate/ldprovider"
+)
+
+// setup builds a real LaunchDarkly client over the SDK's test data source
+// (offline: no network, no key) and an OpenFeature client over it.
+func setup(t *testing.T) (*ldtestdata.TestDataSource, *of.Client) {
+	t.Helper()
+	td := ldtestdata.DataSource()
+	td.Update(td.Flag("payments-deploy-gate").BooleanFlag().
+		IfMatch("region", ldvalue.String("eu-west-1"), ldvalue.String("eu-central-1")).ThenReturn(true).
+		FallthroughVariation(false))
+	td.Update(td.Flag("deploy-halt").BooleanFlag().VariationForAll(false))
+	td.Update(td.Flag("off-flag").BooleanFlag().On(false).OffVariation(false))
+	td.Update(td.Flag("service-flag").BooleanFlag().
+		IfMatchContext(ldcontext.Kind("service"), "team", ldvalue.String("pay")).ThenReturn(true).FallthroughVariation(false))
+	td.Update(td.Flag("targeted").BooleanFlag().VariationForUser("payments/prod/us-east-1", true).FallthroughVariation(false))
+	td.Update(td.Flag("string-flag").ValueForAll(ldvalue.String("hello")))
+	td.Update(td.Flag("int-flag").ValueForAll(ldvalue.Int(42)))
+	td.Update(td.Flag("float-flag").ValueForAll(ldvalue.Float64(0.5)))
+	td.Update(td.Flag("object-flag").ValueForAll(ldvalue.ObjectBuild().Set("limit", ldvalue.Int(3)).Build()))
+	cfg := ld.Config{DataSource: td, Events: ldcomponents.NoEvents(), Logging: ldcomponents.NoLogging()}
+	client, err := ld.MakeCustomClient("test-sdk-key", cfg, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Close() })
+	api := isolated.NewAPI()
+	t.Cleanup(func() { _ = api.Shutdown(context.Background()) })
+	if err := api.SetProviderAndWait(context.Background(), ldprovider.New(client, ldprovider.Options{})); err != nil {
+		t.Fatal(err)
+	}
+	return td, api.NewClient()
+}
+
+func req(region string) deploy.GateRequest {
+	return deploy.GateRequest{Service: "payments", Team: "pay", Stage: "prod", Region: region, Account: "777788889999", Version: "1.0.0", RolloutID: "r", Wave: 1}
+}
+
+func TestReasonsAndVariants(t *testing.T) {
+	_, client := setup(t)
+	ctx := context.Background()
+	for _, c := range []struct {
+		name, flag string
+		ec         of.EvaluationContext
+		value      bool
+		reason     of.Reason
+		variant    string
+		code       of.ErrorCode
+	}{
+		{"rule match", "payments-deploy-gate", gate.Context(req("eu-west-1")), true, of.TargetingMatchReason, "0", ""},
+		{"fallthrough", "payments-deploy-gate", gate.Context(req("us-east-1")), false, of.DefaultReason, "1", ""},
+		{"target match", "targeted", gate.Context(req("us-east-1")), true, of.TargetingMatchReason, "0", ""},
+		{"off", "off-flag", gate.Context(req("us-east-1")), false, of.DisabledReason, "1", ""},
+		{"not found", "nope", gate.Context(req("us-east-1")), true, of.ErrorReason, "", of.FlagNotFoundCode},
+		{"wrong type", "string-flag", gate.Context(req("us-east-1")), true, of.ErrorReason, "", of.TypeMismatchCode},
+		{"no key", "payments-deploy-gate", of.NewTargetlessEvaluationContext(map[string]any{"region": "eu-west-1"}), true, of.ErrorReason, "", of.TargetingKeyMissingCode},
+		{"kind attribute", "service-flag", of.NewEvaluationContext("payments", map[string]any{"kind": "service", "team": "pay"}), true, of.TargetingMatchReason, "0", ""},
+		{"kind defaults to user", "service-flag", of.NewEvaluationContext("payments", map[string]any{"team": "pay"}), false, of.DefaultReason, "1", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			d, _ := client.BooleanValueDetails(ctx, c.flag, true, c.ec)
+			if d.Value != c.value || d.Reason != c.reason || d.Variant != c.variant || d.ErrorCode != c.code {
+				t.Errorf("got %v %s %q %s (%s)", d.Value, d.Reason, d.Variant, d.ErrorCode, d.ErrorMessage)
+			}
+		})
+	}
+}
+
+func TestTypes(t *testing.T) {
+	_, client := setup(t)
+	ctx := context.Background()
+	ec := of.NewEvaluationContext("k", nil)
+	if v, err := client.StringValue(ctx, "string-flag", "x", ec); err != nil || v != "hello" {
+		t.Errorf("string %q %v", v, err)
+	}
+	if v, err := client.IntValue(ctx, "int-flag", 1, ec); err != nil || v != 42 {
+		t.Errorf("int %d %v", v, err)
+	}
+	if v, err := client.FloatValue(ctx, "float-flag", 1, ec); err != nil || v != 0.5 {
+		t.Errorf("float %v %v", v, err)
+	}
+	if d, err := client.IntValueDetails(ctx, "float-flag", 1, ec); err == nil || d.ErrorCode != of.TypeMismatchCode {
+		t.Errorf("0.5 as int: %+v %v", d, err)
+	}
+	if v, err := client.ObjectValue(ctx, "object-flag", nil, ec); err != nil || v.(map[string]any)["limit"] != 3.0 {
+		t.Errorf("object %#v %v", v, err)
+	}
+}
+
+// The gate over LaunchDarkly: region rules hold and open, and a flag
+// update reaches Changed().
+func TestGateOverLaunchDarkly(t *testing.T) {
+	td, client := setup(t)
+	d := &descriptor.Descriptor{Service: "payments", Rollout: descriptor.Rollout{Gate: "payments-deploy-gate", Halt: "deploy-halt"}}
+	g := gate.New(client, d, gate.Options{})
+	defer g.Close()
+	ctx := context.Background()
+	if dec, err := g.Check(ctx, req("eu-west-1")); err != nil || !dec.Open {
+		t.Fatalf("eu-west-1: %+v %v", dec, err)
+	}
+	if dec, err := g.Check(ctx, req("us-east-1")); err != nil || dec.Open {
+		t.Fatalf("us-east-1: %+v %v", dec, err)
+	}
+	changed := g.Changed()
+	td.Update(td.Flag("payments-deploy-gate").BooleanFlag().VariationForAll(true))
+	select {
+	case <-changed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no configuration change from LaunchDarkly")
+	}
+	if dec, err := g.Check(ctx, req("us-east-1")); err != nil || !dec.Open {
+		t.Fatalf("us-east-1 after the update: %+v %v", dec, err)
+	}
+	td.Update(td.Flag("deploy-halt").BooleanFlag().VariationForAll(true))
+	if h, _, err := g.Halted(ctx, req("us-east-1")); !h || err != nil {
+		t.Fatalf("halt: %v %v", h, err)
+	}
+}
