@@ -54,13 +54,20 @@ type LockedError struct {
 	Expires        time.Time
 	// Remaining is how long the lease had left when it was checked.
 	Remaining time.Duration
+	// File is the descriptor's path, for the unlock command the message
+	// suggests; the caller that knows it fills it in.
+	File string
 }
 
 func (e *LockedError) Error() string {
+	file := e.File
+	if file == "" {
+		file = "<descriptor file>"
+	}
 	return fmt.Sprintf("%s/%s is locked by %s (rollout %s, version %s) until %s (in %s); "+
-		"if that rollout is no longer running, break the lock with: gantry unlock <descriptor file> --stage %s",
+		"if that rollout is no longer running, break the lock with: gantry unlock %s --stage %s",
 		e.Service, e.Stage, e.Holder, e.RolloutID, orUnknown(e.Version), e.Expires.Format(time.RFC3339),
-		e.Remaining.Round(time.Second), e.Stage)
+		e.Remaining.Round(time.Second), file, e.Stage)
 }
 
 func orUnknown(s string) string {

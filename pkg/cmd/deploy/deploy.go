@@ -116,7 +116,7 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	obs, stop := observer(f)
 	defer stop()
 	eng := &deploy.Engine{
-		Backend:  awsbackend.New(awsbackend.Options{Configs: provider, Plan: p, Table: f.AWS.StateTable, Logger: f.Log()}),
+		Backend:  awsbackend.New(awsbackend.Options{Configs: provider, Plan: p, Table: f.AWS.StateTable, Logger: f.Log(), File: opts.File}),
 		Approver: approver(f, opts.Approve, obs),
 		Observer: obs,
 		Logger:   f.Log(),

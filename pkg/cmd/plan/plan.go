@@ -119,7 +119,7 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	if err != nil {
 		return cmdutil.Failure(err)
 	}
-	backend := awsbackend.New(awsbackend.Options{Configs: provider, Plan: p, Table: f.AWS.StateTable, Logger: f.Log()})
+	backend := awsbackend.New(awsbackend.Options{Configs: provider, Plan: p, Table: f.AWS.StateTable, Logger: f.Log(), File: opts.File})
 
 	fmt.Fprintf(ios.ErrOut, "Planning %s stage %s in %s (change sets are made, read and deleted; nothing is deployed)\n",
 		d.Service, st.Name, cmdutil.Plural(len(steps), "region"))

@@ -6,6 +6,7 @@ package awsbackend
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -46,6 +47,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Poll overrides cfn's polling back-off (tests).
 	Poll *cfn.Backoff
+	// File is the descriptor's path, named in lock messages.
+	File string
 }
 
 // Backend implements deploy.Backend on AWS.
@@ -119,6 +122,9 @@ func (b *Backend) Lock(ctx context.Context, st plan.Stage, rolloutID, version st
 		Service: b.o.Plan.Service, Stage: st.Name, Owner: b.o.Owner,
 		RolloutID: rolloutID, Version: version, TTL: b.o.LeaseTTL,
 	})
+	if le := (*state.LockedError)(nil); errors.As(err, &le) {
+		le.File = b.o.File
+	}
 	if err != nil {
 		return nil, err
 	}
