@@ -10,6 +10,8 @@ import (
 	bootstrapcmd "github.com/gantryhq/gantry/pkg/cmd/bootstrap"
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
 	deploycmd "github.com/gantryhq/gantry/pkg/cmd/deploy"
+	flagscmd "github.com/gantryhq/gantry/pkg/cmd/flags"
+	gatescmd "github.com/gantryhq/gantry/pkg/cmd/gates"
 	initcmd "github.com/gantryhq/gantry/pkg/cmd/initcmd"
 	lintcmd "github.com/gantryhq/gantry/pkg/cmd/lint"
 	plancmd "github.com/gantryhq/gantry/pkg/cmd/plan"
@@ -53,6 +55,8 @@ invalid input; 3 a rollout held (run it again to resume).`,
 	cmd.AddCommand(
 		deploycmd.NewCmd(f),
 		bootstrapcmd.NewCmd(f),
+		flagscmd.NewCmd(f),
+		gatescmd.NewCmd(f),
 		initcmd.NewCmd(f),
 		lintcmd.NewCmd(f),
 		plancmd.NewCmd(f),
