@@ -12,8 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	flagscmd "github.com/gantryhq/gantry/pkg/cmd/flags"
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
+	flagscmd "github.com/gantryhq/gantry/pkg/cmd/flags"
 	"github.com/gantryhq/gantry/pkg/deploy"
 	"github.com/gantryhq/gantry/pkg/gate"
 	"github.com/gantryhq/gantry/pkg/plan"
