@@ -52,7 +52,8 @@ type Evaluation struct {
 	TargetingKey string
 	// Context holds the attributes evaluated with (not the targeting key).
 	Context map[string]any
-	// Value is the flag's value (the default false/true on an error).
+	// Value is the flag's value (false when the evaluation failed or the
+	// flag is disabled; Failed, not Value, decides then).
 	Value        bool
 	Variant      string
 	Reason       string
@@ -206,7 +207,7 @@ func (g *Gate) Halted(ctx context.Context, req deploy.GateRequest) (bool, string
 	if g.haltFlag == "" {
 		return false, "", nil
 	}
-	ev := g.evaluate(ctx, KindHalt, g.haltFlag, true, req)
+	ev := g.evaluate(ctx, KindHalt, g.haltFlag, false, req)
 	if ev.Failed {
 		return true, ev.Why, &EvalError{Evaluation: ev}
 	}
@@ -233,7 +234,7 @@ func (g *Gate) Evaluate(ctx context.Context, kind string, req deploy.GateRequest
 		if g.haltFlag == "" {
 			return Evaluation{}, false
 		}
-		return g.evaluate(ctx, KindHalt, g.haltFlag, true, req), true
+		return g.evaluate(ctx, KindHalt, g.haltFlag, false, req), true
 	}
 	return Evaluation{}, false
 }

@@ -272,3 +272,18 @@ func BenchmarkCheckFileProvider(b *testing.B) {
 		}
 	}
 }
+
+func TestDisabledFlags(t *testing.T) {
+	p := memprovider.NewInMemoryProvider(map[string]memprovider.InMemoryFlag{
+		"g": {Key: "g", State: memprovider.Disabled, DefaultVariant: "on", Variants: map[string]any{"on": true}},
+		"h": {Key: "h", State: memprovider.Disabled, DefaultVariant: "on", Variants: map[string]any{"on": true}},
+	})
+	g := gate.New(clientFor(t, p), desc("g", "h"), gate.Options{})
+	dec, err := g.Check(context.Background(), req("prod", "us-east-1"))
+	if err != nil || dec.Open || !strings.Contains(dec.Reason, "DISABLED") {
+		t.Errorf("disabled gate: %+v %v", dec, err)
+	}
+	if h, why, err := g.Halted(context.Background(), req("prod", "us-east-1")); h || err != nil {
+		t.Errorf("disabled halt: %v %q %v", h, why, err)
+	}
+}
