@@ -125,9 +125,32 @@ func convert(v any, t Type) (any, bool) {
 		return int64(f), true
 	case Object:
 		m, ok := v.(map[string]any)
-		return m, ok
+		if !ok {
+			return nil, false
+		}
+		return deepCopy(m), true
 	}
 	return nil, false
+}
+
+// deepCopy copies a variant value so that a caller changing it cannot
+// change the flag set.
+func deepCopy(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = deepCopy(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = deepCopy(e)
+		}
+		return out
+	}
+	return v
 }
 
 // targetingData is the data JsonLogic sees: the context, as JSON values,

@@ -277,3 +277,13 @@ func TestMetadata(t *testing.T) {
 }
 
 func TestMain(m *testing.M) { os.Exit(m.Run()) }
+
+func TestObjectValuesAreCopies(t *testing.T) {
+	set := loadCases(t)
+	r := set.Evaluate("static-object", Object, nil, nil, testNow)
+	r.Value.(map[string]any)["name"] = "changed"
+	again := set.Evaluate("static-object", Object, nil, nil, testNow)
+	if again.Value.(map[string]any)["name"] != "a" {
+		t.Fatal("a caller changed the flag set")
+	}
+}
