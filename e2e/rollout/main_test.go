@@ -170,6 +170,9 @@ func command(ctx context.Context, endpoint string, args ...string) *exec.Cmd {
 		"AWS_SHARED_CREDENTIALS_FILE=" + os.DevNull,
 		"AWS_EC2_METADATA_DISABLED=true",
 		"NO_COLOR=1",
+		// Every gate open, halt off: the rollout suite is about stacks;
+		// e2e/gates is about flags.
+		"GANTRY_FLAGS=file:examples/flags/all-open.flagd.json",
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.WaitDelay = 5 * time.Second

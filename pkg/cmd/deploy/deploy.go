@@ -14,8 +14,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
+	flagscmd "github.com/gantryhq/gantry/pkg/cmd/flags"
 	"github.com/gantryhq/gantry/pkg/deploy"
 	"github.com/gantryhq/gantry/pkg/deploy/awsbackend"
+	"github.com/gantryhq/gantry/pkg/gate"
 	"github.com/gantryhq/gantry/pkg/plan"
 	"github.com/gantryhq/gantry/pkg/progress"
 	"github.com/gantryhq/gantry/pkg/state"
@@ -31,6 +33,7 @@ type Options struct {
 	Bake          string
 	AllowDataLoss bool
 	Output        string
+	Flags         string
 }
 
 // NewCmd builds the deploy command.
@@ -50,6 +53,11 @@ version and template hash is "unchanged" and costs one describe call.
 One rollout per (service, stage) at a time holds a lock in the stage's state
 table (gantry unlock breaks a stale one).
 
+When the descriptor names rollout.gate or rollout.halt, the flags are read
+through --flags file:PATH|launchdarkly (or GANTRY_FLAGS); without a provider
+the command refuses to start (exit 2). A closed gate holds its region; any
+flag error holds too (fail closed).
+
 A stage with approval: true starts only with --approve STAGE, or a yes at the
 prompt on a terminal. A change that would replace or delete a database,
 cache or bucket is refused unless --allow-data-loss.
@@ -58,7 +66,8 @@ Exit status: 0 succeeded, 1 failed (every region is listed), 2 bad usage or
 invalid descriptor, 3 held (closed gate, halt flag, missing approval): run it
 again to resume.`,
 		Example: `  $ gantry deploy payments.sd.yaml --version 1.4.2 --stage dev
-  $ gantry deploy payments.sd.yaml --version "$GIT_SHA" --approve prod --output json
+  $ gantry deploy payments.sd.yaml --version "$GIT_SHA" --approve prod --output json --flags file:flags.json
+  $ gantry deploy payments.sd.yaml --version 1.4.2 --gate-wait 30m   # wait for closed gates to open
   $ gantry deploy payments.sd.yaml --version 1.4.3 --bake 0s   # emergency fix: no bake, loudly`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -74,12 +83,12 @@ again to resume.`,
 	fl.StringVar(&opts.Bake, "bake", "", "replace every bake time for this run, e.g. 0s (emergencies, tests)")
 	fl.BoolVar(&opts.AllowDataLoss, "allow-data-loss", false, "allow changes that replace or delete databases, caches or buckets")
 	fl.StringVarP(&opts.Output, "output", "o", "text", "final result: text or json")
+	flagscmd.AddFlagsFlag(fl, &opts.Flags)
 	return cmd
 }
 
 func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	ctx := cmd.Context()
-	ios := f.IOStreams
 	if opts.Version == "" {
 		return cmdutil.UsageErrorf("--version is required: the image tag to deploy")
 	}
@@ -122,9 +131,16 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 		Logger:   f.Log(),
 	}
 	if d.Rollout.Gate != "" || d.Rollout.Halt != "" {
-		// Flag providers arrive with the feature-flag work; until then the
-		// flags the descriptor names are not evaluated, and we say so.
-		fmt.Fprintf(ios.ErrOut, "warning: rollout.gate/halt are named but this gantry evaluates no feature flags yet; regions are not gated\n")
+		// The descriptor names flags: no provider is bad usage (exit 2,
+		// nothing touched), and from here every failure holds (fail closed).
+		opened, err := flagscmd.Open(ctx, f, opts.Flags)
+		if err != nil {
+			return err
+		}
+		defer opened.Close()
+		g := gate.New(opened.Client, d, gate.Options{Logger: f.Log(), Describe: opened.Spec.String()})
+		defer g.Close()
+		eng.Gate = g
 	}
 	res, err := eng.Run(ctx, deploy.Request{
 		Descriptor:    d,

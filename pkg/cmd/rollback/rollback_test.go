@@ -113,7 +113,9 @@ func runRollbackTTY(t *testing.T, typed string, args ...string) result {
 func runDeploy(t *testing.T, file, version string, extra ...string) progress.Result {
 	t.Helper()
 	f, out, errOut := factory("")
-	args := append([]string{file, "--version", version, "--stage", "dev", "--bake", "0s", "--output", "json"}, extra...)
+	// payments gates every region on a flag; this file opens them all.
+	args := append([]string{file, "--version", version, "--stage", "dev", "--bake", "0s", "--output", "json",
+		"--flags", "file:../../../examples/flags/all-open.flagd.json"}, extra...)
 	code, err := cmdutil.Execute(testContext(t), deploycmd.NewCmd(f), args)
 	if code != 0 {
 		t.Fatalf("deploy %s: exit %d (%v)\nstdout %s\nstderr %s", version, code, err, out, errOut)
