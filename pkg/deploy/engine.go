@@ -335,10 +335,58 @@ func (r *run) gateRequest(s plan.Step) GateRequest {
 	}
 }
 
+// unchanged reports whether a region's app stack already carries this
+// version and template hash, complete.
+func (r *run) unchanged(step plan.Step, cur Current) bool {
+	pre := r.pre[key{step.Stage, step.Region}]
+	return cur.Complete() && cur.Version == r.req.Version && cur.Hash == pre.hash
+}
+
+func (r *run) unchangedStacks(step plan.Step, cur Current) []StackResult {
+	var stacks []StackResult
+	for _, s := range r.pre[key{step.Stage, step.Region}].stacks {
+		sr := StackResult{Name: s.Name, Kind: s.Kind, Action: ActionUnchanged}
+		if s.Kind == KindApp {
+			sr.Status = cur.Status
+		}
+		stacks = append(stacks, sr)
+	}
+	return stacks
+}
+
+// alreadyDone reports a stage whose every region is unchanged without
+// taking its lock, asking for approval or writing anything: an unchanged
+// rerun is read-only, one describe call per region. It stops at the first
+// region that needs work (or cannot be read); the normal path, under the
+// lock, decides then.
+func (r *run) alreadyDone(ctx context.Context, st plan.Stage) bool {
+	steps := st.Steps()
+	currents := make([]Current, len(steps))
+	for i, step := range steps {
+		reg, err := r.e.Backend.Region(ctx, step)
+		if err != nil {
+			return false
+		}
+		if currents[i], err = reg.Current(ctx); err != nil || !r.unchanged(step, currents[i]) {
+			return false
+		}
+	}
+	r.log.Info("stage unchanged: every region already runs this version", "stage", st.Name)
+	for i, step := range steps {
+		ref := refOf(step)
+		r.obs.RegionStarted(ref)
+		r.obs.RegionDone(ref, r.set(ref, StatusUnchanged, r.unchangedStacks(step, currents[i]), ""))
+	}
+	return true
+}
+
 // stage runs one stage: lock, approval, waves.
 func (r *run) stage(ctx context.Context, st plan.Stage) {
 	sref := progress.Ref{Stage: st.Name}
 	log := r.log.With("stage", st.Name)
+	if r.alreadyDone(ctx, st) {
+		return
+	}
 	lock, err := r.e.Backend.Lock(ctx, st, r.id, r.req.Version)
 	if err != nil {
 		reason := fmt.Sprintf("rollout lock of stage %s not taken: %v", st.Name, err)
@@ -570,17 +618,9 @@ func (r *run) region(ctx context.Context, j *journal, step plan.Step, sem slots)
 		r.fail(ctx, j, ref, nil, fmt.Errorf("reading stack %s: %w", app.Name, err))
 		return nil
 	}
-	if cur.Complete() && cur.Version == r.req.Version && cur.Hash == pre.hash {
+	if r.unchanged(step, cur) {
 		log.Info("region unchanged", "hash", pre.hash)
-		var stacks []StackResult
-		for _, s := range pre.stacks {
-			sr := StackResult{Name: s.Name, Kind: s.Kind, Action: ActionUnchanged}
-			if s.Kind == KindApp {
-				sr.Status = cur.Status
-			}
-			stacks = append(stacks, sr)
-		}
-		r.finish(ctx, j, ref, StatusUnchanged, stacks, "")
+		r.finish(ctx, j, ref, StatusUnchanged, r.unchangedStacks(step, cur), "")
 		return nil
 	}
 	j.region(ctx, ref, "check", "changed", "", map[string]string{
