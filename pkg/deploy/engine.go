@@ -859,7 +859,14 @@ func (j *journal) saveRollout(ctx context.Context, status, reason string) {
 		rec.BakeOverride = *o
 	}
 	for _, s := range j.st.Steps() {
-		rec.Regions[s.Region] = j.r.get(refOf(s)).Status
+		rr := j.r.get(refOf(s))
+		rec.Regions[s.Region] = rr.Status
+		if rr.Error != "" {
+			if rec.RegionErrors == nil {
+				rec.RegionErrors = map[string]string{}
+			}
+			rec.RegionErrors[s.Region] = rr.Error
+		}
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()

@@ -211,6 +211,8 @@ type RolloutRecord struct {
 	Regions map[string]Status
 	// Reason says why the stage is held or failed.
 	Reason string
+	// RegionErrors says why a region is held, failed or rolled back.
+	RegionErrors map[string]string
 	// BakeOverride is the --bake given for this run, 0 when none.
 	BakeOverride time.Duration
 }

@@ -32,6 +32,8 @@ type Rollout struct {
 	// Regions maps each region to its status (deployed, held, ...).
 	Regions    map[string]string
 	HeldReason string
+	// RegionErrors says why a region is held or failed, by region.
+	RegionErrors map[string]string
 }
 
 // NewRolloutID returns a new rollout ID that sorts by start time:
@@ -56,15 +58,16 @@ func (s *Store) PutRollout(ctx context.Context, r Rollout) error {
 		r.StartedAt = now
 	}
 	item := map[string]types.AttributeValue{
-		"pk":         str(rolloutPK(r.Service, r.Stage)),
-		"sk":         str(r.ID),
-		"version":    str(r.Version),
-		"status":     str(r.Status),
-		"owner":      str(r.Owner),
-		"startedAt":  str(formatTime(r.StartedAt)),
-		"updatedAt":  str(formatTime(now)),
-		"regions":    strMap(r.Regions),
-		"heldReason": str(r.HeldReason),
+		"pk":           str(rolloutPK(r.Service, r.Stage)),
+		"sk":           str(r.ID),
+		"version":      str(r.Version),
+		"status":       str(r.Status),
+		"owner":        str(r.Owner),
+		"startedAt":    str(formatTime(r.StartedAt)),
+		"updatedAt":    str(formatTime(now)),
+		"regions":      strMap(r.Regions),
+		"heldReason":   str(r.HeldReason),
+		"regionErrors": strMap(r.RegionErrors),
 	}
 	_, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item})
 	if err != nil {
@@ -92,15 +95,16 @@ func (s *Store) LatestRollout(ctx context.Context, service, stage string) (*Roll
 	}
 	item := out.Items[0]
 	return &Rollout{
-		Service:    service,
-		Stage:      stage,
-		ID:         getS(item, "sk"),
-		Version:    getS(item, "version"),
-		Status:     getS(item, "status"),
-		Owner:      getS(item, "owner"),
-		StartedAt:  parseTime(getS(item, "startedAt")),
-		UpdatedAt:  parseTime(getS(item, "updatedAt")),
-		Regions:    getStrMap(item, "regions"),
-		HeldReason: getS(item, "heldReason"),
+		Service:      service,
+		Stage:        stage,
+		ID:           getS(item, "sk"),
+		Version:      getS(item, "version"),
+		Status:       getS(item, "status"),
+		Owner:        getS(item, "owner"),
+		StartedAt:    parseTime(getS(item, "startedAt")),
+		UpdatedAt:    parseTime(getS(item, "updatedAt")),
+		Regions:      getStrMap(item, "regions"),
+		HeldReason:   getS(item, "heldReason"),
+		RegionErrors: getStrMap(item, "regionErrors"),
 	}, nil
 }

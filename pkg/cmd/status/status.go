@@ -91,6 +91,10 @@ type Stage struct {
 	// NoStateTable means the stage's state table does not exist (never
 	// bootstrapped): no lock and no rollout to show.
 	NoStateTable bool `json:"noStateTable,omitempty"`
+
+	// The latest rollout's per-region statuses and reasons, merged into
+	// Regions once everything is read.
+	rolloutRegions, rolloutErrors map[string]string
 }
 
 // Lock is the holder of a stage's rollout lock.
@@ -128,6 +132,11 @@ type Region struct {
 	// UpdatedAt is the stack's last update (else creation) time.
 	UpdatedAt *time.Time `json:"updatedAt"`
 	Error     string     `json:"error,omitempty"`
+	// Rollout is the region's status in the stage's latest rollout
+	// (deployed, held, failed, ...) and RolloutReason why, when it is not
+	// simply done.
+	Rollout       string `json:"rollout,omitempty"`
+	RolloutReason string `json:"rolloutReason,omitempty"`
 }
 
 func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
@@ -177,6 +186,13 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 		}
 	}
 	wg.Wait()
+	for i := range out.Stages {
+		st := &out.Stages[i]
+		for j := range st.Regions {
+			r := &st.Regions[j]
+			r.Rollout, r.RolloutReason = st.rolloutRegions[r.Region], st.rolloutErrors[r.Region]
+		}
+	}
 
 	if opts.Output == "json" {
 		b, err := json.Marshal(out)
@@ -247,6 +263,7 @@ func readState(ctx context.Context, b *awsbackend.Backend, service string, st pl
 			ID: ro.ID, Version: ro.Version, Status: ro.Status, Reason: ro.HeldReason, Owner: ro.Owner,
 			StartedAt: ro.StartedAt, UpdatedAt: ro.UpdatedAt,
 		}
+		out.rolloutRegions, out.rolloutErrors = ro.Regions, ro.RegionErrors
 	}
 }
 

@@ -130,6 +130,13 @@ func stageNotes(s Stage, now time.Time) []string {
 			out = append(out, line)
 		}
 	}
+	if ro := s.Rollout; ro != nil && ro.Status != "succeeded" {
+		for _, r := range s.Regions {
+			if r.RolloutReason != "" {
+				out = append(out, fmt.Sprintf("  %s %s: %s", r.Region, r.Rollout, r.RolloutReason))
+			}
+		}
+	}
 	if l := s.Lock; l != nil {
 		if l.Expired {
 			out = append(out, fmt.Sprintf("stale lock of %s (rollout %s) expired at %s; it blocks nothing", l.Owner, l.RolloutID, stamp(l.ExpiresAt)))

@@ -182,6 +182,7 @@ func (l *lock) SaveRollout(ctx context.Context, r deploy.RolloutRecord) error {
 	return l.store.PutRollout(ctx, state.Rollout{
 		Service: r.Service, Stage: r.Stage, ID: r.RolloutID, Version: r.Version, Status: r.Status,
 		Owner: l.lease.Owner, StartedAt: r.StartedAt, UpdatedAt: r.UpdatedAt, Regions: regions, HeldReason: r.Reason,
+		RegionErrors: r.RegionErrors,
 	})
 }
 
