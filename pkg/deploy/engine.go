@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -737,7 +738,12 @@ func (r *run) waitGate(ctx context.Context, j *journal, step plan.Step, sem slot
 		if dec.Open {
 			status = "open"
 		}
-		j.region(ctx, ref, "gate", status, dec.Reason, map[string]string{"targetingKey": req.TargetingKey()})
+		attrs := maps.Clone(dec.Attrs)
+		if attrs == nil {
+			attrs = map[string]string{}
+		}
+		attrs["targetingKey"] = req.TargetingKey()
+		j.region(ctx, ref, "gate", status, dec.Reason, attrs)
 		if dec.Open {
 			if !deadline.IsZero() {
 				r.obs.Message(ref, slog.LevelInfo, "gate opened: "+dec.Reason)

@@ -236,6 +236,9 @@ func (g GateRequest) TargetingKey() string { return g.Service + "/" + g.Stage + 
 type Decision struct {
 	Open   bool
 	Reason string
+	// Attrs describe the evaluation (flag, context, value, variant,
+	// reason) for the journal.
+	Attrs map[string]string
 }
 
 // Gate decides whether a region may start (the gate flag) and whether the

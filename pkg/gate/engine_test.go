@@ -115,6 +115,12 @@ func TestEngineGateWaitWakesOnFileChange(t *testing.T) {
 	for _, e := range b.Journal() {
 		if e.Step == "gate" {
 			gateEntries++
+			// Each evaluation is journaled: flag, context, value, variant, reason.
+			for _, k := range []string{"flag", "value", "variant", "reason", "context.region", "context.version", "context.rolloutId"} {
+				if e.Attrs[k] == "" {
+					t.Errorf("gate journal entry lacks %s: %v", k, e.Attrs)
+				}
+			}
 		}
 	}
 	if gateEntries < 5 {

@@ -85,6 +85,9 @@ func (e Evaluation) Attrs() map[string]string {
 	if e.ErrorMessage != "" {
 		a["errorMessage"] = e.ErrorMessage
 	}
+	for k, v := range e.Context {
+		a["context."+k] = fmt.Sprint(v)
+	}
 	return a
 }
 
@@ -195,9 +198,9 @@ func (g *Gate) Check(ctx context.Context, req deploy.GateRequest) (deploy.Decisi
 	}
 	ev := g.evaluate(ctx, KindGate, g.gateFlag, false, req)
 	if ev.Failed {
-		return deploy.Decision{Open: false, Reason: ev.Why}, &EvalError{Evaluation: ev}
+		return deploy.Decision{Open: false, Reason: ev.Why, Attrs: ev.Attrs()}, &EvalError{Evaluation: ev}
 	}
-	return deploy.Decision{Open: ev.Value, Reason: ev.Why}, nil
+	return deploy.Decision{Open: ev.Value, Reason: ev.Why, Attrs: ev.Attrs()}, nil
 }
 
 // Halted implements deploy.Gate: the halt flag, evaluated for the region.
