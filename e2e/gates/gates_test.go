@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gantryhq/gantry/e2e/internal/e2etest"
 )
 
 // The flag names every descriptor here uses, and the one stage's account.
@@ -149,15 +151,15 @@ func TestClosedGateHoldsOneRegion(t *testing.T) {
 		t.Errorf("result %q, want held", res.Result)
 	}
 	wantStatuses(t, res, map[string]string{"us-east-1": "deployed", "eu-west-1": "held", "us-west-2": "deployed"})
-	held := res.region(t, "eu-west-1")
+	held := regionOf(t, res, "eu-west-1")
 	if !strings.Contains(held.Error, gateFlag) || !strings.Contains(held.Error, "gate closed") {
 		t.Errorf("eu-west-1's reason %q does not say the gate %s is closed", held.Error, gateFlag)
 	}
 	if len(held.Stacks) != 0 {
 		t.Errorf("eu-west-1 is held but lists stacks: %+v", held.Stacks)
 	}
-	if !strings.Contains(r.stderr, "eu-west-1 (wave 1): held: gate closed") {
-		t.Errorf("stderr does not report eu-west-1 held by its gate\n%s", tail(r.stderr, 20))
+	if !strings.Contains(r.Stderr, "eu-west-1 (wave 1): held: gate closed") {
+		t.Errorf("stderr does not report eu-west-1 held by its gate\n%s", e2etest.Tail(r.Stderr, 20))
 	}
 	wantNoStacks(t, e, c, service, "eu-west-1")
 	wantStack(t, c, service, "us-east-1", "1.0.0")
@@ -176,7 +178,7 @@ func TestClosedGateHoldsOneRegion(t *testing.T) {
 		gates[en.Region] = en.Status
 		if en.Region == "eu-west-1" {
 			t.Logf("journal: gate %s %s: %s %v", en.Region, en.Status, en.Message, en.Attrs)
-			if !containsAll(en.Message, gateFlag, "false", `"closed"`, "TARGETING_MATCH") {
+			if !e2etest.ContainsAll(en.Message, gateFlag, "false", `"closed"`, "TARGETING_MATCH") {
 				t.Errorf("journal: eu-west-1's gate entry %q does not name the flag, value, variant and reason", en.Message)
 			}
 		}
@@ -234,15 +236,15 @@ func TestGateWaitOpensWithoutRerun(t *testing.T) {
 
 	p := e.start("deploy", file, "--version", "1.0.0", "--bake", "0s", "--output", "json",
 		"--gate-wait", "60s", "--flags", "file:"+flags)
-	p.waitStderr(60*time.Second, "eu-west-1 (wave 1): WARNING: gate closed", gateFlag, "waiting up to 1m0s")
+	p.WaitStderr(60*time.Second, "eu-west-1 (wave 1): WARNING: gate closed", gateFlag, "waiting up to 1m0s")
 	// Its wave-mate does not wait for it.
-	p.waitStderr(60*time.Second, "us-east-1 (wave 1): "+service+"-"+stage+"-app CREATE_COMPLETE")
+	p.WaitStderr(60*time.Second, "us-east-1 (wave 1): "+service+"-"+stage+"-app CREATE_COMPLETE")
 	wantStack(t, c, service, "us-east-1", "1.0.0")
 	wantNoStacks(t, e, c, service, "eu-west-1")
 	// The rollout keeps the stage's lock while it waits.
 	st := e.mustRun(0, "status", file, "--output", "json")
 	var s statusDoc
-	if err := json.Unmarshal([]byte(st.stdout), &s); err != nil || len(s.Stages) != 1 {
+	if err := json.Unmarshal([]byte(st.Stdout), &s); err != nil || len(s.Stages) != 1 {
 		t.Fatalf("status --output json: %v\n%s", err, st)
 	}
 	if s.Stages[0].Lock == nil || s.Stages[0].Rollout == nil || s.Stages[0].Rollout.Status != "running" {
@@ -255,19 +257,19 @@ func TestGateWaitOpensWithoutRerun(t *testing.T) {
 	time.Sleep(time.Second)
 	written := time.Now()
 	writeFlags(t, flags, map[string]string{gateFlag: gateOpen, haltFlag: haltOff})
-	p.waitStderr(30*time.Second, "eu-west-1 (wave 1): gate opened")
+	p.WaitStderr(30*time.Second, "eu-west-1 (wave 1): gate opened")
 	reacted := time.Since(written)
-	r := p.wait()
+	r := p.Wait()
 	t.Logf("gate-wait deploy: exit %d in %s; the gate opened %s after the flag file was saved",
-		r.code, r.took.Round(time.Millisecond), reacted.Round(time.Millisecond))
-	if r.code != 0 {
+		r.Code, r.Took.Round(time.Millisecond), reacted.Round(time.Millisecond))
+	if r.Code != 0 {
 		t.Fatalf("want exit 0\n%s", r)
 	}
 	res := parseResult(t, r)
 	wantStatuses(t, res, map[string]string{"us-east-1": "deployed", "eu-west-1": "deployed"})
 	wantStack(t, c, service, "eu-west-1", "1.0.0")
-	if r.took > 30*time.Second {
-		t.Errorf("the deploy took %s: the flag file change should have ended the 60s wait at once", r.took.Round(time.Millisecond))
+	if r.Took > 30*time.Second {
+		t.Errorf("the deploy took %s: the flag file change should have ended the 60s wait at once", r.Took.Round(time.Millisecond))
 	}
 	// The engine polls a closed gate every 10 s (deploy.DefaultGatePoll);
 	// the file provider's event must wake it well before that.
@@ -298,7 +300,7 @@ func TestHaltFlagStopsBetweenWaves(t *testing.T) {
 	}
 	wantStatuses(t, res, map[string]string{"us-east-1": "deployed", "eu-west-1": "held", "us-west-2": "held"})
 	for _, region := range []string{"eu-west-1", "us-west-2"} {
-		rr := res.region(t, region)
+		rr := regionOf(t, res, region)
 		if rr.Wave != 2 {
 			t.Errorf("%s: wave %d, want 2", region, rr.Wave)
 		}
@@ -306,8 +308,8 @@ func TestHaltFlagStopsBetweenWaves(t *testing.T) {
 			t.Errorf("%s: reason %q does not say the halt flag %s is on", region, rr.Error, haltFlag)
 		}
 	}
-	if !strings.Contains(r.stderr, "halt flag is on") {
-		t.Errorf("stderr does not report the halt\n%s", tail(r.stderr, 20))
+	if !strings.Contains(r.Stderr, "halt flag is on") {
+		t.Errorf("stderr does not report the halt\n%s", e2etest.Tail(r.Stderr, 20))
 	}
 	wantStack(t, c, service, "us-east-1", "1.0.0")
 	wantNoStacks(t, e, c, service, "eu-west-1", "us-west-2")
@@ -359,11 +361,11 @@ func TestNoProviderRefuses(t *testing.T) {
 	e.proxy.ResetCounts()
 
 	r := e.mustRun(2, "deploy", file, "--version", "1.0.0", "--bake", "0s", "--output", "json")
-	if !strings.Contains(r.stderr, "no flag provider configured") || !strings.Contains(r.stderr, "GANTRY_FLAGS") {
+	if !strings.Contains(r.Stderr, "no flag provider configured") || !strings.Contains(r.Stderr, "GANTRY_FLAGS") {
 		t.Errorf("stderr does not say that no flag provider is configured\n%s", r)
 	}
-	if strings.TrimSpace(r.stdout) != "" {
-		t.Errorf("a refused deploy printed a result: %s", r.stdout)
+	if strings.TrimSpace(r.Stdout) != "" {
+		t.Errorf("a refused deploy printed a result: %s", r.Stdout)
 	}
 	if n := e.proxy.Counts(); len(n) > 0 {
 		t.Errorf("a refused deploy made AWS calls: %v, want none", n)
@@ -371,7 +373,7 @@ func TestNoProviderRefuses(t *testing.T) {
 	wantNoStacks(t, e, c, service, "us-east-1", "eu-west-1")
 	st := e.mustRun(0, "status", file, "--output", "json")
 	var s statusDoc
-	if err := json.Unmarshal([]byte(st.stdout), &s); err != nil || len(s.Stages) != 1 {
+	if err := json.Unmarshal([]byte(st.Stdout), &s); err != nil || len(s.Stages) != 1 {
 		t.Fatalf("status --output json: %v\n%s", err, st)
 	}
 	if s.Stages[0].Rollout != nil || s.Stages[0].Lock != nil {
@@ -409,7 +411,7 @@ func wantStatusHeld(t *testing.T, e *env, file string, held map[string]string) {
 			Regions []map[string]any `json:"regions"`
 		} `json:"stages"`
 	}
-	if err := json.Unmarshal([]byte(r.stdout), &raw); err != nil || len(raw.Stages) != 1 {
+	if err := json.Unmarshal([]byte(r.Stdout), &raw); err != nil || len(raw.Stages) != 1 {
 		t.Fatalf("status --output json: %v\n%s", err, r)
 	}
 	st := raw.Stages[0]
@@ -462,7 +464,7 @@ func wantGates(t *testing.T, e *env, file, version, spec string, code int, want 
 			} `json:"halt"`
 		} `json:"regions"`
 	}
-	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+	if err := json.Unmarshal([]byte(r.Stdout), &rep); err != nil {
 		t.Fatalf("gates --output json: %v\n%s", err, r)
 	}
 	if rep.GateFlag != gateFlag || rep.HaltFlag != haltFlag {

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/smithy-go"
 
+	"github.com/gantryhq/gantry/e2e/internal/e2etest"
 	"github.com/gantryhq/gantry/pkg/awsx"
 	"github.com/gantryhq/gantry/pkg/descriptor"
 	"github.com/gantryhq/gantry/pkg/plan"
@@ -37,7 +38,7 @@ type cloud struct {
 // reset: assumed-role keys do not survive one.
 func newCloud(t *testing.T) *cloud {
 	t.Helper()
-	return newCloudAt(t, emu.Endpoint)
+	return newCloudAt(t, e2etest.Emu.Endpoint)
 }
 
 // newCloudAt is a cloud that goes through endpoint (a proxy), to see what
@@ -170,7 +171,7 @@ func abs(file string) string {
 	if filepath.IsAbs(file) {
 		return file
 	}
-	return filepath.Join(repo, file)
+	return filepath.Join(e2etest.Repo, file)
 }
 
 // loadPlan plans every stage of a descriptor, the way deploy does.
@@ -210,7 +211,7 @@ func wantPlanRegions(t *testing.T, res *result, p *plan.Plan) {
 		want = append(want, s.Stage+"/"+s.Region+"#"+strconv.Itoa(s.Wave))
 	}
 	for _, rr := range res.Regions {
-		got = append(got, rr.key()+"#"+strconv.Itoa(rr.Wave))
+		got = append(got, rr.Key()+"#"+strconv.Itoa(rr.Wave))
 	}
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("the result's regions (stage/region#wave)\n got %v\nwant %v (every region of the plan, in order)", got, want)

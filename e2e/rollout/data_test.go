@@ -7,6 +7,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+
+	"github.com/gantryhq/gantry/e2e/internal/e2etest"
 )
 
 // TestStatefulReplacement renames a bucket resource from files2 to files-2
@@ -38,14 +40,14 @@ func TestStatefulReplacement(t *testing.T) {
 	e.proxy.ResetCounts()
 	res, r := e.deploy(1, file, "1.0.0", "--bake", "0s")
 	wantStatuses(t, res, map[string]string{"dev/us-east-1": "failed"})
-	refusal := res.region(t, "dev", "us-east-1").Error
+	refusal := res.Region(t, "dev", "us-east-1").Error
 	for _, want := range []string{"Files2Bucket", "AWS::S3::Bucket", "BucketName", "--allow-data-loss"} {
 		if !strings.Contains(refusal, want) {
 			t.Errorf("the refusal does not name %q: %s", want, refusal)
 		}
 	}
-	if !strings.Contains(r.stderr, "Files2Bucket") {
-		t.Errorf("stderr does not name the resource\n%s", tail(r.stderr, 20))
+	if !strings.Contains(r.Stderr, "Files2Bucket") {
+		t.Errorf("stderr does not name the resource\n%s", e2etest.Tail(r.Stderr, 20))
 	}
 	counts := e.proxy.Counts()
 	if n := counts["cloudformation:ExecuteChangeSet"] + counts["cloudformation:UpdateStack"]; n != 0 {
@@ -58,21 +60,21 @@ func TestStatefulReplacement(t *testing.T) {
 
 	t.Run("plan shows it", func(t *testing.T) {
 		r := gantryAt(t, e.url, "plan", file, "--stage", "dev", "--output", "json")
-		if r.code != 0 {
+		if r.Code != 0 {
 			t.Fatalf("want exit 0\n%s", r)
 		}
-		if !planHasDataLoss(t, r.stdout, "Files2Bucket", "BucketName") {
-			t.Errorf("the plan does not show Files2Bucket replaced because of BucketName, as data loss\n%s", r.stdout)
+		if !planHasDataLoss(t, r.Stdout, "Files2Bucket", "BucketName") {
+			t.Errorf("the plan does not show Files2Bucket replaced because of BucketName, as data loss\n%s", r.Stdout)
 		}
 		text := gantryAt(t, e.url, "plan", file, "--stage", "dev")
-		if text.code != 0 || !strings.Contains(text.stdout, "Files2Bucket") || !strings.Contains(text.stdout, "BucketName") {
+		if text.Code != 0 || !strings.Contains(text.Stdout, "Files2Bucket") || !strings.Contains(text.Stdout, "BucketName") {
 			t.Errorf("the text plan does not name Files2Bucket and BucketName\n%s", text)
 		}
 	})
 
 	res, _ = e.deploy(0, file, "1.0.0", "--bake", "0s", "--allow-data-loss")
 	wantStatuses(t, res, map[string]string{"dev/us-east-1": "deployed"})
-	if s, _ := res.region(t, "dev", "us-east-1").stack("data"); s.Action != "update" {
+	if s, _ := res.Region(t, "dev", "us-east-1").Stack("data"); s.Action != "update" {
 		t.Errorf("data stack action %q, want update", s.Action)
 	}
 	replaced := c.mustStack(devAccount, "us-east-1", dataStack("vault", "dev"))

@@ -94,7 +94,7 @@ func TestFreshDescriptor(t *testing.T) {
 	wantStatuses(t, res, map[string]string{"qa/eu-west-1": "deployed", "*": "held"})
 	for _, rr := range res.Regions {
 		if rr.Stage == "live" && rr.Error == "" {
-			t.Errorf("%s is held without a reason", rr.key())
+			t.Errorf("%s is held without a reason", rr.Key())
 		}
 	}
 
@@ -125,7 +125,7 @@ func TestFreshDescriptor(t *testing.T) {
 
 	t.Run("status shows it", func(t *testing.T) {
 		r := gantryAt(t, e.url, "status", file, "--output", "json")
-		if r.code != 0 {
+		if r.Code != 0 {
 			t.Fatalf("want exit 0\n%s", r)
 		}
 		var out struct {
@@ -138,8 +138,8 @@ func TestFreshDescriptor(t *testing.T) {
 				} `json:"regions"`
 			} `json:"stages"`
 		}
-		if err := json.Unmarshal([]byte(r.stdout), &out); err != nil {
-			t.Fatalf("status --output json: %v\n%s", err, r.stdout)
+		if err := json.Unmarshal([]byte(r.Stdout), &out); err != nil {
+			t.Fatalf("status --output json: %v\n%s", err, r.Stdout)
 		}
 		got := map[string]string{}
 		for _, st := range out.Stages {
@@ -157,7 +157,7 @@ func TestFreshDescriptor(t *testing.T) {
 			}
 		}
 		text := gantryAt(t, e.url, "status", file)
-		if text.code != 0 {
+		if text.Code != 0 {
 			t.Errorf("gantry status (text): want exit 0\n%s", text)
 		}
 	})

@@ -42,10 +42,10 @@ func TestMeasurePaymentsCriticalPath(t *testing.T) {
 		t.Logf("  %s", l)
 	}
 	t.Logf("payments rollout, dev → staging → prod, %d regions, --bake 0s, %s per stack operation:", len(p.Steps()), opTime)
-	t.Logf("  wall time     %s", r.took.Round(10*time.Millisecond))
+	t.Logf("  wall time     %s", r.Took.Round(10*time.Millisecond))
 	t.Logf("  critical path %s", critical)
-	t.Logf("  ratio         %.2f (overhead %s, %.1f s per wave)", r.took.Seconds()/critical.Seconds(),
-		(r.took - critical).Round(10*time.Millisecond), (r.took-critical).Seconds()/float64(waves(p)))
+	t.Logf("  ratio         %.2f (overhead %s, %.1f s per wave)", r.Took.Seconds()/critical.Seconds(),
+		(r.Took - critical).Round(10*time.Millisecond), (r.Took-critical).Seconds()/float64(waves(p)))
 	var per []string
 	for _, s := range p.Steps() {
 		per = append(per, fmt.Sprintf("%s/%s=%d", s.Stage, s.Region, total(slow[s.Account][s.Region])))

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gantryhq/gantry/e2e/internal/e2etest"
 	"github.com/gantryhq/gantry/e2e/proxy"
 	"github.com/gantryhq/gantry/pkg/plan"
 )
@@ -45,13 +46,13 @@ func TestPayments(t *testing.T) {
 		wantStatuses(t, res, map[string]string{"*": "deployed"})
 		for _, rr := range res.Regions {
 			for _, kind := range []string{"data", "app"} {
-				if s, ok := rr.stack(kind); !ok || s.Action != "create" || s.Changes == 0 {
-					t.Errorf("%s: %s stack %+v, want a create with changes", rr.key(), kind, s)
+				if s, ok := rr.Stack(kind); !ok || s.Action != "create" || s.Changes == 0 {
+					t.Errorf("%s: %s stack %+v, want a create with changes", rr.Key(), kind, s)
 				}
 			}
 		}
-		if !strings.Contains(r.stderr, "--bake 0s") {
-			t.Errorf("stderr does not say loudly that --bake 0s replaced the bake times\n%s", tail(r.stderr, 40))
+		if !strings.Contains(r.Stderr, "--bake 0s") {
+			t.Errorf("stderr does not say loudly that --bake 0s replaced the bake times\n%s", e2etest.Tail(r.Stderr, 40))
 		}
 		for _, s := range p.Steps() {
 			app := c.mustStack(s.Account, s.Region, appStack("payments", s.Stage))
@@ -156,11 +157,11 @@ func TestPayments(t *testing.T) {
 		wantPlanRegions(t, res, p)
 		wantStatuses(t, res, map[string]string{"*": "deployed"})
 		for _, rr := range res.Regions {
-			if s, _ := rr.stack("app"); s.Action != "update" {
-				t.Errorf("%s: app stack action %q, want update", rr.key(), s.Action)
+			if s, _ := rr.Stack("app"); s.Action != "update" {
+				t.Errorf("%s: app stack action %q, want update", rr.Key(), s.Action)
 			}
-			if s, _ := rr.stack("data"); s.Action != "unchanged" {
-				t.Errorf("%s: data stack action %q, want unchanged", rr.key(), s.Action)
+			if s, _ := rr.Stack("data"); s.Action != "unchanged" {
+				t.Errorf("%s: data stack action %q, want unchanged", rr.Key(), s.Action)
 			}
 		}
 		after := stacksOf(c, p, "payments")
@@ -214,15 +215,15 @@ func TestFailureHaltsLaterWaves(t *testing.T) {
 		"prod/ap-southeast-2": "pending",
 		"prod/ap-northeast-1": "pending",
 	})
-	failed := res.region(t, "prod", "eu-west-1")
+	failed := res.Region(t, "prod", "eu-west-1")
 	if !strings.Contains(failed.Error, "payments-prod-app") || !strings.Contains(failed.Error, "e2e: injected failure") {
 		t.Errorf("prod/eu-west-1 error %q does not name the stack and the resource's reason", failed.Error)
 	}
 	if got := e.proxy.InjectedFailures()["eu-west-1/payments-prod-app"]; got != 1 {
 		t.Errorf("injected failures %v, want one in eu-west-1/payments-prod-app", e.proxy.InjectedFailures())
 	}
-	if !strings.Contains(r.stderr, "prod/eu-west-1") {
-		t.Errorf("stderr does not mention the failed region\n%s", tail(r.stderr, 40))
+	if !strings.Contains(r.Stderr, "prod/eu-west-1") {
+		t.Errorf("stderr does not mention the failed region\n%s", e2etest.Tail(r.Stderr, 40))
 	}
 	// Versions as the emulator has them; statuses as gantry saw them
 	// (through the proxy, which plays the injected failure's rollback).

@@ -9,6 +9,7 @@ import (
 
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 
+	"github.com/gantryhq/gantry/e2e/internal/e2etest"
 	"github.com/gantryhq/gantry/e2e/proxy"
 )
 
@@ -67,7 +68,7 @@ func TestAlarmDuringBakeRestores(t *testing.T) {
 	}
 
 	p := e.start("deploy", file, "--version", "2.0.0", "--output", "json")
-	p.waitStderr(90*time.Second, "staging", "baking wave 1")
+	p.WaitStderr(90*time.Second, "staging", "baking wave 1")
 	if got := c.mustStack(stagingAccount, "eu-west-1", appStack("baker", "staging")).Tags["gantry:version"]; got != "2.0.0" {
 		t.Fatalf("eu-west-1 runs %q while the wave bakes, want 2.0.0", got)
 	}
@@ -76,10 +77,10 @@ func TestAlarmDuringBakeRestores(t *testing.T) {
 	if st := c.alarmState(stagingAccount, "eu-west-1", alarm); st != cwtypes.StateValueAlarm {
 		t.Fatalf("alarm %s is %q after SetAlarmState ALARM", alarm, st)
 	}
-	r := p.wait()
+	r := p.Wait()
 	t.Logf("deploy 2.0.0 with a 20s bake: exit %d in %s; the bake started %s before the end (alarms are read every 15s)",
-		r.code, r.took.Round(time.Millisecond), time.Since(bakeStart).Round(time.Millisecond))
-	if r.code != 1 {
+		r.Code, r.Took.Round(time.Millisecond), time.Since(bakeStart).Round(time.Millisecond))
+	if r.Code != 1 {
 		t.Fatalf("want exit 1\n%s", r)
 	}
 	res := parseResult(t, r)
@@ -87,12 +88,12 @@ func TestAlarmDuringBakeRestores(t *testing.T) {
 		t.Errorf("result %q, want failed", res.Result)
 	}
 	wantStatuses(t, res, map[string]string{"staging/eu-west-1": "rolled-back", "staging/us-east-1": "deployed"})
-	rolled := res.region(t, "staging", "eu-west-1")
+	rolled := res.Region(t, "staging", "eu-west-1")
 	if !strings.Contains(rolled.Error, alarm) || !strings.Contains(rolled.Error, "1.0.0") {
 		t.Errorf("eu-west-1 error %q does not name the alarm and the restored version", rolled.Error)
 	}
-	if !strings.Contains(r.stderr, alarm) {
-		t.Errorf("stderr does not name the alarm\n%s", tail(r.stderr, 30))
+	if !strings.Contains(r.Stderr, alarm) {
+		t.Errorf("stderr does not name the alarm\n%s", e2etest.Tail(r.Stderr, 30))
 	}
 
 	back := c.mustStack(stagingAccount, "eu-west-1", appStack("baker", "staging"))
@@ -128,13 +129,13 @@ func TestKillAndResume(t *testing.T) {
 	e.proxy.SetStackDuration(4 * time.Second)
 
 	p := e.start("deploy", file, "--version", "1.0.0", "--bake", "0s", "--output", "json")
-	p.waitStderr(2*time.Minute, "staging/us-east-1 (wave 1): deployed")
-	p.waitStderr(30*time.Second, "staging/eu-west-1 (wave 2): started")
-	pid := p.cmd.Process.Pid
-	killed := p.kill()
-	t.Logf("killed gantry (pid %d) after %s: %d", pid, killed.took.Round(time.Millisecond), killed.code)
-	if strings.TrimSpace(killed.stdout) != "" {
-		t.Errorf("a killed gantry printed a result: %s", killed.stdout)
+	p.WaitStderr(2*time.Minute, "staging/us-east-1 (wave 1): deployed")
+	p.WaitStderr(30*time.Second, "staging/eu-west-1 (wave 2): started")
+	pid := p.Pid()
+	killed := p.Kill()
+	t.Logf("killed gantry (pid %d) after %s: %d", pid, killed.Took.Round(time.Millisecond), killed.Code)
+	if strings.TrimSpace(killed.Stdout) != "" {
+		t.Errorf("a killed gantry printed a result: %s", killed.Stdout)
 	}
 	if v := c.mustStack(stagingAccount, "us-east-1", appStack("phoenix", "staging")).Tags["gantry:version"]; v != "1.0.0" {
 		t.Fatalf("us-east-1 runs %q after the kill, want 1.0.0 (it had finished)", v)
@@ -160,12 +161,12 @@ func TestKillAndResume(t *testing.T) {
 	wantStatuses(t, res, map[string]string{"*": "failed"})
 	for _, rr := range res.Regions {
 		if !strings.Contains(rr.Error, holder) || !strings.Contains(rr.Error, "gantry unlock") {
-			t.Errorf("%s: error %q does not name the holder (%s) and gantry unlock", rr.key(), rr.Error, holder)
+			t.Errorf("%s: error %q does not name the holder (%s) and gantry unlock", rr.Key(), rr.Error, holder)
 		}
 	}
 	t.Logf("the rerun is refused: %s", res.Regions[0].Error)
-	if !strings.Contains(r.stderr, holder) {
-		t.Errorf("stderr does not name the holder %q\n%s", holder, tail(r.stderr, 20))
+	if !strings.Contains(r.Stderr, holder) {
+		t.Errorf("stderr does not name the holder %q\n%s", holder, e2etest.Tail(r.Stderr, 20))
 	}
 	if n := cfnMutating(e.proxy.Counts()); n != "" {
 		t.Errorf("the refused rerun changed stacks: %s", n)
@@ -194,7 +195,7 @@ func TestKillAndResume(t *testing.T) {
 func unlock(t *testing.T, e *env, c *cloud, file, service, stage, account, region string) {
 	t.Helper()
 	r := e.mustRun(0, "unlock", file, "--stage", stage, "--yes")
-	t.Logf("gantry unlock: %s", strings.TrimSpace(r.stdout+" "+r.stderr))
+	t.Logf("gantry unlock: %s", strings.TrimSpace(r.Stdout+" "+r.Stderr))
 	if lock, err := c.store(account, region).Lock(ctx(t), service, stage); err != nil || lock != nil {
 		t.Fatalf("lock after gantry unlock = %+v (%v), want none", lock, err)
 	}
@@ -226,23 +227,23 @@ func TestConcurrentRolloutRefused(t *testing.T) {
 	e.proxy.SetStackDuration(5 * time.Second)
 
 	first := e.start("deploy", file, "--version", "1.0.0", "--bake", "0s", "--output", "json")
-	first.waitStderr(time.Minute, "staging/us-east-1 (wave 1): deploying stack twin-staging-data")
-	holder := fmt.Sprintf("pid %d", first.cmd.Process.Pid)
+	first.WaitStderr(time.Minute, "staging/us-east-1 (wave 1): deploying stack twin-staging-data")
+	holder := fmt.Sprintf("pid %d", first.Pid())
 
 	// The second rollout goes through a proxy of its own, so that its
 	// calls are counted apart from the first's.
 	second, _, url := newProxy(t)
 	r := gantryAt(t, url, "deploy", file, "--version", "1.0.1", "--bake", "0s", "--output", "json")
-	t.Logf("second rollout: exit %d in %s; its calls: %s", r.code, r.took.Round(time.Millisecond), formatOps(second.Counts()))
-	if r.code != 1 {
+	t.Logf("second rollout: exit %d in %s; its calls: %s", r.Code, r.Took.Round(time.Millisecond), formatOps(second.Counts()))
+	if r.Code != 1 {
 		t.Fatalf("the second rollout: want exit 1\n%s", r)
 	}
-	if r.took > 10*time.Second {
-		t.Errorf("the second rollout took %s to be refused; a lock refusal should be at once", r.took)
+	if r.Took > 10*time.Second {
+		t.Errorf("the second rollout took %s to be refused; a lock refusal should be at once", r.Took)
 	}
 	res := parseResult(t, r)
 	wantStatuses(t, res, map[string]string{"*": "failed"})
-	rr := res.region(t, "staging", "us-east-1")
+	rr := res.Region(t, "staging", "us-east-1")
 	if !strings.Contains(rr.Error, holder) || !strings.Contains(rr.Error, "locked") {
 		t.Errorf("refusal %q does not say the stage is locked by %s", rr.Error, holder)
 	}
@@ -261,8 +262,8 @@ func TestConcurrentRolloutRefused(t *testing.T) {
 		}
 	}
 
-	fr := first.wait()
-	if fr.code != 0 {
+	fr := first.Wait()
+	if fr.Code != 0 {
 		t.Fatalf("the first rollout: want exit 0\n%s", fr)
 	}
 	wantStatuses(t, parseResult(t, fr), map[string]string{"*": "deployed"})

@@ -1,26 +1,22 @@
 package bootstrap_test
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/gantryhq/gantry/internal/cmdtest"
 	"github.com/gantryhq/gantry/internal/emulatortest"
-	"github.com/gantryhq/gantry/pkg/awsx"
 	"github.com/gantryhq/gantry/pkg/cmd/bootstrap"
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
 	"github.com/gantryhq/gantry/pkg/cmd/root"
@@ -29,75 +25,28 @@ import (
 
 const payments = "../../../examples/payments/payments.sd.yaml"
 
-var emu *emulatortest.Emulator
-
-func TestMain(m *testing.M) {
-	// The command uses the SDK's default credential chain, as gantry does:
-	// static test credentials and no shared config files.
-	for k, v := range map[string]string{
-		"AWS_ACCESS_KEY_ID":           emulatortest.AccessKeyID,
-		"AWS_SECRET_ACCESS_KEY":       emulatortest.SecretAccessKey,
-		"AWS_CONFIG_FILE":             "/nonexistent/gantry-test-config",
-		"AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/gantry-test-credentials",
-	} {
-		os.Setenv(k, v)
-	}
-	for _, k := range []string{"AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION"} {
-		os.Unsetenv(k)
-	}
-	e, stop, err := emulatortest.StartMain()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	emu = e
-	code := m.Run()
-	stop()
-	os.Exit(code)
-}
-
-func testContext(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	t.Cleanup(cancel)
-	return ctx
-}
+func TestMain(m *testing.M) { cmdtest.Main(m) }
 
 // runBootstrap runs the command in-process against the emulator.
 func runBootstrap(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	f, out, errOut := cmdutil.TestFactory("v0.1.0")
-	f.AWS.EndpointURL = emu.Endpoint
-	code, err := cmdutil.Execute(testContext(t), bootstrap.NewCmd(f), args)
-	if err != nil && errOut.Len() == 0 {
-		errOut.WriteString(err.Error())
+	r := cmdtest.Exec(t, bootstrap.NewCmd, args...)
+	if r.Err != nil && r.Stderr == "" {
+		r.Stderr = r.Err.Error()
 	}
-	return code, out.String(), errOut.String()
+	return r.Code, r.Stdout, r.Stderr
 }
 
 // inAccount returns a config acting in account and region, the way gantry
 // reaches a stage's account (assuming gantry-deploy).
 func inAccount(t *testing.T, account, region string) aws.Config {
 	t.Helper()
-	ctx := testContext(t)
-	p, err := awsx.New(ctx, awsx.Options{
-		EndpointURL: emu.Endpoint,
-		Region:      region,
-		Credentials: credentials.NewStaticCredentialsProvider(emulatortest.AccessKeyID, emulatortest.SecretAccessKey, ""),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := p.Config(ctx, account, region)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
+	return cmdtest.InAccount(t, cmdtest.Context(t), account, region)
 }
 
 func tableExists(t *testing.T, cfg aws.Config, name string) bool {
 	t.Helper()
-	out, err := dynamodb.NewFromConfig(cfg).DescribeTable(testContext(t), &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+	out, err := dynamodb.NewFromConfig(cfg).DescribeTable(cmdtest.Context(t), &dynamodb.DescribeTableInput{TableName: aws.String(name)})
 	var nf *ddbtypes.ResourceNotFoundException
 	if errors.As(err, &nf) {
 		return false
@@ -117,7 +66,7 @@ func tableExists(t *testing.T, cfg aws.Config, name string) bool {
 
 func platformParam(t *testing.T, cfg aws.Config, name string) string {
 	t.Helper()
-	out, err := ssm.NewFromConfig(cfg).GetParameters(testContext(t), &ssm.GetParametersInput{Names: []string{name}})
+	out, err := ssm.NewFromConfig(cfg).GetParameters(cmdtest.Context(t), &ssm.GetParametersInput{Names: []string{name}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +128,7 @@ func TestBootstrapPaymentsInTwoAccounts(t *testing.T) {
 	// What the JSON says is there, through each account's own credentials.
 	for _, tr := range sum.Targets {
 		cfg := inAccount(t, tr.Account, tr.Region)
-		id, err := sts.NewFromConfig(cfg).GetCallerIdentity(testContext(t), &sts.GetCallerIdentityInput{})
+		id, err := sts.NewFromConfig(cfg).GetCallerIdentity(cmdtest.Context(t), &sts.GetCallerIdentityInput{})
 		if err != nil || aws.ToString(id.Account) != tr.Account {
 			t.Fatalf("acting in %s: identity %v, %v", tr.Account, id, err)
 		}
@@ -195,7 +144,7 @@ func TestBootstrapPaymentsInTwoAccounts(t *testing.T) {
 		}
 	}
 	// Nothing went to the caller's own account.
-	if tableExists(t, emu.Config(t, "eu-west-1"), "gantry-state") {
+	if tableExists(t, cmdtest.Emu.Config(t, "eu-west-1"), "gantry-state") {
 		t.Error("a state table was made in the caller's account")
 	}
 
@@ -260,7 +209,7 @@ func TestBootstrapRegionsOfTheCurrentAccount(t *testing.T) {
 		if tr.Account != emulatortest.Account || len(tr.Resources) != 1 || tr.Resources[0].Status != "created" {
 			t.Errorf("target %+v", tr)
 		}
-		if !tableExists(t, emu.Config(t, tr.Region), "gantry-state") {
+		if !tableExists(t, cmdtest.Emu.Config(t, tr.Region), "gantry-state") {
 			t.Errorf("no table in %s", tr.Region)
 		}
 	}
@@ -273,7 +222,7 @@ func TestBootstrapRegionsOfTheCurrentAccount(t *testing.T) {
 	if n := statuses(sum); n["found"] != 1 || n["created"] != 12 {
 		t.Errorf("second run %v, want the table found and 12 platform resources created", n)
 	}
-	if v := platformParam(t, emu.Config(t, "eu-north-1"), platform.ParamECSCluster); v != "gantry-demo" {
+	if v := platformParam(t, cmdtest.Emu.Config(t, "eu-north-1"), platform.ParamECSCluster); v != "gantry-demo" {
 		t.Errorf("%s = %q", platform.ParamECSCluster, v)
 	}
 }
@@ -282,10 +231,10 @@ func TestBootstrapRegionsOfTheCurrentAccount(t *testing.T) {
 // failed, and does not stop the other places.
 func TestBootstrapReportsAWSFailures(t *testing.T) {
 	t.Parallel()
-	ctx := testContext(t)
+	ctx := cmdtest.Context(t)
 	const bad, good = "me-south-1", "me-central-1"
 	// A table of gantry's name with other keys: EnsureTable refuses it.
-	_, err := dynamodb.NewFromConfig(emu.Config(t, bad)).CreateTable(ctx, &dynamodb.CreateTableInput{
+	_, err := dynamodb.NewFromConfig(cmdtest.Emu.Config(t, bad)).CreateTable(ctx, &dynamodb.CreateTableInput{
 		TableName:            aws.String("gantry-state"),
 		BillingMode:          ddbtypes.BillingModePayPerRequest,
 		AttributeDefinitions: []ddbtypes.AttributeDefinition{{AttributeName: aws.String("id"), AttributeType: ddbtypes.ScalarAttributeTypeS}},
@@ -304,7 +253,7 @@ func TestBootstrapReportsAWSFailures(t *testing.T) {
 	if !strings.Contains(stdout, good+" ") || !strings.Contains(stdout, "created") {
 		t.Errorf("the good region was not bootstrapped:\n%s", stdout)
 	}
-	if !tableExists(t, emu.Config(t, good), "gantry-state") {
+	if !tableExists(t, cmdtest.Emu.Config(t, good), "gantry-state") {
 		t.Error("no table in the good region")
 	}
 
@@ -359,20 +308,20 @@ func TestBootstrapUsageErrors(t *testing.T) {
 // (--endpoint-url, --state-table) reach it.
 func TestBootstrapThroughRoot(t *testing.T) {
 	t.Parallel()
-	f, out, errOut := cmdutil.TestFactory("v0.1.0")
-	code := root.Run(testContext(t), f, []string{"bootstrap", "--endpoint-url", emu.Endpoint, "--state-table", "gantry-custom", "--region", "af-south-1"})
+	f, out, errOut := cmdutil.TestFactory(cmdtest.Version)
+	code := root.Run(cmdtest.Context(t), f, []string{"bootstrap", "--endpoint-url", cmdtest.Emu.Endpoint, "--state-table", "gantry-custom", "--region", "af-south-1"})
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, errOut)
 	}
 	if !strings.Contains(out.String(), "created  state-table     gantry-custom") {
 		t.Errorf("stdout %q", out)
 	}
-	if !tableExists(t, emu.Config(t, "af-south-1"), "gantry-custom") {
+	if !tableExists(t, cmdtest.Emu.Config(t, "af-south-1"), "gantry-custom") {
 		t.Error("no gantry-custom table")
 	}
 
-	f, out, _ = cmdutil.TestFactory("v0.1.0")
-	if code := root.Run(testContext(t), f, []string{"bootstrap", "--help"}); code != 0 {
+	f, out, _ = cmdutil.TestFactory(cmdtest.Version)
+	if code := root.Run(cmdtest.Context(t), f, []string{"bootstrap", "--help"}); code != 0 {
 		t.Fatalf("--help: exit %d", code)
 	}
 	if !strings.Contains(out.String(), "Examples:") || !strings.Contains(out.String(), "gantry bootstrap payments.sd.yaml") {
@@ -385,11 +334,11 @@ func TestBootstrapThroughRoot(t *testing.T) {
 // and stdout holds only the object.
 func TestBootstrapOnATerminal(t *testing.T) {
 	t.Parallel()
-	f, out, errOut := cmdutil.TestFactory("v0.1.0")
-	f.AWS.EndpointURL = emu.Endpoint
+	f, out, errOut := cmdutil.TestFactory(cmdtest.Version)
+	f.AWS.EndpointURL = cmdtest.Emu.Endpoint
 	f.IOStreams.SetStdoutTTY(true)
 	f.IOStreams.SetStderrTTY(true)
-	code, _ := cmdutil.Execute(testContext(t), bootstrap.NewCmd(f), []string{"--region", "il-central-1"})
+	code, _ := cmdutil.Execute(cmdtest.Context(t), bootstrap.NewCmd(f), []string{"--region", "il-central-1"})
 	if code != 0 {
 		t.Fatalf("exit %d\n%s", code, errOut)
 	}
@@ -400,12 +349,12 @@ func TestBootstrapOnATerminal(t *testing.T) {
 		t.Errorf("stderr %q lacks the summary", errOut)
 	}
 
-	f, out, errOut = cmdutil.TestFactory("v0.1.0")
-	f.AWS.EndpointURL = emu.Endpoint
+	f, out, errOut = cmdutil.TestFactory(cmdtest.Version)
+	f.AWS.EndpointURL = cmdtest.Emu.Endpoint
 	f.IOStreams.SetStdoutTTY(true)
 	f.IOStreams.SetStderrTTY(true)
 	f.IOStreams.SetNoColor(true)
-	code, _ = cmdutil.Execute(testContext(t), bootstrap.NewCmd(f), []string{"--region", "il-central-1", "--output", "json"})
+	code, _ = cmdutil.Execute(cmdtest.Context(t), bootstrap.NewCmd(f), []string{"--region", "il-central-1", "--output", "json"})
 	if code != 0 {
 		t.Fatalf("json: exit %d\n%s", code, errOut)
 	}

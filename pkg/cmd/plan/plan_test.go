@@ -1,7 +1,6 @@
 package plan_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -9,16 +8,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/spf13/cobra"
 
-	"github.com/gantryhq/gantry/internal/emulatortest"
-	"github.com/gantryhq/gantry/pkg/awsx"
+	"github.com/gantryhq/gantry/internal/cmdtest"
 	"github.com/gantryhq/gantry/pkg/cmd/bootstrap"
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
 	deploycmd "github.com/gantryhq/gantry/pkg/cmd/deploy"
@@ -27,50 +23,16 @@ import (
 
 const payments = "../../../examples/payments/payments.sd.yaml"
 
-var emu *emulatortest.Emulator
-
-func TestMain(m *testing.M) {
-	// The commands use the SDK's default credential chain, as gantry does:
-	// static test credentials and no shared config files.
-	for k, v := range map[string]string{
-		"AWS_ACCESS_KEY_ID":           emulatortest.AccessKeyID,
-		"AWS_SECRET_ACCESS_KEY":       emulatortest.SecretAccessKey,
-		"AWS_CONFIG_FILE":             "/nonexistent/gantry-test-config",
-		"AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/gantry-test-credentials",
-	} {
-		os.Setenv(k, v)
-	}
-	for _, k := range []string{"AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "GITHUB_STEP_SUMMARY"} {
-		os.Unsetenv(k)
-	}
-	e, stop, err := emulatortest.StartMain()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	emu = e
-	code := m.Run()
-	stop()
-	os.Exit(code)
-}
-
-func testContext(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	t.Cleanup(cancel)
-	return ctx
-}
+func TestMain(m *testing.M) { cmdtest.Main(m) }
 
 // run runs one command in-process against the emulator.
 func run(t *testing.T, newCmd func(*cmdutil.Factory) *cobra.Command, args ...string) (int, string, string) {
 	t.Helper()
-	f, out, errOut := cmdutil.TestFactory("v0.1.0")
-	f.AWS.EndpointURL = emu.Endpoint
-	code, err := cmdutil.Execute(testContext(t), newCmd(f), args)
-	if err != nil {
-		errOut.WriteString("error: " + err.Error())
+	r := cmdtest.Exec(t, newCmd, args...)
+	if r.Err != nil {
+		r.Stderr += "error: " + r.Err.Error()
 	}
-	return code, out.String(), errOut.String()
+	return r.Code, r.Stdout, r.Stderr
 }
 
 func mustRun(t *testing.T, newCmd func(*cmdutil.Factory) *cobra.Command, args ...string) string {
@@ -95,27 +57,14 @@ func decode(t *testing.T, stdout string) plan.Result {
 // gantry reaches a stage's account.
 func cfnIn(t *testing.T, account, region string) *cloudformation.Client {
 	t.Helper()
-	ctx := testContext(t)
-	p, err := awsx.New(ctx, awsx.Options{
-		EndpointURL: emu.Endpoint,
-		Region:      region,
-		Credentials: credentials.NewStaticCredentialsProvider(emulatortest.AccessKeyID, emulatortest.SecretAccessKey, ""),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := p.Config(ctx, account, region)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cloudformation.NewFromConfig(cfg)
+	return cloudformation.NewFromConfig(cmdtest.InAccount(t, cmdtest.Context(t), account, region))
 }
 
 // leftovers lists the stacks in the account and region (deleted ones
 // aside) and every change set they hold, as "stack" and "stack/changeset".
 func leftovers(t *testing.T, account, region string) []string {
 	t.Helper()
-	ctx := testContext(t)
+	ctx := cmdtest.Context(t)
 	c := cfnIn(t, account, region)
 	var out []string
 	stacks, err := c.ListStacks(ctx, &cloudformation.ListStacksInput{})

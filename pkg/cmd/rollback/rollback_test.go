@@ -4,23 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/gantryhq/gantry/internal/emulatortest"
-	"github.com/gantryhq/gantry/pkg/awsx"
-	"github.com/gantryhq/gantry/pkg/cmd/bootstrap"
+	"github.com/gantryhq/gantry/internal/cmdtest"
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
 	deploycmd "github.com/gantryhq/gantry/pkg/cmd/deploy"
 	"github.com/gantryhq/gantry/pkg/cmd/rollback"
@@ -38,39 +33,7 @@ const (
 	devRegion  = "us-east-1"
 )
 
-var emu *emulatortest.Emulator
-
-func TestMain(m *testing.M) {
-	// The commands use the SDK's default credential chain, as gantry does:
-	// static test credentials and no shared config files.
-	for k, v := range map[string]string{
-		"AWS_ACCESS_KEY_ID":           emulatortest.AccessKeyID,
-		"AWS_SECRET_ACCESS_KEY":       emulatortest.SecretAccessKey,
-		"AWS_CONFIG_FILE":             "/nonexistent/gantry-test-config",
-		"AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/gantry-test-credentials",
-	} {
-		os.Setenv(k, v)
-	}
-	for _, k := range []string{"AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "GITHUB_STEP_SUMMARY"} {
-		os.Unsetenv(k)
-	}
-	e, stop, err := emulatortest.StartMain()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	emu = e
-	code := m.Run()
-	stop()
-	os.Exit(code)
-}
-
-func testContext(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	t.Cleanup(cancel)
-	return ctx
-}
+func TestMain(m *testing.M) { cmdtest.Main(m) }
 
 type result struct {
 	code        int
@@ -80,8 +43,7 @@ type result struct {
 // factory is a test Factory pointed at the emulator; in, when set, is what
 // a terminal user types (stdin and stderr are then terminals).
 func factory(in string) (*cmdutil.Factory, *bytes.Buffer, *bytes.Buffer) {
-	f, out, errOut := cmdutil.TestFactory("v0.1.0")
-	f.AWS.EndpointURL = emu.Endpoint
+	f, out, errOut := cmdtest.Factory()
 	if in != "" {
 		f.IOStreams.In = strings.NewReader(in)
 		f.IOStreams.SetStdinTTY(true)
@@ -102,11 +64,11 @@ func runRollback(t *testing.T, args ...string) result {
 func runRollbackTTY(t *testing.T, typed string, args ...string) result {
 	t.Helper()
 	f, out, errOut := factory(typed)
-	code, err := cmdutil.Execute(testContext(t), rollback.NewCmd(f), args)
-	if err != nil && !strings.Contains(errOut.String(), err.Error()) {
-		errOut.WriteString("error: " + err.Error() + "\n")
+	r := cmdtest.Run(cmdtest.Context(t), f, out, errOut, rollback.NewCmd, args...)
+	if r.Err != nil && !strings.Contains(r.Stderr, r.Err.Error()) {
+		r.Stderr += "error: " + r.Err.Error() + "\n"
 	}
-	return result{code, out.String(), errOut.String()}
+	return result{r.Code, r.Stdout, r.Stderr}
 }
 
 // runDeploy deploys version to the descriptor's dev stage in-process.
@@ -116,7 +78,7 @@ func runDeploy(t *testing.T, file, version string, extra ...string) progress.Res
 	// payments gates every region on a flag; this file opens them all.
 	args := append([]string{file, "--version", version, "--stage", "dev", "--bake", "0s", "--output", "json",
 		"--flags", "file:../../../examples/flags/all-open.flagd.json"}, extra...)
-	code, err := cmdutil.Execute(testContext(t), deploycmd.NewCmd(f), args)
+	code, err := cmdutil.Execute(cmdtest.Context(t), deploycmd.NewCmd(f), args)
 	if code != 0 {
 		t.Fatalf("deploy %s: exit %d (%v)\nstdout %s\nstderr %s", version, code, err, out, errOut)
 	}
@@ -127,25 +89,13 @@ func runDeploy(t *testing.T, file, version string, extra ...string) progress.Res
 	return res
 }
 
-var (
-	bootstrapOnce sync.Once
-	bootstrapErr  string
-)
+var bootstrapOnce cmdtest.Once
 
 // bootstrapDev makes the state table and the demo platform of the dev
 // stage's account and region, once for the package, with gantry bootstrap.
 func bootstrapDev(t *testing.T) {
 	t.Helper()
-	bootstrapOnce.Do(func() {
-		f, out, errOut := factory("")
-		code, err := cmdutil.Execute(testContext(t), bootstrap.NewCmd(f), []string{payments, "--stage", "dev", "--demo-platform"})
-		if code != 0 {
-			bootstrapErr = fmt.Sprintf("bootstrap: exit %d (%v)\n%s\n%s", code, err, out, errOut)
-		}
-	})
-	if bootstrapErr != "" {
-		t.Fatal(bootstrapErr)
-	}
+	bootstrapOnce.Bootstrap(t, cmdtest.Context(t), payments, "--stage", "dev", "--demo-platform")
 }
 
 // descriptor writes examples/payments as service name (own stacks, own
@@ -171,20 +121,7 @@ func descriptor(t *testing.T, name string, edit ...func(string) string) string {
 // devConfig acts in the dev account, as gantry does (assuming its role).
 func devConfig(t *testing.T) aws.Config {
 	t.Helper()
-	ctx := testContext(t)
-	p, err := awsx.New(ctx, awsx.Options{
-		EndpointURL: emu.Endpoint,
-		Region:      devRegion,
-		Credentials: credentials.NewStaticCredentialsProvider(emulatortest.AccessKeyID, emulatortest.SecretAccessKey, ""),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := p.Config(ctx, devAccount, devRegion)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
+	return cmdtest.InAccount(t, cmdtest.Context(t), devAccount, devRegion)
 }
 
 func devStore(t *testing.T) *state.Store {
@@ -203,7 +140,7 @@ type stack struct {
 
 func describe(t *testing.T, name string) stack {
 	t.Helper()
-	ctx := testContext(t)
+	ctx := cmdtest.Context(t)
 	c := cloudformation.NewFromConfig(devConfig(t))
 	out, err := c.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(name)})
 	if err != nil {
@@ -230,7 +167,7 @@ func describe(t *testing.T, name string) stack {
 
 func recorded(t *testing.T, service, version string) *state.Deployment {
 	t.Helper()
-	d, err := devStore(t).GetDeployment(testContext(t), service, "dev", devRegion, version)
+	d, err := devStore(t).GetDeployment(cmdtest.Context(t), service, "dev", devRegion, version)
 	if err != nil || d == nil {
 		t.Fatalf("recorded deployment of %s %s: %v, %v", service, version, d, err)
 	}
@@ -312,7 +249,7 @@ func TestRollbackToVersion(t *testing.T) {
 	}
 
 	// The stage's lock was taken and released, as for a deploy.
-	ctx := testContext(t)
+	ctx := cmdtest.Context(t)
 	store := devStore(t)
 	if l, err := store.Lock(ctx, svc, "dev"); err != nil || l != nil {
 		t.Errorf("lock after the rollback: %+v, %v; want released", l, err)
@@ -426,7 +363,7 @@ func TestRollbackLockHeld(t *testing.T) {
 	file := descriptor(t, svc)
 	runDeploy(t, file, "1.0.0")
 	runDeploy(t, file, "2.0.0")
-	ctx := testContext(t)
+	ctx := cmdtest.Context(t)
 	store := devStore(t)
 	lease, err := store.Acquire(ctx, state.LockRequest{Service: svc, Stage: "dev", Owner: "alice@ci-runner-7 pid 4242", RolloutID: "20260101T000000.000Z-abcdef", Version: "3.0.0"})
 	if err != nil {
@@ -484,7 +421,7 @@ func TestRollbackRefusesDataLoss(t *testing.T) {
 	if after := describe(t, app); !after.updated.Equal(before.updated) || after.tags[render.TagVersion] != "2.0.0" {
 		t.Error("the app stack was touched by a refused rollback")
 	}
-	ro, err := devStore(t).LatestRollout(testContext(t), svc, "dev")
+	ro, err := devStore(t).LatestRollout(cmdtest.Context(t), svc, "dev")
 	if err != nil || ro.Status != state.RolloutFailed {
 		t.Errorf("rollout record %+v, %v; want failed", ro, err)
 	}
@@ -522,8 +459,8 @@ func TestRollbackUsageErrors(t *testing.T) {
 
 // Registered on the root, with an example in its help.
 func TestRollbackHelp(t *testing.T) {
-	f, out, _ := cmdutil.TestFactory("v0.1.0")
-	if code := root.Run(testContext(t), f, []string{"rollback", "--help"}); code != 0 {
+	f, out, _ := cmdutil.TestFactory(cmdtest.Version)
+	if code := root.Run(cmdtest.Context(t), f, []string{"rollback", "--help"}); code != 0 {
 		t.Fatalf("--help: exit %d", code)
 	}
 	if !strings.Contains(out.String(), "Examples:") || !strings.Contains(out.String(), "gantry rollback payments.sd.yaml --stage prod --region us-east-1") {

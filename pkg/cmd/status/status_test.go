@@ -10,12 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/spf13/cobra"
 
-	"github.com/gantryhq/gantry/internal/emulatortest"
-	"github.com/gantryhq/gantry/pkg/awsx"
+	"github.com/gantryhq/gantry/internal/cmdtest"
 	"github.com/gantryhq/gantry/pkg/cmd/bootstrap"
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
 	deploycmd "github.com/gantryhq/gantry/pkg/cmd/deploy"
@@ -23,50 +21,16 @@ import (
 	"github.com/gantryhq/gantry/pkg/state"
 )
 
-var emu *emulatortest.Emulator
-
-func TestMain(m *testing.M) {
-	// The commands use the SDK's default credential chain, as gantry does:
-	// static test credentials and no shared config files.
-	for k, v := range map[string]string{
-		"AWS_ACCESS_KEY_ID":           emulatortest.AccessKeyID,
-		"AWS_SECRET_ACCESS_KEY":       emulatortest.SecretAccessKey,
-		"AWS_CONFIG_FILE":             "/nonexistent/gantry-test-config",
-		"AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/gantry-test-credentials",
-	} {
-		os.Setenv(k, v)
-	}
-	for _, k := range []string{"AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "GITHUB_STEP_SUMMARY"} {
-		os.Unsetenv(k)
-	}
-	e, stop, err := emulatortest.StartMain()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	emu = e
-	code := m.Run()
-	stop()
-	os.Exit(code)
-}
-
-func testContext(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	t.Cleanup(cancel)
-	return ctx
-}
+func TestMain(m *testing.M) { cmdtest.Main(m) }
 
 // run runs one command in-process against the emulator.
 func run(t *testing.T, newCmd func(*cmdutil.Factory) *cobra.Command, args ...string) (int, string, string) {
 	t.Helper()
-	f, out, errOut := cmdutil.TestFactory("v0.1.0")
-	f.AWS.EndpointURL = emu.Endpoint
-	code, err := cmdutil.Execute(testContext(t), newCmd(f), args)
-	if err != nil {
-		errOut.WriteString("error: " + err.Error())
+	r := cmdtest.Exec(t, newCmd, args...)
+	if r.Err != nil {
+		r.Stderr += "error: " + r.Err.Error()
 	}
-	return code, out.String(), errOut.String()
+	return r.Code, r.Stdout, r.Stderr
 }
 
 func mustRun(t *testing.T, newCmd func(*cmdutil.Factory) *cobra.Command, args ...string) (string, string) {
@@ -112,20 +76,7 @@ func stage(t *testing.T, s status.Status, name string) status.Stage {
 // store is the state table of a stage, reached as gantry reaches it.
 func store(t *testing.T, account, region string) *state.Store {
 	t.Helper()
-	ctx := testContext(t)
-	p, err := awsx.New(ctx, awsx.Options{
-		EndpointURL: emu.Endpoint,
-		Region:      region,
-		Credentials: credentials.NewStaticCredentialsProvider(emulatortest.AccessKeyID, emulatortest.SecretAccessKey, ""),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := p.Config(ctx, account, region)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return state.New(dynamodb.NewFromConfig(cfg), state.DefaultTable)
+	return state.New(dynamodb.NewFromConfig(cmdtest.InAccount(t, cmdtest.Context(t), account, region)), state.DefaultTable)
 }
 
 const (
@@ -249,7 +200,7 @@ func TestStatus(t *testing.T) {
 
 	t.Run("lock held", func(t *testing.T) {
 		st := store(t, devAccount, "us-east-1")
-		lease, err := st.Acquire(testContext(t), state.LockRequest{
+		lease, err := st.Acquire(cmdtest.Context(t), state.LockRequest{
 			Service: "watcher", Stage: "dev", Owner: "ci@runner-7 pid 4242",
 			RolloutID: "20990101T000000.000Z-abcdef", Version: "1.2.0", TTL: 10 * time.Minute,
 		})
@@ -293,7 +244,7 @@ func TestStatus(t *testing.T) {
 		// once it records those) as the stage's latest rollout; status
 		// shows it.
 		const reason = "stage prod needs approval: run again with --approve prod"
-		err := store(t, prodAccount, "eu-west-1").PutRollout(testContext(t), state.Rollout{
+		err := store(t, prodAccount, "eu-west-1").PutRollout(cmdtest.Context(t), state.Rollout{
 			Service: "watcher", Stage: "prod", ID: state.NewRolloutID(time.Now()), Version: "1.0.0",
 			Status: state.RolloutHeld, Owner: "alice@laptop pid 7", HeldReason: reason,
 			Regions: map[string]string{"eu-west-1": "held", "us-east-1": "pending"},
@@ -313,7 +264,7 @@ func TestStatus(t *testing.T) {
 		}
 
 		// A rollout recorded as running without a live lock has stopped.
-		err = store(t, prodAccount, "eu-west-1").PutRollout(testContext(t), state.Rollout{
+		err = store(t, prodAccount, "eu-west-1").PutRollout(cmdtest.Context(t), state.Rollout{
 			Service: "watcher", Stage: "prod", ID: state.NewRolloutID(time.Now().Add(time.Second)), Version: "1.0.1",
 			Status: state.RolloutRunning, Owner: "bob@ci pid 9",
 		})

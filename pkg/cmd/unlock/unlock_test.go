@@ -2,20 +2,15 @@ package unlock_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/gantryhq/gantry/internal/emulatortest"
-	"github.com/gantryhq/gantry/pkg/awsx"
-	"github.com/gantryhq/gantry/pkg/cmd/bootstrap"
+	"github.com/gantryhq/gantry/internal/cmdtest"
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
 	"github.com/gantryhq/gantry/pkg/cmd/root"
 	"github.com/gantryhq/gantry/pkg/cmd/unlock"
@@ -29,38 +24,11 @@ const (
 	devRegion  = "us-east-1"
 )
 
-var emu *emulatortest.Emulator
-
-func TestMain(m *testing.M) {
-	// The command uses the SDK's default credential chain, as gantry does:
-	// static test credentials and no shared config files.
-	for k, v := range map[string]string{
-		"AWS_ACCESS_KEY_ID":           emulatortest.AccessKeyID,
-		"AWS_SECRET_ACCESS_KEY":       emulatortest.SecretAccessKey,
-		"AWS_CONFIG_FILE":             "/nonexistent/gantry-test-config",
-		"AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/gantry-test-credentials",
-	} {
-		os.Setenv(k, v)
-	}
-	for _, k := range []string{"AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION"} {
-		os.Unsetenv(k)
-	}
-	e, stop, err := emulatortest.StartMain()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	emu = e
-	code := m.Run()
-	stop()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { cmdtest.Main(m) }
 
 func testContext(t *testing.T) context.Context {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	t.Cleanup(cancel)
-	return ctx
+	return cmdtest.ContextFor(t, 2*time.Minute)
 }
 
 type result struct {
@@ -72,39 +40,26 @@ type result struct {
 // and stderr terminals with typed as the user's input.
 func runUnlock(t *testing.T, typed string, args ...string) result {
 	t.Helper()
-	f, out, errOut := cmdutil.TestFactory("v0.1.0")
-	f.AWS.EndpointURL = emu.Endpoint
+	f, out, errOut := cmdtest.Factory()
 	if typed != "" {
 		f.IOStreams.In = strings.NewReader(typed)
 		f.IOStreams.SetStdinTTY(true)
 		f.IOStreams.SetStderrTTY(true)
 	}
-	code, err := cmdutil.Execute(testContext(t), unlock.NewCmd(f), args)
-	if err != nil {
-		errOut.WriteString("error: " + err.Error() + "\n")
+	r := cmdtest.Run(testContext(t), f, out, errOut, unlock.NewCmd, args...)
+	if r.Err != nil {
+		r.Stderr += "error: " + r.Err.Error() + "\n"
 	}
-	return result{code, out.String(), errOut.String()}
+	return result{r.Code, r.Stdout, r.Stderr}
 }
 
-var (
-	bootstrapOnce sync.Once
-	bootstrapErr  string
-)
+var bootstrapOnce cmdtest.Once
 
 // bootstrapDev makes the dev stage's state table with gantry bootstrap,
 // once for the package.
 func bootstrapDev(t *testing.T) {
 	t.Helper()
-	bootstrapOnce.Do(func() {
-		f, out, errOut := cmdutil.TestFactory("v0.1.0")
-		f.AWS.EndpointURL = emu.Endpoint
-		if code, err := cmdutil.Execute(testContext(t), bootstrap.NewCmd(f), []string{payments, "--stage", "dev"}); code != 0 {
-			bootstrapErr = fmt.Sprintf("bootstrap: exit %d (%v)\n%s\n%s", code, err, out, errOut)
-		}
-	})
-	if bootstrapErr != "" {
-		t.Fatal(bootstrapErr)
-	}
+	bootstrapOnce.Bootstrap(t, testContext(t), payments, "--stage", "dev")
 }
 
 // descriptor writes examples/payments as service name (its own lock).
@@ -125,20 +80,7 @@ func descriptor(t *testing.T, name string) string {
 // devStore is the dev stage's state table, reached as gantry reaches it.
 func devStore(t *testing.T) *state.Store {
 	t.Helper()
-	ctx := testContext(t)
-	p, err := awsx.New(ctx, awsx.Options{
-		EndpointURL: emu.Endpoint,
-		Region:      devRegion,
-		Credentials: credentials.NewStaticCredentialsProvider(emulatortest.AccessKeyID, emulatortest.SecretAccessKey, ""),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := p.Config(ctx, devAccount, devRegion)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return state.New(dynamodb.NewFromConfig(cfg), "")
+	return state.New(dynamodb.NewFromConfig(cmdtest.InAccount(t, testContext(t), devAccount, devRegion)), "")
 }
 
 const (
@@ -299,7 +241,7 @@ func TestUnlockUsageErrors(t *testing.T) {
 // Registered on the root, with an example in its help.
 func TestUnlockHelp(t *testing.T) {
 	t.Parallel()
-	f, out, _ := cmdutil.TestFactory("v0.1.0")
+	f, out, _ := cmdutil.TestFactory(cmdtest.Version)
 	if code := root.Run(testContext(t), f, []string{"unlock", "--help"}); code != 0 {
 		t.Fatalf("--help: exit %d", code)
 	}
