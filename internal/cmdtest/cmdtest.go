@@ -106,15 +106,6 @@ func Exec(t *testing.T, newCmd func(*cmdutil.Factory) *cobra.Command, args ...st
 	return Run(Context(t), nil, nil, nil, newCmd, args...)
 }
 
-// Bootstrap runs gantry bootstrap in-process with args and fails the test
-// unless it exits 0.
-func Bootstrap(t *testing.T, ctx context.Context, args ...string) {
-	t.Helper()
-	if msg := bootstrapErr(ctx, args); msg != "" {
-		t.Fatal(msg)
-	}
-}
-
 func bootstrapErr(ctx context.Context, args []string) string {
 	r := Run(ctx, nil, nil, nil, bootstrap.NewCmd, args...)
 	if r.Code != 0 {
