@@ -60,3 +60,8 @@ release-check:
 
 clean:
 	rm -rf gantry dist out
+
+## bench: the benchmarks of issue 5 (bench/run; about 3 minutes, not in CI)
+.PHONY: bench
+bench:
+	bench/run
