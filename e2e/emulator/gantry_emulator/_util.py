@@ -77,3 +77,32 @@ def shorten(generated: str, limit: int) -> str:
     head, _, suffix = generated.rpartition("-")
     room = limit - len(suffix) - 1
     return f"{head[:room].rstrip('-')}-{suffix}"
+
+
+class GantryModel:
+    """The parts of moto's CloudFormationModel protocol every gantry model
+    shares, declared as class attributes. A model lists it before
+    CloudFormationModel, which it must still subclass directly: moto finds
+    models through CloudFormationModel.__subclasses__().
+    """
+
+    CFN_TYPE = ""
+    # The property that names the resource ("" when CloudFormation does).
+    CFN_NAME_TYPE = ""
+    # The attributes Fn::GetAtt may read.
+    ATTRIBUTES: tuple[str, ...] = ()
+
+    @classmethod
+    def cloudformation_type(cls) -> str:
+        return cls.CFN_TYPE
+
+    @classmethod
+    def cloudformation_name_type(cls) -> str:
+        return cls.CFN_NAME_TYPE
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in cls.ATTRIBUTES
+
+    def is_created(self) -> bool:
+        return True

@@ -27,17 +27,18 @@ from typing import Any
 from moto.applicationautoscaling.models import applicationautoscaling_backends
 from moto.core.common_models import CloudFormationModel
 
-from ._util import as_int, no_such_attribute, props
+from ._util import GantryModel, as_int, no_such_attribute, props
 
 
 def _backend(account_id: str, region_name: str) -> Any:
     return applicationautoscaling_backends[account_id][region_name]
 
 
-class CfnScalableTarget(CloudFormationModel):
+class CfnScalableTarget(GantryModel, CloudFormationModel):
     """AWS::ApplicationAutoScaling::ScalableTarget."""
 
-    _gantry_model = True
+    CFN_TYPE = "AWS::ApplicationAutoScaling::ScalableTarget"
+    ATTRIBUTES = ("Id",)
 
     def __init__(self, account_id: str, region_name: str, namespace: str, resource_id: str, dimension: str, properties: dict[str, Any]):
         self.account_id = account_id
@@ -46,18 +47,6 @@ class CfnScalableTarget(CloudFormationModel):
         self.resource_id = resource_id
         self.dimension = dimension
         self.properties = properties
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ApplicationAutoScaling::ScalableTarget"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Id"
 
     @property
     def physical_resource_id(self) -> str:
@@ -123,9 +112,6 @@ class CfnScalableTarget(CloudFormationModel):
     def delete(self, account_id: str, region_name: str) -> None:
         _deregister(account_id, region_name, self.namespace, self.resource_id, self.dimension)
 
-    def is_created(self) -> bool:
-        return True
-
 
 def _deregister(account_id: str, region_name: str, namespace: str, resource_id: str, dimension: str) -> None:
     backend = _backend(account_id, region_name)
@@ -138,10 +124,11 @@ def _deregister(account_id: str, region_name: str, namespace: str, resource_id: 
             del backend.policies[key]
 
 
-class CfnScalingPolicy(CloudFormationModel):
+class CfnScalingPolicy(GantryModel, CloudFormationModel):
     """AWS::ApplicationAutoScaling::ScalingPolicy."""
 
-    _gantry_model = True
+    CFN_TYPE = "AWS::ApplicationAutoScaling::ScalingPolicy"
+    ATTRIBUTES = ("Arn",)
 
     def __init__(self, account_id: str, region_name: str, policy: Any, properties: dict[str, Any]):
         self.account_id = account_id
@@ -152,18 +139,6 @@ class CfnScalingPolicy(CloudFormationModel):
         self.resource_id = policy.resource_id
         self.dimension = policy.scalable_dimension
         self.properties = properties
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ApplicationAutoScaling::ScalingPolicy"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Arn"
 
     @property
     def physical_resource_id(self) -> str:
@@ -243,6 +218,3 @@ class CfnScalingPolicy(CloudFormationModel):
 
     def delete(self, account_id: str, region_name: str) -> None:
         self.delete_from_cloudformation_json(self.policy_arn, {}, account_id, region_name)
-
-    def is_created(self) -> bool:
-        return True

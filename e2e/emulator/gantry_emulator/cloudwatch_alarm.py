@@ -24,7 +24,7 @@ from moto.cloudwatch.models import (
 )
 from moto.core.common_models import CloudFormationModel
 
-from ._util import as_bool, as_float, as_int, as_list, no_such_attribute, props, shorten, tag_list
+from ._util import GantryModel, as_bool, as_float, as_int, as_list, no_such_attribute, props, shorten, tag_list
 
 
 def _backend(account_id: str, region_name: str) -> Any:
@@ -93,10 +93,12 @@ def _put(account_id: str, region_name: str, name: str, p: dict[str, Any]) -> Any
     )
 
 
-class CfnAlarm(CloudFormationModel):
+class CfnAlarm(GantryModel, CloudFormationModel):
     """AWS::CloudWatch::Alarm backed by moto's Alarm."""
 
-    _gantry_model = True
+    CFN_TYPE = "AWS::CloudWatch::Alarm"
+    CFN_NAME_TYPE = "AlarmName"
+    ATTRIBUTES = ("Arn",)
 
     def __init__(self, account_id: str, region_name: str, name: str, arn: str, properties: dict[str, Any]):
         self.account_id = account_id
@@ -104,18 +106,6 @@ class CfnAlarm(CloudFormationModel):
         self.name = name
         self.arn = arn
         self.properties = properties
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "AlarmName"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::CloudWatch::Alarm"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Arn"
 
     @property
     def physical_resource_id(self) -> str:
@@ -171,6 +161,3 @@ class CfnAlarm(CloudFormationModel):
 
     def delete(self, account_id: str, region_name: str) -> None:
         _backend(account_id, region_name).delete_alarms([self.name])
-
-    def is_created(self) -> bool:
-        return True

@@ -26,35 +26,24 @@ from typing import Any
 from moto.core.common_models import CloudFormationModel
 from moto.elasticache.models import elasticache_backends
 
-from ._util import as_bool, as_int, as_list, no_such_attribute, props, shorten, tag_list
+from ._util import GantryModel, as_bool, as_int, as_list, no_such_attribute, props, shorten, tag_list
 
 
 def _backend(account_id: str, region_name: str) -> Any:
     return elasticache_backends[account_id][region_name]
 
 
-class CfnCacheSubnetGroup(CloudFormationModel):
+class CfnCacheSubnetGroup(GantryModel, CloudFormationModel):
     """AWS::ElastiCache::SubnetGroup backed by moto's CacheSubnetGroup."""
 
-    _gantry_model = True
+    CFN_TYPE = "AWS::ElastiCache::SubnetGroup"
+    CFN_NAME_TYPE = "CacheSubnetGroupName"
 
     def __init__(self, account_id: str, region_name: str, name: str, properties: dict[str, Any]):
         self.account_id = account_id
         self.region_name = region_name
         self.name = name
         self.properties = properties
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "CacheSubnetGroupName"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ElastiCache::SubnetGroup"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return False
 
     @property
     def physical_resource_id(self) -> str:
@@ -112,28 +101,18 @@ class CfnCacheSubnetGroup(CloudFormationModel):
     def delete(self, account_id: str, region_name: str) -> None:
         _backend(account_id, region_name).cache_subnet_groups.pop(self.name, None)
 
-    def is_created(self) -> bool:
-        return True
 
-
-class CfnReplicationGroup(CloudFormationModel):
+class CfnReplicationGroup(GantryModel, CloudFormationModel):
     """AWS::ElastiCache::ReplicationGroup backed by moto's ReplicationGroup."""
 
-    _gantry_model = True
+    CFN_TYPE = "AWS::ElastiCache::ReplicationGroup"
+    CFN_NAME_TYPE = "ReplicationGroupId"
 
     def __init__(self, account_id: str, region_name: str, group_id: str, properties: dict[str, Any]):
         self.account_id = account_id
         self.region_name = region_name
         self.group_id = group_id
         self.properties = properties
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "ReplicationGroupId"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ElastiCache::ReplicationGroup"
 
     ATTRIBUTES = (
         "ConfigurationEndPoint.Address",
@@ -147,10 +126,6 @@ class CfnReplicationGroup(CloudFormationModel):
         "ReadEndPoint.Ports",
         "ReadEndPoint.Ports.List",
     )
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr in cls.ATTRIBUTES
 
     @property
     def physical_resource_id(self) -> str:
@@ -297,6 +272,3 @@ class CfnReplicationGroup(CloudFormationModel):
         # moto's DeleteReplicationGroup only marks the group "deleting" and
         # keeps its id taken; CloudFormation waits until it is gone.
         _backend(account_id, region_name).replication_groups.pop(self.group_id, None)
-
-    def is_created(self) -> bool:
-        return True

@@ -22,33 +22,21 @@ from moto.core.common_models import CloudFormationModel
 from moto.s3.models import s3_backends
 from moto.utilities.utils import get_partition
 
-from ._util import no_such_attribute, props
+from ._util import GantryModel, no_such_attribute, props
 
 
 def _backend(account_id: str, region_name: str) -> Any:
     return s3_backends[account_id][get_partition(region_name)]
 
 
-class CfnBucketPolicy(CloudFormationModel):
+class CfnBucketPolicy(GantryModel, CloudFormationModel):
     """AWS::S3::BucketPolicy backed by the bucket's policy in moto's S3."""
 
-    _gantry_model = True
+    CFN_TYPE = "AWS::S3::BucketPolicy"
 
     def __init__(self, bucket: str, properties: dict[str, Any]):
         self.bucket = bucket
         self.properties = properties
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::S3::BucketPolicy"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return False
 
     @property
     def physical_resource_id(self) -> str:
@@ -107,6 +95,3 @@ class CfnBucketPolicy(CloudFormationModel):
 
     def delete(self, account_id: str, region_name: str) -> None:
         self.delete_from_cloudformation_json(self.bucket, {}, account_id, region_name)
-
-    def is_created(self) -> bool:
-        return True

@@ -33,7 +33,7 @@ from moto.cloudformation.exceptions import ValidationError
 from moto.core.common_models import CloudFormationModel
 from moto.secretsmanager.models import secretsmanager_backends
 
-from ._util import as_bool, as_int, no_such_attribute, props, shorten, tag_list
+from ._util import GantryModel, as_bool, as_int, no_such_attribute, props, shorten, tag_list
 
 
 def _backend(account_id: str, region_name: str) -> Any:
@@ -64,10 +64,12 @@ def _secret_string(account_id: str, region_name: str, p: dict[str, Any]) -> str 
     return password
 
 
-class CfnSecret(CloudFormationModel):
+class CfnSecret(GantryModel, CloudFormationModel):
     """AWS::SecretsManager::Secret backed by moto's FakeSecret."""
 
-    _gantry_model = True
+    CFN_TYPE = "AWS::SecretsManager::Secret"
+    CFN_NAME_TYPE = "Name"
+    ATTRIBUTES = ("Id",)
 
     def __init__(self, account_id: str, region_name: str, arn: str, name: str, properties: dict[str, Any]):
         self.account_id = account_id
@@ -75,18 +77,6 @@ class CfnSecret(CloudFormationModel):
         self.arn = arn
         self.name = name
         self.properties = properties
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "Name"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::SecretsManager::Secret"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Id"
 
     @property
     def physical_resource_id(self) -> str:
@@ -165,9 +155,6 @@ class CfnSecret(CloudFormationModel):
 
     def delete(self, account_id: str, region_name: str) -> None:
         self.delete_from_cloudformation_json(self.arn, {}, account_id, region_name)
-
-    def is_created(self) -> bool:
-        return True
 
 
 DYNAMIC_REF = re.compile(r"\{\{resolve:(secretsmanager|ssm|ssm-secure):([^}]*)\}\}")
