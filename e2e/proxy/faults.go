@@ -12,8 +12,8 @@ import (
 )
 
 // Throttle answers matching requests with the service's throttling error,
-// which the SDK's retryer retries after a back-off. Set Every, or Rate, or
-// both (a request is throttled when either says so).
+// which the SDK's retryer retries after a back-off. Set Every, Rate or
+// Fraction, or several (a request is throttled when any says so).
 type Throttle struct {
 	// Region limits the rule to one region; "" is every region.
 	Region string
@@ -29,6 +29,8 @@ type Throttle struct {
 	// throttles the rest.
 	Rate  float64
 	Burst int
+	// Fraction throttles that share of requests at random (0..1).
+	Fraction float64
 }
 
 // ServerError answers matching requests with HTTP 500 or 503 in the
@@ -61,6 +63,46 @@ type serverErrorRule struct {
 	buckets map[string]*bucket
 }
 
+// DropPoint is when a dropped request's connection is closed.
+type DropPoint int
+
+const (
+	// BeforeForward closes the connection without forwarding the request:
+	// nothing happened upstream.
+	BeforeForward DropPoint = iota
+	// AfterForward forwards the request, so the emulator does the work,
+	// then closes the connection without answering: the client never
+	// learns that its call succeeded. The hard case for calls that are not
+	// idempotent (ExecuteChangeSet, CreateChangeSet, a conditional PutItem).
+	AfterForward
+)
+
+func (d DropPoint) String() string {
+	if d == AfterForward {
+		return "after forward"
+	}
+	return "before forward"
+}
+
+// Drop closes the client's connection without an answer (no status line,
+// no bytes), as a network fault or a crashed load balancer would; the
+// SDK sees a connection error and retries the call.
+type Drop struct {
+	Region    string // as in Throttle
+	Operation string // as in Throttle
+	// Every drops the Nth, 2Nth, ... request per region and operation.
+	Every int
+	// Fraction drops that share of requests at random (0..1).
+	Fraction float64
+	// When: BeforeForward (the default) or AfterForward.
+	When DropPoint
+}
+
+type dropRule struct {
+	Drop
+	buckets map[string]*bucket
+}
+
 func bucketOf(m map[string]*bucket, c *call) *bucket {
 	k := c.Region + "|" + c.Key()
 	b := m[k]
@@ -71,14 +113,24 @@ func bucketOf(m map[string]*bucket, c *call) *bucket {
 	return b
 }
 
+// roll draws a random number for a rule with a Fraction; 1 (never a hit)
+// without one, so rules without fractions leave the seeded sequence as it
+// was.
+func roll(fraction float64, rng func() float64) float64 {
+	if fraction <= 0 {
+		return 1
+	}
+	return rng()
+}
+
 // throttled decides, under p.mu, whether c is throttled.
-func (r *throttleRule) throttled(c *call, now time.Time) bool {
+func (r *throttleRule) throttled(c *call, now time.Time, rng func() float64) bool {
 	if (r.Region != "" && r.Region != c.Region) || !matchOperation(r.Operation, c) {
 		return false
 	}
 	b := bucketOf(r.buckets, c)
 	b.n++
-	hit := r.Every > 0 && b.n%r.Every == 0
+	hit := (r.Every > 0 && b.n%r.Every == 0) || roll(r.Fraction, rng) < r.Fraction
 	if r.Rate > 0 {
 		burst := math.Max(1, float64(r.Burst))
 		if b.last.IsZero() {
@@ -111,6 +163,16 @@ func (r *serverErrorRule) status(c *call, random float64) int {
 		return r.Status
 	}
 	return http.StatusInternalServerError
+}
+
+// dropped decides, under p.mu, whether c's connection is dropped.
+func (r *dropRule) dropped(c *call, rng func() float64) bool {
+	if (r.Region != "" && r.Region != c.Region) || !matchOperation(r.Operation, c) {
+		return false
+	}
+	b := bucketOf(r.buckets, c)
+	b.n++
+	return (r.Every > 0 && b.n%r.Every == 0) || roll(r.Fraction, rng) < r.Fraction
 }
 
 // apiError is an error answered by the proxy itself.

@@ -60,12 +60,15 @@ type Proxy struct {
 	jitter       time.Duration
 	throttles    []*throttleRule
 	serverErrors []*serverErrorRule
+	drops        []*dropRule
 	durations    []StackDuration
 	failures     []Failure
 	stacks       stackState
 	counts       map[string]map[string]int // region -> operation key -> requests
 	throttled    map[string]int
 	failed       map[string]int
+	droppedEarly map[string]int // dropped BeforeForward, per operation key
+	droppedLate  map[string]int // dropped AfterForward
 	injected     map[string]int // stack -> injected failures
 }
 
@@ -112,17 +115,19 @@ func New(target string, opts ...Option) (*Proxy, error) {
 	tr.MaxIdleConnsPerHost = 64
 	tr.Proxy = nil // never via an HTTP(S)_PROXY
 	return &Proxy{
-		target:    u,
-		log:       o.logger,
-		transport: tr,
-		client:    &http.Client{Transport: tr},
-		now:       time.Now,
-		rng:       rand.New(rand.NewPCG(seed[0], seed[1])),
-		stacks:    newStackState(),
-		counts:    map[string]map[string]int{},
-		throttled: map[string]int{},
-		failed:    map[string]int{},
-		injected:  map[string]int{},
+		target:       u,
+		log:          o.logger,
+		transport:    tr,
+		client:       &http.Client{Transport: tr},
+		now:          time.Now,
+		rng:          rand.New(rand.NewPCG(seed[0], seed[1])),
+		stacks:       newStackState(),
+		counts:       map[string]map[string]int{},
+		throttled:    map[string]int{},
+		failed:       map[string]int{},
+		droppedEarly: map[string]int{},
+		droppedLate:  map[string]int{},
+		injected:     map[string]int{},
 	}, nil
 }
 
@@ -199,6 +204,17 @@ func (p *Proxy) SetServerErrors(rules ...ServerError) {
 	}
 }
 
+// SetDrops replaces the dropped-connection rules (none: no drops). The
+// first matching rule decides when the connection closes.
+func (p *Proxy) SetDrops(rules ...Drop) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.drops = nil
+	for _, r := range rules {
+		p.drops = append(p.drops, &dropRule{Drop: r, buckets: map[string]*bucket{}})
+	}
+}
+
 // Counts returns the requests received per operation key
 // ("cloudformation:DescribeStacks"), over all regions. Every request
 // counts, including the SDK's retries and those the proxy answered itself
@@ -242,6 +258,21 @@ func (p *Proxy) ServerErrors() map[string]int {
 	return maps.Clone(p.failed)
 }
 
+// Dropped returns how many requests had their connection dropped at a
+// point (BeforeForward or AfterForward), per operation key.
+func (p *Proxy) Dropped(when DropPoint) map[string]int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return maps.Clone(p.dropCountsLocked(when))
+}
+
+func (p *Proxy) dropCountsLocked(when DropPoint) map[string]int {
+	if when == AfterForward {
+		return p.droppedLate
+	}
+	return p.droppedEarly
+}
+
 // InjectedFailures returns how many ExecuteChangeSet calls were failed by
 // a Failure rule, per "region/stack".
 func (p *Proxy) InjectedFailures() map[string]int {
@@ -258,6 +289,8 @@ func (p *Proxy) ResetCounts() {
 	clear(p.counts)
 	clear(p.throttled)
 	clear(p.failed)
+	clear(p.droppedEarly)
+	clear(p.droppedLate)
 	clear(p.injected)
 }
 
@@ -304,8 +337,9 @@ func Mutating(counts map[string]int) map[string]int {
 	return out
 }
 
-// ServeHTTP handles one request: count, delay, maybe throttle or fail, and
-// otherwise forward it (CloudFormation calls through the stack emulation).
+// ServeHTTP handles one request: count, delay, maybe throttle, fail or
+// drop it, and otherwise forward it (CloudFormation calls through the
+// stack emulation).
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
 	if err != nil {
@@ -313,7 +347,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := parseCall(r, body)
-	delay, throttled, status := p.decide(c)
+	delay, throttled, status, drop := p.decide(c)
 	if delay > 0 {
 		t := time.NewTimer(delay)
 		select {
@@ -333,6 +367,21 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, c, serverError(c, status), p.requestID())
 		return
 	}
+	if drop != nil {
+		p.log.Info("proxy: dropping the connection", "region", c.Region, "op", c.Key(), "when", drop.String())
+		if *drop == AfterForward {
+			// Let the call happen upstream; the client never hears of it.
+			p.handle(discard{}, r, c, body)
+		}
+		hangUp(w)
+		return
+	}
+	p.handle(w, r, c, body)
+}
+
+// handle forwards the call (CloudFormation through the stack emulation)
+// and answers it.
+func (p *Proxy) handle(w http.ResponseWriter, r *http.Request, c *call, body []byte) {
 	p.log.Debug("proxy: request", "region", c.Region, "op", c.Key())
 	if c.Service == "cloudformation" && c.Protocol == protoQuery {
 		p.cloudFormation(w, r, c, body)
@@ -346,8 +395,30 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	resp.write(w)
 }
 
-// decide counts c and rolls its dice, all under one lock.
-func (p *Proxy) decide(c *call) (delay time.Duration, throttled bool, status int) {
+// discard is a ResponseWriter that drops the answer.
+type discard struct{}
+
+func (discard) Header() http.Header         { return http.Header{} }
+func (discard) Write(b []byte) (int, error) { return len(b), nil }
+func (discard) WriteHeader(int)             {}
+
+// hangUp closes the client's connection without writing a byte of the
+// answer.
+func hangUp(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		panic(http.ErrAbortHandler) // HTTP/2: the server resets the stream
+	}
+	conn, _, err := hj.Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	_ = conn.Close()
+}
+
+// decide counts c and rolls its dice, all under one lock. drop is non-nil
+// when c's connection is to be dropped.
+func (p *Proxy) decide(c *call) (delay time.Duration, throttled bool, status int, drop *DropPoint) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	ops := p.counts[c.Region]
@@ -363,13 +434,13 @@ func (p *Proxy) decide(c *call) (delay time.Duration, throttled bool, status int
 	now := p.now()
 	for _, t := range p.throttles {
 		// Every rule sees the request, so each rule's Nth is its own.
-		if t.throttled(c, now) {
+		if t.throttled(c, now, p.rng.Float64) {
 			throttled = true
 		}
 	}
 	if throttled {
 		p.throttled[c.Key()]++
-		return delay, true, 0
+		return delay, true, 0, nil
 	}
 	for _, s := range p.serverErrors {
 		if st := s.status(c, p.rng.Float64()); st != 0 && status == 0 {
@@ -378,8 +449,18 @@ func (p *Proxy) decide(c *call) (delay time.Duration, throttled bool, status int
 	}
 	if status != 0 {
 		p.failed[c.Key()]++
+		return delay, false, status, nil
 	}
-	return delay, false, status
+	for _, d := range p.drops {
+		if d.dropped(c, p.rng.Float64) && drop == nil {
+			when := d.When
+			drop = &when
+		}
+	}
+	if drop != nil {
+		p.dropCountsLocked(*drop)[c.Key()]++
+	}
+	return delay, false, 0, drop
 }
 
 func (p *Proxy) requestID() string {

@@ -301,6 +301,120 @@ func TestServerErrorsAreRetried(t *testing.T) {
 	p.SetServerErrors()
 }
 
+// A Fraction throttles some requests at random, and the same seed
+// throttles the same ones.
+func TestThrottleFraction(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	throttled := func() []int {
+		p := start(t)
+		p.SetThrottles(Throttle{Operation: "sts:*", Fraction: 0.3})
+		client := sts.NewFromConfig(via(p, "us-east-1", 10))
+		var tries []int
+		for range 12 {
+			out, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+			if err != nil {
+				t.Fatalf("GetCallerIdentity at 30%% throttling: %v", err)
+			}
+			tries = append(tries, attempts(out.ResultMetadata))
+		}
+		n, th := p.Counts()["sts:GetCallerIdentity"], p.Throttled()["sts:GetCallerIdentity"]
+		if th == 0 || n != 12+th {
+			t.Errorf("%d requests, %d throttled: want some throttled, each retried once per throttle", n, th)
+		}
+		return tries
+	}
+	a, b := throttled(), throttled()
+	if !slices.Equal(a, b) {
+		t.Errorf("attempts per call with seed 1: %v, then %v; want the same", a, b)
+	}
+}
+
+// isConnectionError says whether err is the SDK's error for a request that
+// got no answer (not an API error).
+func isConnectionError(err error) bool {
+	var se *smithyhttp.RequestSendError
+	var ae smithy.APIError
+	return errors.As(err, &se) && !errors.As(err, &ae)
+}
+
+// A connection dropped before forwarding: the SDK sees a connection error
+// and retries; the emulator saw nothing of the dropped attempt.
+func TestDropBeforeForward(t *testing.T) {
+	t.Parallel()
+	p := start(t)
+	ctx := testContext(t)
+	direct := ssm.NewFromConfig(emu.Config(t, "sa-east-1"))
+	p.SetDrops(Drop{Operation: "ssm:PutParameter", Every: 1})
+	put := func(c *ssm.Client, name string) (*ssm.PutParameterOutput, error) {
+		return c.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String(name), Value: aws.String("v"), Type: "String"})
+	}
+	_, err := put(ssm.NewFromConfig(via(p, "sa-east-1", 2)), "/proxy-test/drop-before")
+	if !isConnectionError(err) {
+		t.Fatalf("PutParameter with every request dropped: err = %v, want a connection error", err)
+	}
+	if _, gerr := direct.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/proxy-test/drop-before")}); gerr == nil {
+		t.Error("the parameter exists, but every request was dropped before reaching the emulator")
+	}
+	if n, d := p.Counts()["ssm:PutParameter"], p.Dropped(BeforeForward)["ssm:PutParameter"]; n != 2 || d != 2 {
+		t.Errorf("requests %d, dropped %d; want 2 and 2", n, d)
+	}
+
+	// Every second request dropped: the retry gets through.
+	p.SetDrops(Drop{Operation: "ssm:PutParameter", Every: 2})
+	p.ResetCounts()
+	client := ssm.NewFromConfig(via(p, "sa-east-1", 3))
+	var tries []int
+	for _, name := range []string{"/proxy-test/drop-1", "/proxy-test/drop-2"} {
+		out, err := put(client, name)
+		if err != nil {
+			t.Fatalf("PutParameter %s: %v", name, err)
+		}
+		tries = append(tries, attempts(out.ResultMetadata))
+	}
+	if !slices.Equal(tries, []int{1, 2}) {
+		t.Errorf("attempts per call %v, want [1 2]", tries)
+	}
+	if d, a := p.Dropped(BeforeForward)["ssm:PutParameter"], p.Dropped(AfterForward); d != 1 || len(a) != 0 {
+		t.Errorf("dropped before %d, after %v; want 1 and none", d, a)
+	}
+}
+
+// A connection dropped after forwarding: the emulator did the work, the
+// client never heard, and its retry meets its own first attempt.
+func TestDropAfterForward(t *testing.T) {
+	t.Parallel()
+	p := start(t)
+	ctx := testContext(t)
+	p.SetDrops(Drop{Operation: "ssm:PutParameter", Every: 2, When: AfterForward})
+	client := ssm.NewFromConfig(via(p, "sa-east-1", 3))
+	put := func(name string) error {
+		_, err := client.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String(name), Value: aws.String("v"), Type: "String"})
+		return err
+	}
+	if err := put("/proxy-test/after-1"); err != nil {
+		t.Fatal(err)
+	}
+	// Request 2 creates the parameter and is dropped; the retry (request
+	// 3) is refused: it exists.
+	err := put("/proxy-test/after-2")
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "ParameterAlreadyExists" {
+		t.Fatalf("err = %v, want ParameterAlreadyExists from the retry of a write that happened", err)
+	}
+	direct := ssm.NewFromConfig(emu.Config(t, "sa-east-1"))
+	if _, err := direct.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/proxy-test/after-2")}); err != nil {
+		t.Errorf("the dropped write did not reach the emulator: %v", err)
+	}
+	if n, d, b := p.Counts()["ssm:PutParameter"], p.Dropped(AfterForward)["ssm:PutParameter"], p.Dropped(BeforeForward); n != 3 || d != 1 || len(b) != 0 {
+		t.Errorf("requests %d, dropped after forward %d, before %v; want 3, 1, none", n, d, b)
+	}
+	p.ResetCounts()
+	if len(p.Dropped(AfterForward)) != 0 {
+		t.Errorf("after ResetCounts: %v", p.Dropped(AfterForward))
+	}
+}
+
 func TestCountsPerRegionAndMutating(t *testing.T) {
 	t.Parallel()
 	p := start(t)
