@@ -8,7 +8,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 FUZZTIME ?= 30s
 
-.PHONY: all build test vet fmt-check go-test py-test venv demo fuzz schema release-check clean
+.PHONY: all build test vet fmt-check go-test py-test venv demo fuzz fuzz-all gobench schema release-check clean
 
 all: build
 
@@ -49,6 +49,23 @@ demo:
 ## fuzz: run the descriptor loader's fuzz target for FUZZTIME (default 30s)
 fuzz:
 	go test ./pkg/descriptor -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+
+## fuzz-all: every fuzz target in turn, FUZZTIME each (default 10m here), one
+## worker (the cores are shared); stops at the first failure. See docs/testing.md.
+FUZZ_TARGETS := pkg/descriptor:FuzzParse pkg/descriptor:FuzzPlaceholder \
+	pkg/gate/flagd:FuzzLoad pkg/gate/flagd:FuzzEvaluate pkg/lint:FuzzCheck pkg/render:FuzzRender
+# 10m unless FUZZTIME came from the command line or the environment.
+fuzz-all: FUZZTIME := $(if $(filter file,$(origin FUZZTIME)),10m,$(FUZZTIME))
+fuzz-all:
+	for t in $(FUZZ_TARGETS); do \
+		pkg="$${t%%:*}" name="$${t##*:}"; \
+		echo "== $$name in ./$$pkg for $(FUZZTIME)"; \
+		go test "./$$pkg" -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -parallel 1; \
+	done
+
+## gobench: the Go benchmarks of the hot paths (load, lint, render), with allocations
+gobench:
+	go test -run '^$$' -bench . -benchmem ./pkg/descriptor ./pkg/lint ./pkg/render
 
 ## schema: regenerate docs/schema.json from the Go types
 schema:
