@@ -343,6 +343,14 @@ func (r *run) unchanged(step plan.Step, cur Current) bool {
 	return cur.Complete() && cur.Version == r.req.Version && cur.Hash == pre.hash
 }
 
+// recorded reports whether the region's latest recorded deployment is of
+// this version and template hash, so that a restore or a rollback finds
+// it. Unreadable records count as missing.
+func (r *run) recorded(ctx context.Context, reg Region, step plan.Step) bool {
+	d, err := reg.Previous(ctx, "") // no version is "": the latest of all
+	return err == nil && d != nil && d.Version == r.req.Version && d.Hash == r.pre[key{step.Stage, step.Region}].hash
+}
+
 func (r *run) unchangedStacks(step plan.Step, cur Current) []StackResult {
 	var stacks []StackResult
 	for _, s := range r.pre[key{step.Stage, step.Region}].stacks {
@@ -368,7 +376,7 @@ func (r *run) alreadyDone(ctx context.Context, st plan.Stage) bool {
 		if err != nil {
 			return false
 		}
-		if currents[i], err = reg.Current(ctx); err != nil || !r.unchanged(step, currents[i]) {
+		if currents[i], err = reg.Current(ctx); err != nil || !r.unchanged(step, currents[i]) || !r.recorded(ctx, reg, step) {
 			return false
 		}
 	}
@@ -619,23 +627,35 @@ func (r *run) region(ctx context.Context, j *journal, step plan.Step, sem slots)
 		r.fail(ctx, j, ref, nil, fmt.Errorf("reading stack %s: %w", app.Name, err))
 		return nil
 	}
+	// A rollout killed between a region's last stack and its deployment
+	// record leaves the stacks on this version with nothing recorded: the
+	// region only needs its record (its empty change sets give the exact
+	// parameters), not the gate.
+	recordOnly := false
 	if r.unchanged(step, cur) {
-		log.Info("region unchanged", "hash", pre.hash)
-		r.finish(ctx, j, ref, StatusUnchanged, r.unchangedStacks(step, cur), "")
-		return nil
+		if r.recorded(ctx, reg, step) {
+			log.Info("region unchanged", "hash", pre.hash)
+			r.finish(ctx, j, ref, StatusUnchanged, r.unchangedStacks(step, cur), "")
+			return nil
+		}
+		recordOnly = true
+		log.Warn("region runs this version but its deployment is not recorded (an interrupted rollout?): recording it", "hash", pre.hash)
 	}
 	j.region(ctx, ref, "check", "changed", "", map[string]string{
 		"stackStatus": cur.Status, "deployedVersion": cur.Version, "deployedHash": cur.Hash, "hash": pre.hash,
+		"recordOnly": fmt.Sprint(recordOnly),
 	})
 
-	if open, reason := r.waitGate(ctx, j, step, sem, &holding); !open {
-		if reason == "" {
-			r.notStarted(ctx, j, step)
+	if !recordOnly {
+		if open, reason := r.waitGate(ctx, j, step, sem, &holding); !open {
+			if reason == "" {
+				r.notStarted(ctx, j, step)
+				return nil
+			}
+			log.Warn("region held", "reason", reason)
+			r.finish(ctx, j, ref, StatusHeld, nil, reason)
 			return nil
 		}
-		log.Warn("region held", "reason", reason)
-		r.finish(ctx, j, ref, StatusHeld, nil, reason)
-		return nil
 	}
 
 	var (

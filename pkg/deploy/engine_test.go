@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"reflect"
 	"runtime"
 	"slices"
 	"strings"
@@ -1272,4 +1273,57 @@ func TestObserverSeesEveryRegion(t *testing.T) {
 	if !maps.Equal(done, want) {
 		t.Errorf("RegionDone = %v, want %v", done, want)
 	}
+}
+
+// TestRerunRecordsAnUnrecordedDeployment is a rollout killed after a
+// region's stacks were on the new version but before its deployment was
+// recorded: the rerun must not skip the region as unchanged without the
+// record a restore or rollback needs. It records it (empty change sets,
+// no gate: the stacks already run the version) and reports unchanged; the
+// next rerun is read-only again.
+func TestRerunRecordsAnUnrecordedDeployment(t *testing.T) {
+	done := newEnv(t, full)
+	p := done.plan()
+	done.run("v1", p)
+
+	e := newEnv(t, full)
+	for _, c := range appliesOf(done.b, "") {
+		step := stepOf(t, p, c.Stage, c.Region)
+		e.b.RegionOf(step).SetStack(*done.b.RegionOf(step).Stack(c.Stack))
+	}
+	e.gate.CheckFunc = func(deploy.GateRequest) (deploy.Decision, error) {
+		return deploy.Decision{Open: false, Reason: "closed"}, nil
+	}
+	res := e.run("v1", p)
+	if res.ExitCode() != 0 {
+		t.Fatalf("rerun exit %d: %v", res.ExitCode(), statuses(res))
+	}
+	for _, s := range p.Steps() {
+		key := s.Stage + "/" + s.Region
+		if st := statuses(res)[key]; st != deploy.StatusUnchanged {
+			t.Errorf("%s = %s, want unchanged", key, st)
+		}
+		got, want := e.b.RegionOf(s).Deployments(), done.b.RegionOf(s).Deployments()
+		if len(got) != 1 || got[0].Version != "v1" || got[0].Hash != want[0].Hash || !reflect.DeepEqual(got[0].Stacks, want[0].Stacks) {
+			t.Errorf("%s: %d deployment(s) recorded, want one like the first rollout's (v1, hash %s, same stacks and parameters)", key, len(got), want[0].Hash)
+		}
+	}
+	if n := len(e.gate.Checks()); n != 0 {
+		t.Errorf("the gate was evaluated %d times for regions that only needed their record", n)
+	}
+	locks := len(e.b.CallsOf("lock"))
+	if res := e.run("v1", p); res.ExitCode() != 0 || len(e.b.CallsOf("lock")) != locks {
+		t.Errorf("the next rerun: exit %d, %d locks; want a read-only unchanged rerun", res.ExitCode(), len(e.b.CallsOf("lock"))-locks)
+	}
+}
+
+func stepOf(t *testing.T, p *plan.Plan, stage, region string) plan.Step {
+	t.Helper()
+	for _, s := range p.Steps() {
+		if s.Stage == stage && s.Region == region {
+			return s
+		}
+	}
+	t.Fatalf("no step %s/%s", stage, region)
+	return plan.Step{}
 }
