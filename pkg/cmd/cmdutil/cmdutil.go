@@ -28,6 +28,9 @@ type Factory struct {
 	// AWS holds the global AWS flags; commands that talk to AWS get their
 	// clients from AWS.Provider.
 	AWS AWSOptions
+	// Logs holds the global logging flags; the root command turns them
+	// into Logger before any command runs.
+	Logs LogOptions
 	// Logger receives diagnostics; nil discards them.
 	Logger *slog.Logger
 }

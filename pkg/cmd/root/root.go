@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 
 	bootstrapcmd "github.com/gantryhq/gantry/pkg/cmd/bootstrap"
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
@@ -52,6 +53,20 @@ invalid input; 3 a rollout held (run it again to resume).`,
 	})
 
 	cmdutil.AddAWSFlags(cmd.PersistentFlags(), &f.AWS)
+	cmdutil.AddLogFlags(cmd.PersistentFlags(), &f.Logs)
+	cmd.PersistentPreRunE = func(c *cobra.Command, _ []string) error {
+		if f.Logger != nil {
+			return nil // a test's own logger wins
+		}
+		l, err := f.Logs.Open(f.IOStreams.ErrOut)
+		if err != nil {
+			return err
+		}
+		if l != nil {
+			f.Logger = l.With("command", c.CommandPath(), "pid", os.Getpid())
+		}
+		return nil
+	}
 	cmd.AddCommand(
 		deploycmd.NewCmd(f),
 		bootstrapcmd.NewCmd(f),
@@ -101,6 +116,9 @@ func Run(ctx context.Context, f *cmdutil.Factory, args []string) int {
 func execute(ctx context.Context, f *cmdutil.Factory, root *cobra.Command, args []string) int {
 	root.SetArgs(args)
 	c, err := root.ExecuteContextC(ctx)
+	if cerr := f.Logs.Close(); cerr != nil && err == nil {
+		err = cmdutil.Failure(fmt.Errorf("closing the log file: %w", cerr))
+	}
 	if err == nil {
 		return cmdutil.ExitOK
 	}

@@ -2,7 +2,9 @@ package root
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"os"
 	"strings"
 	"testing"
 
@@ -120,5 +122,41 @@ func TestRunErrorsAreFailures(t *testing.T) {
 	}
 	if out.Len() != 0 {
 		t.Errorf("stdout = %q", out)
+	}
+}
+
+func TestLogFile(t *testing.T) {
+	path := t.TempDir() + "/gantry.log"
+	code, _, errOut := run(t, "flags", "eval", "--flags", "file:../../../examples/flags/all-open.flagd.json",
+		"--flag", "nope", "--log-file", path, "--log-level", "debug")
+	if code != cmdutil.ExitError {
+		t.Fatalf("exit %d, want 1 (flag not found); stderr:\n%s", code, errOut)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	for _, l := range lines {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("log line is not JSON: %q", l)
+		}
+		if m["command"] != "gantry flags eval" {
+			t.Errorf("log line without the command: %q", l)
+		}
+	}
+	if !strings.Contains(string(b), `"flag file loaded"`) {
+		t.Errorf("the log does not say the flag file was loaded:\n%s", b)
+	}
+	if strings.Contains(errOut, `"level"`) {
+		t.Errorf("log lines reached stderr:\n%s", errOut)
+	}
+}
+
+func TestBadLogLevelIsUsage(t *testing.T) {
+	code, _, errOut := run(t, "version", "--log-file", t.TempDir()+"/x.log", "--log-level", "loud")
+	if code != cmdutil.ExitUsage || !strings.Contains(errOut, "--log-level") {
+		t.Fatalf("exit %d, stderr %q; want 2 naming --log-level", code, errOut)
 	}
 }
