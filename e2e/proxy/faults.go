@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"hash/crc32"
 	"math"
 	"net/http"
 	"strconv"
@@ -261,6 +262,11 @@ func writeError(w http.ResponseWriter, c *call, e apiError, requestID string) {
 			h.Set("X-Amzn-Query-Error", e.Code+";"+fault)
 		}
 		body, _ = json.Marshal(map[string]string{"__type": jsonErrorPrefix(c.Service) + e.Code, "message": e.Message})
+		if c.Service == "dynamodb" {
+			// DynamoDB checksums every answer; the SDK checks it (and warns
+			// on stderr when it is missing).
+			h.Set("X-Amz-Crc32", strconv.FormatUint(uint64(crc32.ChecksumIEEE(body)), 10))
+		}
 	case protoCBOR:
 		h.Set("Content-Type", "application/cbor")
 		h.Set("Smithy-Protocol", "rpc-v2-cbor")

@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/crc32"
+	"io"
+	"net/http"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -225,6 +229,24 @@ func TestThrottleWireShapes(t *testing.T) {
 		if n := p.Counts()[tt.op]; n != 2 {
 			t.Errorf("%s: %d requests, want 2 (one retry)", tt.op, n)
 		}
+	}
+
+	// DynamoDB's answers carry the CRC32 of their body, which the SDK
+	// checks.
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.URL()+"/", strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Amz-Target", "DynamoDB_20120810.ListTables")
+	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if got, want := resp.Header.Get("X-Amz-Crc32"), strconv.FormatUint(uint64(crc32.ChecksumIEEE(body)), 10); got != want {
+		t.Errorf("throttled DynamoDB answer: X-Amz-Crc32 %q, want %s (the CRC32 of %s)", got, want, body)
 	}
 }
 
@@ -880,5 +902,46 @@ func TestGantryDriverThroughProxy(t *testing.T) {
 	res, _, err = run(ctx, in("drv-new", "a"))
 	if err != nil || res.Status != "CREATE_COMPLETE" {
 		t.Fatalf("create after the failed one: %+v, %v", res, err)
+	}
+}
+
+// gantry's driver survives answers lost after the work was done: a
+// CreateChangeSet whose retry meets its own change set (AlreadyExists)
+// uses it, and an ExecuteChangeSet whose retry finds the change set
+// executed (InvalidChangeSetStatus) follows that execution -- for a new
+// stack and for an update.
+func TestGantryDriverAfterLostAnswers(t *testing.T) {
+	t.Parallel()
+	p := start(t)
+	const region = "ca-west-1"
+	ctx := testContext(t)
+	drv := cfn.New(cloudformation.NewFromConfig(via(p, region, 3)))
+	p.SetStackDuration(time.Second)
+	p.SetDrops(
+		Drop{Operation: "cloudformation:CreateChangeSet", Every: 2, When: AfterForward},
+		Drop{Operation: "cloudformation:ExecuteChangeSet", Every: 2, When: AfterForward},
+	)
+	s := newStack(t, p, region, "lost")
+	for i, value := range []string{"a", "b", "c"} {
+		cs, err := drv.CreateChangeSet(ctx, cfn.ChangeSetInput{StackName: "lost", Template: []byte(template),
+			Parameters: map[string]string{"Value": value, "Name": "/proxy-test/lost"}})
+		if err != nil {
+			t.Fatalf("CreateChangeSet %d: %v", i, err)
+		}
+		res, err := drv.Execute(ctx, cs, nil)
+		want := "UPDATE_COMPLETE"
+		if i == 0 {
+			want = "CREATE_COMPLETE"
+		}
+		if err != nil || res.Failed || res.Status != want {
+			t.Fatalf("Execute %d: %+v, %v; want %s", i, res, err, want)
+		}
+		if got := s.value(); got != value {
+			t.Errorf("after deploy %d the parameter holds %q, want %q", i, got, value)
+		}
+	}
+	late := p.Dropped(AfterForward)
+	if late["cloudformation:CreateChangeSet"] == 0 || late["cloudformation:ExecuteChangeSet"] == 0 {
+		t.Errorf("dropped after forwarding: %v; want CreateChangeSet and ExecuteChangeSet", late)
 	}
 }
