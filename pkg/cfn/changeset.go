@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/aws/smithy-go"
 )
 
 // ChangeSetInput is what a change set is made from.
@@ -102,19 +103,39 @@ func (c *Client) CreateChangeSet(ctx context.Context, in ChangeSetInput) (*Chang
 	if in.Description != "" {
 		input.Description = aws.String(in.Description)
 	}
+	cs := &ChangeSet{Name: csName, StackName: name, Type: string(kind)}
 	out, err := c.api.CreateChangeSet(ctx, input)
-	if err != nil {
+	switch {
+	case err == nil:
+		cs.ID, cs.StackID = aws.ToString(out.Id), aws.ToString(out.StackId)
+	case isAlreadyExists(err):
+		// A retried call whose first attempt made the change set but whose
+		// answer was lost: the name is this call's own, so that change set
+		// is the one asked for.
+		if err := c.findChangeSet(ctx, cs); err != nil {
+			return nil, fmt.Errorf("creating %s change set for stack %s: it already exists, and %w", kind, name, err)
+		}
+	default:
 		return nil, fmt.Errorf("creating %s change set for stack %s: %w", kind, name, err)
-	}
-	cs := &ChangeSet{
-		ID:        aws.ToString(out.Id),
-		Name:      csName,
-		StackName: name,
-		StackID:   aws.ToString(out.StackId),
-		Type:      string(kind),
 	}
 	c.log().DebugContext(ctx, "change set created", "stack", name, "type", kind, "changeSet", csName)
 	return cs, c.waitChangeSet(ctx, cs)
+}
+
+func isAlreadyExists(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorCode() == "AlreadyExistsException"
+}
+
+// findChangeSet fills in the IDs of the change set cs names.
+func (c *Client) findChangeSet(ctx context.Context, cs *ChangeSet) error {
+	out, err := c.api.DescribeChangeSet(ctx, &cloudformation.DescribeChangeSetInput{ChangeSetName: aws.String(cs.Name), StackName: aws.String(cs.StackName)})
+	if err != nil {
+		return fmt.Errorf("looking it up: %w", err)
+	}
+	cs.ID, cs.StackID = aws.ToString(out.ChangeSetId), aws.ToString(out.StackId)
+	c.log().InfoContext(ctx, "change set already created (a retried call whose first attempt ran)", "stack", cs.StackName, "changeSet", cs.Name)
+	return nil
 }
 
 // prepareStack describes the stack and brings it to a state a change set

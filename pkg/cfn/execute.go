@@ -90,11 +90,36 @@ func (c *Client) Execute(ctx context.Context, cs *ChangeSet, sink EventSink) (*R
 		if !errors.As(err, &ae) || ctx.Err() != nil {
 			return nil, fmt.Errorf("executing change set for stack %s: %w", cs.StackName, err)
 		}
+		if c.alreadyExecuted(ctx, cs, ae) {
+			return c.follow(ctx, cs, tr, sink)
+		}
 		// CloudFormation refused, or (older moto) the execution failed
 		// synchronously: a failure of this change, with the reason.
 		return c.executeRefused(ctx, cs, tr, sink, ae)
 	}
 	return c.follow(ctx, cs, tr, sink)
+}
+
+// alreadyExecuted recognises the refusal of a retried ExecuteChangeSet
+// whose first attempt ran but whose answer was lost (a dropped
+// connection): the change set, which only this run knows, is no longer
+// executable because it is executing or has executed. That is this run's
+// own execution, to be followed to its end.
+func (c *Client) alreadyExecuted(ctx context.Context, cs *ChangeSet, ae smithy.APIError) bool {
+	if ae.ErrorCode() != "InvalidChangeSetStatus" {
+		return false
+	}
+	out, err := c.api.DescribeChangeSet(ctx, &cloudformation.DescribeChangeSetInput{ChangeSetName: aws.String(cs.ID)})
+	if err != nil {
+		return false
+	}
+	switch out.ExecutionStatus {
+	case types.ExecutionStatusExecuteInProgress, types.ExecutionStatusExecuteComplete, types.ExecutionStatusExecuteFailed:
+		c.log().InfoContext(ctx, "change set already executing (a retried call whose first attempt ran)",
+			"stack", cs.StackName, "changeSet", cs.Name, "executionStatus", out.ExecutionStatus)
+		return true
+	}
+	return false
 }
 
 // executeRefused reports an ExecuteChangeSet error as a failed Result,
