@@ -690,6 +690,27 @@ class ChangeSetTest(EmulatorTest):
         with self.assertRaises(ClientError):
             self.cfn.describe_change_set(ChangeSetName=first["ChangeSetId"])
 
+    def test_a_change_set_name_is_taken_once_per_stack(self) -> None:
+        # A retried CreateChangeSet whose first answer was lost meets its
+        # own change set.
+        for kind, name in (("CREATE", "retry-new"), ("UPDATE", "retry-old")):
+            if kind == "UPDATE":
+                deploy(self.cfn, name, bucket_template(), {"BucketName": "gantry-retry"})
+            args = dict(
+                StackName=name,
+                ChangeSetName="gantry-retried",
+                ChangeSetType=kind,
+                TemplateBody=json.dumps(bucket_template()),
+                Parameters=[{"ParameterKey": "BucketName", "ParameterValue": "gantry-retry-2"}],
+            )
+            first = self.cfn.create_change_set(**args)
+            with self.assertRaises(ClientError) as err:
+                self.cfn.create_change_set(**args)
+            self.assertEqual(err.exception.response["Error"]["Code"], "AlreadyExistsException", kind)
+            got = self.cfn.describe_change_set(ChangeSetName="gantry-retried", StackName=name)
+            self.assertEqual(got["ChangeSetId"], first["Id"], kind)
+            self.cfn.delete_change_set(ChangeSetName=first["Id"])
+
 
 class TerminationProtectionTest(EmulatorTest):
     def test_termination_protection_round_trips_and_blocks_deletion(self) -> None:

@@ -49,6 +49,10 @@ change set. This module wraps the CloudFormation backend so that:
   ROLLBACK_COMPLETE is refused ("Stack:ARN is in ROLLBACK_COMPLETE state and
   can not be updated."). After execution the stack's other change sets are
   deleted.
+- **Names are unique per stack**: a CreateChangeSet naming a change set the
+  stack already has is refused with AlreadyExistsException, as on AWS (moto
+  made a second change set of that name) -- what a client meets when it
+  retries a call whose answer was lost.
 - **Failures roll back**: an error while applying a change set no longer
   comes back as an error of ExecuteChangeSet. As on AWS, the call succeeds
   and the stack ends in ROLLBACK_COMPLETE (first create; what was created is
@@ -66,7 +70,7 @@ import logging
 from typing import Any
 
 from moto.cloudformation import models
-from moto.cloudformation.exceptions import CloudFormationError, ValidationError
+from moto.cloudformation.exceptions import AlreadyExistsException, CloudFormationError, ValidationError
 from moto.cloudformation.responses import CloudFormationResponse, transform_dict
 from moto.cloudformation.utils import generate_changeset_id, validate_create_change_set
 from moto.core.utils import utcnow
@@ -256,6 +260,8 @@ def install() -> None:
         tags: dict[str, str] | None = None,
         role_arn: str | None = None,
     ) -> tuple[str, str]:
+        if _find(self, change_set_name, stack_name) is not None:
+            raise AlreadyExistsException(f"ChangeSet [{change_set_name}] already exists")
         if change_set_type == "CREATE":
             live = [s for s in self.stacks.values() if s.name == stack_name]
             if live:
