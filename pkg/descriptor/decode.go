@@ -32,6 +32,8 @@ var (
 )
 
 type decoder struct {
+	// src is the file, to point inside its scalars.
+	src    []byte
 	probs  []Problem
 	pos    Positions
 	visits int
@@ -78,7 +80,7 @@ func Parse(file string, src []byte) (d *Descriptor, probs []Problem) {
 	if p != nil {
 		return d, []Problem{*p}
 	}
-	dc := &decoder{pos: d.Pos}
+	dc := &decoder{src: src, pos: d.Pos}
 	if doc.Kind != yaml.MappingNode {
 		dc.add(span(doc), CodeType, "a descriptor is a YAML mapping of keys such as service, image and stages; found %s", kindName(doc))
 		return d, dc.probs

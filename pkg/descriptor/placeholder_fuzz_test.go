@@ -4,11 +4,17 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
+
+	"gopkg.in/yaml.v3"
 )
 
 // FuzzPlaceholder: ParseTemplate never panics; a parse gives back the input
 // exactly when its segments are written out again, and every error points
 // at a "${" inside the input after which nothing before it is malformed.
+// The same string as an env value of a descriptor (in whatever YAML style
+// yaml.v3 writes it) gives a placeholder problem exactly when it is
+// malformed, at the line and column of a "${" of the file.
 // The seeds (and testdata/fuzz/FuzzPlaceholder) run in every go test.
 func FuzzPlaceholder(f *testing.F) {
 	for _, s := range []string{
@@ -16,11 +22,15 @@ func FuzzPlaceholder(f *testing.F) {
 		"${resources.db.host}:${resources.db.port}", "$${service}", "$$${service}", "$${", "$", "$$", "${",
 		"${}", "${servise}", "${resources}", "${resources.db}", "${resources.db.host.x}", "${resources..host}",
 		"${resources.db.}", "x${service", "${${service}}", "é${region}ü", "\xff${stage}\x00", "}${region}}",
+		// Placeholder problems in every YAML style: quoted with escapes,
+		// multi-byte text before them, several lines (a literal block).
+		"'${", "\"${bad}", "\t${x", "éé${bad}", "line one\nx ${bad}\n", "a\n\nb ${service} ${nope}", "${a} ${b}",
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		segs, err := ParseTemplate(s)
+		checkInDescriptor(t, s, err != nil)
 		if err != nil {
 			checkTemplateError(t, s, err)
 			return
@@ -71,6 +81,49 @@ func checkTemplateError(t *testing.T, s string, err *TemplateError) {
 	if _, perr := ParseTemplate(s[:err.Offset]); perr != nil {
 		t.Fatalf("error at %d of %q, but the text before it already fails at %d: %s", err.Offset, s, perr.Offset, perr.Msg)
 	}
+}
+
+// checkInDescriptor puts s under env: in a valid descriptor and checks the
+// placeholder problems the loader reports for it.
+func checkInDescriptor(t *testing.T, s string, malformed bool) {
+	t.Helper()
+	if !utf8.ValidString(s) {
+		return // YAML writes such bytes as !!binary, which is not text
+	}
+	value, err := yaml.Marshal(map[string]string{"A": s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := minimal + "env:\n" + indent(string(value), "  ")
+	_, probs := Parse("f.sd.yaml", []byte(src))
+	lines := strings.Split(src, "\n")
+	found := false
+	for _, p := range probs {
+		if p.Code != CodePlaceholder {
+			continue
+		}
+		found = true
+		var line []rune
+		if p.Line >= 1 && p.Line <= len(lines) {
+			line = []rune(lines[p.Line-1])
+		}
+		if p.Column < 1 || p.Column > len(line) || !strings.HasPrefix(string(line[p.Column-1:]), "${") {
+			t.Fatalf("placeholder problem at %d:%d is not at a \"${\" of the file:\n%s\n%+v", p.Line, p.Column, src, p)
+		}
+	}
+	if found != malformed {
+		t.Fatalf("malformed %v, but a placeholder problem reported: %v\n%s\n%+v", malformed, found, src, probs)
+	}
+}
+
+func indent(s, prefix string) string {
+	lines := strings.SplitAfter(s, "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = prefix + l
+		}
+	}
+	return strings.Join(lines, "")
 }
 
 // writeTemplate writes segments back as a template: literal "${" escaped.

@@ -1,12 +1,14 @@
 package descriptor
 
 import (
+	"bytes"
 	"fmt"
 	"maps"
 	"reflect"
 	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -84,18 +86,55 @@ func (dc *decoder) placeholders(s string, pos Positions, path string) {
 		return
 	}
 	if _, err := ParseTemplate(s); err != nil {
-		dc.add(offsetSpan(pos.Lookup(path), s, err.Offset), CodePlaceholder, "%s: %s", describe(path), err.Msg)
+		dc.add(dc.placeholderSpan(pos.Lookup(path), s, err.Offset), CodePlaceholder, "%s: %s", describe(path), err.Msg)
 	}
 }
 
-// offsetSpan points inside a one-line scalar at a byte offset of its value.
-func offsetSpan(sp Span, value string, off int) Span {
-	if sp.EndColumn-sp.Column == len(value)+2 { // quoted
-		sp.Column++
+// placeholderSpan points at the "${" at byte offset off of value, the
+// scalar at sp. The value's k-th "${" is the k-th in the file from where the
+// scalar starts, whatever its quoting, escapes, multi-byte characters or
+// lines, so the file is searched rather than the offset added to a column.
+// When the file does not have it (sp is a parent's span), sp.
+func (dc *decoder) placeholderSpan(sp Span, value string, off int) Span {
+	i := byteOffset(dc.src, sp.Line, sp.Column)
+	if i < 0 {
+		return sp
 	}
-	sp.Column += off
-	sp.EndColumn = sp.Column + 2
-	return sp
+	for k := strings.Count(value[:off], "${"); ; k-- {
+		j := bytes.Index(dc.src[i:], []byte("${"))
+		if j < 0 {
+			return sp
+		}
+		i += j
+		if k == 0 {
+			break
+		}
+		i += 2
+	}
+	line := 1 + bytes.Count(dc.src[:i], []byte("\n"))
+	col := 1 + utf8.RuneCount(dc.src[bytes.LastIndexByte(dc.src[:i], '\n')+1:i])
+	return Span{Line: line, Column: col, EndLine: line, EndColumn: col + 2}
+}
+
+// byteOffset is the offset of a line and column (in characters, as yaml.v3
+// counts them) of src, or -1 when src has no such place.
+func byteOffset(src []byte, line, col int) int {
+	i := 0
+	for ; line > 1; line-- {
+		j := bytes.IndexByte(src[i:], '\n')
+		if j < 0 {
+			return -1
+		}
+		i += j + 1
+	}
+	for ; col > 1; col-- {
+		if i >= len(src) || src[i] == '\n' {
+			return -1
+		}
+		_, size := utf8.DecodeRune(src[i:])
+		i += size
+	}
+	return i
 }
 
 // secretRef checks one value under `secrets:`.
@@ -114,7 +153,7 @@ func (dc *decoder) secretRef(v string, pos Positions, path string) {
 	case strings.HasPrefix(v, "${"):
 		segs, err := ParseTemplate(v)
 		if err != nil {
-			dc.add(offsetSpan(sp, v, err.Offset), CodePlaceholder, "%s: %s", describe(path), err.Msg)
+			dc.add(dc.placeholderSpan(sp, v, err.Offset), CodePlaceholder, "%s: %s", describe(path), err.Msg)
 			return
 		}
 		if len(segs) != 1 || segs[0].Ref == nil || segs[0].Ref.Name != "resources" {
@@ -213,7 +252,7 @@ func (dc *decoder) stages(d *Descriptor, root *yaml.Node) {
 		merged := dc.merge(specNode, over, "", 0)
 		st.EffectivePos = Positions{}
 		st.Effective = &Spec{}
-		sub := &decoder{pos: st.EffectivePos, visits: dc.visits}
+		sub := &decoder{src: dc.src, pos: st.EffectivePos, visits: dc.visits}
 		sub.structure(merged, reflect.ValueOf(st.Effective).Elem(), "", 1, nonSpecKeys(root))
 		sub.checkSpec(st.Effective, st.EffectivePos)
 		applyDefaults(st.Effective, st.EffectivePos)
