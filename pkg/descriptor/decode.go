@@ -64,6 +64,7 @@ func (dc *decoder) visit(n *yaml.Node) bool {
 // returned as a problem, all of them in one pass.
 func Parse(file string, src []byte) (d *Descriptor, probs []Problem) {
 	d = &Descriptor{File: file, Source: src, Pos: Positions{}}
+	defer func() { clampToFile(src, probs) }()
 	defer func() {
 		// A bug of ours must not take down a CI lint run: report it as a
 		// problem of the file instead.
@@ -147,6 +148,38 @@ func syntaxProblem(src []byte, err error) *Problem {
 	// yaml.v3 may name the line after the last one for an error at EOF.
 	line = max(1, min(line, bytes.Count(src, []byte("\n"))+1))
 	return &Problem{Span: Span{line, 1, line, 1}, Code: CodeSyntax, Message: "invalid YAML: " + msg}
+}
+
+// clampToFile moves a problem that yaml.v3 placed past the end of src (the
+// empty document of a lone "---", say) to the end of its last line, so that
+// every problem points inside the file. Lines end as yaml.v3 ends them.
+func clampToFile(src []byte, probs []Problem) {
+	line, lastStart := 1, 0
+	for i := 0; i < len(src); {
+		n := 0
+		switch {
+		case src[i] == '\r' && i+1 < len(src) && src[i+1] == '\n':
+			n = 2
+		case src[i] == '\r' || src[i] == '\n':
+			n = 1
+		case bytes.HasPrefix(src[i:], []byte("\u0085")):
+			n = 2
+		case bytes.HasPrefix(src[i:], []byte("\u2028")) || bytes.HasPrefix(src[i:], []byte("\u2029")):
+			n = 3
+		}
+		if n == 0 {
+			i++
+			continue
+		}
+		i += n
+		line, lastStart = line+1, i
+	}
+	end := Span{line, utf8.RuneCount(src[lastStart:]) + 1, line, utf8.RuneCount(src[lastStart:]) + 1}
+	for i := range probs {
+		if probs[i].Line > line {
+			probs[i].Span = end
+		}
+	}
 }
 
 // span gives the source span of a node. Scalars on one line get their exact
