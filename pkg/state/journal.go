@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -103,7 +104,31 @@ func (s *Store) putEntry(ctx context.Context, e Entry) error {
 		Item:                item,
 		ConditionExpression: aws.String("attribute_not_exists(pk)"),
 	})
+	var taken *types.ConditionalCheckFailedException
+	if errors.As(err, &taken) && s.isStored(ctx, item) {
+		// A retried write whose first attempt landed but whose answer was
+		// lost: the entry is there, written once.
+		return nil
+	}
 	return err
+}
+
+// isStored says whether the journal item at item's key is item itself.
+func (s *Store) isStored(ctx context.Context, item map[string]types.AttributeValue) bool {
+	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            map[string]types.AttributeValue{"pk": item["pk"], "sk": item["sk"]},
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil || len(out.Item) == 0 {
+		return false
+	}
+	for _, k := range []string{"rolloutId", "time", "region", "step", "status", "message"} {
+		if getS(out.Item, k) != getS(item, k) {
+			return false
+		}
+	}
+	return maps.Equal(getStrMap(out.Item, "attrs"), getStrMap(item, "attrs"))
 }
 
 // lastSeq is the highest sequence number stored for the rollout, 0 if none.

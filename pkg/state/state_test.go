@@ -607,3 +607,47 @@ func TestLockedErrorWithoutOldItemReadsTheHolder(t *testing.T) {
 		t.Fatalf("err = %v; want a LockedError naming A", err)
 	}
 }
+
+// lostAnswers sends each PutItem twice and returns the second answer, as
+// the SDK's retry of a write whose first answer was lost on the way back.
+type lostAnswers struct{ state.API }
+
+func (l lostAnswers) PutItem(ctx context.Context, in *dynamodb.PutItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	if _, err := l.API.PutItem(ctx, in, opts...); err != nil {
+		return nil, err
+	}
+	return l.API.PutItem(ctx, in, opts...)
+}
+
+// A retried lock or journal write that meets its own first attempt is
+// done once: the lock is ours, the entry is written once.
+func TestRetriedWritesAfterLostAnswers(t *testing.T) {
+	e := newEnv(t)
+	s := state.New(lostAnswers{e.db}, e.table)
+	s.Now = e.clock.Now
+	lease, err := s.Acquire(e.ctx, req("A"))
+	if err != nil {
+		t.Fatalf("Acquire whose first answer was lost: %v", err)
+	}
+	if lease.RolloutID != "A" {
+		t.Errorf("lease of %q, want A", lease.RolloutID)
+	}
+	for i := range 3 {
+		e.clock.Add(time.Second)
+		if err := s.Append(e.ctx, state.Entry{Service: "payments", Stage: "prod", RolloutID: "A", Region: "us-east-1", Step: "step", Status: "ok",
+			Message: fmt.Sprintf("entry %d", i), Attrs: map[string]string{"n": fmt.Sprint(i)}}); err != nil {
+			t.Fatalf("Append %d: %v", i, err)
+		}
+	}
+	entries, err := s.Journal(e.ctx, "payments", "prod", "A")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, en := range entries {
+		got = append(got, fmt.Sprintf("%d %s", en.Seq, en.Message))
+	}
+	if want := []string{"1 entry 0", "2 entry 1", "3 entry 2"}; !slices.Equal(got, want) {
+		t.Errorf("journal %v, want %v (each entry once)", got, want)
+	}
+}
