@@ -78,7 +78,7 @@ release-check:
 clean:
 	rm -rf gantry dist out
 
-## bench: the benchmarks of issue 5 (bench/run; about 3 minutes, not in CI)
+## bench: the benchmarks of issue 5 (bench/run; about 10 minutes, not in CI; see docs/benchmarks.md)
 .PHONY: bench
 bench:
 	bench/run

@@ -242,7 +242,7 @@ func (b *bench) emulatorParts(ctx context.Context, res *Results) error {
 		wg.Go(func() { res.AWSCLI13, awsErr = b.benchAWSCLI(ctx) })
 	}
 	if cfg.on(partDescribe) {
-		step("describe: calls per stack operation at %s", describeOps())
+		step("describe: calls per stack operation, %s stack operations side by side", describeOps())
 		wg.Go(func() { res.Describe, descErr = b.benchDescribe(ctx) })
 	}
 	wg.Wait()
