@@ -16,9 +16,10 @@ all: build
 build:
 	go build -trimpath -ldflags '$(LDFLAGS)' -o gantry ./cmd/gantry
 
-## venv: the pinned Python tools (cfn-lint, moto) in .venv
+## venv: the pinned Python tools (cfn-lint, moto) in .venv, checkov in .venv-checkov
 venv:
 	scripts/venv
+	scripts/venv checkov
 
 ## test: everything CI runs: venv, go vet, gofmt, all Go and Python tests
 test: venv vet fmt-check py-test go-test
@@ -28,7 +29,7 @@ vet:
 
 ## fmt-check: fail listing any file gofmt would change
 fmt-check:
-	@unformatted="$$(gofmt -l $$(find . -name '*.go' -not -path './.git/*' -not -path '*/.venv/*' -not -path './dist/*'))"; \
+	@unformatted="$$(gofmt -l $$(find . -name '*.go' -not -path './.git/*' -not -path '*/.venv/*' -not -path './.venv-checkov/*' -not -path './dist/*'))"; \
 	if [[ -n "$$unformatted" ]]; then \
 		echo "gofmt would change these files (run gofmt -w on them):"; \
 		echo "$$unformatted"; \

@@ -50,6 +50,7 @@ func lintRules() []rule {
 		ruleApprovalMultiAZ(),
 		ruleApprovalMinTasks(),
 		ruleRolloutFlags(),
+		ruleApprovalBackups(),
 		rulePlaceholderRef(),
 		ruleSecretOutput(),
 		ruleCredential(),

@@ -95,9 +95,11 @@ func (c *ctx) appStack() (Stack, error) {
 		})
 	}
 
+	c.logKey(b)
 	b.resource(idLogGroup, &logs.LogGroup{
 		LogGroupName:    ptr(naming.LogGroup(c.service(), c.stageName())),
 		RetentionInDays: ptr(LogRetentionDays),
+		KmsKeyId:        ptr(f.getAtt(idLogKey, "Arn")),
 		Tags:            tg,
 	})
 
@@ -261,7 +263,7 @@ func (c *ctx) container(f fns) (ecs.TaskDefinition_ContainerDefinition, map[stri
 		}
 		ct.Environment = append(ct.Environment, ecs.TaskDefinition_KeyValuePair{Name: ptr(k), Value: ptr(v)})
 	}
-	var ssmARNs, smARNs []string
+	var ssmARNs, smARNs, kmsARNs []string
 	for _, k := range slices.Sorted(maps.Keys(spec.Secrets)) {
 		if _, clash := spec.Env[k]; clash {
 			return zero, nil, fmt.Errorf("secrets.%s: %s is also under env; a variable is either plain or secret", k, k)
@@ -277,6 +279,9 @@ func (c *ctx) container(f fns) (ecs.TaskDefinition_ContainerDefinition, map[stri
 		if ref.smARN != "" && !slices.Contains(smARNs, ref.smARN) {
 			smARNs = append(smARNs, ref.smARN)
 		}
+		if ref.kmsARN != "" && !slices.Contains(kmsARNs, ref.kmsARN) {
+			kmsARNs = append(kmsARNs, ref.kmsARN)
+		}
 	}
 	var stmts []any
 	if len(ssmARNs) > 0 {
@@ -285,6 +290,13 @@ func (c *ctx) container(f fns) (ecs.TaskDefinition_ContainerDefinition, map[stri
 	if len(smARNs) > 0 {
 		stmts = append(stmts, map[string]any{"Sid": "ReadSecrets", "Effect": "Allow", "Action": []string{"secretsmanager:GetSecretValue"}, "Resource": smARNs})
 	}
+	if len(kmsARNs) > 0 {
+		stmts = append(stmts, map[string]any{
+			"Sid": "DecryptSecrets", "Effect": "Allow", "Action": []string{"kms:Decrypt"}, "Resource": kmsARNs,
+			// Only as Secrets Manager hands a secret over.
+			"Condition": map[string]any{"StringEquals": map[string]any{"kms:ViaService": f.join("", "secretsmanager.", f.region(), ".amazonaws.com")}},
+		})
+	}
 	if stmts == nil {
 		return ct, nil, nil
 	}
@@ -292,12 +304,16 @@ func (c *ctx) container(f fns) (ecs.TaskDefinition_ContainerDefinition, map[stri
 }
 
 // ecsTasksTrust lets ECS tasks of this account assume a role.
-func ecsTasksTrust(f fns) map[string]any {
+func ecsTasksTrust(f fns) map[string]any { return serviceTrust(f, "ecs-tasks.amazonaws.com") }
+
+// serviceTrust lets an AWS service assume a role on behalf of this account
+// only.
+func serviceTrust(f fns, service string) map[string]any {
 	return map[string]any{
 		"Version": "2012-10-17",
 		"Statement": []any{map[string]any{
 			"Effect":    "Allow",
-			"Principal": map[string]any{"Service": "ecs-tasks.amazonaws.com"},
+			"Principal": map[string]any{"Service": service},
 			"Action":    "sts:AssumeRole",
 			"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": f.account()}},
 		}},

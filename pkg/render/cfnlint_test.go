@@ -29,17 +29,7 @@ var ignoredChecks = []string{
 // .venv made by scripts/venv.
 func cfnLint(t *testing.T) string {
 	t.Helper()
-	if p := os.Getenv("GANTRY_CFN_LINT"); p != "" {
-		if _, err := os.Stat(p); err != nil {
-			t.Fatalf("GANTRY_CFN_LINT=%s: %v", p, err)
-		}
-		return p
-	}
-	p := filepath.Join(repoRoot(t), ".venv", "bin", "cfn-lint")
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("cfn-lint not found at %s: run scripts/venv (it installs the pinned cfn-lint), or set GANTRY_CFN_LINT", p)
-	}
-	return p
+	return venvTool(t, "GANTRY_CFN_LINT", ".venv", "cfn-lint", "scripts/venv")
 }
 
 // TestCfnLint runs cfn-lint once over every template TestGolden renders
@@ -47,28 +37,12 @@ func cfnLint(t *testing.T) string {
 func TestCfnLint(t *testing.T) {
 	bin := cfnLint(t)
 	dir := t.TempDir()
-	var files []string
+	files := writeTemplates(t, dir)
 	regions := map[string]bool{}
-	for _, c := range goldenCases(t) {
-		for rel, data := range renderTree(t, c.file) {
-			if !strings.Contains(rel, ".template.") {
-				continue
-			}
-			// <stage>/<region>/<stack>.template.json
-			if parts := strings.Split(rel, "/"); len(parts) == 3 {
-				regions[parts[1]] = true
-			}
-			p := filepath.Join(dir, filepath.FromSlash(c.name), filepath.FromSlash(rel))
-			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(p, data, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			files = append(files, p)
-		}
+	for _, p := range files {
+		// .../<stage>/<region>/<stack>.template.json
+		regions[filepath.Base(filepath.Dir(p))] = true
 	}
-	slices.Sort(files)
 
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
@@ -105,6 +79,30 @@ func TestCfnLint(t *testing.T) {
 		t.Errorf("cfn-lint failed (%v):\n%s", err, stderr.String())
 	}
 	t.Logf("cfn-lint checked %d templates", len(files))
+}
+
+// writeTemplates renders every template TestGolden renders into
+// dir/<case>/<stage>/<region>/ and returns their paths, sorted.
+func writeTemplates(t *testing.T, dir string) []string {
+	t.Helper()
+	var files []string
+	for _, c := range goldenCases(t) {
+		for rel, data := range renderTree(t, c.file) {
+			if !strings.Contains(rel, ".template.") {
+				continue
+			}
+			p := filepath.Join(dir, filepath.FromSlash(c.name), filepath.FromSlash(rel))
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			files = append(files, p)
+		}
+	}
+	slices.Sort(files)
+	return files
 }
 
 // parseableRule gets the rule id from a line of cfn-lint's parseable

@@ -7,6 +7,7 @@ import (
 	"github.com/awslabs/goformation/v7/cloudformation"
 	"github.com/awslabs/goformation/v7/cloudformation/ec2"
 	"github.com/awslabs/goformation/v7/cloudformation/elasticache"
+	"github.com/awslabs/goformation/v7/cloudformation/iam"
 	"github.com/awslabs/goformation/v7/cloudformation/policies"
 	"github.com/awslabs/goformation/v7/cloudformation/rds"
 	"github.com/awslabs/goformation/v7/cloudformation/s3"
@@ -99,6 +100,12 @@ func (c *ctx) dataStack() (Stack, error) {
 		})
 		b.output(OutputClientSG, c.export(f.getAtt(idClientSG, "GroupId"), OutputClientSG, "Security group the app's tasks join to reach the stores"))
 	}
+	if c.ownsSecrets() {
+		c.secretsKey(b)
+	}
+	if c.has(descriptor.TypePostgres) {
+		c.monitoringRole(b)
+	}
 
 	for _, rn := range c.resources {
 		r := c.spec.Resources[rn]
@@ -157,12 +164,17 @@ func (c *ctx) postgres(b *stackBuilder, rn string, p *descriptor.Postgres) {
 		DBName:                   ptr(postgresDatabase),
 		MasterUsername:           ptr(postgresUsername),
 		ManageMasterUserPassword: ptr(true),
-		BackupRetentionPeriod:    ptr(backup),
-		MultiAZ:                  ptr(p.MultiAZ),
-		DeletionProtection:       ptr(c.deletionProtected(p)),
-		CopyTagsToSnapshot:       ptr(true),
-		AutoMinorVersionUpgrade:  ptr(true),
-		Tags:                     c.tags(f, false),
+		// Lets the app sign in with its task role instead of the password
+		// once its code does; the password keeps working.
+		EnableIAMDatabaseAuthentication: ptr(true),
+		MonitoringInterval:              ptr(monitoringInterval),
+		MonitoringRoleArn:               ptr(f.getAtt(idMonitoringRole, "Arn")),
+		BackupRetentionPeriod:           ptr(backup),
+		MultiAZ:                         ptr(p.MultiAZ),
+		DeletionProtection:              ptr(c.deletionProtected(p)),
+		CopyTagsToSnapshot:              ptr(true),
+		AutoMinorVersionUpgrade:         ptr(true),
+		Tags:                            c.tags(f, false),
 
 		AWSCloudFormationDeletionPolicy:      policies.DeletionPolicy("Snapshot"),
 		AWSCloudFormationUpdateReplacePolicy: policies.UpdateReplacePolicy("Snapshot"),
@@ -174,6 +186,24 @@ func (c *ctx) postgres(b *stackBuilder, rn string, p *descriptor.Postgres) {
 	c.outputFor(b, rn, typ, "username", postgresUsername, "Postgres "+rn+" master user name")
 	c.outputFor(b, rn, typ, "password", f.getAtt(inst, "MasterUserSecret.SecretArn"),
 		"ARN of the Secrets Manager secret RDS manages for the master user (JSON keys username and password)")
+}
+
+// Enhanced monitoring of the Postgres instances: OS metrics every minute.
+const (
+	idMonitoringRole   = "DatabaseMonitoringRole"
+	monitoringInterval = 60
+)
+
+// monitoringRole adds the role RDS enhanced monitoring publishes OS metrics
+// with, shared by the stack's Postgres instances.
+func (c *ctx) monitoringRole(b *stackBuilder) {
+	f := b.fns
+	b.resource(idMonitoringRole, &iam.Role{
+		Description:              ptr(fmt.Sprintf("Lets RDS enhanced monitoring publish the OS metrics of the %s %s databases", c.service(), c.stageName())),
+		AssumeRolePolicyDocument: serviceTrust(f, "monitoring.rds.amazonaws.com"),
+		ManagedPolicyArns:        []string{f.join("", "arn:", f.partition(), ":iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole")},
+		Tags:                     c.tags(f, false),
+	})
 }
 
 func (c *ctx) redis(b *stackBuilder, rn string, r *descriptor.Redis) {
@@ -195,7 +225,8 @@ func (c *ctx) redis(b *stackBuilder, rn string, r *descriptor.Redis) {
 			// simplest.
 			ExcludePunctuation: ptr(true),
 		},
-		Tags: c.tags(f, false),
+		KmsKeyId: ptr(f.getAtt(idSecretsKey, "Arn")),
+		Tags:     c.tags(f, false),
 
 		AWSCloudFormationDeletionPolicy:      policies.DeletionPolicy("Retain"),
 		AWSCloudFormationUpdateReplacePolicy: policies.UpdateReplacePolicy("Retain"),

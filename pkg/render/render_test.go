@@ -259,6 +259,8 @@ func TestSecrets(t *testing.T) {
 			`"arn:aws:secretsmanager:us-east-1:111122223333:secret:x-AbCdEf"`,
 			smARN("shop/creds", "-??????"),
 		},
+		// The Redis AUTH secret is encrypted with the data stack's key.
+		"kms:Decrypt": {`{"Fn::ImportValue":"shop-dev-data:SecretsKeyArn"}`},
 	}
 	if !reflect.DeepEqual(resources, wantRes) {
 		t.Errorf("execution role resources:\n got %v\nwant %v", resources, wantRes)

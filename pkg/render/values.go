@@ -77,6 +77,9 @@ type secretRef struct {
 	valueFrom string
 	// ssmARN or smARN is the resource the execution role may read.
 	ssmARN, smARN string
+	// kmsARN is the customer managed key the secret is encrypted with, if
+	// gantry made it.
+	kmsARN string
 }
 
 // secret resolves a value under `secrets:`: ssm:/path, secretsmanager:NAME,
@@ -143,7 +146,11 @@ func (c *ctx) secret(f fns, s, path string) (secretRef, error) {
 			return secretRef{}, fmt.Errorf("%s: %s is not a secret; put it under env", path, ref)
 		}
 		arn := f.importValue(c.exportName(OutputName(ref.Resource, r.Type, ref.Output)))
-		return secretRef{valueFrom: f.join("", arn, ":"+secretKey(ref.Output)+"::"), smARN: arn}, nil
+		out := secretRef{valueFrom: f.join("", arn, ":"+secretKey(ref.Output)+"::"), smARN: arn}
+		if r.Type == descriptor.TypeRedis {
+			out.kmsARN = f.importValue(c.exportName(OutputSecretsKey))
+		}
+		return out, nil
 	}
 	return secretRef{}, fmt.Errorf("%s: secrets are references, not values: use ssm:/path, secretsmanager:NAME[#jsonKey] or ${resources.NAME.password|auth}", path)
 }
