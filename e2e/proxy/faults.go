@@ -115,8 +115,7 @@ func bucketOf(m map[string]*bucket, c *call) *bucket {
 }
 
 // roll draws a random number for a rule with a Fraction; 1 (never a hit)
-// without one, so rules without fractions leave the seeded sequence as it
-// was.
+// without one.
 func roll(fraction float64, rng func() float64) float64 {
 	if fraction <= 0 {
 		return 1

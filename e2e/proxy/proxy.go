@@ -25,6 +25,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log/slog"
 	"maps"
@@ -55,7 +56,9 @@ type Proxy struct {
 	serving chan struct{} // closed when Serve returns
 
 	mu           sync.Mutex
-	rng          *rand.Rand
+	rng          *rand.Rand // jitter and request IDs
+	seed         [2]uint64
+	seen         map[string]int // region|operation -> requests since ResetCounts, for the dice
 	latency      time.Duration
 	jitter       time.Duration
 	throttles    []*throttleRule
@@ -84,7 +87,11 @@ type options struct {
 // fault to l (nil, the default, discards them).
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.logger = l } }
 
-// WithSeed makes jitter and Fraction decisions reproducible.
+// WithSeed makes jitter and Fraction decisions reproducible. A request's
+// Fraction dice depend only on the seed, its region and operation, and
+// how many requests of that operation in that region came before it since
+// the last ResetCounts -- not on how the requests of different regions
+// interleave -- so a run of the same calls meets the same faults.
 func WithSeed(seed uint64) Option {
 	return func(o *options) { o.seed = &[2]uint64{seed, seed ^ 0x9e3779b97f4a7c15} }
 }
@@ -121,6 +128,8 @@ func New(target string, opts ...Option) (*Proxy, error) {
 		client:       &http.Client{Transport: tr},
 		now:          time.Now,
 		rng:          rand.New(rand.NewPCG(seed[0], seed[1])),
+		seed:         seed,
+		seen:         map[string]int{},
 		stacks:       newStackState(),
 		counts:       map[string]map[string]int{},
 		throttled:    map[string]int{},
@@ -282,13 +291,14 @@ func (p *Proxy) InjectedFailures() map[string]int {
 }
 
 // ResetCounts sets every counter back to zero (rules and stack overrides
-// stay).
+// stay). The Fraction dice start their sequences again.
 func (p *Proxy) ResetCounts() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	clear(p.counts)
 	clear(p.throttled)
 	clear(p.failed)
+	clear(p.seen)
 	clear(p.droppedEarly)
 	clear(p.droppedLate)
 	clear(p.injected)
@@ -432,9 +442,10 @@ func (p *Proxy) decide(c *call) (delay time.Duration, throttled bool, status int
 		delay += time.Duration(p.rng.Int64N(int64(p.jitter)))
 	}
 	now := p.now()
+	dice := p.diceLocked(c)
 	for _, t := range p.throttles {
 		// Every rule sees the request, so each rule's Nth is its own.
-		if t.throttled(c, now, p.rng.Float64) {
+		if t.throttled(c, now, dice.Float64) {
 			throttled = true
 		}
 	}
@@ -443,7 +454,7 @@ func (p *Proxy) decide(c *call) (delay time.Duration, throttled bool, status int
 		return delay, true, 0, nil
 	}
 	for _, s := range p.serverErrors {
-		if st := s.status(c, p.rng.Float64()); st != 0 && status == 0 {
+		if st := s.status(c, dice.Float64()); st != 0 && status == 0 {
 			status = st
 		}
 	}
@@ -452,7 +463,7 @@ func (p *Proxy) decide(c *call) (delay time.Duration, throttled bool, status int
 		return delay, false, status, nil
 	}
 	for _, d := range p.drops {
-		if d.dropped(c, p.rng.Float64) && drop == nil {
+		if d.dropped(c, dice.Float64) && drop == nil {
 			when := d.When
 			drop = &when
 		}
@@ -461,6 +472,17 @@ func (p *Proxy) decide(c *call) (delay time.Duration, throttled bool, status int
 		p.dropCountsLocked(*drop)[c.Key()]++
 	}
 	return delay, false, 0, drop
+}
+
+// diceLocked is the random source of c's Fraction rules: seeded by the
+// proxy's seed, c's region and operation, and c's rank among the requests
+// of that region and operation.
+func (p *Proxy) diceLocked(c *call) *rand.Rand {
+	k := c.Region + "|" + c.Key()
+	p.seen[k]++
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(k))
+	return rand.New(rand.NewPCG(p.seed[0]^h.Sum64(), p.seed[1]+uint64(p.seen[k])))
 }
 
 func (p *Proxy) requestID() string {

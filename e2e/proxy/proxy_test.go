@@ -324,31 +324,49 @@ func TestServerErrorsAreRetried(t *testing.T) {
 }
 
 // A Fraction throttles some requests at random, and the same seed
-// throttles the same ones.
+// throttles the same ones: the nth request of an operation in a region
+// meets the same dice however the regions' requests interleave.
 func TestThrottleFraction(t *testing.T) {
 	t.Parallel()
 	ctx := testContext(t)
-	throttled := func() []int {
+	regions := []string{"us-east-1", "eu-west-1"}
+	// throttled makes 8 calls per region, regions alternating or one after
+	// the other, and returns each region's attempts per call.
+	throttled := func(alternate bool) map[string][]int {
 		p := start(t)
 		p.SetThrottles(Throttle{Operation: "sts:*", Fraction: 0.3})
-		client := sts.NewFromConfig(via(p, "us-east-1", 10))
-		var tries []int
-		for range 12 {
-			out, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		tries := map[string][]int{}
+		call := func(region string) {
+			out, err := sts.NewFromConfig(via(p, region, 10)).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 			if err != nil {
 				t.Fatalf("GetCallerIdentity at 30%% throttling: %v", err)
 			}
-			tries = append(tries, attempts(out.ResultMetadata))
+			tries[region] = append(tries[region], attempts(out.ResultMetadata))
+		}
+		if alternate {
+			for range 8 {
+				for _, r := range regions {
+					call(r)
+				}
+			}
+		} else {
+			for _, r := range regions {
+				for range 8 {
+					call(r)
+				}
+			}
 		}
 		n, th := p.Counts()["sts:GetCallerIdentity"], p.Throttled()["sts:GetCallerIdentity"]
-		if th == 0 || n != 12+th {
+		if th == 0 || n != 16+th {
 			t.Errorf("%d requests, %d throttled: want some throttled, each retried once per throttle", n, th)
 		}
 		return tries
 	}
-	a, b := throttled(), throttled()
-	if !slices.Equal(a, b) {
-		t.Errorf("attempts per call with seed 1: %v, then %v; want the same", a, b)
+	a, b := throttled(true), throttled(false)
+	for _, r := range regions {
+		if !slices.Equal(a[r], b[r]) {
+			t.Errorf("%s: attempts per call with seed 1: %v interleaved, %v in sequence; want the same", r, a[r], b[r])
+		}
 	}
 }
 
