@@ -522,6 +522,24 @@ class ExtraTypesTest(EmulatorTest):
         db = client("rds").describe_db_instances(DBInstanceIdentifier="payments-dev-db")["DBInstances"][0]
         self.assertEqual(db["MasterUserSecret"]["SecretArn"], out["Secret"])
 
+    def test_kms_key_takes_cloudformation_tags(self) -> None:
+        template = {
+            "Resources": {
+                "Key": {
+                    "Type": "AWS::KMS::Key",
+                    "Properties": {
+                        "EnableKeyRotation": True,
+                        "KeyPolicy": {"Version": "2012-10-17", "Statement": []},
+                        "Tags": [{"Key": "gantry:service", "Value": "payments"}],
+                    },
+                },
+            },
+            "Outputs": {"Arn": {"Value": {"Fn::GetAtt": ["Key", "Arn"]}}},
+        }
+        out = outputs(deploy(self.cfn, "key", template))
+        tags = client("kms").list_resource_tags(KeyId=out["Arn"])["Tags"]
+        self.assertEqual(tags, [{"TagKey": "gantry:service", "TagValue": "payments"}])
+
 
 class ChangeSetTest(EmulatorTest):
     def test_empty_change_set_fails_with_the_aws_reason(self) -> None:

@@ -54,9 +54,9 @@ def install() -> None:
     from . import appautoscaling, cloudwatch_alarm, elasticache, s3_bucket_policy, secretsmanager  # noqa: F401
 
     # Patches of moto's behaviour.
-    from . import changesets, deletes, dynamodb_atomic, elbv2, events, rds, replacement, termination_protection, updates
+    from . import changesets, deletes, dynamodb_atomic, elbv2, events, kms, rds, replacement, termination_protection, updates
 
-    for module in (events, secretsmanager, rds, elbv2, deletes, replacement, updates, changesets, termination_protection, dynamodb_atomic):
+    for module in (events, secretsmanager, rds, elbv2, kms, deletes, replacement, updates, changesets, termination_protection, dynamodb_atomic):
         module.install()
 
     for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
