@@ -268,6 +268,10 @@ func checkFractional(t *testing.T, split *FlagSet, ctx map[string]any) {
 		}
 		return
 	}
+	// The rule sees the context as JSON, as in flagd, where each byte of
+	// invalid UTF-8 is U+FFFD.
+	b, _ := json.Marshal(tk)
+	_ = json.Unmarshal(b, &tk)
 	bucket := (uint64(murmur3.StringSum32("split"+tk)) * 100) >> 32
 	want := "c"
 	switch {
