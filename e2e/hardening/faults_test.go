@@ -5,7 +5,6 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -107,11 +106,11 @@ func TestRolloutUnderFaults(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	p := loadPlan(t, file)
+	p := e2etest.LoadPlan(t, file)
 	clean.bootstrap(file)
 	want, _ := clean.deploy(0, file, version, extra...)
 	wantSnap := takeSnapshot(t, p, service)
-	calls := total(clean.proxy.Counts())
+	calls := e2etest.Total(clean.proxy.Counts())
 
 	e := newEnv(t, allOpen)
 	e.bootstrap(file)
@@ -152,34 +151,14 @@ func TestRolloutUnderFaults(t *testing.T) {
 // fault-free run needed.
 func logFaults(t *testing.T, p *proxy.Proxy, cleanCalls int) {
 	t.Helper()
-	requests := total(p.Counts())
+	requests := e2etest.Total(p.Counts())
 	throttled, failed := p.Throttled(), p.ServerErrors()
 	early, late := p.Dropped(proxy.BeforeForward), p.Dropped(proxy.AfterForward)
 	t.Logf("requests: %d under faults, %d without (seed 1, 200 ms latency each)", requests, cleanCalls)
 	t.Logf("injected: %d throttled, %d 5xx, %d dropped before forwarding, %d dropped after forwarding",
-		total(throttled), total(failed), total(early), total(late))
-	t.Logf("  throttled: %s", formatOps(throttled))
-	t.Logf("  5xx: %s", formatOps(failed))
-	t.Logf("  dropped before: %s", formatOps(early))
-	t.Logf("  dropped after: %s", formatOps(late))
-}
-
-func total(ops map[string]int) int {
-	n := 0
-	for _, v := range ops {
-		n += v
-	}
-	return n
-}
-
-// formatOps is "op xN, ..." sorted by operation.
-func formatOps(ops map[string]int) string {
-	var parts []string
-	for _, k := range slices.Sorted(maps.Keys(ops)) {
-		parts = append(parts, fmt.Sprintf("%s x%d", k, ops[k]))
-	}
-	if len(parts) == 0 {
-		return "none"
-	}
-	return strings.Join(parts, ", ")
+		e2etest.Total(throttled), e2etest.Total(failed), e2etest.Total(early), e2etest.Total(late))
+	t.Logf("  throttled: %s", e2etest.FormatOps(throttled))
+	t.Logf("  5xx: %s", e2etest.FormatOps(failed))
+	t.Logf("  dropped before: %s", e2etest.FormatOps(early))
+	t.Logf("  dropped after: %s", e2etest.FormatOps(late))
 }

@@ -136,7 +136,7 @@ func TestNineRolloutsRefusedWhileLocked(t *testing.T) {
 		}
 	}
 	t.Logf("nine concurrent rollouts refused, the slowest after %s, all within %s of the first start; their calls: %s",
-		slowest.Round(time.Millisecond), time.Since(started).Round(time.Millisecond), formatOps(theirs.Counts()))
+		slowest.Round(time.Millisecond), time.Since(started).Round(time.Millisecond), e2etest.FormatOps(theirs.Counts()))
 	if slowest > 30*time.Second {
 		t.Errorf("the slowest refusal took %s; a lock refusal should come at once", slowest.Round(time.Millisecond))
 	}
@@ -172,7 +172,7 @@ func TestNineRolloutsRefusedWhileLocked(t *testing.T) {
 			t.Errorf("the holder: %s is %s, want deployed (%s)", rr.Key(), rr.Status, rr.Error)
 		}
 	}
-	snap := takeSnapshot(t, loadPlan(t, file), "latch")
+	snap := takeSnapshot(t, e2etest.LoadPlan(t, file), "latch")
 	for _, region := range []string{"us-east-1", "eu-west-1"} {
 		if s := snap["staging/"+region+" latch-staging-app"]; !strings.Contains(s, "gantry:version:1.0.0") || !strings.Contains(s, "_COMPLETE") {
 			t.Errorf("%s: the app stack is %q, want complete on the holder's 1.0.0", region, s)

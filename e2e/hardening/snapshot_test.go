@@ -20,31 +20,9 @@ import (
 
 	"github.com/gantryhq/gantry/e2e/internal/e2etest"
 	"github.com/gantryhq/gantry/pkg/awsx"
-	"github.com/gantryhq/gantry/pkg/descriptor"
 	"github.com/gantryhq/gantry/pkg/plan"
 	"github.com/gantryhq/gantry/pkg/state"
 )
-
-// loadPlan plans every stage of a descriptor (a path relative to the
-// repository, or absolute), the way deploy does.
-func loadPlan(t *testing.T, file string) *plan.Plan {
-	t.Helper()
-	if !strings.HasPrefix(file, "/") {
-		file = e2etest.Repo + "/" + file
-	}
-	d, probs, err := descriptor.Load(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(probs) > 0 {
-		t.Fatalf("%s: %v", file, probs)
-	}
-	p, err := plan.Build(d, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
 
 // snapshot is the end state of a rollout that must not depend on faults
 // on the way: per stage/region, every stack of the service (status, tags,
