@@ -7,10 +7,12 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -23,7 +25,8 @@ type bench struct {
 	cfg      config
 	tmp      string
 	gantry   string
-	emulator string // the emulator's base URL
+	emulator string       // the emulator's base URL
+	runs     atomic.Int64 // gantry processes started, to name their -logs files
 }
 
 // gantryRun is one finished gantry process.
@@ -58,9 +61,17 @@ func (b *bench) runGantry(ctx context.Context, endpoint string, args ...string) 
 	cmd.Env = append(awsEnv(), "GANTRY_FLAGS="+flagsFile)
 	var stdout, stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	logs := b.logName(args)
+	if logs != "" {
+		cmd.Env = append(cmd.Env, "GANTRY_LOG_FILE="+logs+".jsonl")
+	}
 	start := time.Now()
 	err := cmd.Run()
 	r := gantryRun{took: time.Since(start), stdout: stdout.String()}
+	if logs != "" {
+		note := fmt.Sprintf("gantry %s\nexit: %v, %s\n\n", joinArgs(args), err, r.took)
+		_ = os.WriteFile(logs+".stderr", []byte(note+stderr.String()), 0o644)
+	}
 	if err != nil {
 		return r, fmt.Errorf("gantry %s: %w\n%s", strings.Join(args, " "), err, tail(stderr.String(), 40))
 	}
@@ -68,6 +79,19 @@ func (b *bench) runGantry(ctx context.Context, endpoint string, args ...string) 
 		r.maxRSSKiB = ru.Maxrss
 	}
 	return r, nil
+}
+
+// logName is where -logs keeps a gantry run ("" without -logs): the run's
+// number, command and descriptor.
+func (b *bench) logName(args []string) string {
+	if b.cfg.logs == "" {
+		return ""
+	}
+	name := fmt.Sprintf("%02d-%s", b.runs.Add(1), args[0])
+	if len(args) > 1 && strings.HasSuffix(args[1], ".sd.yaml") {
+		name += "-" + strings.TrimSuffix(filepath.Base(args[1]), ".sd.yaml")
+	}
+	return filepath.Join(b.cfg.logs, name)
 }
 
 // newProxy starts an e2e proxy in front of the emulator. Each measurement

@@ -67,6 +67,7 @@ type config struct {
 	out       string
 	docs      string
 	aws       string
+	logs      string
 	skip      map[string]bool
 }
 
@@ -80,6 +81,7 @@ func parseFlags(args []string) (config, error) {
 	fs.DurationVar(&c.stackOp, "stack-op", 10*time.Second, "stack operation time of the 13-region rollout and the AWS CLI run (the issue's numbers are at 10s)")
 	fs.StringVar(&c.out, "out", "bench/results.json", "where to write the results")
 	fs.StringVar(&c.docs, "docs", "docs/benchmarks.md", `Markdown file whose generated section is replaced ("" leaves docs alone)`)
+	fs.StringVar(&c.logs, "logs", "", "keep every gantry run's stderr (timestamped progress) and JSON log in this folder, to see where a rollout's time goes")
 	fs.StringVar(&c.aws, "aws", ".venv-bench/bin/aws", "the pinned AWS CLI (bench/run installs it)")
 	skip := fs.String("skip", "", "comma-separated parts to leave out: "+strings.Join(allParts(), ", "))
 	skipRollout := fs.Bool("skip-rollout", false, "leave out every part with timed stack operations: "+strings.Join(stackParts(), ", "))
@@ -138,6 +140,11 @@ func run(ctx context.Context, cfg config) error {
 	}
 	defer os.RemoveAll(tmp)
 	b := &bench{cfg: cfg, tmp: tmp, gantry: filepath.Join(tmp, "gantry")}
+	if cfg.logs != "" {
+		if err := os.MkdirAll(cfg.logs, 0o755); err != nil {
+			return err
+		}
+	}
 
 	step("building gantry")
 	if err := quiet(ctx, "go", "build", "-o", b.gantry, "./cmd/gantry"); err != nil {
