@@ -380,6 +380,12 @@ func (r *run) alreadyDone(ctx context.Context, st plan.Stage) bool {
 			return false
 		}
 	}
+	if ic, ok := r.e.Backend.(InterruptionChecker); ok {
+		if dead, err := ic.Interrupted(ctx, st); err != nil || dead {
+			r.log.Info("stage unchanged, but its last rollout did not finish: taking the lock to close it", "stage", st.Name, "err", err)
+			return false
+		}
+	}
 	r.log.Info("stage unchanged: every region already runs this version", "stage", st.Name)
 	for i, step := range steps {
 		ref := refOf(step)

@@ -1327,3 +1327,47 @@ func stepOf(t *testing.T, p *plan.Plan, stage, region string) plan.Step {
 	t.Fatalf("no step %s/%s", stage, region)
 	return plan.Step{}
 }
+
+// interrupted is a backend whose stages' last rollouts died (or not)
+// before their last record.
+type interrupted struct {
+	*deploytest.Backend
+	dead map[string]bool
+}
+
+func (b interrupted) Interrupted(_ context.Context, st plan.Stage) (bool, error) {
+	return b.dead[st.Name], nil
+}
+
+// TestRerunClosesAnInterruptedRollout is a rollout killed after its last
+// region was recorded but before the stage's last rollout record: the
+// rerun finds every region unchanged, and still takes that stage's lock
+// (and only that stage's) so that its rollout record ends.
+func TestRerunClosesAnInterruptedRollout(t *testing.T) {
+	e := newEnv(t, full)
+	p := e.plan()
+	e.run("v1", p)
+	dead := p.Stages[len(p.Stages)-1].Name
+	e.eng.Backend = interrupted{e.b, map[string]bool{dead: true}}
+	locks, records, applies := len(e.b.CallsOf("lock")), len(e.b.Rollouts()), len(appliesOf(e.b, ""))
+
+	res := e.run("v1", p)
+	if res.ExitCode() != 0 {
+		t.Fatalf("rerun exit %d: %v", res.ExitCode(), statuses(res))
+	}
+	for k, st := range statuses(res) {
+		if st != deploy.StatusUnchanged {
+			t.Errorf("%s = %s, want unchanged", k, st)
+		}
+	}
+	if got := e.b.CallsOf("lock")[locks:]; len(got) != 1 || got[0].Stage != dead {
+		t.Errorf("rerun locks = %+v, want only stage %s's", got, dead)
+	}
+	last := e.b.Rollouts()
+	if len(last) == records || last[len(last)-1].Stage != dead || last[len(last)-1].Status != deploy.RolloutSucceeded {
+		t.Errorf("rollout records after the rerun: %+v, want a succeeded one for %s", last[records:], dead)
+	}
+	if n := len(appliesOf(e.b, "")) - applies; n != 0 {
+		t.Errorf("rerun applied %d stacks", n)
+	}
+}

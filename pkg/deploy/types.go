@@ -71,6 +71,16 @@ type Backend interface {
 	Region(ctx context.Context, step plan.Step) (Region, error)
 }
 
+// InterruptionChecker is a Backend that can tell a stage whose latest
+// rollout record still says running although no live lock holds it: a
+// rollout that died (killed, crashed) before its last record. The engine
+// then reruns such a stage under its lock even when every region is
+// unchanged, so that the record ends and gantry status stops asking for a
+// resume.
+type InterruptionChecker interface {
+	Interrupted(ctx context.Context, st plan.Stage) (bool, error)
+}
+
 // Lock is a held stage lock; while held it keeps itself alive (heartbeat)
 // and is where the stage's journal and rollout record are written. The
 // engine serialises its calls to Journal and SaveRollout, in journal order.

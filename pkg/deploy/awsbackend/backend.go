@@ -186,6 +186,24 @@ func (l *lock) SaveRollout(ctx context.Context, r deploy.RolloutRecord) error {
 	})
 }
 
+// Interrupted reports whether the stage's latest rollout record says
+// running while no live lock holds that rollout (deploy.InterruptionChecker).
+func (b *Backend) Interrupted(ctx context.Context, st plan.Stage) (bool, error) {
+	store, err := b.Store(ctx, st)
+	if err != nil {
+		return false, err
+	}
+	ro, err := store.LatestRollout(ctx, b.o.Plan.Service, st.Name)
+	if err != nil || ro == nil || ro.Status != deploy.RolloutRunning {
+		return false, err
+	}
+	lock, err := store.Lock(ctx, b.o.Plan.Service, st.Name)
+	if err != nil {
+		return false, err
+	}
+	return lock == nil || lock.Expired || lock.RolloutID != ro.ID, nil
+}
+
 // Region returns the handle of one (stage, region).
 func (b *Backend) Region(ctx context.Context, step plan.Step) (deploy.Region, error) {
 	st, err := b.stage(step.Stage)
