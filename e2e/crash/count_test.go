@@ -38,6 +38,7 @@ type executes struct {
 	counts  map[stackVersion]int
 	unknown []string                   // executed change sets no CreateChangeSet named
 	last    map[stackVersion]time.Time // when each stack's last operation was taken (Version "")
+	open    int                        // requests not answered yet
 }
 
 func newExecutes(next http.Handler) *executes {
@@ -58,6 +59,14 @@ func (e *executes) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// (a killed gantry closes its connections): so it is here, and the
 	// count sees every call the emulator took.
 	r = r.WithContext(context.WithoutCancel(r.Context()))
+	e.mu.Lock()
+	e.open++
+	e.mu.Unlock()
+	defer func() {
+		e.mu.Lock()
+		e.open--
+		e.mu.Unlock()
+	}()
 	form, _ := url.ParseQuery(string(body))
 	action := form.Get("Action")
 	if !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") || !slices.Contains(stackCalls, action) {
@@ -99,19 +108,31 @@ func (e *executes) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// busyAt lists the stacks whose last operation, taken within d before t,
-// was still running at t (the proxy makes every operation last d), and
-// how long before t the latest operation was taken (-1 when none was).
+// settle waits until every request has been answered: after a kill, the
+// calls the dead gantry had sent still run to their end.
+func (e *executes) settle(timeout time.Duration) bool {
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		e.mu.Lock()
+		open := e.open
+		e.mu.Unlock()
+		if open == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// busyAt lists the stacks with an operation running at t: taken within d
+// before t (the proxy makes every operation last d), or answered after t
+// (sent before it). since is how long before t the latest operation was
+// taken (negative when it was answered after t; 0 when there was none).
 func (e *executes) busyAt(t time.Time, d time.Duration) (busy []string, since time.Duration) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	since = -1
+	first := true
 	for sv, at := range e.last {
-		if at.After(t) {
-			continue
-		}
-		if since < 0 || t.Sub(at) < since {
-			since = t.Sub(at)
+		if first || t.Sub(at) < since {
+			since, first = t.Sub(at), false
 		}
 		if t.Sub(at) < d {
 			busy = append(busy, sv.Region+" "+sv.Stack)

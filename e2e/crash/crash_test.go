@@ -131,6 +131,7 @@ type row struct {
 	rerun            string // the rerun's summary
 	execKilled, exec int    // executes by the killed run, by the rerun
 	maxPerStack      int    // most executes of one stack for this version
+	detail           string // which stacks each run executed, the rerun's regions
 }
 
 func TestCrashAndResume(t *testing.T) {
@@ -218,6 +219,9 @@ func (s *soak) trial(i int, version string, delay time.Duration) row {
 			t.Errorf("trial %d: the run ended (exit %d) before its kill at %s\n%s", i, killed.Code, delay, killed)
 		}
 	}
+	if !s.count.settle(time.Minute) {
+		t.Fatalf("trial %d: requests of the killed gantry still unanswered a minute after the kill", i)
+	}
 	if !killedAt.IsZero() {
 		r.busy, r.sinceOp = s.count.busyAt(killedAt, stackOp)
 	}
@@ -246,12 +250,18 @@ func (s *soak) trial(i int, version string, delay time.Duration) row {
 		t.Errorf("trial %d: change sets executed that no CreateChangeSet made: %v", i, unknown)
 	}
 	r.execKilled, r.exec = sum(diff(mid, before)), sum(diff(after, mid))
+	r.detail = fmt.Sprintf("killed run executed %s; rerun executed %s", names(diff(mid, before)), names(diff(after, mid)))
 	if rerun.Code != 0 {
 		t.Errorf("trial %d (%s killed at %s, during %s): the rerun exited %d, want 0\n%s", i, version, delay, r.phase, rerun.Code, rerun)
 		return r
 	}
 	res := e2etest.ParseResult(t, rerun)
 	r.rerun = res.Summary()
+	var regions []string
+	for _, rr := range res.Regions {
+		regions = append(regions, rr.Key()+" "+rr.Status)
+	}
+	r.detail += "; rerun regions: " + strings.Join(regions, ", ")
 	if res.Result != "succeeded" {
 		t.Errorf("trial %d: the rerun's result is %s, want succeeded\n%s", i, res.Summary(), rerun)
 	}
@@ -379,8 +389,15 @@ func (s *soak) checkStacks(i int, version string) {
 		}
 	}
 	for _, g := range stageTargets() {
-		if lock, err := s.truth.store(g.account, g.region).Lock(s.truth.ctx(), service, g.stage); err != nil || lock != nil {
+		store := s.truth.store(g.account, g.region)
+		if lock, err := store.Lock(s.truth.ctx(), service, g.stage); err != nil || lock != nil {
 			s.t.Errorf("trial %d: the lock of %s after the rerun: %+v (%v), want none", i, g.stage, lock, err)
+		}
+		// gantry status reads this record: a "running" one with no lock
+		// says the rollout stopped and must be run again.
+		ro, err := store.LatestRollout(s.truth.ctx(), service, g.stage)
+		if err != nil || ro == nil || ro.Status != "succeeded" {
+			s.t.Errorf("trial %d: the latest rollout record of %s after the rerun: %s (%v), want one that succeeded (gantry status shows it)", i, g.stage, rolloutText(ro), err)
 		}
 	}
 }
@@ -392,6 +409,14 @@ func stageTarget(stage string) target {
 		}
 	}
 	panic("no stage " + stage)
+}
+
+// rolloutText is a rollout record, for messages.
+func rolloutText(ro *state.Rollout) string {
+	if ro == nil {
+		return "none"
+	}
+	return fmt.Sprintf("%s of %s, %s", ro.ID, ro.Version, ro.Status)
 }
 
 // depVersion is a recorded deployment's version, for messages.
@@ -457,6 +482,23 @@ func diff(a, b map[stackVersion]int) map[stackVersion]int {
 	return out
 }
 
+// names lists the stacks of counts as region/stack, with counts above 1.
+func names(m map[stackVersion]int) string {
+	var out []string
+	for sv, n := range m {
+		name := sv.Region + "/" + strings.TrimPrefix(sv.Stack, service+"-")
+		if n != 1 {
+			name += fmt.Sprintf(" x%d", n)
+		}
+		out = append(out, name)
+	}
+	slices.Sort(out)
+	if len(out) == 0 {
+		return "nothing"
+	}
+	return "[" + strings.Join(out, ", ") + "]"
+}
+
 func sum(m map[stackVersion]int) int {
 	n := 0
 	for _, v := range m {
@@ -487,7 +529,11 @@ func logTable(t *testing.T, rows []row, seed uint64, took time.Duration) {
 	round := func(d time.Duration) string { return d.Round(100 * time.Millisecond).String() }
 	for _, r := range rows {
 		last := "-"
-		if r.sinceOp >= 0 && r.killed == "killed" {
+		switch {
+		case r.killed != "killed" || r.sinceOp == 0:
+		case r.sinceOp < 0:
+			last = "in flight"
+		default:
 			last = round(r.sinceOp) + " before"
 		}
 		fmt.Fprintf(w, "%s\t%s\t%s / %s\t%s\t%s\t%d (%s)\t%d\t%d\t%s\t%s\t%d/%d/%d\n",
@@ -502,6 +548,9 @@ func logTable(t *testing.T, rows []row, seed uint64, took time.Duration) {
 		}
 	}
 	_ = w.Flush()
+	for _, r := range rows {
+		fmt.Fprintf(&b, "trial %s: %s\n", r.trial, r.detail)
+	}
 	var ps []string
 	for _, k := range slices.Sorted(maps.Keys(phases)) {
 		ps = append(ps, fmt.Sprintf("%s %d", k, phases[k]))
