@@ -41,6 +41,25 @@ type Result struct {
 	Failed bool
 	// Reasons are the resources that failed, first failure first.
 	Reasons []ResourceFailure
+	// Took is how long the operation ran, as well as the polls and the
+	// stack's events tell; 0 when unknown. Callers pass it to the next
+	// Execute of the same kind of stack with Expecting.
+	Took time.Duration
+}
+
+// ExecuteOption tunes one Execute.
+type ExecuteOption func(*executeOptions)
+
+type executeOptions struct {
+	expected time.Duration
+}
+
+// Expecting says how long the operation is expected to take (say, what the
+// same stack took in the region before): the wait then polls densely
+// around that time instead of backing off past it. Without it Execute
+// expects what the stack's previous operation took, read from its events.
+func Expecting(d time.Duration) ExecuteOption {
+	return func(o *executeOptions) { o.expected = d }
 }
 
 // ResourceFailure is a resource that failed during the execution.
@@ -63,7 +82,7 @@ func (f ResourceFailure) String() string {
 // with the Result), and when ctx ends: an update in progress is then
 // cancelled (CancelUpdateStack) and its rollback waited for, within
 // CancelTimeout, before ctx's error is returned with the Result.
-func (c *Client) Execute(ctx context.Context, cs *ChangeSet, sink EventSink) (*Result, error) {
+func (c *Client) Execute(ctx context.Context, cs *ChangeSet, sink EventSink, opts ...ExecuteOption) (*Result, error) {
 	if cs == nil || cs.Empty {
 		return nil, errors.New("executing a change set: it is empty; there is nothing to execute")
 	}
@@ -73,14 +92,21 @@ func (c *Client) Execute(ctx context.Context, cs *ChangeSet, sink EventSink) (*R
 	tr := &eventTracker{stackID: cs.StackID, stackName: cs.StackName, seen: map[string]bool{}}
 	// The newest event before executing marks where this execution's
 	// events begin.
-	if err := tr.markBoundary(ctx, c.api); err != nil {
+	previous, err := tr.markBoundary(ctx, c.api)
+	if err != nil {
 		return nil, fmt.Errorf("executing change set for stack %s: reading its events: %w", cs.StackName, err)
 	}
+	o := executeOptions{expected: previous}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	p := pace{expected: o.expected}
 	token, err := changeSetName(c.now()) // unique; lets AWS recognise a retried call
 	if err != nil {
 		return nil, err
 	}
-	c.log().InfoContext(ctx, "executing change set", "stack", cs.StackName, "type", cs.Type, "changes", len(cs.Changes))
+	c.log().InfoContext(ctx, "executing change set", "stack", cs.StackName, "type", cs.Type, "changes", len(cs.Changes), "expected", p.expected)
+	start := c.now()
 	_, err = c.api.ExecuteChangeSet(ctx, &cloudformation.ExecuteChangeSetInput{
 		ChangeSetName:      aws.String(cs.ID),
 		ClientRequestToken: aws.String(token),
@@ -91,13 +117,13 @@ func (c *Client) Execute(ctx context.Context, cs *ChangeSet, sink EventSink) (*R
 			return nil, fmt.Errorf("executing change set for stack %s: %w", cs.StackName, err)
 		}
 		if c.alreadyExecuted(ctx, cs, ae) {
-			return c.follow(ctx, cs, tr, sink)
+			return c.follow(ctx, cs, tr, sink, p, start)
 		}
 		// CloudFormation refused, or (older moto) the execution failed
 		// synchronously: a failure of this change, with the reason.
 		return c.executeRefused(ctx, cs, tr, sink, ae)
 	}
-	return c.follow(ctx, cs, tr, sink)
+	return c.follow(ctx, cs, tr, sink, p, start)
 }
 
 // alreadyExecuted recognises the refusal of a retried ExecuteChangeSet
@@ -137,7 +163,7 @@ func (c *Client) executeRefused(ctx context.Context, cs *ChangeSet, tr *eventTra
 	res.Reasons = tr.failures()
 	res.Reasons = append(res.Reasons, ResourceFailure{
 		LogicalID:    cs.StackName,
-		ResourceType: "AWS::CloudFormation::Stack",
+		ResourceType: stackResourceType,
 		Status:       "EXECUTE_FAILED",
 		Reason:       fmt.Sprintf("%s: %s", ae.ErrorCode(), ae.ErrorMessage()),
 	})
@@ -145,12 +171,18 @@ func (c *Client) executeRefused(ctx context.Context, cs *ChangeSet, tr *eventTra
 }
 
 // follow waits for the stack to settle after an execute, streaming events.
-func (c *Client) follow(ctx context.Context, cs *ChangeSet, tr *eventTracker, sink EventSink) (*Result, error) {
+func (c *Client) follow(ctx context.Context, cs *ChangeSet, tr *eventTracker, sink EventSink, p pace, start time.Time) (*Result, error) {
 	wctx, cancel := context.WithTimeout(ctx, c.StackTimeout)
 	defer cancel()
-	s, err := c.watch(wctx, tr, sink)
+	s, tm, err := c.watch(wctx, tr, sink, p, start)
 	if err == nil {
-		return c.result(ctx, cs, s, tr)
+		res, err := c.result(ctx, cs, s, tr)
+		if res != nil {
+			res.Took = tm.estimate(tr.span())
+			c.log().DebugContext(ctx, "stack operation timed", "stack", cs.StackName, "took", res.Took,
+				"expected", p.expected, "lastBusy", tm.lastBusy, "settledSeen", tm.settled)
+		}
+		return res, err
 	}
 	if wctx.Err() == nil {
 		return nil, fmt.Errorf("waiting for stack %s: %w", cs.StackName, err)
@@ -176,7 +208,7 @@ func (c *Client) cancelUpdate(ctx context.Context, cs *ChangeSet, tr *eventTrack
 	if err != nil && !isNotCancellable(err) {
 		return nil, fmt.Errorf("stack %s: cancelling the update failed (%v): %w", cs.StackName, err, cause)
 	}
-	s, err := c.watch(cctx, tr, sink)
+	s, _, err := c.watch(cctx, tr, sink, pace{}, c.now())
 	if err != nil {
 		return nil, fmt.Errorf("stack %s: update cancelled, but its rollback did not finish within %s (last status %s; %v): %w",
 			cs.StackName, c.CancelTimeout, orNone(string(s.StackStatus)), err, cause)
@@ -197,30 +229,37 @@ func isNotCancellable(err error) bool {
 
 // watch polls until the stack settles, streaming new events. Each poll
 // describes the stack, then reads the events, so the events of a settled
-// stack are complete. It returns the last stack seen.
-func (c *Client) watch(ctx context.Context, tr *eventTracker, sink EventSink) (types.Stack, error) {
+// stack are complete. It returns the last stack seen and when, since
+// start, the stack was last seen busy and first seen settled.
+func (c *Client) watch(ctx context.Context, tr *eventTracker, sink EventSink, p pace, start time.Time) (types.Stack, timing, error) {
 	next := c.Poll.schedule(c.random)
-	var last types.Stack
-	for delay := time.Duration(0); ; delay = next() {
+	var (
+		last types.Stack
+		tm   timing
+	)
+	for delay := time.Duration(0); ; delay = p.next(c.now().Sub(start), next()) {
 		if err := c.sleep(ctx, delay); err != nil {
-			return last, err
+			return last, tm, err
 		}
+		asked := c.now().Sub(start)
 		s, err := c.describeID(ctx, tr.stackID)
 		if err != nil {
-			return last, err
+			return last, tm, err
 		}
 		last = s
 		evs, err := tr.poll(ctx, c.api)
 		if err != nil {
-			return last, err
+			return last, tm, err
 		}
 		for _, e := range evs {
 			sink(e)
 		}
 		// REVIEW_IN_PROGRESS: a new stack whose execution has not started.
 		if settled(string(s.StackStatus)) && s.StackStatus != types.StackStatusReviewInProgress {
-			return s, nil
+			tm.settled = c.now().Sub(start)
+			return s, tm, nil
 		}
+		tm.lastBusy = asked
 	}
 }
 
@@ -231,7 +270,7 @@ func (c *Client) result(ctx context.Context, cs *ChangeSet, s types.Stack, tr *e
 	if res.Failed {
 		res.Reasons = tr.failures()
 		if len(res.Reasons) == 0 && res.StatusReason != "" {
-			res.Reasons = []ResourceFailure{{LogicalID: cs.StackName, ResourceType: "AWS::CloudFormation::Stack", Status: res.Status, Reason: res.StatusReason}}
+			res.Reasons = []ResourceFailure{{LogicalID: cs.StackName, ResourceType: stackResourceType, Status: res.Status, Reason: res.StatusReason}}
 		}
 	}
 	c.log().InfoContext(ctx, "stack settled", "stack", cs.StackName, "status", res.Status)
@@ -250,21 +289,72 @@ type eventTracker struct {
 	events             []Event // every event handed out, in order
 }
 
+// stackResourceType is the resource type of a stack's own events.
+const stackResourceType = "AWS::CloudFormation::Stack"
+
 // maxEventPages bounds one poll's paging through the history.
 const maxEventPages = 50
 
-func (t *eventTracker) markBoundary(ctx context.Context, api API) error {
+// markBoundary remembers the newest event before the execution, and
+// returns how long the stack's previous operation took when its first page
+// of events shows it (0 otherwise).
+func (t *eventTracker) markBoundary(ctx context.Context, api API) (time.Duration, error) {
 	out, err := api.DescribeStackEvents(ctx, &cloudformation.DescribeStackEventsInput{StackName: aws.String(t.stackID)})
 	if err != nil {
 		if isStackNotFound(err) {
-			return nil
+			return 0, nil
 		}
-		return err
+		return 0, err
 	}
 	if len(out.StackEvents) > 0 {
 		t.boundary = aws.ToString(out.StackEvents[0].EventId)
 	}
-	return nil
+	return t.previousDuration(out.StackEvents), nil
+}
+
+// minExpected is the shortest previous operation taken as an expectation:
+// below it (an emulator, a tags-only update) the back-off alone is as good.
+const minExpected = time.Second
+
+// previousDuration is how long the newest operation in events (newest
+// first) took, when it succeeded: from its stack-level CREATE_ or
+// UPDATE_IN_PROGRESS event to its CREATE_ or UPDATE_COMPLETE event.
+func (t *eventTracker) previousDuration(events []types.StackEvent) time.Duration {
+	var end time.Time
+	for _, e := range events {
+		if aws.ToString(e.ResourceType) != stackResourceType || aws.ToString(e.LogicalResourceId) != t.stackName {
+			continue
+		}
+		st := e.ResourceStatus
+		if end.IsZero() {
+			if st != types.ResourceStatusCreateComplete && st != types.ResourceStatusUpdateComplete {
+				return 0 // the newest operation failed, or is not a create or update
+			}
+			end = aws.ToTime(e.Timestamp)
+			continue
+		}
+		if st == types.ResourceStatusCreateInProgress || st == types.ResourceStatusUpdateInProgress {
+			if d := end.Sub(aws.ToTime(e.Timestamp)); d >= minExpected {
+				return d
+			}
+			return 0
+		}
+	}
+	return 0
+}
+
+// span is how long this execution's events say it took: from its first
+// event to the stack's last, on CloudFormation's clock; 0 when unknown.
+func (t *eventTracker) span() time.Duration {
+	if len(t.events) == 0 {
+		return 0
+	}
+	for i := len(t.events) - 1; i >= 0; i-- {
+		if t.isStack(t.events[i]) && settled(t.events[i].Status) {
+			return t.events[i].Time.Sub(t.events[0].Time)
+		}
+	}
+	return 0
 }
 
 // poll returns the events not handed out before, oldest first.
@@ -338,5 +428,5 @@ func (t *eventTracker) failures() []ResourceFailure {
 }
 
 func (t *eventTracker) isStack(e Event) bool {
-	return e.ResourceType == "AWS::CloudFormation::Stack" && (e.PhysicalID == t.stackID || e.LogicalID == t.stackName)
+	return e.ResourceType == stackResourceType && (e.PhysicalID == t.stackID || e.LogicalID == t.stackName)
 }

@@ -18,7 +18,13 @@ import (
 
 func TestBackoffScheduleWithoutJitter(t *testing.T) {
 	next := DefaultBackoff().schedule(func() float64 { return 0.5 })
-	want := []float64{250, 375, 562.5, 843.75, 1265.625, 1898.4375, 2847.65625, 4271.484375, 5000, 5000, 5000}
+	var want []float64
+	for ms := 250.0; len(want) < 20; ms *= 1.25 {
+		want = append(want, min(ms, 5000))
+	}
+	if want[len(want)-1] != 5000 {
+		t.Fatal("the schedule should reach its 5 s cap within 20 polls")
+	}
 	for i, ms := range want {
 		got := next()
 		w := time.Duration(ms * float64(time.Millisecond))

@@ -35,7 +35,8 @@ func (c *Client) UpdateTags(ctx context.Context, name string, want map[string]st
 		params = append(params, types.Parameter{ParameterKey: aws.String(k), UsePreviousValue: aws.Bool(true)})
 	}
 	tr := &eventTracker{stackID: st.ID, stackName: name, seen: map[string]bool{}}
-	if err := tr.markBoundary(ctx, c.api); err != nil {
+	// A tags-only update takes its own time: no expectation from the last.
+	if _, err := tr.markBoundary(ctx, c.api); err != nil {
 		return fmt.Errorf("updating the tags of stack %s: reading its events: %w", name, err)
 	}
 	_, err = c.api.UpdateStack(ctx, &cloudformation.UpdateStackInput{
@@ -54,7 +55,7 @@ func (c *Client) UpdateTags(ctx context.Context, name string, want map[string]st
 		return fmt.Errorf("updating the tags of stack %s: %w", name, err)
 	}
 	cs := &ChangeSet{StackName: name, StackID: st.ID, Type: string(types.ChangeSetTypeUpdate)}
-	res, err := c.follow(ctx, cs, tr, func(Event) {})
+	res, err := c.follow(ctx, cs, tr, func(Event) {}, pace{}, c.now())
 	if err != nil {
 		return fmt.Errorf("updating the tags of stack %s: %w", name, err)
 	}

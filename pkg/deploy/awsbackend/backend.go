@@ -57,6 +57,8 @@ type Backend struct {
 
 	mu     sync.Mutex
 	stores map[string]*state.Store // by stage
+
+	took durations
 }
 
 // New returns a Backend.
@@ -73,7 +75,34 @@ func New(o Options) *Backend {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Backend{o: o, stores: map[string]*state.Store{}}
+	return &Backend{o: o, stores: map[string]*state.Store{}, took: durations{m: map[string]time.Duration{}}}
+}
+
+// durations remembers how long each kind of stack operation took in this
+// rollout (data or app stack, create or update). A wave's regions deploy
+// the same templates, so what the first wave took is what the next one
+// will: its waits poll densely around that time instead of backing off
+// past it.
+type durations struct {
+	mu sync.Mutex
+	m  map[string]time.Duration
+}
+
+func durationKey(kind, changeSetType string) string { return kind + "/" + changeSetType }
+
+func (d *durations) get(key string) time.Duration {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.m[key]
+}
+
+func (d *durations) put(key string, took time.Duration) {
+	if took <= 0 {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.m[key] = took
 }
 
 // Owner describes this process as a lock holder: user@host pid N.
@@ -230,6 +259,7 @@ func (b *Backend) Region(ctx context.Context, step plan.Step) (deploy.Region, er
 		elb:     elbv2.NewFromConfig(cfg),
 		ssm:     ssm.NewFromConfig(cfg),
 		history: storeHistory{store: store, service: b.o.Plan.Service, stage: step.Stage, region: step.Region},
+		took:    &b.took,
 	}, nil
 }
 

@@ -44,6 +44,7 @@ type region struct {
 	elb     *elbv2.Client
 	ssm     *ssm.Client
 	history history
+	took    *durations // shared by the rollout's regions
 }
 
 // history is where deployments of this region are recorded.
@@ -124,13 +125,21 @@ func (r *region) Apply(ctx context.Context, a deploy.StackApply, obs deploy.Stac
 			}
 		}
 	}
+	var opts []cfn.ExecuteOption
+	key := durationKey(string(a.Kind), cs.Type)
+	if d := r.took.get(key); d > 0 {
+		opts = append(opts, cfn.Expecting(d))
+	}
 	res, err := r.cfn.Execute(ctx, cs, func(e cfn.Event) {
 		if obs != nil {
 			obs.StackEvent(progress.StackEvent{Time: e.Time, Stack: a.Name, LogicalID: e.LogicalID, Type: e.ResourceType, Status: e.Status, Reason: e.Reason})
 		}
-	})
+	}, opts...)
 	if res != nil {
 		out.Status = res.Status
+		if !res.Failed {
+			r.took.put(key, res.Took)
+		}
 	}
 	if err != nil {
 		return out, fmt.Errorf("deploying %s: %w", a.Name, err)
