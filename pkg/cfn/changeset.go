@@ -26,6 +26,9 @@ type ChangeSetInput struct {
 	Parameters  map[string]string
 	Tags        map[string]string
 	Description string
+	// Current is the stack as the caller has just described it, saving a
+	// describe call; nil describes it.
+	Current *Stack
 }
 
 // ChangeSet is a change set that is ready to execute, or an empty one.
@@ -78,7 +81,7 @@ func (c *Client) CreateChangeSet(ctx context.Context, in ChangeSetInput) (*Chang
 	if len(in.Template) > MaxTemplateBody {
 		return nil, fmt.Errorf("change set for stack %s: the template is %d bytes; CloudFormation takes at most %d inline", name, len(in.Template), MaxTemplateBody)
 	}
-	st, err := c.prepareStack(ctx, name)
+	st, err := c.prepareStack(ctx, name, in.Current)
 	if err != nil {
 		return nil, err
 	}
@@ -140,10 +143,12 @@ func (c *Client) findChangeSet(ctx context.Context, cs *ChangeSet) error {
 
 // prepareStack describes the stack and brings it to a state a change set
 // can be made for.
-func (c *Client) prepareStack(ctx context.Context, name string) (*Stack, error) {
-	st, err := c.Describe(ctx, name)
-	if err != nil {
-		return nil, err
+func (c *Client) prepareStack(ctx context.Context, name string, st *Stack) (*Stack, error) {
+	var err error
+	if st == nil || st.Name != name {
+		if st, err = c.Describe(ctx, name); err != nil {
+			return nil, err
+		}
 	}
 	if !st.Exists {
 		return st, nil

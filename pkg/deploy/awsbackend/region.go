@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
@@ -45,7 +46,18 @@ type region struct {
 	ssm     *ssm.Client
 	history history
 	took    *durations // shared by the rollout's regions
+
+	// seen is the app stack as Current last described it, reused by the
+	// app stack's Apply when recent: the rollout checks the stack, deploys
+	// the data stack (which leaves the app stack alone), then the app
+	// stack, all under the stage's lock.
+	seen   *cfn.Stack
+	seenAt time.Time
 }
+
+// seenFor is how long a described app stack may stand in for a fresh
+// describe.
+const seenFor = 30 * time.Second
 
 // history is where deployments of this region are recorded.
 type history interface {
@@ -58,6 +70,7 @@ func (r *region) Current(ctx context.Context) (deploy.Current, error) {
 	if err != nil {
 		return deploy.Current{}, fmt.Errorf("describing %s: %w", r.stack, err)
 	}
+	r.seen, r.seenAt = st, time.Now()
 	if !st.Exists {
 		return deploy.Current{}, nil
 	}
@@ -70,9 +83,14 @@ func (r *region) Apply(ctx context.Context, a deploy.StackApply, obs deploy.Stac
 	if err != nil {
 		return out, fmt.Errorf("reading the template of %s: %w", a.Name, err)
 	}
-	current, err := r.cfn.Describe(ctx, a.Name)
-	if err != nil {
-		return out, fmt.Errorf("describing %s: %w", a.Name, err)
+	current := r.seen
+	if current == nil || current.Name != a.Name || time.Since(r.seenAt) > seenFor {
+		if current, err = r.cfn.Describe(ctx, a.Name); err != nil {
+			return out, fmt.Errorf("describing %s: %w", a.Name, err)
+		}
+	}
+	if a.Name == r.stack {
+		r.seen = nil // used once: the apply changes it
 	}
 	params := maps.Clone(a.Parameters)
 	if params == nil {
@@ -91,6 +109,7 @@ func (r *region) Apply(ctx context.Context, a deploy.StackApply, obs deploy.Stac
 		Parameters:  params,
 		Tags:        a.Tags,
 		Description: "gantry " + a.Tags[render.TagVersion],
+		Current:     current,
 	})
 	if err != nil {
 		return out, fmt.Errorf("preparing the change set of %s: %w", a.Name, err)
