@@ -308,3 +308,17 @@ func changeSetName(now time.Time) (string, error) {
 	}
 	return "gantry-" + now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:]), nil
 }
+
+// Executable reports whether cs can still be executed: a change set made
+// ahead of time goes stale when its stack changes in between.
+func (c *Client) Executable(ctx context.Context, cs *ChangeSet) (bool, error) {
+	out, err := c.api.DescribeChangeSet(ctx, &cloudformation.DescribeChangeSetInput{ChangeSetName: aws.String(cs.ID)})
+	var missing *types.ChangeSetNotFoundException
+	switch {
+	case errors.As(err, &missing):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("describing change set %s of stack %s: %w", cs.Name, cs.StackName, err)
+	}
+	return out.Status == types.ChangeSetStatusCreateComplete && out.ExecutionStatus == types.ExecutionStatusAvailable, nil
+}

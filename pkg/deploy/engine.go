@@ -413,13 +413,14 @@ func (r *run) stage(ctx context.Context, st plan.Stage) {
 		r.halt(stopFailed, reason)
 		return
 	}
-	j := &journal{r: r, lock: lock, st: st, started: r.clock.Now(), log: log}
+	j := r.newJournal(lock, st, log)
 	defer func() {
 		bg, cancel := detached(ctx)
 		defer cancel()
 		status, reason := r.stageStatus(st)
 		j.entry(bg, JournalEntry{Step: "stage", Status: status, Message: reason})
 		j.saveRollout(bg, status, reason)
+		j.close()
 		if err := lock.Release(bg); err != nil {
 			log.Warn("releasing the lock failed", "err", err)
 			r.obs.Message(sref, slog.LevelWarn, fmt.Sprintf("releasing the rollout lock failed (it expires on its own; `gantry unlock` breaks it): %v", err))
@@ -450,14 +451,30 @@ func (r *run) stage(ctx context.Context, st plan.Stage) {
 		r.obs.Message(sref, slog.LevelInfo, "stage approved")
 	}
 
-	for _, w := range st.Waves {
+	// Each wave's change sets are made while the wave before it deploys.
+	var next *ahead
+	defer func() {
+		next.stop()
+		if d, ok := r.e.Backend.(PreparedDiscarder); ok {
+			bg, cancel := detached(ctx)
+			defer cancel()
+			d.DiscardPrepared(bg)
+		}
+	}()
+	for i, w := range st.Waves {
 		if err := ctx.Err(); err != nil {
 			r.halt(stopCanceled, "interrupted: "+err.Error())
 		}
 		if r.stopped() {
 			return
 		}
-		r.wave(ctx, j, st, w)
+		next.wait()
+		next = nil
+		executing := newLatch(len(w.Steps))
+		if i+1 < len(st.Waves) {
+			next = r.prepareAhead(ctx, st.Waves[i+1], executing)
+		}
+		r.wave(ctx, j, st, w, executing)
 	}
 }
 
@@ -507,7 +524,8 @@ func (s slots) acquire(ctx context.Context, stop <-chan struct{}) bool {
 func (s slots) release() { <-s }
 
 // wave deploys a wave's regions, at most MaxParallel at once, then bakes.
-func (r *run) wave(ctx context.Context, j *journal, st plan.Stage, w plan.Wave) {
+func (r *run) wave(ctx context.Context, j *journal, st plan.Stage, w plan.Wave, executing *latch) {
+	defer executing.open()
 	r.log.Info("wave started", "stage", st.Name, "wave", w.Index, "regions", len(w.Steps), "maxParallel", w.Parallel())
 	sem := make(slots, w.Parallel())
 	var (
@@ -528,7 +546,7 @@ func (r *run) wave(ctx context.Context, j *journal, st plan.Stage, w plan.Wave) 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if b := r.region(ctx, j, step, sem); b != nil {
+			if b := r.region(ctx, j, step, sem, executing); b != nil {
 				mu.Lock()
 				deployed = append(deployed, b)
 				mu.Unlock()
@@ -605,8 +623,11 @@ func (b *inBake) key() key { return key{b.ref.Stage, b.ref.Region} }
 // region runs one region up to and including its stacks; it returns the
 // region when it was deployed and so must be baked. It holds a slot of sem
 // on entry and gives it back.
-func (r *run) region(ctx context.Context, j *journal, step plan.Step, sem slots) *inBake {
+func (r *run) region(ctx context.Context, j *journal, step plan.Step, sem slots, executing *latch) *inBake {
 	ref := refOf(step)
+	var once sync.Once
+	started := func() { once.Do(executing.done) }
+	defer started()
 	holding := true
 	defer func() {
 		if holding {
@@ -667,7 +688,7 @@ func (r *run) region(ctx context.Context, j *journal, step plan.Step, sem slots)
 	var (
 		stacks []StackResult
 		params = map[string]map[string]string{}
-		obs    = stackObserver{r.obs, ref}
+		obs    = stackObserver{r.obs, ref, started}
 	)
 	for _, s := range pre.stacks {
 		stepName := progress.StepApp
@@ -676,11 +697,7 @@ func (r *run) region(ctx context.Context, j *journal, step plan.Step, sem slots)
 		}
 		r.obs.StepChanged(ref, stepName, s.Name)
 		j.region(ctx, ref, string(stepName), "started", s.Name, nil)
-		a := StackApply{
-			Name: s.Name, Kind: s.Kind, Template: s.Template, Parameters: s.Parameters,
-			Tags:          StackTags(r.base[step.Stage], s, r.req.Version, pre.hash),
-			AllowDataLoss: r.req.AllowDataLoss, Protect: s.Kind == KindData,
-		}
+		a := r.stackApply(step, s, pre)
 		out, err := reg.Apply(ctx, a, obs)
 		out = fillOutcome(out, a)
 		if out.Action == "" {
@@ -850,13 +867,20 @@ func (r *run) sleep(ctx context.Context, d time.Duration, wake ...<-chan struct{
 type stackObserver struct {
 	obs progress.Observer
 	ref progress.Ref
+	// started is called on every event: the region is executing.
+	started func()
 }
 
-func (s stackObserver) StackEvent(e StackEvent) { s.obs.StackEvent(s.ref, e) }
+func (s stackObserver) StackEvent(e StackEvent) {
+	s.started()
+	s.obs.StackEvent(s.ref, e)
+}
 
 // journal writes a stage's journal and rollout record through its lock,
-// one call at a time. A failed write is logged, never fatal: the journal
-// is a record, the stacks are the truth.
+// in order, from one goroutine of its own: a region never waits for a
+// write (eight regions starting at once would otherwise queue behind each
+// other's writes). close waits for everything queued. A failed write is
+// logged, never fatal: the journal is a record, the stacks are the truth.
 type journal struct {
 	r       *run
 	lock    Lock
@@ -864,25 +888,76 @@ type journal struct {
 	started time.Time
 	log     *slog.Logger
 
-	mu     sync.Mutex
-	warned bool
+	ch   chan journalWrite
+	done chan struct{}
+
+	mu      sync.Mutex
+	warned  bool
+	rollout *RolloutRecord // the newest record not yet written
+}
+
+// journalWrite is one queued write: an entry, the newest rollout record,
+// or (flushed set) a marker closed once everything before it is written.
+type journalWrite struct {
+	entry   *JournalEntry
+	rollout bool
+	flushed chan struct{}
+}
+
+// journalTimeout bounds one write.
+const journalTimeout = 30 * time.Second
+
+func (r *run) newJournal(lock Lock, st plan.Stage, log *slog.Logger) *journal {
+	j := &journal{r: r, lock: lock, st: st, started: r.clock.Now(), log: log,
+		ch: make(chan journalWrite, 256), done: make(chan struct{})}
+	go j.write()
+	return j
+}
+
+func (j *journal) write() {
+	defer close(j.done)
+	for w := range j.ch {
+		switch {
+		case w.flushed != nil:
+			close(w.flushed)
+		case w.entry != nil:
+			ctx, cancel := context.WithTimeout(context.Background(), journalTimeout)
+			j.check(j.lock.Journal(ctx, *w.entry), "journal")
+			cancel()
+		case w.rollout:
+			j.mu.Lock()
+			rec := j.rollout
+			j.rollout = nil
+			j.mu.Unlock()
+			if rec == nil {
+				continue // a newer record was already written
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), journalTimeout)
+			j.check(j.lock.SaveRollout(ctx, *rec), "rollout record")
+			cancel()
+		}
+	}
+}
+
+// close writes everything queued, then stops the writer.
+func (j *journal) close() {
+	close(j.ch)
+	<-j.done
 }
 
 func (j *journal) region(ctx context.Context, ref progress.Ref, step, status, msg string, attrs map[string]string) {
 	j.entry(ctx, JournalEntry{Region: ref.Region, Wave: ref.Wave, Step: step, Status: status, Message: msg, Attrs: attrs})
 }
 
-func (j *journal) entry(ctx context.Context, e JournalEntry) {
+func (j *journal) entry(_ context.Context, e JournalEntry) {
 	e.Stage = j.st.Name
 	e.Time = j.r.clock.Now()
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	wctx, cancel := detached(ctx)
-	defer cancel()
-	j.check(j.lock.Journal(wctx, e), "journal")
+	j.ch <- journalWrite{entry: &e}
 }
 
-func (j *journal) saveRollout(ctx context.Context, status, reason string) {
+// saveRollout queues the rollout record as it is now; queued records not
+// yet written when a newer one comes are skipped.
+func (j *journal) saveRollout(_ context.Context, status, reason string) {
 	rec := RolloutRecord{
 		RolloutID: j.r.id, Service: j.r.d.Service, Stage: j.st.Name, Version: j.r.req.Version,
 		Status: status, StartedAt: j.started, UpdatedAt: j.r.clock.Now(), Regions: map[string]Status{}, Reason: reason,
@@ -901,10 +976,9 @@ func (j *journal) saveRollout(ctx context.Context, status, reason string) {
 		}
 	}
 	j.mu.Lock()
-	defer j.mu.Unlock()
-	wctx, cancel := detached(ctx)
-	defer cancel()
-	j.check(j.lock.SaveRollout(wctx, rec), "rollout record")
+	j.rollout = &rec
+	j.mu.Unlock()
+	j.ch <- journalWrite{rollout: true}
 }
 
 func (j *journal) check(err error, what string) {
@@ -912,6 +986,8 @@ func (j *journal) check(err error, what string) {
 		return
 	}
 	j.log.Warn("writing the "+what+" failed", "err", err)
+	j.mu.Lock()
+	defer j.mu.Unlock()
 	if !j.warned {
 		j.warned = true
 		j.r.obs.Message(progress.Ref{Stage: j.st.Name}, slog.LevelWarn, fmt.Sprintf("writing the %s failed (the rollout goes on): %v", what, err))

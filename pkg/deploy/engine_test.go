@@ -1371,3 +1371,119 @@ func TestRerunClosesAnInterruptedRollout(t *testing.T) {
 		t.Errorf("rerun applied %d stacks", n)
 	}
 }
+
+// A wave's change sets are made while the wave before it deploys, and its
+// turn uses them; the first wave of a stage makes its own.
+func TestWavesArePreparedAhead(t *testing.T) {
+	e := newEnv(t, waves)
+	e.b.Preparing = true
+	res := e.run("v1", e.plan())
+	checkPrepared(t, e.b, "v1", map[string]bool{"us-east-1": false, "eu-west-1": false, "us-west-2": false,
+		"eu-central-1": true, "ap-southeast-2": true, "ap-northeast-1": true}, deploy.KindData)
+	if res.ExitCode() != 0 {
+		t.Fatalf("exit %d", res.ExitCode())
+	}
+	// A new version: the data stacks are unchanged, so the app stacks'
+	// change sets are made ahead too.
+	before := len(e.b.Calls())
+	e.run("v2", e.plan("prod"))
+	checkPrepared(t, &callsFrom{e.b, before}, "v2", map[string]bool{"us-east-1": false, "eu-west-1": false, "us-west-2": false,
+		"eu-central-1": true, "ap-southeast-2": true, "ap-northeast-1": true}, deploy.KindData, deploy.KindApp)
+}
+
+// callsFrom is a backend's calls from index from on.
+type callsFrom struct {
+	b    *deploytest.Backend
+	from int
+}
+
+func (c *callsFrom) Calls() []deploytest.Call { return c.b.Calls()[c.from:] }
+
+// checkPrepared checks, per region, that its applies of kinds used a
+// change set made ahead (want true) or not, that a region was prepared
+// only after every region of the wave before it had started applying, and
+// that the stage's end discarded nothing left over.
+func checkPrepared(t *testing.T, b interface{ Calls() []deploytest.Call }, version string, want map[string]bool, kinds ...string) {
+	t.Helper()
+	calls := b.Calls()
+	firstApply := map[int]int{} // wave → index of the last region's first apply
+	wave := map[string]int{"us-east-1": 1, "eu-west-1": 1, "us-west-2": 1, "eu-central-1": 2, "ap-southeast-2": 2, "ap-northeast-1": 3}
+	seen := map[string]bool{}
+	for i, c := range calls {
+		if c.Op == "apply" && c.Stage == "prod" && !seen[c.Region] {
+			seen[c.Region] = true
+			firstApply[wave[c.Region]] = i
+		}
+	}
+	for i, c := range calls {
+		if c.Stage != "prod" {
+			continue
+		}
+		switch c.Op {
+		case "prepare":
+			if !want[c.Region] {
+				t.Errorf("%s (wave %d) prepared ahead", c.Region, wave[c.Region])
+			}
+			if prev := wave[c.Region] - 1; i < firstApply[prev] {
+				t.Errorf("%s prepared (call %d) before wave %d was applying (call %d)", c.Region, i, prev, firstApply[prev])
+			}
+			if strings.HasSuffix(c.Stack, "-app") && c.Version != version { // data stacks carry no version
+				t.Errorf("%s prepared version %s, want %s", c.Region, c.Version, version)
+			}
+		case "apply":
+			k := strings.TrimPrefix(c.Stack, "payments-prod-")
+			if !slices.Contains(kinds, k) {
+				continue
+			}
+			if got := c.Prepared == 1; got != want[c.Region] {
+				t.Errorf("%s %s stack applied with a prepared change set = %v, want %v", c.Region, k, got, want[c.Region])
+			}
+		}
+	}
+	for _, c := range calls {
+		if c.Op == "discard" && c.Prepared != 0 {
+			t.Errorf("the stage's end discarded %d prepared change sets; all were used", c.Prepared)
+		}
+	}
+}
+
+// Change sets made ahead for regions that never get their turn are
+// discarded when the stage ends.
+func TestPreparedChangeSetsOfAStoppedRolloutAreDiscarded(t *testing.T) {
+	e := newEnv(t, waves)
+	e.b.Preparing = true
+	release := make(chan struct{})
+	e.b.ApplyHook = func(ctx context.Context, step plan.Step, a deploy.StackApply) error {
+		if step.Region == "us-east-1" && a.Kind == deploy.KindApp {
+			<-release
+			return errors.New("boom")
+		}
+		return nil
+	}
+	go func() {
+		// Fail wave 1 once wave 2 has been prepared.
+		for {
+			if len(e.b.CallsOf("prepare")) == 2 {
+				close(release)
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	res := e.run("v1", e.plan("prod"))
+	if st := statuses(res); st["prod/eu-central-1"] != "pending" || st["prod/us-east-1"] != "failed" {
+		t.Fatalf("statuses %v", st)
+	}
+	var discarded int
+	for _, c := range e.b.CallsOf("discard") {
+		discarded += c.Prepared
+	}
+	if discarded != 2 {
+		t.Errorf("discarded %d prepared change sets, want wave 2's 2", discarded)
+	}
+	for _, c := range appliesOf(e.b, "prod") {
+		if c.Region == "eu-central-1" || c.Region == "ap-southeast-2" {
+			t.Errorf("stopped rollout applied %s", c.Region)
+		}
+	}
+}

@@ -58,7 +58,8 @@ type Backend struct {
 	mu     sync.Mutex
 	stores map[string]*state.Store // by stage
 
-	took durations
+	took  durations
+	stash stash
 }
 
 // New returns a Backend.
@@ -75,7 +76,7 @@ func New(o Options) *Backend {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Backend{o: o, stores: map[string]*state.Store{}, took: durations{m: map[string]time.Duration{}}}
+	return &Backend{o: o, stores: map[string]*state.Store{}, took: durations{m: map[string]time.Duration{}}, stash: stash{m: map[string]*preparedSet{}}}
 }
 
 // durations remembers how long each kind of stack operation took in this
@@ -260,6 +261,9 @@ func (b *Backend) Region(ctx context.Context, step plan.Step) (deploy.Region, er
 		ssm:     ssm.NewFromConfig(cfg),
 		history: storeHistory{store: store, service: b.o.Plan.Service, stage: step.Stage, region: step.Region},
 		took:    &b.took,
+		stash:   &b.stash,
+		stage:   step.Stage,
+		name:    step.Region,
 	}, nil
 }
 

@@ -46,6 +46,9 @@ type region struct {
 	ssm     *ssm.Client
 	history history
 	took    *durations // shared by the rollout's regions
+	stash   *stash     // change sets made ahead, shared by the rollout's regions
+	stage   string
+	name    string // the AWS region
 
 	// seen is the app stack as Current last described it, reused by the
 	// app stack's Apply when recent: the rollout checks the stack, deploys
@@ -77,16 +80,17 @@ func (r *region) Current(ctx context.Context) (deploy.Current, error) {
 	return deploy.Current{Exists: true, Status: st.Status, Version: st.Tags[render.TagVersion], Hash: st.Tags[deploy.TagHash]}, nil
 }
 
-func (r *region) Apply(ctx context.Context, a deploy.StackApply, obs deploy.StackObserver) (deploy.StackOutcome, error) {
-	out := deploy.StackOutcome{Name: a.Name, Kind: a.Kind}
+// changeSet describes the stack (or reuses the region check's view of it),
+// fills in the listener rule priority, and makes the change set.
+func (r *region) changeSet(ctx context.Context, a deploy.StackApply) (*cfn.ChangeSet, *cfn.Stack, map[string]string, error) {
 	tmpl, err := parseTemplate(a.Template)
 	if err != nil {
-		return out, fmt.Errorf("reading the template of %s: %w", a.Name, err)
+		return nil, nil, nil, fmt.Errorf("reading the template of %s: %w", a.Name, err)
 	}
 	current := r.seen
 	if current == nil || current.Name != a.Name || time.Since(r.seenAt) > seenFor {
 		if current, err = r.cfn.Describe(ctx, a.Name); err != nil {
-			return out, fmt.Errorf("describing %s: %w", a.Name, err)
+			return nil, nil, nil, fmt.Errorf("describing %s: %w", a.Name, err)
 		}
 	}
 	if a.Name == r.stack {
@@ -98,11 +102,9 @@ func (r *region) Apply(ctx context.Context, a deploy.StackApply, obs deploy.Stac
 	}
 	if _, ok := tmpl.Parameters[priorityParam]; ok {
 		if params[priorityParam], err = r.priority(ctx, tmpl, current); err != nil {
-			return out, err
+			return nil, nil, nil, err
 		}
 	}
-	out.Parameters = params
-
 	cs, err := r.cfn.CreateChangeSet(ctx, cfn.ChangeSetInput{
 		StackName:   a.Name,
 		Template:    a.Template,
@@ -112,7 +114,29 @@ func (r *region) Apply(ctx context.Context, a deploy.StackApply, obs deploy.Stac
 		Current:     current,
 	})
 	if err != nil {
-		return out, fmt.Errorf("preparing the change set of %s: %w", a.Name, err)
+		return nil, nil, nil, fmt.Errorf("preparing the change set of %s: %w", a.Name, err)
+	}
+	return cs, current, params, nil
+}
+
+func (r *region) Apply(ctx context.Context, a deploy.StackApply, obs deploy.StackObserver) (deploy.StackOutcome, error) {
+	out := deploy.StackOutcome{Name: a.Name, Kind: a.Kind}
+	var (
+		cs      *cfn.ChangeSet
+		current *cfn.Stack
+		params  map[string]string
+		err     error
+	)
+	if p := r.prepared(ctx, a); p != nil {
+		cs, current, params = p.cs, p.current, p.params
+		r.cfn.Logger.InfoContext(ctx, "using the change set made ahead", "stack", a.Name, "changeSet", cs.Name, "empty", cs.Empty)
+	} else if cs, current, params, err = r.changeSet(ctx, a); err != nil {
+		return out, err
+	}
+	out.Parameters = params
+	tmpl, err := parseTemplate(a.Template)
+	if err != nil {
+		return out, fmt.Errorf("reading the template of %s: %w", a.Name, err)
 	}
 	if cs.Empty {
 		out.Action, out.Status = deploy.ActionUnchanged, current.Status

@@ -67,11 +67,14 @@ func (c *Clock) Sleeps() []time.Duration {
 
 // Call is one recorded backend call.
 type Call struct {
-	Op      string // lock, release, region, current, apply, alarms, save, previous
+	Op      string // lock, release, region, current, prepare, apply, alarms, save, previous, discard
 	Stage   string
 	Region  string
 	Stack   string // apply: the stack name
 	Version string // apply: the app stack's gantry:version tag; save: the version
+	// Prepared: an apply that used a change set prepared ahead; a discard
+	// of that many prepared change sets.
+	Prepared int
 }
 
 // Stack is a fake stack.
@@ -104,8 +107,12 @@ type Backend struct {
 	// RulePriority, when set, is added to web app stacks' parameters as
 	// ListenerRulePriority, as the real backend does.
 	RulePriority string
+	// Preparing makes regions deploy.Preparers and the backend a
+	// deploy.PreparedDiscarder.
+	Preparing bool
 
 	mu          sync.Mutex
+	prepared    map[string]string // stage/region/stack → the version prepared
 	regions     map[string]*Region
 	locked      map[string]string // stage → rollout ID
 	calls       []Call
@@ -239,7 +246,36 @@ func (l *lock) SaveRollout(_ context.Context, r deploy.RolloutRecord) error {
 // Region implements deploy.Backend.
 func (b *Backend) Region(_ context.Context, step plan.Step) (deploy.Region, error) {
 	b.record(Call{Op: "region", Stage: step.Stage, Region: step.Region})
+	if b.Preparing {
+		return preparingRegion{b.RegionOf(step)}, nil
+	}
 	return b.RegionOf(step), nil
+}
+
+// preparingRegion is a Region that is also a deploy.Preparer.
+type preparingRegion struct{ *Region }
+
+// Prepare implements deploy.Preparer: it remembers what was prepared; an
+// Apply of the same stack and version takes it.
+func (p preparingRegion) Prepare(_ context.Context, a deploy.StackApply) (bool, error) {
+	r, b := p.Region, p.b
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.calls = append(b.calls, Call{Op: "prepare", Stage: r.step.Stage, Region: r.step.Region, Stack: a.Name, Version: a.Tags[render.TagVersion]})
+	if b.prepared == nil {
+		b.prepared = map[string]string{}
+	}
+	b.prepared[r.step.Stage+"/"+r.step.Region+"/"+a.Name] = a.Tags[render.TagVersion]
+	s := r.stacks[a.Name]
+	return s != nil && bytes.Equal(s.Template, a.Template) && maps.Equal(s.Parameters, a.Parameters), nil
+}
+
+// DiscardPrepared implements deploy.PreparedDiscarder.
+func (b *Backend) DiscardPrepared(context.Context) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.calls = append(b.calls, Call{Op: "discard", Prepared: len(b.prepared)})
+	clear(b.prepared)
 }
 
 // RegionOf returns the fake region of a step, creating it.
@@ -312,7 +348,15 @@ func (r *Region) Current(context.Context) (deploy.Current, error) {
 func (r *Region) Apply(ctx context.Context, a deploy.StackApply, obs deploy.StackObserver) (deploy.StackOutcome, error) {
 	b := r.b
 	b.mu.Lock()
-	b.calls = append(b.calls, Call{Op: "apply", Stage: r.step.Stage, Region: r.step.Region, Stack: a.Name, Version: a.Tags[render.TagVersion]})
+	call := Call{Op: "apply", Stage: r.step.Stage, Region: r.step.Region, Stack: a.Name, Version: a.Tags[render.TagVersion]}
+	k := r.step.Stage + "/" + r.step.Region + "/" + a.Name
+	if v, ok := b.prepared[k]; ok {
+		delete(b.prepared, k)
+		if v == call.Version {
+			call.Prepared = 1
+		}
+	}
+	b.calls = append(b.calls, call)
 	b.inflight++
 	b.maxInflight = max(b.maxInflight, b.inflight)
 	b.mu.Unlock()
