@@ -13,8 +13,8 @@ func TestPaceLandsAtTheExpectedEndThenPollsDensely(t *testing.T) {
 		t.Fatalf("tail interval for 10 s = %v, want 250ms", tail)
 	}
 	// Before the tail: never sleeps past its start.
-	if d := p.next(8*time.Second, 5*time.Second); d != 1750*time.Millisecond {
-		t.Errorf("at 8 s with a 5 s back-off: sleeps %v, want 1.75 s (to 9.75 s)", d)
+	if d := p.next(9*time.Second, 5*time.Second); d != 750*time.Millisecond {
+		t.Errorf("at 9 s with a 5 s back-off: sleeps %v, want 750ms (to 9.75 s)", d)
 	}
 	if d := p.next(time.Second, 500*time.Millisecond); d != 500*time.Millisecond {
 		t.Errorf("early: sleeps %v, want the back-off's 500ms", d)
@@ -26,12 +26,19 @@ func TestPaceLandsAtTheExpectedEndThenPollsDensely(t *testing.T) {
 		}
 	}
 	// Past the window: back to the back-off.
-	if d := p.next(16*time.Second, 5*time.Second); d != 5*time.Second {
-		t.Errorf("at 16 s: sleeps %v, want the back-off's 5 s", d)
+	if d := p.next(16*time.Second, 5*time.Second); d != 1600*time.Millisecond {
+		t.Errorf("at 16 s: sleeps %v, want the back-off within a tenth of the wait (1.6 s)", d)
 	}
 	// No expectation: the back-off alone.
-	if d := (pace{}).next(8*time.Second, 5*time.Second); d != 5*time.Second {
-		t.Errorf("no expectation: sleeps %v, want 5 s", d)
+	if d := (pace{}).next(60*time.Second, 5*time.Second); d != 5*time.Second {
+		t.Errorf("no expectation, a minute in: sleeps %v, want the back-off's 5 s", d)
+	}
+	// Never more than a tenth of the wait so far (at least 1 s).
+	if d := (pace{}).next(8*time.Second, 5*time.Second); d != time.Second {
+		t.Errorf("no expectation, 8 s in: sleeps %v, want 1 s", d)
+	}
+	if d := (pace{}).next(30*time.Second, 5*time.Second); d != 3*time.Second {
+		t.Errorf("no expectation, 30 s in: sleeps %v, want 3 s", d)
 	}
 }
 

@@ -14,13 +14,14 @@ type Backoff struct {
 	Jitter  float64
 }
 
-// DefaultBackoff polls after 250 ms, then 310 ms, 390 ms, ... up to 5 s:
-// a stack that finishes within a few seconds is seen within about half a
-// second, one of 10 s within about one (×1.5 steps saw it ~2.3 s late, for
-// 3 polls fewer), and an hour of waiting costs about 730 polls rather than
-// 14,400 at 250 ms.
+// DefaultBackoff polls after 250 ms, then 375 ms, 560 ms, ... up to 5 s:
+// a stack that finishes quickly is seen within about a second, and an hour
+// of waiting costs about 730 polls rather than 14,400 at 250 ms. A stack
+// wait also never sleeps more than a tenth of the time waited so far (at
+// least 1 s, see pace), so a 10 s operation is seen about half a second
+// after it ends rather than two.
 func DefaultBackoff() Backoff {
-	return Backoff{Initial: 250 * time.Millisecond, Max: 5 * time.Second, Factor: 1.25, Jitter: 0.2}
+	return Backoff{Initial: 250 * time.Millisecond, Max: 5 * time.Second, Factor: 1.5, Jitter: 0.2}
 }
 
 // schedule returns a function giving successive delays. random returns
@@ -62,6 +63,9 @@ type pace struct {
 	expected time.Duration // 0: no expectation, plain back-off
 }
 
+// minRelativeCap is the shortest sleep the tenth-of-the-wait rule imposes.
+const minRelativeCap = time.Second
+
 // tailInterval is how often a wait polls around its expected end: 2.5% of
 // the expected time, within [250 ms, 5 s], so the lateness stays a small
 // share of the operation whatever its length.
@@ -72,6 +76,9 @@ func tailInterval(expected time.Duration) time.Duration {
 // next is the delay before the next poll, elapsed into the operation,
 // given the back-off's own next delay.
 func (p pace) next(elapsed, backoff time.Duration) time.Duration {
+	// Late by at most a tenth of the wait so far: the back-off's growth is
+	// for long waits, not for the first seconds of one.
+	backoff = min(backoff, max(elapsed/10, minRelativeCap))
 	if p.expected <= 0 {
 		return backoff
 	}
