@@ -1487,3 +1487,25 @@ func TestPreparedChangeSetsOfAStoppedRolloutAreDiscarded(t *testing.T) {
 		}
 	}
 }
+
+// A region whose gate is closed, or that the halt flag would stop, is not
+// prepared ahead: a held region sees no change set.
+func TestClosedOrHaltedRegionsAreNotPrepared(t *testing.T) {
+	e := newEnv(t, waves)
+	e.b.Preparing = true
+	e.gate.CheckFunc = func(req deploy.GateRequest) (deploy.Decision, error) {
+		return deploy.Decision{Open: req.Region != "eu-central-1", Reason: "test"}, nil
+	}
+	e.gate.HaltFunc = func(req deploy.GateRequest) (bool, string, error) {
+		return req.Wave >= 3, "wave 3 frozen", nil
+	}
+	e.run("v1", e.plan("prod"))
+	for _, c := range e.b.CallsOf("prepare") {
+		if c.Region != "ap-southeast-2" {
+			t.Errorf("prepared %s, whose flags hold it", c.Region)
+		}
+	}
+	if len(e.b.CallsOf("prepare")) == 0 {
+		t.Error("ap-southeast-2, open, was not prepared")
+	}
+}

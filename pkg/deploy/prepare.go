@@ -137,6 +137,16 @@ func (r *run) prepareRegion(ctx context.Context, step plan.Step) {
 	if err != nil || r.unchanged(step, cur) {
 		return
 	}
+	// A region its flags would hold now is not prepared: a held region
+	// should see no change set at all. (Not journaled: the decision that
+	// counts is the one at the region's turn.)
+	req := r.gateRequest(step)
+	if halted, _, err := r.gate.Halted(ctx, req); err != nil || halted {
+		return
+	}
+	if dec, err := r.gate.Check(ctx, req); err != nil || !dec.Open {
+		return
+	}
 	pre := r.pre[key{step.Stage, step.Region}]
 	for _, s := range pre.stacks {
 		unchanged, err := p.Prepare(ctx, r.stackApply(step, s, pre))
