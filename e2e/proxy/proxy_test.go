@@ -675,8 +675,26 @@ func TestStackDuration(t *testing.T) {
 		}
 	}
 
-	// An update takes the same time, and other stacks none.
-	s.execute(s.changeSet("b", cfntypes.ChangeSetTypeUpdate))
+	// An update takes the same time, and other stacks none. The create's
+	// events keep the times they were shown with once the next change set
+	// ends the create's window, as CloudFormation's history does.
+	next := s.changeSet("b", cfntypes.ChangeSetTypeUpdate)
+	var created, completed time.Time
+	for _, e := range s.events() {
+		if aws.ToString(e.LogicalResourceId) != "dur-stack" {
+			continue
+		}
+		switch e.ResourceStatus {
+		case "CREATE_IN_PROGRESS":
+			created = aws.ToTime(e.Timestamp) // the oldest one: the list is newest first
+		case "CREATE_COMPLETE":
+			completed = aws.ToTime(e.Timestamp)
+		}
+	}
+	if took := completed.Sub(created); took < d-200*time.Millisecond || took > d+200*time.Millisecond {
+		t.Errorf("after the next change set, the create's events span %s, want about %s", took, d)
+	}
+	s.execute(next)
 	if st := s.status(); st != "UPDATE_IN_PROGRESS" {
 		t.Errorf("after the update's execute: %s", st)
 	}

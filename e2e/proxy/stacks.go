@@ -129,10 +129,15 @@ type changeSetRef struct{ stack, stackID string }
 type stackState struct {
 	overrides  map[stackKey]*override
 	changeSets map[string]changeSetRef // change set ARN -> its stack
+	// stamps are the times the proxy gave the emulator's events of timed
+	// operations, by event ID: they keep them after the operation, as
+	// CloudFormation's history does (the emulator's own are all the
+	// instant the operation ran).
+	stamps map[string]time.Time
 }
 
 func newStackState() stackState {
-	return stackState{overrides: map[stackKey]*override{}, changeSets: map[string]changeSetRef{}}
+	return stackState{overrides: map[stackKey]*override{}, changeSets: map[string]changeSetRef{}, stamps: map[string]time.Time{}}
 }
 
 type overrideKind int
@@ -731,8 +736,9 @@ func (p *Proxy) describeStackEvents(w http.ResponseWriter, r *http.Request, c *c
 		now := p.now()
 		p.mu.Lock()
 		if o := p.stacks.overrides[stackKey{c.Region, stackNameOf(asked)}]; o != nil && o.matches(asked) {
-			resp.body = o.rewriteEvents(resp.body, now, c.Form.Get("NextToken") == "", p.log)
+			resp.body = o.rewriteEvents(resp.body, now, c.Form.Get("NextToken") == "", p.log, p.stacks.stamps)
 		}
+		resp.body = restamp(resp.body, p.stacks.stamps)
 		p.mu.Unlock()
 	}
 	resp.write(w)
@@ -741,7 +747,7 @@ func (p *Proxy) describeStackEvents(w http.ResponseWriter, r *http.Request, c *c
 // rewriteEvents hides the operation's events not yet due (restamping the
 // others with the time they became due) and, on the first page, adds the
 // due synthetic events, newest first.
-func (o *override) rewriteEvents(body []byte, now time.Time, firstPage bool, log *slog.Logger) []byte {
+func (o *override) rewriteEvents(body []byte, now time.Time, firstPage bool, log *slog.Logger, stamps map[string]time.Time) []byte {
 	ranges, err := memberRanges(body, "StackEvents")
 	if err != nil {
 		log.Warn("proxy: DescribeStackEvents response is not XML", "err", err)
@@ -790,6 +796,9 @@ func (o *override) rewriteEvents(body []byte, now time.Time, firstPage bool, log
 		default:
 			m := setElement(body[ranges[i][0]:ranges[i][1]], "Timestamp", at.UTC().Format(timeFormat), "ResourceType")
 			out = splice(out, ranges[i], string(m))
+			if id := text(body[ranges[i][0]:ranges[i][1]], "EventId"); id != "" {
+				stamps[id] = at
+			}
 		}
 	}
 	if !firstPage {
@@ -822,4 +831,25 @@ func (o *override) rewriteEvents(body []byte, now time.Time, firstPage bool, log
 		return out
 	}
 	return insertMembers(out, "StackEvents", b.String(), newRanges)
+}
+
+// restamp gives the events the proxy timed before the times it gave them.
+func restamp(body []byte, stamps map[string]time.Time) []byte {
+	if len(stamps) == 0 {
+		return body
+	}
+	ranges, err := memberRanges(body, "StackEvents")
+	if err != nil {
+		return body
+	}
+	out := body
+	for i := len(ranges) - 1; i >= 0; i-- {
+		m := body[ranges[i][0]:ranges[i][1]]
+		at, ok := stamps[text(m, "EventId")]
+		if !ok {
+			continue
+		}
+		out = splice(out, ranges[i], string(setElement(m, "Timestamp", at.UTC().Format(timeFormat), "ResourceType")))
+	}
+	return out
 }
