@@ -200,7 +200,7 @@ func TestPlanNeverDeployed(t *testing.T) {
 	if code != 1 {
 		t.Errorf("--exit-code with changes: exit %d, want 1", code)
 	}
-	for _, want := range []string{"Plan for payments stage dev, version latest", "payments-dev-data: create, 9 changes", "+  Add  DbInstance", "Plan: "} {
+	for _, want := range []string{"Plan for payments stage dev, version latest", "payments-dev-data: create, 11 changes", "+  Add  DbInstance", "Plan: "} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("text output lacks %q:\n%s", want, stdout)
 		}
