@@ -230,6 +230,20 @@ func machine() string {
 	return m
 }
 
+// loadAverage is the 1-minute load average (-1 where /proc/loadavg is
+// missing).
+func loadAverage() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return -1
+	}
+	var l float64
+	if _, err := fmt.Sscanf(string(b), "%f", &l); err != nil {
+		return -1
+	}
+	return l
+}
+
 func median(xs []float64) float64 {
 	s := slices.Clone(xs)
 	sort.Float64s(s)

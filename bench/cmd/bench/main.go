@@ -146,13 +146,16 @@ func run(ctx context.Context, cfg config) error {
 		}
 	}
 
-	step("building gantry")
-	if err := quiet(ctx, "go", "build", "-o", b.gantry, "./cmd/gantry"); err != nil {
+	// Stamped as `make build` does, so the results name the commit measured.
+	stamp := firstLine(output(ctx, "git", "describe", "--tags", "--always", "--dirty"))
+	step("building gantry %s", stamp)
+	if err := quiet(ctx, "go", "build", "-ldflags", "-X main.version="+stamp, "-o", b.gantry, "./cmd/gantry"); err != nil {
 		return fmt.Errorf("go build: %w", err)
 	}
 	res := &Results{
 		Date:      time.Now().UTC().Format(time.RFC3339),
 		Machine:   machine(),
+		LoadStart: loadAverage(),
 		GoVersion: runtime.Version(),
 		Gantry:    firstLine(output(ctx, b.gantry, "version")),
 		Runs:      cfg.runs,
@@ -183,6 +186,7 @@ func run(ctx context.Context, cfg config) error {
 
 	res.summarize()
 	res.BenchSeconds = time.Since(start).Seconds()
+	res.LoadEnd = loadAverage()
 	if err := writeJSON(cfg.out, res); err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 )
@@ -19,7 +20,8 @@ const (
 // summary key with its raw numbers, goal and whether it was met.
 func markdown(r *Results) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Measured %s on %s, in %.0f s.\n\n", r.Date, r.Machine, r.BenchSeconds)
+	fmt.Fprintf(&b, "Measured %s on %s, in %.0f s; load average %.1f at the start, %.1f at the end (%d CPUs: above that, other work shared the machine).\n\n",
+		r.Date, r.Machine, r.BenchSeconds, r.LoadStart, r.LoadEnd, runtime.NumCPU())
 	fmt.Fprintf(&b, "Versions: %s; %s", r.Gantry, r.GoVersion)
 	for _, v := range []string{r.CfnLint, r.AWSCLI} {
 		if v != "" {

@@ -11,8 +11,12 @@ import (
 // Results is bench/results.json: what was measured where, the flat summary
 // of issue 5's keys with their goals, and each measurement in detail.
 type Results struct {
-	Date         string   `json:"date"`
-	Machine      string   `json:"machine"`
+	Date    string `json:"date"`
+	Machine string `json:"machine"`
+	// LoadStart and LoadEnd are the 1-minute load average when the run
+	// started and ended: how much else the machine was doing.
+	LoadStart    float64  `json:"load_average_start"`
+	LoadEnd      float64  `json:"load_average_end"`
 	GoVersion    string   `json:"go_version"`
 	Gantry       string   `json:"gantry_version"`
 	CfnLint      string   `json:"cfn_lint_version,omitempty"`
