@@ -148,6 +148,9 @@ func run(ctx context.Context, cfg config) error {
 
 	// Stamped as `make build` does, so the results name the commit measured.
 	stamp := firstLine(output(ctx, "git", "describe", "--tags", "--always", "--dirty"))
+	if stamp == "unknown" { // not a git checkout
+		stamp = "dev"
+	}
 	step("building gantry %s", stamp)
 	if err := quiet(ctx, "go", "build", "-ldflags", "-X main.version="+stamp, "-o", b.gantry, "./cmd/gantry"); err != nil {
 		return fmt.Errorf("go build: %w", err)
