@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
 )
 
@@ -99,6 +100,9 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	}
 	load := []func(*config.LoadOptions) error{
 		config.WithRetryer(NewRetryer),
+		// The SDK's own warnings (a response checksum it could not
+		// verify, say) go to gantry's log, not raw onto stderr.
+		config.WithLogger(sdkLogger{logger}),
 	}
 	if o.Profile != "" {
 		load = append(load, config.WithSharedConfigProfile(o.Profile))
@@ -230,4 +234,15 @@ func (p *Provider) stsConfig(region string) aws.Config {
 		cfg.Region = region
 	}
 	return cfg
+}
+
+// sdkLogger hands the SDK's log lines to slog.
+type sdkLogger struct{ log *slog.Logger }
+
+func (l sdkLogger) Logf(classification logging.Classification, format string, v ...any) {
+	level := slog.LevelDebug
+	if classification == logging.Warn {
+		level = slog.LevelWarn
+	}
+	l.log.Log(context.Background(), level, "aws sdk: "+fmt.Sprintf(format, v...))
 }
