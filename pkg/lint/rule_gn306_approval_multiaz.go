@@ -29,21 +29,29 @@ func ruleApprovalMultiAZ() rule {
 			},
 		},
 		check: func(c *checker) {
-			for i := range c.d.Stages {
-				st := &c.d.Stages[i]
-				if !st.Approval {
-					continue
-				}
-				spec, pos := stageSpec(c.d, st)
-				for _, name := range slices.Sorted(maps.Keys(spec.Resources)) {
-					r := spec.Resources[name]
-					if r == nil || r.Postgres == nil || r.Postgres.MultiAZ {
-						continue
-					}
+			approvalPostgres(c, func(st *descriptor.Stage, name string, pg *descriptor.Postgres, pos descriptor.Positions) {
+				if !pg.MultiAZ {
 					c.report(locate(pos, "resources."+name+".multiAZ"),
 						"stage %q needs approval but Postgres %q is not multiAZ; set `overrides.resources.%s.multiAZ: true` for this stage", st.Name, name, name)
 				}
-			}
+			})
 		},
+	}
+}
+
+// approvalPostgres calls fn for every Postgres resource of every stage that
+// needs approval, with the stage's effective settings and their positions.
+func approvalPostgres(c *checker, fn func(st *descriptor.Stage, name string, pg *descriptor.Postgres, pos descriptor.Positions)) {
+	for i := range c.d.Stages {
+		st := &c.d.Stages[i]
+		if !st.Approval {
+			continue
+		}
+		spec, pos := stageSpec(c.d, st)
+		for _, name := range slices.Sorted(maps.Keys(spec.Resources)) {
+			if r := spec.Resources[name]; r != nil && r.Postgres != nil {
+				fn(st, name, r.Postgres, pos)
+			}
+		}
 	}
 }

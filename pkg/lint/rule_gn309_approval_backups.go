@@ -1,9 +1,6 @@
 package lint
 
-import (
-	"maps"
-	"slices"
-)
+import "github.com/gantryhq/gantry/pkg/descriptor"
 
 // ruleApprovalBackups covers what checkov cannot see in a CloudFormation
 // template: which stage is production-like. gantry gives Postgres deletion
@@ -24,21 +21,12 @@ func ruleApprovalBackups() rule {
 			},
 		},
 		check: func(c *checker) {
-			for i := range c.d.Stages {
-				st := &c.d.Stages[i]
-				if !st.Approval {
-					continue
-				}
-				spec, pos := stageSpec(c.d, st)
-				for _, name := range slices.Sorted(maps.Keys(spec.Resources)) {
-					r := spec.Resources[name]
-					if r == nil || r.Postgres == nil || r.Postgres.BackupDays == nil || *r.Postgres.BackupDays != 0 {
-						continue
-					}
+			approvalPostgres(c, func(st *descriptor.Stage, name string, pg *descriptor.Postgres, pos descriptor.Positions) {
+				if pg.BackupDays != nil && *pg.BackupDays == 0 {
 					c.report(locate(pos, "resources."+name+".backupDays"),
 						"stage %q needs approval but Postgres %q keeps no automated backups; set `backupDays` to 1 or more for this stage", st.Name, name)
 				}
-			}
+			})
 		},
 	}
 }
