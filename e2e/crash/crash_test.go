@@ -27,6 +27,7 @@ import (
 // The soak's knobs.
 const (
 	defaultTrials = 20
+	shortTrials   = 5 // with -short
 	trialsEnv     = "GANTRY_CRASH_TRIALS"
 	seedEnv       = "GANTRY_CRASH_SEED"
 	// stackOp is how long every stack operation takes (through the proxy),
@@ -106,12 +107,14 @@ func stageTargets() []target {
 // soak is the world of the test: the reset emulator, the proxy with its
 // counter in front, and the descriptor.
 type soak struct {
-	t      *testing.T
-	run    e2etest.Runner
-	file   string
-	count  *executes
-	truth  *cloud // straight at the emulator
-	dataTS map[string]string
+	t     *testing.T
+	run   e2etest.Runner
+	file  string
+	count *executes
+	truth *cloud // straight at the emulator
+	// dataUpdated is each region's data stack's last update time, as the
+	// first trial left it.
+	dataUpdated map[string]string
 }
 
 // row is one trial, for the table.
@@ -133,7 +136,11 @@ type row struct {
 }
 
 func TestCrashAndResume(t *testing.T) {
-	trials := envInt(t, trialsEnv, defaultTrials)
+	trials := defaultTrials
+	if testing.Short() {
+		trials = shortTrials
+	}
+	trials = envInt(t, trialsEnv, trials)
 	seed := uint64(time.Now().UnixNano())
 	if v := os.Getenv(seedEnv); v != "" {
 		var err error
@@ -370,8 +377,8 @@ func (s *soak) checkExecutes(i int, version string, all, trial map[stackVersion]
 // each data stack as it was first made; and that no lock is left.
 func (s *soak) checkStacks(i int, version string) {
 	s.t.Helper()
-	if s.dataTS == nil {
-		s.dataTS = map[string]string{}
+	if s.dataUpdated == nil {
+		s.dataUpdated = map[string]string{}
 	}
 	for _, g := range targets() {
 		app := s.truth.stack(g.account, g.region, g.stack("app"))
@@ -382,10 +389,10 @@ func (s *soak) checkStacks(i int, version string) {
 		if !complete(data.Status) || !data.TerminationProtection {
 			s.t.Errorf("trial %d: %s %s is %s (termination protection %t), want *_COMPLETE and protected", i, g, data.Name, data.Status, data.TerminationProtection)
 		}
-		if first, ok := s.dataTS[g.String()]; ok && first != data.LastUpdated.String() {
+		if first, ok := s.dataUpdated[g.String()]; ok && first != data.LastUpdated.String() {
 			s.t.Errorf("trial %d: %s %s was updated (last %s, after the first trial %s)", i, g, data.Name, data.LastUpdated, first)
 		}
-		s.dataTS[g.String()] = data.LastUpdated.String()
+		s.dataUpdated[g.String()] = data.LastUpdated.String()
 		st := stageTarget(g.stage)
 		dep, err := s.truth.store(st.account, st.region).LatestDeployment(s.truth.ctx(), service, g.stage, g.region)
 		if err != nil || dep == nil || dep.Version != version {
