@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -86,7 +87,8 @@ func (c *cloud) pendingChangeSets(account, region, name string) int {
 			c.t.Fatalf("listing the change sets of %s in %s/%s: %v", name, account, region, err)
 		}
 		for _, cs := range page.Summaries {
-			if cs.ExecutionStatus == "AVAILABLE" {
+			// moto lists the whole region's change sets, whatever the stack.
+			if cs.ExecutionStatus == "AVAILABLE" && aws.ToString(cs.StackName) == name {
 				n++
 			}
 		}

@@ -332,8 +332,9 @@ func (s *soak) killAfter(delay time.Duration, args ...string) (e2etest.Run, time
 }
 
 // logLeftovers logs the change sets killed runs left unexecuted. They
-// are harmless (CloudFormation deletes a stack's other change sets when
-// one is executed; the emulator keeps them) and not asserted on.
+// are harmless and not asserted on: executing a change set deletes the
+// stack's others (on AWS and in the emulator), so only those of a stack
+// not executed since can be left.
 func (s *soak) logLeftovers() {
 	var left []string
 	for _, g := range targets() {
