@@ -365,9 +365,10 @@ func (r *run) unchangedStacks(step plan.Step, cur Current) []StackResult {
 
 // alreadyDone reports a stage whose every region is unchanged without
 // taking its lock, asking for approval or writing anything: an unchanged
-// rerun is read-only, one describe call per region. It stops at the first
-// region that needs work (or cannot be read); the normal path, under the
-// lock, decides then.
+// rerun is read-only, one describe call per region (and, in the stage's
+// state table, its latest deployment record, and the stage's latest
+// rollout record). It stops at the first region that needs work (or cannot
+// be read); the normal path, under the lock, decides then.
 func (r *run) alreadyDone(ctx context.Context, st plan.Stage) bool {
 	steps := st.Steps()
 	currents := make([]Current, len(steps))
