@@ -43,6 +43,33 @@ type ChangeSet struct {
 	// set was deleted and there is nothing to execute.
 	Empty   bool
 	Changes []Change
+
+	// marked is the stack's event history read ahead of the execution
+	// (MarkEvents), so that Execute need not read it then.
+	marked *eventMark
+}
+
+// eventMark is where a stack's events stood before an execution.
+type eventMark struct {
+	boundary string        // newest event ID; "" when none
+	previous time.Duration // how long the last operation took; 0 unknown
+}
+
+// MarkEvents reads the stack's events now, for an Execute of cs later:
+// with a change set made ahead of its turn, that read is then not on the
+// way to the execution. Nothing else may change the stack in between (the
+// rollout holds the stage's lock).
+func (c *Client) MarkEvents(ctx context.Context, cs *ChangeSet) error {
+	if cs == nil || cs.Empty {
+		return nil
+	}
+	tr := &eventTracker{stackID: cs.StackID, stackName: cs.StackName, seen: map[string]bool{}}
+	previous, err := tr.markBoundary(ctx, c.api)
+	if err != nil {
+		return fmt.Errorf("reading the events of stack %s: %w", cs.StackName, err)
+	}
+	cs.marked = &eventMark{boundary: tr.boundary, previous: previous}
+	return nil
 }
 
 // Change is one resource's entry in a change set.

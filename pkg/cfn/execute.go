@@ -92,9 +92,14 @@ func (c *Client) Execute(ctx context.Context, cs *ChangeSet, sink EventSink, opt
 	tr := &eventTracker{stackID: cs.StackID, stackName: cs.StackName, seen: map[string]bool{}}
 	// The newest event before executing marks where this execution's
 	// events begin.
-	previous, err := tr.markBoundary(ctx, c.api)
-	if err != nil {
-		return nil, fmt.Errorf("executing change set for stack %s: reading its events: %w", cs.StackName, err)
+	var previous time.Duration
+	if m := cs.marked; m != nil {
+		tr.boundary, previous = m.boundary, m.previous
+	} else {
+		var err error
+		if previous, err = tr.markBoundary(ctx, c.api); err != nil {
+			return nil, fmt.Errorf("executing change set for stack %s: reading its events: %w", cs.StackName, err)
+		}
 	}
 	o := executeOptions{expected: previous}
 	for _, opt := range opts {

@@ -2,6 +2,7 @@ package cfn
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 )
@@ -9,43 +10,43 @@ import (
 func TestPaceLandsAtTheExpectedEndThenPollsDensely(t *testing.T) {
 	p := pace{expected: 10 * time.Second}
 	tail := tailInterval(p.expected)
-	if tail != 250*time.Millisecond {
-		t.Fatalf("tail interval for 10 s = %v, want 250ms", tail)
+	if tail != 100*time.Millisecond {
+		t.Fatalf("tail interval for 10 s = %v, want 100ms", tail)
 	}
 	// Before the tail: never sleeps past its start.
-	if d := p.next(9*time.Second, 5*time.Second); d != 750*time.Millisecond {
-		t.Errorf("at 9 s with a 5 s back-off: sleeps %v, want 750ms (to 9.75 s)", d)
+	if d := p.next(9600*time.Millisecond, 5*time.Second); d != 300*time.Millisecond {
+		t.Errorf("at 9.6 s with a 5 s back-off: sleeps %v, want 300ms (to 9.9 s)", d)
 	}
 	if d := p.next(time.Second, 500*time.Millisecond); d != 500*time.Millisecond {
 		t.Errorf("early: sleeps %v, want the back-off's 500ms", d)
 	}
 	// In the tail: the dense interval, until well past the expected end.
-	for _, at := range []time.Duration{9750 * time.Millisecond, 10 * time.Second, 14 * time.Second} {
+	for _, at := range []time.Duration{9900 * time.Millisecond, 10 * time.Second, 12 * time.Second} {
 		if d := p.next(at, 5*time.Second); d != tail {
 			t.Errorf("at %v: sleeps %v, want %v", at, d, tail)
 		}
 	}
 	// Past the window: back to the back-off.
-	if d := p.next(16*time.Second, 5*time.Second); d != 1600*time.Millisecond {
-		t.Errorf("at 16 s: sleeps %v, want the back-off within a tenth of the wait (1.6 s)", d)
+	if d := p.next(16*time.Second, 5*time.Second); d != 800*time.Millisecond {
+		t.Errorf("at 16 s: sleeps %v, want the back-off within a twentieth of the wait (800ms)", d)
 	}
 	// No expectation: the back-off alone.
-	if d := (pace{}).next(60*time.Second, 5*time.Second); d != 5*time.Second {
-		t.Errorf("no expectation, a minute in: sleeps %v, want the back-off's 5 s", d)
+	if d := (pace{}).next(2*time.Minute, 5*time.Second); d != 5*time.Second {
+		t.Errorf("no expectation, two minutes in: sleeps %v, want the back-off's 5 s", d)
 	}
-	// Never more than a tenth of the wait so far (at least 1 s).
-	if d := (pace{}).next(8*time.Second, 5*time.Second); d != time.Second {
-		t.Errorf("no expectation, 8 s in: sleeps %v, want 1 s", d)
+	// Never more than a twentieth of the wait so far (at least 500 ms).
+	if d := (pace{}).next(8*time.Second, 5*time.Second); d != 500*time.Millisecond {
+		t.Errorf("no expectation, 8 s in: sleeps %v, want 500ms", d)
 	}
-	if d := (pace{}).next(30*time.Second, 5*time.Second); d != 3*time.Second {
-		t.Errorf("no expectation, 30 s in: sleeps %v, want 3 s", d)
+	if d := (pace{}).next(30*time.Second, 5*time.Second); d != 1500*time.Millisecond {
+		t.Errorf("no expectation, 30 s in: sleeps %v, want 1.5 s", d)
 	}
 }
 
 func TestTailIntervalBounds(t *testing.T) {
 	for exp, want := range map[time.Duration]time.Duration{
-		2 * time.Second:  250 * time.Millisecond,
-		time.Minute:      1500 * time.Millisecond,
+		2 * time.Second:  100 * time.Millisecond,
+		time.Minute:      600 * time.Millisecond,
 		30 * time.Minute: 5 * time.Second,
 	} {
 		if got := tailInterval(exp); got != want {
@@ -85,8 +86,8 @@ func TestExpectingNoticesTheEndWithinATailInterval(t *testing.T) {
 	for _, op := range []time.Duration{10 * time.Second, 10200 * time.Millisecond, 9 * time.Second, 12 * time.Second} {
 		late, calls, res := runFor(t, op, 0, Expecting(10*time.Second))
 		t.Logf("%v update expecting 10 s: noticed %v late, %d describe calls, Took %v (blind 10 s: %v late, %d calls)", op, late, calls, res.Took, blind, blindCalls)
-		limit := 250 * time.Millisecond
-		if op < 9750*time.Millisecond {
+		limit := 100 * time.Millisecond
+		if op < 9900*time.Millisecond {
 			limit = time.Second // before the tail: the back-off, capped at the tail's start
 		}
 		if late > limit {
@@ -105,8 +106,8 @@ func TestExpectingNoticesTheEndWithinATailInterval(t *testing.T) {
 // expectation.
 func TestPreviousOperationFromEventsIsTheExpectation(t *testing.T) {
 	late, _, _ := runFor(t, 10*time.Second, 10*time.Second)
-	if late > 250*time.Millisecond {
-		t.Errorf("10 s update after a 10 s one noticed %v late; want at most 250ms", late)
+	if late > 100*time.Millisecond {
+		t.Errorf("10 s update after a 10 s one noticed %v late; want at most 100ms", late)
 	}
 	// A previous operation under a second (an emulator) is no expectation.
 	quick, _, _ := runFor(t, 10*time.Second, 200*time.Millisecond)
@@ -122,7 +123,35 @@ func TestWrongExpectationCostsFewCalls(t *testing.T) {
 	_, blind, _ := runFor(t, 10*time.Minute, 0)
 	_, wrong, _ := runFor(t, 10*time.Minute, 0, Expecting(10*time.Second))
 	t.Logf("10 min update: %d calls blind, %d expecting 10 s", blind, wrong)
-	if wrong > blind+60 {
-		t.Errorf("expecting 10 s for a 10 min update cost %d calls, blind %d; want at most 60 more", wrong, blind)
+	if wrong > blind+70 {
+		t.Errorf("expecting 10 s for a 10 min update cost %d calls, blind %d; want at most 70 more", wrong, blind)
+	}
+}
+
+// Events marked ahead of the execution stand in for reading them then.
+func TestMarkedEventsSaveTheReadBeforeExecuting(t *testing.T) {
+	clock := &fakeClock{now: time.Unix(1000, 0)}
+	f := newFake(clock)
+	f.pageSize = 100
+	f.addEvent("old", f.stackName, stackResourceType, "UPDATE_COMPLETE", "")
+	f.status, f.finalStatus = "UPDATE_IN_PROGRESS", "UPDATE_COMPLETE"
+	c := newFakeClient(f)
+	cs := updateChangeSet(f)
+	if err := c.MarkEvents(context.Background(), cs); err != nil {
+		t.Fatal(err)
+	}
+	marked := f.count("DescribeStackEvents")
+	f.doneAt = clock.Now().Add(time.Second)
+	var got []string
+	if _, err := c.Execute(context.Background(), cs, func(e Event) { got = append(got, e.ID) }); err != nil {
+		t.Fatal(err)
+	}
+	if slices.Contains(got, "old") {
+		t.Error("an event from before the mark was streamed")
+	}
+	// Execute's first events read is a poll, not a boundary read: one
+	// fewer than the polls of DescribeStacks.
+	if polls, reads := f.count("DescribeStacks"), f.count("DescribeStackEvents")-marked; reads != polls {
+		t.Errorf("%d events reads for %d polls after the mark; want one per poll", reads, polls)
 	}
 }

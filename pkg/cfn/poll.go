@@ -17,9 +17,9 @@ type Backoff struct {
 // DefaultBackoff polls after 250 ms, then 375 ms, 560 ms, ... up to 5 s:
 // a stack that finishes quickly is seen within about a second, and an hour
 // of waiting costs about 730 polls rather than 14,400 at 250 ms. A stack
-// wait also never sleeps more than a tenth of the time waited so far (at
-// least 1 s, see pace), so a 10 s operation is seen about half a second
-// after it ends rather than two.
+// wait also never sleeps more than a twentieth of the time waited so far (at
+// least 500 ms, see pace), so a 10 s operation is seen about a quarter
+// of a second after it ends rather than two.
 func DefaultBackoff() Backoff {
 	return Backoff{Initial: 250 * time.Millisecond, Max: 5 * time.Second, Factor: 1.5, Jitter: 0.2}
 }
@@ -63,28 +63,29 @@ type pace struct {
 	expected time.Duration // 0: no expectation, plain back-off
 }
 
-// minRelativeCap is the shortest sleep the tenth-of-the-wait rule imposes.
-const minRelativeCap = time.Second
+// minRelativeCap is the shortest sleep the twentieth-of-the-wait rule
+// imposes.
+const minRelativeCap = 500 * time.Millisecond
 
-// tailInterval is how often a wait polls around its expected end: 2.5% of
-// the expected time, within [250 ms, 5 s], so the lateness stays a small
+// tailInterval is how often a wait polls around its expected end: 1% of
+// the expected time, within [100 ms, 5 s], so the lateness stays a small
 // share of the operation whatever its length.
 func tailInterval(expected time.Duration) time.Duration {
-	return min(max(expected/40, 250*time.Millisecond), 5*time.Second)
+	return min(max(expected/100, 100*time.Millisecond), 5*time.Second)
 }
 
 // next is the delay before the next poll, elapsed into the operation,
 // given the back-off's own next delay.
 func (p pace) next(elapsed, backoff time.Duration) time.Duration {
-	// Late by at most a tenth of the wait so far: the back-off's growth is
-	// for long waits, not for the first seconds of one.
-	backoff = min(backoff, max(elapsed/10, minRelativeCap))
+	// Late by at most a twentieth of the wait so far: the back-off's
+	// growth is for long waits, not for the first minute of one.
+	backoff = min(backoff, max(elapsed/20, minRelativeCap))
 	if p.expected <= 0 {
 		return backoff
 	}
 	tail := tailInterval(p.expected)
 	from := p.expected - tail
-	until := p.expected + p.expected/2 + 2*tail
+	until := p.expected + p.expected/4 + 2*tail
 	switch {
 	case elapsed < from:
 		return min(backoff, from-elapsed)

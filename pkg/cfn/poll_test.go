@@ -314,8 +314,8 @@ func TestLongUpdateCostsFewCalls(t *testing.T) {
 	}
 	events, describes := f.count("DescribeStackEvents"), f.count("DescribeStacks")
 	t.Logf("50-minute update: %d DescribeStackEvents, %d DescribeStacks", events, describes)
-	if events > 640 || describes > 640 {
-		t.Errorf("50-minute update took %d event and %d describe calls; want at most 640 each (one per 5 s, and the first minute's denser polls)", events, describes)
+	if events > 660 || describes > 660 {
+		t.Errorf("50-minute update took %d event and %d describe calls; want at most 660 each (one per 5 s, and the first minute's denser polls)", events, describes)
 	}
 }
 

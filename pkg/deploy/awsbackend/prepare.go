@@ -76,6 +76,12 @@ func (r *region) Prepare(ctx context.Context, a deploy.StackApply) (bool, error)
 	if err != nil {
 		return false, err
 	}
+	// The events' boundary too: the region's turn then goes straight to
+	// ExecuteChangeSet.
+	if err := r.cfn.MarkEvents(ctx, cs); err != nil {
+		discard(ctx, &preparedSet{cs: cs, client: r.cfn})
+		return false, err
+	}
 	old := r.stash.put(stashKey(r.stage, r.name, a.Name), &preparedSet{input: fingerprint(a), cs: cs, current: current, params: params, client: r.cfn})
 	if old != nil {
 		discard(ctx, old)
