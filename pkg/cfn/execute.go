@@ -239,8 +239,9 @@ func isNotCancellable(err error) bool {
 func (c *Client) watch(ctx context.Context, tr *eventTracker, sink EventSink, p pace, start time.Time) (types.Stack, timing, error) {
 	next := c.Poll.schedule(c.random)
 	var (
-		last types.Stack
-		tm   timing
+		last       types.Stack
+		tm         timing
+		eventsRead time.Time
 	)
 	for delay := time.Duration(0); ; delay = p.next(c.now().Sub(start), next()) {
 		if err := c.sleep(ctx, delay); err != nil {
@@ -252,21 +253,31 @@ func (c *Client) watch(ctx context.Context, tr *eventTracker, sink EventSink, p 
 			return last, tm, err
 		}
 		last = s
-		evs, err := tr.poll(ctx, c.api)
-		if err != nil {
-			return last, tm, err
-		}
-		for _, e := range evs {
-			sink(e)
-		}
 		// REVIEW_IN_PROGRESS: a new stack whose execution has not started.
-		if settled(string(s.StackStatus)) && s.StackStatus != types.StackStatusReviewInProgress {
+		done := settled(string(s.StackStatus)) && s.StackStatus != types.StackStatusReviewInProgress
+		// Events are for people watching: while polls come faster than
+		// eventsEvery (around an expected end), they are read once per
+		// eventsEvery, and always at the end, so they are complete.
+		if done || eventsRead.IsZero() || c.now().Sub(eventsRead) >= eventsEvery {
+			eventsRead = c.now()
+			evs, err := tr.poll(ctx, c.api)
+			if err != nil {
+				return last, tm, err
+			}
+			for _, e := range evs {
+				sink(e)
+			}
+		}
+		if done {
 			tm.settled = c.now().Sub(start)
 			return s, tm, nil
 		}
 		tm.lastBusy = asked
 	}
 }
+
+// eventsEvery is the most often a wait reads a stack's events.
+const eventsEvery = time.Second
 
 // result turns the settled stack into a Result.
 func (c *Client) result(ctx context.Context, cs *ChangeSet, s types.Stack, tr *eventTracker) (*Result, error) {
