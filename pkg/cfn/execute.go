@@ -256,8 +256,9 @@ func (c *Client) watch(ctx context.Context, tr *eventTracker, sink EventSink, p 
 		// REVIEW_IN_PROGRESS: a new stack whose execution has not started.
 		done := settled(string(s.StackStatus)) && s.StackStatus != types.StackStatusReviewInProgress
 		// Events are for people watching: while polls come faster than
-		// eventsEvery (around an expected end), they are read once per
-		// eventsEvery, and always at the end, so they are complete.
+		// eventsEvery (early in a wait, or around an expected end), they
+		// are read once per eventsEvery, and always at the end, so that
+		// they are complete.
 		if done || eventsRead.IsZero() || c.now().Sub(eventsRead) >= eventsEvery {
 			eventsRead = c.now()
 			evs, err := tr.poll(ctx, c.api)
@@ -277,7 +278,7 @@ func (c *Client) watch(ctx context.Context, tr *eventTracker, sink EventSink, p 
 }
 
 // eventsEvery is the most often a wait reads a stack's events.
-const eventsEvery = time.Second
+const eventsEvery = 2 * time.Second
 
 // result turns the settled stack into a Result.
 func (c *Client) result(ctx context.Context, cs *ChangeSet, s types.Stack, tr *eventTracker) (*Result, error) {
