@@ -897,12 +897,11 @@ type journal struct {
 	rollout *RolloutRecord // the newest record not yet written
 }
 
-// journalWrite is one queued write: an entry, the newest rollout record,
-// or (flushed set) a marker closed once everything before it is written.
+// journalWrite is one queued write: an entry, or the newest rollout
+// record.
 type journalWrite struct {
 	entry   *JournalEntry
 	rollout bool
-	flushed chan struct{}
 }
 
 // journalTimeout bounds one write.
@@ -919,8 +918,6 @@ func (j *journal) write() {
 	defer close(j.done)
 	for w := range j.ch {
 		switch {
-		case w.flushed != nil:
-			close(w.flushed)
 		case w.entry != nil:
 			ctx, cancel := context.WithTimeout(context.Background(), journalTimeout)
 			j.check(j.lock.Journal(ctx, *w.entry), "journal")

@@ -11,8 +11,9 @@ import (
 // region's turn, while an earlier wave of its stage deploys, so that its
 // turn starts executing at once: on CloudFormation a change set takes
 // seconds to make, which would otherwise be added to every wave. Preparing
-// changes no stack; the gate is still evaluated when the region's turn
-// comes.
+// executes nothing (for a region never deployed, CloudFormation holds the
+// change set on an empty REVIEW_IN_PROGRESS stack, deleted with it if it
+// goes unused); the gate is still evaluated when the region's turn comes.
 type Preparer interface {
 	// Prepare makes a's change set and keeps it for an Apply of the same
 	// StackApply (the same template, parameters and tags). It reports

@@ -72,7 +72,11 @@ func fingerprint(a deploy.StackApply) string {
 // Prepare makes a's change set now and keeps it for the Apply of the same
 // input (deploy.Preparer).
 func (r *region) Prepare(ctx context.Context, a deploy.StackApply) (bool, error) {
-	cs, current, params, err := r.changeSet(ctx, a)
+	tmpl, err := parseTemplate(a.Template)
+	if err != nil {
+		return false, fmt.Errorf("reading the template of %s: %w", a.Name, err)
+	}
+	cs, current, params, err := r.changeSet(ctx, a, tmpl)
 	if err != nil {
 		return false, err
 	}

@@ -82,11 +82,8 @@ func (r *region) Current(ctx context.Context) (deploy.Current, error) {
 
 // changeSet describes the stack (or reuses the region check's view of it),
 // fills in the listener rule priority, and makes the change set.
-func (r *region) changeSet(ctx context.Context, a deploy.StackApply) (*cfn.ChangeSet, *cfn.Stack, map[string]string, error) {
-	tmpl, err := parseTemplate(a.Template)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("reading the template of %s: %w", a.Name, err)
-	}
+func (r *region) changeSet(ctx context.Context, a deploy.StackApply, tmpl *template) (*cfn.ChangeSet, *cfn.Stack, map[string]string, error) {
+	var err error
 	current := r.seen
 	if current == nil || current.Name != a.Name || time.Since(r.seenAt) > seenFor {
 		if current, err = r.cfn.Describe(ctx, a.Name); err != nil {
@@ -121,23 +118,22 @@ func (r *region) changeSet(ctx context.Context, a deploy.StackApply) (*cfn.Chang
 
 func (r *region) Apply(ctx context.Context, a deploy.StackApply, obs deploy.StackObserver) (deploy.StackOutcome, error) {
 	out := deploy.StackOutcome{Name: a.Name, Kind: a.Kind}
-	var (
-		cs      *cfn.ChangeSet
-		current *cfn.Stack
-		params  map[string]string
-		err     error
-	)
-	if p := r.prepared(ctx, a); p != nil {
-		cs, current, params = p.cs, p.current, p.params
-		r.cfn.Logger.InfoContext(ctx, "using the change set made ahead", "stack", a.Name, "changeSet", cs.Name, "empty", cs.Empty)
-	} else if cs, current, params, err = r.changeSet(ctx, a); err != nil {
-		return out, err
-	}
-	out.Parameters = params
 	tmpl, err := parseTemplate(a.Template)
 	if err != nil {
 		return out, fmt.Errorf("reading the template of %s: %w", a.Name, err)
 	}
+	var (
+		cs      *cfn.ChangeSet
+		current *cfn.Stack
+		params  map[string]string
+	)
+	if p := r.prepared(ctx, a); p != nil {
+		cs, current, params = p.cs, p.current, p.params
+		r.cfn.Logger.InfoContext(ctx, "using the change set made ahead", "stack", a.Name, "changeSet", cs.Name, "empty", cs.Empty)
+	} else if cs, current, params, err = r.changeSet(ctx, a, tmpl); err != nil {
+		return out, err
+	}
+	out.Parameters = params
 	if cs.Empty {
 		out.Action, out.Status = deploy.ActionUnchanged, current.Status
 		if !maps.Equal(current.Tags, a.Tags) && current.Exists {
