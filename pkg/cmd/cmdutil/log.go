@@ -11,8 +11,8 @@ import (
 )
 
 // LogOptions are the global logging flags. gantry's structured logs (every
-// decision, stack operation and state write) go to a file, never to the
-// terminal, so progress output and --output json stay clean.
+// decision, stack operation and state write) go to a file, or to stderr
+// only when asked ("-"), so progress output and --output json stay clean.
 type LogOptions struct {
 	File  string
 	Level string
