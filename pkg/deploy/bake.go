@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/gantryhq/gantry/pkg/plan"
-	"github.com/gantryhq/gantry/pkg/progress"
+	"github.com/gantryhq/gantry/pkg/rollout"
 )
 
 // bake watches the regions a wave deployed for the wave's bake time (or
@@ -32,7 +32,7 @@ func (r *run) bake(ctx context.Context, j *journal, st plan.Stage, w plan.Wave, 
 		attrs["bake"], attrs["bakeOverride"], attrs["waveBake"] = d.String(), d.String(), w.Bake.String()
 		msg = fmt.Sprintf(" (--bake %s replaces the wave's %s)", d, w.Bake)
 	}
-	wref := progress.Ref{Stage: st.Name}
+	wref := rollout.Ref{Stage: st.Name}
 	if d <= 0 {
 		j.entry(ctx, JournalEntry{Wave: w.Index, Step: "bake", Status: "skipped", Message: "no bake time" + msg, Attrs: attrs})
 		if msg != "" {
@@ -44,7 +44,7 @@ func (r *run) bake(ctx context.Context, j *journal, st plan.Stage, w plan.Wave, 
 	r.obs.Message(wref, level, msg)
 	j.entry(ctx, JournalEntry{Wave: w.Index, Step: "bake", Status: "started", Message: msg, Attrs: attrs})
 	for _, b := range regions {
-		r.obs.StepChanged(b.ref, progress.StepBake, "")
+		r.obs.StepChanged(b.ref, rollout.StepBake, "")
 	}
 
 	start := r.clock.Now()
@@ -91,7 +91,7 @@ func (r *run) bake(ctx context.Context, j *journal, st plan.Stage, w plan.Wave, 
 			msg := fmt.Sprintf("the bake could not read the alarms at its end: %v", err)
 			r.halt(stopFailed, b.ref.String()+": "+msg)
 			r.obs.Message(b.ref, slog.LevelError, msg)
-			r.finish(ctx, j, b.ref, StatusFailed, r.get(b.ref).Stacks, msg)
+			r.finish(ctx, j, b.ref, rollout.StatusFailed, r.get(b.ref).Stacks, msg)
 		}
 	}
 	j.entry(ctx, JournalEntry{Wave: w.Index, Step: "bake", Status: "done", Attrs: attrs})
@@ -147,15 +147,15 @@ func (r *run) restore(ctx context.Context, j *journal, b *inBake, firing []strin
 	r.log.Error("alarm during bake", "stage", ref.Stage, "region", ref.Region, "alarms", firing)
 	j.region(ctx, ref, "bake", "alarm", why, map[string]string{"alarms": strings.Join(firing, ",")})
 	stacks := r.get(ref).Stacks
-	r.obs.StepChanged(ref, progress.StepRestore, "")
+	r.obs.StepChanged(ref, rollout.StepRestore, "")
 
 	prev, err := b.reg.Previous(ctx, r.req.Version)
 	if err != nil {
-		r.finish(ctx, j, ref, StatusFailed, stacks, fmt.Sprintf("%s; finding the previous deployment failed: %v", why, err))
+		r.finish(ctx, j, ref, rollout.StatusFailed, stacks, fmt.Sprintf("%s; finding the previous deployment failed: %v", why, err))
 		return
 	}
 	if prev == nil {
-		r.finish(ctx, j, ref, StatusFailed, stacks, why+"; nothing to restore: no other version was ever deployed in this region")
+		r.finish(ctx, j, ref, rollout.StatusFailed, stacks, why+"; nothing to restore: no other version was ever deployed in this region")
 		return
 	}
 	j.region(ctx, ref, "restore", "started", "version "+prev.Version, map[string]string{"version": prev.Version, "hash": prev.Hash})
@@ -165,22 +165,22 @@ func (r *run) restore(ctx context.Context, j *journal, b *inBake, firing []strin
 	})
 	stacks = mergeRestore(stacks, outs)
 	if err != nil {
-		r.finish(ctx, j, ref, StatusFailed, stacks, fmt.Sprintf("%s; restoring version %s failed: %v", why, prev.Version, err))
+		r.finish(ctx, j, ref, rollout.StatusFailed, stacks, fmt.Sprintf("%s; restoring version %s failed: %v", why, prev.Version, err))
 		return
 	}
-	r.finish(ctx, j, ref, StatusRolledBack, stacks, fmt.Sprintf("%s; restored version %s", why, prev.Version))
+	r.finish(ctx, j, ref, rollout.StatusRolledBack, stacks, fmt.Sprintf("%s; restored version %s", why, prev.Version))
 }
 
 // mergeRestore replaces the entries of the stacks a restore changed.
-func mergeRestore(stacks []StackResult, outs []StackOutcome) []StackResult {
+func mergeRestore(stacks []rollout.StackResult, outs []StackOutcome) []rollout.StackResult {
 	stacks = slices.Clone(stacks)
 	for _, o := range outs {
-		if o.Action == ActionUnchanged {
+		if o.Action == rollout.ActionUnchanged {
 			continue
 		}
 		sr := stackResult(o)
-		sr.Action = ActionRestore
-		if i := slices.IndexFunc(stacks, func(s StackResult) bool { return s.Name == o.Name }); i >= 0 {
+		sr.Action = rollout.ActionRestore
+		if i := slices.IndexFunc(stacks, func(s rollout.StackResult) bool { return s.Name == o.Name }); i >= 0 {
 			stacks[i] = sr
 		} else {
 			stacks = append(stacks, sr)

@@ -2,8 +2,6 @@ package deploy
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,8 +14,8 @@ import (
 	"github.com/gantryhq/gantry/pkg/descriptor"
 	"github.com/gantryhq/gantry/pkg/naming"
 	"github.com/gantryhq/gantry/pkg/plan"
-	"github.com/gantryhq/gantry/pkg/progress"
 	"github.com/gantryhq/gantry/pkg/render"
+	"github.com/gantryhq/gantry/pkg/rollout"
 )
 
 // Default poll intervals.
@@ -39,7 +37,7 @@ type Engine struct {
 	// request's descriptor.
 	Render func(render.Target) ([]render.Stack, error)
 	// Observer shows progress; nil discards it.
-	Observer progress.Observer
+	Observer rollout.Observer
 	// Logger gets structured logs of every decision; nil discards them.
 	Logger *slog.Logger
 	// GatePoll and BakePoll are the poll intervals of --gate-wait and of the
@@ -69,7 +67,7 @@ type Request struct {
 // when the request is invalid or a region cannot be rendered (a usage or
 // input error, exit 2). Otherwise every outcome, failures included, is in
 // the Result, whose ExitCode is 0, 1 or 3.
-func (e *Engine) Run(ctx context.Context, req Request) (*Result, error) {
+func (e *Engine) Run(ctx context.Context, req Request) (*rollout.Result, error) {
 	r, err := e.newRun(req)
 	if err != nil {
 		return nil, err
@@ -94,7 +92,7 @@ type run struct {
 	gate     Gate
 	approver Approver
 	clock    Clock
-	obs      progress.Observer
+	obs      rollout.Observer
 	log      *slog.Logger
 	gatePoll time.Duration
 	bakePoll time.Duration
@@ -103,7 +101,7 @@ type run struct {
 	pre      map[key]*prepared
 
 	mu         sync.Mutex
-	res        *Result
+	res        *rollout.Result
 	index      map[key]int
 	stop       stopKind
 	stopReason string
@@ -153,7 +151,7 @@ func (e *Engine) newRun(req Request) (*run, error) {
 		r.clock = SystemClock{}
 	}
 	if r.obs == nil {
-		r.obs = progress.Discard{}
+		r.obs = rollout.Discard{}
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
@@ -166,7 +164,7 @@ func (e *Engine) newRun(req Request) (*run, error) {
 	}
 	r.id = req.RolloutID
 	if r.id == "" {
-		r.id = newRolloutID(r.clock.Now())
+		r.id = rollout.NewID(r.clock.Now())
 	}
 	r.log = r.log.With("service", r.d.Service, "version", req.Version, "rollout", r.id)
 
@@ -174,7 +172,7 @@ func (e *Engine) newRun(req Request) (*run, error) {
 	if renderFn == nil {
 		renderFn = func(t render.Target) ([]render.Stack, error) { return render.Render(r.d, t) }
 	}
-	r.res = &Result{Service: r.d.Service, Version: req.Version, RolloutID: r.id, Regions: []RegionResult{}}
+	r.res = &rollout.Result{Service: r.d.Service, Version: req.Version, RolloutID: r.id, Regions: []rollout.RegionResult{}}
 	// Render every region first: a descriptor that cannot render stops the
 	// rollout before any lock is taken or any stack touched.
 	for _, st := range req.Plan.Stages {
@@ -195,7 +193,7 @@ func (e *Engine) newRun(req Request) (*run, error) {
 			k := key{step.Stage, step.Region}
 			r.pre[k] = &prepared{stacks: ds, hash: HashDeployed(ds), alarms: alarms}
 			r.index[k] = len(r.res.Regions)
-			r.res.Regions = append(r.res.Regions, RegionResult{Stage: step.Stage, Region: step.Region, Wave: step.Wave, Status: StatusPending})
+			r.res.Regions = append(r.res.Regions, rollout.RegionResult{Stage: step.Stage, Region: step.Region, Wave: step.Wave, Status: rollout.StatusPending})
 		}
 	}
 	if req.BakeOverride != nil {
@@ -224,18 +222,12 @@ func (r *run) alarmNames(stage string) []string {
 	return out
 }
 
-func newRolloutID(now time.Time) string {
-	b := make([]byte, 3)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
-	return now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b)
-}
-
-func (r *run) run(ctx context.Context) *Result {
-	var refs []progress.Ref
+func (r *run) run(ctx context.Context) *rollout.Result {
+	var refs []rollout.Ref
 	for _, rr := range r.res.Regions {
 		refs = append(refs, rr.Ref())
 	}
-	r.obs.RolloutStarted(progress.Start{Service: r.d.Service, Version: r.req.Version, RolloutID: r.id, Regions: refs, Notes: r.res.Notes})
+	r.obs.RolloutStarted(rollout.Start{Service: r.d.Service, Version: r.req.Version, RolloutID: r.id, Regions: refs, Notes: r.res.Notes})
 	// The observers show the notes with RolloutStarted.
 	for _, n := range r.res.Notes {
 		r.log.Warn(n)
@@ -257,7 +249,7 @@ func (r *run) run(ctx context.Context) *Result {
 }
 
 // result is a copy of the result with its outcome.
-func (r *run) result() *Result {
+func (r *run) result() *rollout.Result {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	res := *r.res
@@ -265,19 +257,19 @@ func (r *run) result() *Result {
 	var failed, held bool
 	for _, rr := range res.Regions {
 		switch rr.Status {
-		case StatusFailed, StatusRolledBack:
+		case rollout.StatusFailed, rollout.StatusRolledBack:
 			failed = true
-		case StatusHeld:
+		case rollout.StatusHeld:
 			held = true
 		}
 	}
 	switch {
 	case failed || r.stop == stopFailed || r.stop == stopCanceled:
-		res.Result = progress.Failed
+		res.Result = rollout.Failed
 	case held || r.stop == stopHeld:
-		res.Result = progress.Held
+		res.Result = rollout.Held
 	default:
-		res.Result = progress.Succeeded
+		res.Result = rollout.Succeeded
 	}
 	return &res
 }
@@ -307,7 +299,7 @@ func (r *run) stopState() (stopKind, string) {
 }
 
 // set records a region's status and returns a copy of its result.
-func (r *run) set(ref progress.Ref, status Status, stacks []StackResult, msg string) RegionResult {
+func (r *run) set(ref rollout.Ref, status rollout.Status, stacks []rollout.StackResult, msg string) rollout.RegionResult {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	rr := &r.res.Regions[r.index[key{ref.Stage, ref.Region}]]
@@ -317,7 +309,7 @@ func (r *run) set(ref progress.Ref, status Status, stacks []StackResult, msg str
 	return out
 }
 
-func (r *run) get(ref progress.Ref) RegionResult {
+func (r *run) get(ref rollout.Ref) rollout.RegionResult {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	out := r.res.Regions[r.index[key{ref.Stage, ref.Region}]]
@@ -325,12 +317,12 @@ func (r *run) get(ref progress.Ref) RegionResult {
 	return out
 }
 
-func refOf(s plan.Step) progress.Ref {
-	return progress.Ref{Stage: s.Stage, Region: s.Region, Wave: s.Wave}
+func refOf(s plan.Step) rollout.Ref {
+	return rollout.Ref{Stage: s.Stage, Region: s.Region, Wave: s.Wave}
 }
 
-func (r *run) gateRequest(s plan.Step) GateRequest {
-	return GateRequest{
+func (r *run) gateRequest(s plan.Step) rollout.GateRequest {
+	return rollout.GateRequest{
 		Service: r.d.Service, Team: r.d.Team, Stage: s.Stage, Region: s.Region,
 		Account: s.Account, Version: r.req.Version, RolloutID: r.id, Wave: s.Wave,
 	}
@@ -351,11 +343,11 @@ func (r *run) recorded(ctx context.Context, reg Region, step plan.Step) bool {
 	return err == nil && d != nil && d.Version == r.req.Version && d.Hash == r.pre[key{step.Stage, step.Region}].hash
 }
 
-func (r *run) unchangedStacks(step plan.Step, cur Current) []StackResult {
-	var stacks []StackResult
+func (r *run) unchangedStacks(step plan.Step, cur Current) []rollout.StackResult {
+	var stacks []rollout.StackResult
 	for _, s := range r.pre[key{step.Stage, step.Region}].stacks {
-		sr := StackResult{Name: s.Name, Kind: s.Kind, Action: ActionUnchanged}
-		if s.Kind == KindApp {
+		sr := rollout.StackResult{Name: s.Name, Kind: string(s.Kind), Action: rollout.ActionUnchanged}
+		if s.Kind == naming.App {
 			sr.Status = cur.Status
 		}
 		stacks = append(stacks, sr)
@@ -391,14 +383,14 @@ func (r *run) alreadyDone(ctx context.Context, st plan.Stage) bool {
 	for i, step := range steps {
 		ref := refOf(step)
 		r.obs.RegionStarted(ref)
-		r.obs.RegionDone(ref, r.set(ref, StatusUnchanged, r.unchangedStacks(step, currents[i]), ""))
+		r.obs.RegionDone(ref, r.set(ref, rollout.StatusUnchanged, r.unchangedStacks(step, currents[i]), ""))
 	}
 	return true
 }
 
 // stage runs one stage: lock, approval, waves.
 func (r *run) stage(ctx context.Context, st plan.Stage) {
-	sref := progress.Ref{Stage: st.Name}
+	sref := rollout.Ref{Stage: st.Name}
 	log := r.log.With("stage", st.Name)
 	if r.alreadyDone(ctx, st) {
 		return
@@ -409,7 +401,7 @@ func (r *run) stage(ctx context.Context, st plan.Stage) {
 		log.Error("lock refused", "err", err)
 		r.obs.Message(sref, slog.LevelError, reason)
 		for _, s := range st.Steps() {
-			r.obs.RegionDone(refOf(s), r.set(refOf(s), StatusFailed, nil, reason))
+			r.obs.RegionDone(refOf(s), r.set(refOf(s), rollout.StatusFailed, nil, reason))
 		}
 		r.halt(stopFailed, reason)
 		return
@@ -444,7 +436,7 @@ func (r *run) stage(ctx context.Context, st plan.Stage) {
 			log.Warn("stage held", "reason", reason)
 			r.obs.Message(sref, slog.LevelWarn, reason)
 			for _, s := range st.Steps() {
-				r.obs.RegionDone(refOf(s), r.set(refOf(s), StatusHeld, nil, reason))
+				r.obs.RegionDone(refOf(s), r.set(refOf(s), rollout.StatusHeld, nil, reason))
 			}
 			r.halt(stopHeld, reason)
 			return
@@ -485,11 +477,11 @@ func (r *run) stageStatus(st plan.Stage) (string, string) {
 	var held, pending bool
 	for _, s := range st.Steps() {
 		switch r.get(refOf(s)).Status {
-		case StatusFailed, StatusRolledBack:
+		case rollout.StatusFailed, rollout.StatusRolledBack:
 			return RolloutFailed, reason
-		case StatusHeld:
+		case rollout.StatusHeld:
 			held = true
-		case StatusPending:
+		case rollout.StatusPending:
 			pending = true
 		}
 	}
@@ -558,13 +550,13 @@ func (r *run) wave(ctx context.Context, j *journal, st plan.Stage, w plan.Wave, 
 	slices.SortFunc(deployed, func(a, b *inBake) int { return r.index[a.key()] - r.index[b.key()] })
 	r.bake(ctx, j, st, w, deployed)
 	for _, b := range deployed {
-		if rr := r.get(b.ref); rr.Status == StatusDeployed {
+		if rr := r.get(b.ref); rr.Status == rollout.StatusDeployed {
 			r.done(ctx, j, b.ref, rr)
 		}
 	}
 	if !r.stopped() {
 		for _, s := range w.Steps {
-			if r.get(refOf(s)).Status == StatusHeld {
+			if r.get(refOf(s)).Status == rollout.StatusHeld {
 				r.halt(stopHeld, fmt.Sprintf("wave %d of stage %s has held regions", w.Index, st.Name))
 				break
 			}
@@ -578,20 +570,20 @@ func (r *run) notStarted(ctx context.Context, j *journal, s plan.Step) {
 	ref := refOf(s)
 	kind, reason := r.stopState()
 	if kind == stopHeld {
-		rr := r.set(ref, StatusHeld, nil, reason)
-		j.region(ctx, ref, "done", string(StatusHeld), reason, nil)
+		rr := r.set(ref, rollout.StatusHeld, nil, reason)
+		j.region(ctx, ref, "done", string(rollout.StatusHeld), reason, nil)
 		r.obs.RegionDone(ref, rr)
 		return
 	}
-	r.set(ref, StatusPending, nil, "")
+	r.set(ref, rollout.StatusPending, nil, "")
 }
 
 // done reports a region's final result.
-func (r *run) done(ctx context.Context, j *journal, ref progress.Ref, rr RegionResult) {
+func (r *run) done(ctx context.Context, j *journal, ref rollout.Ref, rr rollout.RegionResult) {
 	j.region(ctx, ref, "done", string(rr.Status), rr.Error, nil)
 	r.log.Info("region done", "stage", ref.Stage, "region", ref.Region, "wave", ref.Wave, "status", rr.Status, "error", rr.Error)
 	r.obs.RegionDone(ref, rr)
-	if rr.Status != StatusUnchanged {
+	if rr.Status != rollout.StatusUnchanged {
 		// An unchanged region waits for the stage's last record: a rerun
 		// of a finished rollout stays cheap.
 		j.saveRollout(ctx, RolloutRunning, "")
@@ -599,21 +591,21 @@ func (r *run) done(ctx context.Context, j *journal, ref progress.Ref, rr RegionR
 }
 
 // finish records and reports a region's final status.
-func (r *run) finish(ctx context.Context, j *journal, ref progress.Ref, status Status, stacks []StackResult, msg string) {
+func (r *run) finish(ctx context.Context, j *journal, ref rollout.Ref, status rollout.Status, stacks []rollout.StackResult, msg string) {
 	r.done(ctx, j, ref, r.set(ref, status, stacks, msg))
 }
 
 // fail records a failed region and stops the rollout.
-func (r *run) fail(ctx context.Context, j *journal, ref progress.Ref, stacks []StackResult, err error) {
+func (r *run) fail(ctx context.Context, j *journal, ref rollout.Ref, stacks []rollout.StackResult, err error) {
 	msg := err.Error()
 	r.halt(stopFailed, ref.String()+": "+msg)
 	r.obs.Message(ref, slog.LevelError, msg)
-	r.finish(ctx, j, ref, StatusFailed, stacks, msg)
+	r.finish(ctx, j, ref, rollout.StatusFailed, stacks, msg)
 }
 
 // inBake is a region deployed in this run, waiting for its wave's bake.
 type inBake struct {
-	ref    progress.Ref
+	ref    rollout.Ref
 	step   plan.Step
 	reg    Region
 	alarms []string
@@ -649,7 +641,7 @@ func (r *run) region(ctx context.Context, j *journal, step plan.Step, sem slots,
 		return nil
 	}
 	app := pre.stacks[len(pre.stacks)-1]
-	r.obs.StepChanged(ref, progress.StepCheck, app.Name)
+	r.obs.StepChanged(ref, rollout.StepCheck, app.Name)
 	cur, err := reg.Current(ctx)
 	if err != nil {
 		r.fail(ctx, j, ref, nil, fmt.Errorf("reading stack %s: %w", app.Name, err))
@@ -663,7 +655,7 @@ func (r *run) region(ctx context.Context, j *journal, step plan.Step, sem slots,
 	if r.unchanged(step, cur) {
 		if r.recorded(ctx, reg, step) {
 			log.Info("region unchanged", "hash", pre.hash)
-			r.finish(ctx, j, ref, StatusUnchanged, r.unchangedStacks(step, cur), "")
+			r.finish(ctx, j, ref, rollout.StatusUnchanged, r.unchangedStacks(step, cur), "")
 			return nil
 		}
 		recordOnly = true
@@ -681,20 +673,20 @@ func (r *run) region(ctx context.Context, j *journal, step plan.Step, sem slots,
 				return nil
 			}
 			log.Warn("region held", "reason", reason)
-			r.finish(ctx, j, ref, StatusHeld, nil, reason)
+			r.finish(ctx, j, ref, rollout.StatusHeld, nil, reason)
 			return nil
 		}
 	}
 
 	var (
-		stacks []StackResult
+		stacks []rollout.StackResult
 		params = map[string]map[string]string{}
 		obs    = stackObserver{r.obs, ref, started}
 	)
 	for _, s := range pre.stacks {
-		stepName := progress.StepApp
-		if s.Kind == KindData {
-			stepName = progress.StepData
+		stepName := rollout.StepApp
+		if s.Kind == naming.Data {
+			stepName = rollout.StepData
 		}
 		r.obs.StepChanged(ref, stepName, s.Name)
 		j.region(ctx, ref, string(stepName), "started", s.Name, nil)
@@ -704,9 +696,9 @@ func (r *run) region(ctx context.Context, j *journal, step plan.Step, sem slots,
 		if out.Action == "" {
 			// A backend that failed before it knew: the app stack's
 			// existence is the best guess for both.
-			out.Action = ActionCreate
+			out.Action = rollout.ActionCreate
 			if cur.Exists {
-				out.Action = ActionUpdate
+				out.Action = rollout.ActionUpdate
 			}
 		}
 		stacks = append(stacks, stackResult(out))
@@ -736,19 +728,19 @@ func (r *run) region(ctx context.Context, j *journal, step plan.Step, sem slots,
 		r.fail(ctx, j, ref, stacks, fmt.Errorf("deployed, but recording the deployment failed (a restore or rollback cannot find this version): %w", err))
 		return nil
 	}
-	if !slices.ContainsFunc(stacks, func(s StackResult) bool { return s.Action != ActionUnchanged }) {
+	if !slices.ContainsFunc(stacks, func(s rollout.StackResult) bool { return s.Action != rollout.ActionUnchanged }) {
 		// The tags were stale but nothing in the stacks changed: there is
 		// nothing new to bake.
-		r.finish(ctx, j, ref, StatusUnchanged, stacks, "")
+		r.finish(ctx, j, ref, rollout.StatusUnchanged, stacks, "")
 		return nil
 	}
-	r.set(ref, StatusDeployed, stacks, "")
-	r.obs.StepChanged(ref, progress.StepWaiting, "")
+	r.set(ref, rollout.StatusDeployed, stacks, "")
+	r.obs.StepChanged(ref, rollout.StepWaiting, "")
 	return &inBake{ref: ref, step: step, reg: reg, alarms: pre.alarms}
 }
 
-func stackResult(o StackOutcome) StackResult {
-	return StackResult{Name: o.Name, Kind: o.Kind, Action: o.Action, Status: o.Status, Changes: o.Changes}
+func stackResult(o StackOutcome) rollout.StackResult {
+	return rollout.StackResult{Name: o.Name, Kind: string(o.Kind), Action: o.Action, Status: o.Status, Changes: o.Changes}
 }
 
 // waitGate evaluates the halt and gate flags until the gate opens, the wait
@@ -769,14 +761,14 @@ func (r *run) waitGate(ctx context.Context, j *journal, step plan.Step, sem slot
 			// the caller records it as not started.
 			return false, reason
 		}
-		r.obs.StepChanged(ref, progress.StepGate, "")
+		r.obs.StepChanged(ref, rollout.StepGate, "")
 		if halted, why := r.halted(ctx, j, ref, req); halted {
 			r.halt(stopHeld, why)
 			return false, why
 		}
 		dec, err := r.gate.Check(ctx, req)
 		if err != nil {
-			dec = Decision{Open: false, Reason: fmt.Sprintf("the gate could not be evaluated, so it holds: %v", err)}
+			dec = rollout.Decision{Open: false, Reason: fmt.Sprintf("the gate could not be evaluated, so it holds: %v", err)}
 		}
 		status := "closed"
 		if dec.Open {
@@ -812,7 +804,7 @@ func (r *run) waitGate(ctx context.Context, j *journal, step plan.Step, sem slot
 		}
 		sem.release()
 		*holding = false
-		r.obs.StepChanged(ref, progress.StepGateWait, "")
+		r.obs.StepChanged(ref, rollout.StepGateWait, "")
 		var changed <-chan struct{}
 		if gw, ok := r.gate.(GateWatcher); ok {
 			changed = gw.Changed()
@@ -828,7 +820,7 @@ func (r *run) waitGate(ctx context.Context, j *journal, step plan.Step, sem slot
 }
 
 // halted evaluates the halt flag for a region; an error halts (fail closed).
-func (r *run) halted(ctx context.Context, j *journal, ref progress.Ref, req GateRequest) (bool, string) {
+func (r *run) halted(ctx context.Context, j *journal, ref rollout.Ref, req rollout.GateRequest) (bool, string) {
 	h, why, err := r.gate.Halted(ctx, req)
 	switch {
 	case err != nil:
@@ -866,13 +858,13 @@ func (r *run) sleep(ctx context.Context, d time.Duration, wake ...<-chan struct{
 
 // stackObserver binds stack events to their region.
 type stackObserver struct {
-	obs progress.Observer
-	ref progress.Ref
+	obs rollout.Observer
+	ref rollout.Ref
 	// started is called on every event: the region is executing.
 	started func()
 }
 
-func (s stackObserver) StackEvent(e StackEvent) {
+func (s stackObserver) StackEvent(e rollout.StackEvent) {
 	s.started()
 	s.obs.StackEvent(s.ref, e)
 }
@@ -943,7 +935,7 @@ func (j *journal) close() {
 	<-j.done
 }
 
-func (j *journal) region(ctx context.Context, ref progress.Ref, step, status, msg string, attrs map[string]string) {
+func (j *journal) region(ctx context.Context, ref rollout.Ref, step, status, msg string, attrs map[string]string) {
 	j.entry(ctx, JournalEntry{Region: ref.Region, Wave: ref.Wave, Step: step, Status: status, Message: msg, Attrs: attrs})
 }
 
@@ -958,7 +950,7 @@ func (j *journal) entry(_ context.Context, e JournalEntry) {
 func (j *journal) saveRollout(_ context.Context, status, reason string) {
 	rec := RolloutRecord{
 		RolloutID: j.r.id, Service: j.r.d.Service, Stage: j.st.Name, Version: j.r.req.Version,
-		Status: status, StartedAt: j.started, UpdatedAt: j.r.clock.Now(), Regions: map[string]Status{}, Reason: reason,
+		Status: status, StartedAt: j.started, UpdatedAt: j.r.clock.Now(), Regions: map[string]rollout.Status{}, Reason: reason,
 	}
 	if o := j.r.req.BakeOverride; o != nil {
 		rec.BakeOverride = *o
@@ -988,7 +980,7 @@ func (j *journal) check(err error, what string) {
 	defer j.mu.Unlock()
 	if !j.warned {
 		j.warned = true
-		j.r.obs.Message(progress.Ref{Stage: j.st.Name}, slog.LevelWarn, fmt.Sprintf("writing the %s failed (the rollout goes on): %v", what, err))
+		j.r.obs.Message(rollout.Ref{Stage: j.st.Name}, slog.LevelWarn, fmt.Sprintf("writing the %s failed (the rollout goes on): %v", what, err))
 	}
 }
 

@@ -18,9 +18,11 @@ import (
 	"github.com/gantryhq/gantry/pkg/deploy"
 	"github.com/gantryhq/gantry/pkg/deploy/deploytest"
 	"github.com/gantryhq/gantry/pkg/descriptor"
+	"github.com/gantryhq/gantry/pkg/naming"
 	"github.com/gantryhq/gantry/pkg/plan"
 	"github.com/gantryhq/gantry/pkg/progress"
 	"github.com/gantryhq/gantry/pkg/render"
+	"github.com/gantryhq/gantry/pkg/rollout"
 )
 
 const header = `schemaVersion: 1
@@ -104,11 +106,11 @@ func (e *env) plan(stages ...string) *plan.Plan {
 	return p
 }
 
-func (e *env) run(version string, p *plan.Plan, mod ...func(*deploy.Request)) *deploy.Result {
+func (e *env) run(version string, p *plan.Plan, mod ...func(*deploy.Request)) *rollout.Result {
 	return e.runCtx(context.Background(), version, p, mod...)
 }
 
-func (e *env) runCtx(ctx context.Context, version string, p *plan.Plan, mod ...func(*deploy.Request)) *deploy.Result {
+func (e *env) runCtx(ctx context.Context, version string, p *plan.Plan, mod ...func(*deploy.Request)) *rollout.Result {
 	e.t.Helper()
 	req := deploy.Request{Descriptor: e.d, Plan: p, Version: version, RolloutID: "r-" + version}
 	for _, m := range mod {
@@ -129,7 +131,7 @@ func (e *env) runCtx(ctx context.Context, version string, p *plan.Plan, mod ...f
 
 // checkComplete asserts that every region of the plan is in the result
 // exactly once, in plan order, with a valid status.
-func checkComplete(t *testing.T, res *deploy.Result, p *plan.Plan) {
+func checkComplete(t *testing.T, res *rollout.Result, p *plan.Plan) {
 	t.Helper()
 	steps := p.Steps()
 	if len(res.Regions) != len(steps) {
@@ -141,22 +143,22 @@ func checkComplete(t *testing.T, res *deploy.Result, p *plan.Plan) {
 			t.Errorf("region %d = %s/%s wave %d, want %s/%s wave %d", i, rr.Stage, rr.Region, rr.Wave, s.Stage, s.Region, s.Wave)
 		}
 		switch rr.Status {
-		case deploy.StatusDeployed, deploy.StatusUnchanged, deploy.StatusFailed, deploy.StatusHeld, deploy.StatusRolledBack, deploy.StatusPending:
+		case rollout.StatusDeployed, rollout.StatusUnchanged, rollout.StatusFailed, rollout.StatusHeld, rollout.StatusRolledBack, rollout.StatusPending:
 		default:
 			t.Errorf("%s/%s has status %q", rr.Stage, rr.Region, rr.Status)
 		}
 	}
 }
 
-func statuses(res *deploy.Result) map[string]deploy.Status {
-	out := map[string]deploy.Status{}
+func statuses(res *rollout.Result) map[string]rollout.Status {
+	out := map[string]rollout.Status{}
 	for _, rr := range res.Regions {
 		out[rr.Stage+"/"+rr.Region] = rr.Status
 	}
 	return out
 }
 
-func region(t *testing.T, res *deploy.Result, stage, reg string) deploy.RegionResult {
+func region(t *testing.T, res *rollout.Result, stage, reg string) rollout.RegionResult {
 	t.Helper()
 	for _, rr := range res.Regions {
 		if rr.Stage == stage && rr.Region == reg {
@@ -164,10 +166,10 @@ func region(t *testing.T, res *deploy.Result, stage, reg string) deploy.RegionRe
 		}
 	}
 	t.Fatalf("no region %s/%s", stage, reg)
-	return deploy.RegionResult{}
+	return rollout.RegionResult{}
 }
 
-func wantStatuses(t *testing.T, res *deploy.Result, want map[string]deploy.Status) {
+func wantStatuses(t *testing.T, res *rollout.Result, want map[string]rollout.Status) {
 	t.Helper()
 	if got := statuses(res); !maps.Equal(got, want) {
 		t.Errorf("statuses:\n got %v\nwant %v", got, want)
@@ -206,11 +208,11 @@ func TestRolloutOrderAndRecord(t *testing.T) {
 	}
 	p := e.plan()
 	res := e.run("v1", p)
-	if res.Result != progress.Succeeded || res.ExitCode() != 0 {
+	if res.Result != rollout.Succeeded || res.ExitCode() != 0 {
 		t.Fatalf("result = %s (exit %d): %+v", res.Result, res.ExitCode(), res.Regions)
 	}
 	for _, rr := range res.Regions {
-		if rr.Status != deploy.StatusDeployed {
+		if rr.Status != rollout.StatusDeployed {
 			t.Errorf("%s/%s = %s %s", rr.Stage, rr.Region, rr.Status, rr.Error)
 		}
 		if len(rr.Stacks) != 2 || rr.Stacks[0].Kind != "data" || rr.Stacks[0].Action != "create" || rr.Stacks[1].Name != "payments-"+rr.Stage+"-app" {
@@ -317,18 +319,18 @@ func TestRolloutOrderAndRecord(t *testing.T) {
 	}
 	recs := e.b.Rollouts()
 	last := recs[len(recs)-1]
-	if last.Stage != "prod" || last.Status != deploy.RolloutSucceeded || last.Regions["sa-east-1"] != deploy.StatusDeployed || last.RolloutID != "r-v1" {
+	if last.Stage != "prod" || last.Status != deploy.RolloutSucceeded || last.Regions["sa-east-1"] != rollout.StatusDeployed || last.RolloutID != "r-v1" {
 		t.Errorf("last rollout record = %+v", last)
 	}
 
 	// Gate requests carry the design's attributes.
-	var gr deploy.GateRequest
+	var gr rollout.GateRequest
 	for _, g := range e.gate.Checks() {
 		if g.Region == "sa-east-1" {
 			gr = g
 		}
 	}
-	wantGR := deploy.GateRequest{Service: "payments", Team: "pay", Stage: "prod", Region: "sa-east-1", Account: "777788889999", Version: "v1", RolloutID: "r-v1", Wave: 2}
+	wantGR := rollout.GateRequest{Service: "payments", Team: "pay", Stage: "prod", Region: "sa-east-1", Account: "777788889999", Version: "v1", RolloutID: "r-v1", Wave: 2}
 	if gr != wantGR || gr.TargetingKey() != "payments/prod/sa-east-1" {
 		t.Errorf("gate request = %+v", gr)
 	}
@@ -364,7 +366,7 @@ func TestRerunIsUnchanged(t *testing.T) {
 		t.Fatalf("rerun exit %d", res.ExitCode())
 	}
 	for _, rr := range res.Regions {
-		if rr.Status != deploy.StatusUnchanged {
+		if rr.Status != rollout.StatusUnchanged {
 			t.Errorf("%s/%s = %s", rr.Stage, rr.Region, rr.Status)
 		}
 		if len(rr.Stacks) != 2 || rr.Stacks[1].Action != "unchanged" || rr.Stacks[1].Status != "CREATE_COMPLETE" {
@@ -394,7 +396,7 @@ func TestRerunIsUnchanged(t *testing.T) {
 	// A new version updates the app stacks only.
 	res = e.run("v2", p)
 	for _, rr := range res.Regions {
-		if rr.Status != deploy.StatusDeployed || rr.Stacks[0].Action != "unchanged" || rr.Stacks[1].Action != "update" {
+		if rr.Status != rollout.StatusDeployed || rr.Stacks[0].Action != "unchanged" || rr.Stacks[1].Action != "update" {
 			t.Errorf("v2 %s/%s = %s %+v", rr.Stage, rr.Region, rr.Status, rr.Stacks)
 		}
 	}
@@ -415,7 +417,7 @@ func TestIncompleteOrStaleStackIsRedeployed(t *testing.T) {
 	reg.SetStack(stale)
 	before := len(appliesOf(e.b, ""))
 	res := e.run("v1", p)
-	if rr := region(t, res, "dev", "us-east-1"); rr.Status != deploy.StatusUnchanged || len(appliesOf(e.b, "")) != before+2 {
+	if rr := region(t, res, "dev", "us-east-1"); rr.Status != rollout.StatusUnchanged || len(appliesOf(e.b, "")) != before+2 {
 		t.Errorf("stale tags: %s after %d applies", rr.Status, len(appliesOf(e.b, ""))-before)
 	}
 	if reg.Stack("payments-dev-app").Tags["gantry:hash"] != app.Tags["gantry:hash"] {
@@ -427,7 +429,7 @@ func TestIncompleteOrStaleStackIsRedeployed(t *testing.T) {
 	broken.Status = "UPDATE_ROLLBACK_COMPLETE"
 	reg.SetStack(broken)
 	res = e.run("v1", p)
-	if rr := region(t, res, "dev", "us-east-1"); rr.Status != deploy.StatusDeployed || rr.Stacks[1].Action != "update" {
+	if rr := region(t, res, "dev", "us-east-1"); rr.Status != rollout.StatusDeployed || rr.Stacks[1].Action != "update" {
 		t.Errorf("incomplete stack: %+v", rr)
 	}
 }
@@ -453,7 +455,7 @@ func TestMaxParallel(t *testing.T) {
 		return nil
 	}
 	p := e.plan("prod")
-	done := make(chan *deploy.Result)
+	done := make(chan *rollout.Result)
 	go func() { done <- e.run("v1", p) }()
 
 	recv := func() string {
@@ -498,25 +500,25 @@ func TestMaxParallel(t *testing.T) {
 
 // doneHook calls fn on every RegionDone.
 type doneHook struct {
-	progress.Discard
-	fn func(progress.Ref, progress.RegionResult)
+	rollout.Discard
+	fn func(rollout.Ref, rollout.RegionResult)
 }
 
-func (h doneHook) RegionDone(ref progress.Ref, rr progress.RegionResult) { h.fn(ref, rr) }
+func (h doneHook) RegionDone(ref rollout.Ref, rr rollout.RegionResult) { h.fn(ref, rr) }
 
 func TestFailureLetsInFlightFinish(t *testing.T) {
 	e := newEnv(t, waves)
 	bFailed := make(chan struct{})
 	var once sync.Once
-	e.eng.Observer = progress.Multi(e.rec, doneHook{fn: func(ref progress.Ref, rr progress.RegionResult) {
-		if ref.Region == "eu-west-1" && rr.Status == deploy.StatusFailed {
+	e.eng.Observer = progress.Multi(e.rec, doneHook{fn: func(ref rollout.Ref, rr rollout.RegionResult) {
+		if ref.Region == "eu-west-1" && rr.Status == rollout.StatusFailed {
 			once.Do(func() { close(bFailed) })
 		}
 	}})
 	var entered sync.WaitGroup
 	entered.Add(2)
 	e.b.ApplyHook = func(ctx context.Context, step plan.Step, a deploy.StackApply) error {
-		if a.Kind != deploy.KindApp || step.Wave != 1 {
+		if a.Kind != naming.App || step.Wave != 1 {
 			return nil
 		}
 		switch step.Region {
@@ -534,12 +536,12 @@ func TestFailureLetsInFlightFinish(t *testing.T) {
 		}
 	}
 	res := e.run("v1", e.plan())
-	wantStatuses(t, res, map[string]deploy.Status{
+	wantStatuses(t, res, map[string]rollout.Status{
 		"prod/us-east-1": "deployed", "prod/eu-west-1": "failed", "prod/us-west-2": "deployed",
 		"prod/eu-central-1": "pending", "prod/ap-southeast-2": "pending", "prod/ap-northeast-1": "pending",
 		"later/us-east-1": "pending",
 	})
-	if res.Result != progress.Failed || res.ExitCode() != 1 {
+	if res.Result != rollout.Failed || res.ExitCode() != 1 {
 		t.Errorf("result %s exit %d", res.Result, res.ExitCode())
 	}
 	failed := region(t, res, "prod", "eu-west-1")
@@ -571,13 +573,13 @@ func TestFailureStopsQueuedRegions(t *testing.T) {
 	src := strings.Replace(waves, "      - regions: [us-east-1, eu-west-1, us-west-2]\n", "      - regions: [us-east-1, eu-west-1, us-west-2]\n        maxParallel: 1\n", 1)
 	e := newEnv(t, src)
 	e.b.ApplyHook = func(_ context.Context, step plan.Step, a deploy.StackApply) error {
-		if step.Region == "us-east-1" && a.Kind == deploy.KindData {
+		if step.Region == "us-east-1" && a.Kind == naming.Data {
 			return errors.New("boom")
 		}
 		return nil
 	}
 	res := e.run("v1", e.plan())
-	wantStatuses(t, res, map[string]deploy.Status{
+	wantStatuses(t, res, map[string]rollout.Status{
 		"prod/us-east-1": "failed", "prod/eu-west-1": "pending", "prod/us-west-2": "pending",
 		"prod/eu-central-1": "pending", "prod/ap-southeast-2": "pending", "prod/ap-northeast-1": "pending",
 		"later/us-east-1": "pending",
@@ -610,7 +612,7 @@ func TestAlarmDuringBakeRestores(t *testing.T) {
 	}
 	sleeps := len(e.clock.Sleeps())
 	res := e.run("v2", p)
-	wantStatuses(t, res, map[string]deploy.Status{
+	wantStatuses(t, res, map[string]rollout.Status{
 		"prod/us-east-1": "deployed", "prod/eu-west-1": "rolled-back", "prod/us-west-2": "deployed",
 		"prod/eu-central-1": "pending", "prod/ap-southeast-2": "pending", "prod/ap-northeast-1": "pending",
 	})
@@ -655,7 +657,7 @@ func TestAlarmWithNothingToRestore(t *testing.T) {
 	}
 	res := e.run("v1", e.plan("prod"))
 	rr := region(t, res, "prod", "us-west-2")
-	if rr.Status != deploy.StatusFailed || !strings.Contains(rr.Error, "alarms payments-p99-latency and payments-prod-cpu in ALARM") || !strings.Contains(rr.Error, "nothing to restore") {
+	if rr.Status != rollout.StatusFailed || !strings.Contains(rr.Error, "alarms payments-p99-latency and payments-prod-cpu in ALARM") || !strings.Contains(rr.Error, "nothing to restore") {
 		t.Errorf("region = %+v", rr)
 	}
 	if res.ExitCode() != 1 {
@@ -672,7 +674,7 @@ func TestAlarmReadErrorAtEndFails(t *testing.T) {
 		return nil, nil
 	}
 	res := e.run("v1", e.plan("prod"))
-	if rr := region(t, res, "prod", "us-west-2"); rr.Status != deploy.StatusFailed || !strings.Contains(rr.Error, "could not read the alarms at its end: throttled") {
+	if rr := region(t, res, "prod", "us-west-2"); rr.Status != rollout.StatusFailed || !strings.Contains(rr.Error, "could not read the alarms at its end: throttled") {
 		t.Errorf("region = %+v", rr)
 	}
 }
@@ -680,16 +682,16 @@ func TestAlarmReadErrorAtEndFails(t *testing.T) {
 func TestHaltBetweenWaves(t *testing.T) {
 	src := strings.Replace(waves, "    bake: 30m\n", "", 1)
 	e := newEnv(t, src)
-	e.gate.HaltFunc = func(req deploy.GateRequest) (bool, string, error) {
+	e.gate.HaltFunc = func(req rollout.GateRequest) (bool, string, error) {
 		return req.Wave >= 2, "incident INC-42", nil
 	}
 	res := e.run("v1", e.plan())
-	wantStatuses(t, res, map[string]deploy.Status{
+	wantStatuses(t, res, map[string]rollout.Status{
 		"prod/us-east-1": "deployed", "prod/eu-west-1": "deployed", "prod/us-west-2": "deployed",
 		"prod/eu-central-1": "held", "prod/ap-southeast-2": "held", "prod/ap-northeast-1": "pending",
 		"later/us-east-1": "pending",
 	})
-	if res.Result != progress.Held || res.ExitCode() != 3 {
+	if res.Result != rollout.Held || res.ExitCode() != 3 {
 		t.Errorf("result %s exit %d", res.Result, res.ExitCode())
 	}
 	if rr := region(t, res, "prod", "eu-central-1"); rr.Error != "halt flag is on: incident INC-42" {
@@ -709,7 +711,7 @@ func TestHaltBetweenWaves(t *testing.T) {
 func TestHaltDuringBake(t *testing.T) {
 	e := newEnv(t, waves)
 	start := e.clock.Now()
-	e.gate.HaltFunc = func(req deploy.GateRequest) (bool, string, error) {
+	e.gate.HaltFunc = func(req rollout.GateRequest) (bool, string, error) {
 		return e.clock.Now().Sub(start) >= 5*time.Minute, "deploy freeze", nil
 	}
 	res := e.run("v1", e.plan())
@@ -718,7 +720,7 @@ func TestHaltDuringBake(t *testing.T) {
 	}
 	for _, r := range []string{"us-east-1", "eu-west-1", "us-west-2"} {
 		rr := region(t, res, "prod", r)
-		if rr.Status != deploy.StatusDeployed || rr.Error != "bake stopped after 5m0s of 30m0s: halt flag is on: deploy freeze" {
+		if rr.Status != rollout.StatusDeployed || rr.Error != "bake stopped after 5m0s of 30m0s: halt flag is on: deploy freeze" {
 			t.Errorf("%s = %s %q", r, rr.Status, rr.Error)
 		}
 	}
@@ -732,9 +734,9 @@ func TestHaltDuringBake(t *testing.T) {
 
 func TestHaltEvaluationErrorHolds(t *testing.T) {
 	e := newEnv(t, waves)
-	e.gate.HaltFunc = func(deploy.GateRequest) (bool, string, error) { return false, "", errors.New("provider not ready") }
+	e.gate.HaltFunc = func(rollout.GateRequest) (bool, string, error) { return false, "", errors.New("provider not ready") }
 	res := e.run("v1", e.plan())
-	if rr := region(t, res, "prod", "us-east-1"); rr.Status != deploy.StatusHeld || !strings.Contains(rr.Error, "provider not ready") {
+	if rr := region(t, res, "prod", "us-east-1"); rr.Status != rollout.StatusHeld || !strings.Contains(rr.Error, "provider not ready") {
 		t.Errorf("region = %+v", rr)
 	}
 	if len(appliesOf(e.b, "")) != 0 || res.ExitCode() != 3 {
@@ -744,14 +746,14 @@ func TestHaltEvaluationErrorHolds(t *testing.T) {
 
 func TestClosedGateHoldsOneRegion(t *testing.T) {
 	e := newEnv(t, waves)
-	e.gate.CheckFunc = func(req deploy.GateRequest) (deploy.Decision, error) {
+	e.gate.CheckFunc = func(req rollout.GateRequest) (rollout.Decision, error) {
 		if req.Region == "eu-west-1" {
-			return deploy.Decision{Reason: "EU freeze this week"}, nil
+			return rollout.Decision{Reason: "EU freeze this week"}, nil
 		}
-		return deploy.Decision{Open: true, Reason: "targeting match"}, nil
+		return rollout.Decision{Open: true, Reason: "targeting match"}, nil
 	}
 	res := e.run("v1", e.plan())
-	wantStatuses(t, res, map[string]deploy.Status{
+	wantStatuses(t, res, map[string]rollout.Status{
 		"prod/us-east-1": "deployed", "prod/eu-west-1": "held", "prod/us-west-2": "deployed",
 		"prod/eu-central-1": "pending", "prod/ap-southeast-2": "pending", "prod/ap-northeast-1": "pending",
 		"later/us-east-1": "pending",
@@ -787,12 +789,12 @@ func TestClosedGateHoldsOneRegion(t *testing.T) {
 
 func TestGateErrorFailsClosed(t *testing.T) {
 	e := newEnv(t, waves)
-	e.gate.CheckFunc = func(deploy.GateRequest) (deploy.Decision, error) {
-		return deploy.Decision{Open: true}, errors.New("FLAG_NOT_FOUND: payments-deploy-gate")
+	e.gate.CheckFunc = func(rollout.GateRequest) (rollout.Decision, error) {
+		return rollout.Decision{Open: true}, errors.New("FLAG_NOT_FOUND: payments-deploy-gate")
 	}
 	res := e.run("v1", e.plan("prod"))
 	rr := region(t, res, "prod", "us-east-1")
-	if rr.Status != deploy.StatusHeld || !strings.Contains(rr.Error, "could not be evaluated") || !strings.Contains(rr.Error, "FLAG_NOT_FOUND") {
+	if rr.Status != rollout.StatusHeld || !strings.Contains(rr.Error, "could not be evaluated") || !strings.Contains(rr.Error, "FLAG_NOT_FOUND") {
 		t.Errorf("region = %+v", rr)
 	}
 	if len(appliesOf(e.b, "")) != 0 {
@@ -803,17 +805,17 @@ func TestGateErrorFailsClosed(t *testing.T) {
 func TestGateWaitOpens(t *testing.T) {
 	e := newEnv(t, waves)
 	start := e.clock.Now()
-	e.gate.CheckFunc = func(req deploy.GateRequest) (deploy.Decision, error) {
+	e.gate.CheckFunc = func(req rollout.GateRequest) (rollout.Decision, error) {
 		if req.Region == "eu-west-1" && e.clock.Now().Sub(start) < 35*time.Second {
-			return deploy.Decision{Reason: "not yet"}, nil
+			return rollout.Decision{Reason: "not yet"}, nil
 		}
-		return deploy.Decision{Open: true, Reason: "opened"}, nil
+		return rollout.Decision{Open: true, Reason: "opened"}, nil
 	}
 	res := e.run("v1", e.plan("prod"), func(r *deploy.Request) { r.GateWait = 5 * time.Minute })
 	if res.ExitCode() != 0 {
 		t.Fatalf("exit %d: %+v", res.ExitCode(), res.Regions)
 	}
-	if rr := region(t, res, "prod", "eu-west-1"); rr.Status != deploy.StatusDeployed {
+	if rr := region(t, res, "prod", "eu-west-1"); rr.Status != rollout.StatusDeployed {
 		t.Errorf("eu-west-1 = %+v", rr)
 	}
 	// Four gate polls of 10s, then three bakes of 30m.
@@ -834,14 +836,14 @@ func TestGateWaitOpens(t *testing.T) {
 
 func TestGateWaitRunsOut(t *testing.T) {
 	e := newEnv(t, waves)
-	e.gate.CheckFunc = func(req deploy.GateRequest) (deploy.Decision, error) {
+	e.gate.CheckFunc = func(req rollout.GateRequest) (rollout.Decision, error) {
 		if req.Region == "eu-west-1" {
-			return deploy.Decision{Reason: "closed"}, nil
+			return rollout.Decision{Reason: "closed"}, nil
 		}
-		return deploy.Decision{Open: true}, nil
+		return rollout.Decision{Open: true}, nil
 	}
 	res := e.run("v1", e.plan("prod"), func(r *deploy.Request) { r.GateWait = time.Minute })
-	if rr := region(t, res, "prod", "eu-west-1"); rr.Status != deploy.StatusHeld || rr.Error != "gate closed: closed (waited 1m0s)" {
+	if rr := region(t, res, "prod", "eu-west-1"); rr.Status != rollout.StatusHeld || rr.Error != "gate closed: closed (waited 1m0s)" {
 		t.Errorf("eu-west-1 = %+v", rr)
 	}
 	var gateSleeps time.Duration
@@ -862,26 +864,26 @@ func TestFailureEndsGateWait(t *testing.T) {
 	e := newEnv(t, waves)
 	failed := make(chan struct{})
 	var once sync.Once
-	e.eng.Observer = doneHook{fn: func(ref progress.Ref, rr progress.RegionResult) {
-		if ref.Region == "us-west-2" && rr.Status == deploy.StatusFailed {
+	e.eng.Observer = doneHook{fn: func(ref rollout.Ref, rr rollout.RegionResult) {
+		if ref.Region == "us-west-2" && rr.Status == rollout.StatusFailed {
 			once.Do(func() { close(failed) })
 		}
 	}}
 	waiting := make(chan struct{})
 	var checks int
-	e.gate.CheckFunc = func(req deploy.GateRequest) (deploy.Decision, error) {
+	e.gate.CheckFunc = func(req rollout.GateRequest) (rollout.Decision, error) {
 		if req.Region != "eu-west-1" {
-			return deploy.Decision{Open: true}, nil
+			return rollout.Decision{Open: true}, nil
 		}
 		checks++ // one region's goroutine only
 		if checks == 2 {
 			close(waiting) // eu-west-1 is in its gate wait
 			<-failed       // and stays there until us-west-2 has failed
 		}
-		return deploy.Decision{Reason: "EU freeze"}, nil
+		return rollout.Decision{Reason: "EU freeze"}, nil
 	}
 	e.b.ApplyHook = func(ctx context.Context, step plan.Step, a deploy.StackApply) error {
-		if step.Region == "us-west-2" && a.Kind == deploy.KindApp {
+		if step.Region == "us-west-2" && a.Kind == naming.App {
 			<-waiting
 			return errors.New("boom")
 		}
@@ -889,7 +891,7 @@ func TestFailureEndsGateWait(t *testing.T) {
 	}
 	res := e.run("v1", e.plan("prod"), func(r *deploy.Request) { r.GateWait = time.Hour })
 	rr := region(t, res, "prod", "eu-west-1")
-	if rr.Status != deploy.StatusHeld || rr.Error != "gate closed: EU freeze" {
+	if rr.Status != rollout.StatusHeld || rr.Error != "gate closed: EU freeze" {
 		t.Errorf("eu-west-1 = %+v; want held by its gate, the wait ended by the failure", rr)
 	}
 	if checks != 2 {
@@ -905,9 +907,9 @@ func TestApprovalMissingHolds(t *testing.T) {
 	e.eng.Approver = deploy.ApproverFunc(func(context.Context, string) (bool, error) { return false, nil })
 	res := e.run("v1", e.plan())
 	for _, rr := range res.Regions {
-		want := deploy.StatusDeployed
+		want := rollout.StatusDeployed
 		if rr.Stage == "prod" {
-			want = deploy.StatusHeld
+			want = rollout.StatusHeld
 			if rr.Error != "stage prod needs approval: run again with --approve prod" {
 				t.Errorf("reason = %q", rr.Error)
 			}
@@ -939,7 +941,7 @@ func TestApprovalMissingHolds(t *testing.T) {
 
 	e.eng.Approver = deploy.ApproverFunc(func(context.Context, string) (bool, error) { return false, errors.New("EOF") })
 	res = e.run("v1", e.plan("prod"))
-	if rr := region(t, res, "prod", "us-west-2"); rr.Status != deploy.StatusHeld || !strings.Contains(rr.Error, "EOF") {
+	if rr := region(t, res, "prod", "us-west-2"); rr.Status != rollout.StatusHeld || !strings.Contains(rr.Error, "EOF") {
 		t.Errorf("approval error: %+v", rr)
 	}
 	e.eng.Approver = nil
@@ -963,7 +965,7 @@ func TestLockRefused(t *testing.T) {
 		return nil
 	}
 	res := e.run("v1", e.plan())
-	wantStatuses(t, res, map[string]deploy.Status{
+	wantStatuses(t, res, map[string]rollout.Status{
 		"dev/us-east-1": "deployed", "staging/us-east-1": "failed", "staging/eu-west-1": "failed",
 		"prod/us-west-2": "pending", "prod/eu-central-1": "pending", "prod/ap-southeast-2": "pending",
 		"prod/ap-northeast-1": "pending", "prod/sa-east-1": "pending",
@@ -994,7 +996,7 @@ func TestConcurrentRolloutRefused(t *testing.T) {
 		}
 		return nil
 	}
-	first := make(chan *deploy.Result)
+	first := make(chan *rollout.Result)
 	go func() { first <- e.run("v1", p) }()
 	<-inFlight
 	res, err := e.eng.Run(context.Background(), deploy.Request{Descriptor: e.d, Plan: p, Version: "v2", RolloutID: "r-2"})
@@ -1002,7 +1004,7 @@ func TestConcurrentRolloutRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rr := region(t, res, "prod", "us-east-1"); rr.Status != deploy.StatusFailed || !strings.Contains(rr.Error, "locked by rollout r-v1") {
+	if rr := region(t, res, "prod", "us-east-1"); rr.Status != rollout.StatusFailed || !strings.Contains(rr.Error, "locked by rollout r-v1") {
 		t.Errorf("second rollout: %+v", rr)
 	}
 	if res.ExitCode() != 1 {
@@ -1072,7 +1074,7 @@ func TestResultJSON(t *testing.T) {
 	src = strings.Replace(src, "    regions: [us-east-1, eu-west-1]\n    maxParallel: 1\n", "    waves:\n      - regions: [us-east-1, eu-west-1]\n        maxParallel: 1\n", 1)
 	e := newEnv(t, src)
 	e.b.ApplyHook = func(_ context.Context, step plan.Step, a deploy.StackApply) error {
-		if step.Region == "eu-west-1" && a.Kind == deploy.KindApp {
+		if step.Region == "eu-west-1" && a.Kind == naming.App {
 			return errors.New("boom")
 		}
 		return nil
@@ -1145,7 +1147,7 @@ func TestCancelMidRollout(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	e.b.ApplyHook = func(ctx context.Context, step plan.Step, a deploy.StackApply) error {
-		if step.Region == "us-west-2" && a.Kind == deploy.KindApp {
+		if step.Region == "us-west-2" && a.Kind == naming.App {
 			cancel()
 			return ctx.Err()
 		}
@@ -1155,7 +1157,7 @@ func TestCancelMidRollout(t *testing.T) {
 	if res.ExitCode() != 1 {
 		t.Errorf("exit %d", res.ExitCode())
 	}
-	if rr := region(t, res, "prod", "us-west-2"); rr.Status != deploy.StatusFailed || !strings.Contains(rr.Error, "context canceled") {
+	if rr := region(t, res, "prod", "us-west-2"); rr.Status != rollout.StatusFailed || !strings.Contains(rr.Error, "context canceled") {
 		t.Errorf("us-west-2 = %+v", rr)
 	}
 	if st := statuses(res); st["prod/eu-central-1"] != "pending" || st["later/us-east-1"] != "pending" {
@@ -1184,7 +1186,7 @@ func TestCurrentErrorFails(t *testing.T) {
 		return nil
 	}
 	res := e.run("v1", e.plan("prod"))
-	if rr := region(t, res, "prod", "eu-west-1"); rr.Status != deploy.StatusFailed || rr.Error != "reading stack payments-prod-app: AccessDenied" {
+	if rr := region(t, res, "prod", "eu-west-1"); rr.Status != rollout.StatusFailed || rr.Error != "reading stack payments-prod-app: AccessDenied" {
 		t.Errorf("region = %+v", rr)
 	}
 }
@@ -1246,13 +1248,13 @@ func TestRunRejectsBadRequests(t *testing.T) {
 
 func TestObserverSeesEveryRegion(t *testing.T) {
 	e := newEnv(t, waves)
-	e.gate.CheckFunc = func(req deploy.GateRequest) (deploy.Decision, error) {
-		return deploy.Decision{Open: req.Region != "us-west-2", Reason: "r"}, nil
+	e.gate.CheckFunc = func(req rollout.GateRequest) (rollout.Decision, error) {
+		return rollout.Decision{Open: req.Region != "us-west-2", Reason: "r"}, nil
 	}
 	res := e.run("v1", e.plan())
-	done := map[string]deploy.Status{}
-	var started *progress.Start
-	var final *progress.Result
+	done := map[string]rollout.Status{}
+	var started *rollout.Start
+	var final *rollout.Result
 	for _, ev := range e.rec.Snapshot() {
 		switch ev.Kind {
 		case "RegionDone":
@@ -1269,7 +1271,7 @@ func TestObserverSeesEveryRegion(t *testing.T) {
 	if started == nil || len(started.Regions) != 7 || final == nil || final.Result != res.Result {
 		t.Fatalf("start %v, final %v", started, final)
 	}
-	want := map[string]deploy.Status{"prod/us-east-1": "deployed", "prod/eu-west-1": "deployed", "prod/us-west-2": "held"}
+	want := map[string]rollout.Status{"prod/us-east-1": "deployed", "prod/eu-west-1": "deployed", "prod/us-west-2": "held"}
 	if !maps.Equal(done, want) {
 		t.Errorf("RegionDone = %v, want %v", done, want)
 	}
@@ -1291,8 +1293,8 @@ func TestRerunRecordsAnUnrecordedDeployment(t *testing.T) {
 		step := stepOf(t, p, c.Stage, c.Region)
 		e.b.RegionOf(step).SetStack(*done.b.RegionOf(step).Stack(c.Stack))
 	}
-	e.gate.CheckFunc = func(deploy.GateRequest) (deploy.Decision, error) {
-		return deploy.Decision{Open: false, Reason: "closed"}, nil
+	e.gate.CheckFunc = func(rollout.GateRequest) (rollout.Decision, error) {
+		return rollout.Decision{Open: false, Reason: "closed"}, nil
 	}
 	res := e.run("v1", p)
 	if res.ExitCode() != 0 {
@@ -1300,7 +1302,7 @@ func TestRerunRecordsAnUnrecordedDeployment(t *testing.T) {
 	}
 	for _, s := range p.Steps() {
 		key := s.Stage + "/" + s.Region
-		if st := statuses(res)[key]; st != deploy.StatusUnchanged {
+		if st := statuses(res)[key]; st != rollout.StatusUnchanged {
 			t.Errorf("%s = %s, want unchanged", key, st)
 		}
 		got, want := e.b.RegionOf(s).Deployments(), done.b.RegionOf(s).Deployments()
@@ -1356,7 +1358,7 @@ func TestRerunClosesAnInterruptedRollout(t *testing.T) {
 		t.Fatalf("rerun exit %d: %v", res.ExitCode(), statuses(res))
 	}
 	for k, st := range statuses(res) {
-		if st != deploy.StatusUnchanged {
+		if st != rollout.StatusUnchanged {
 			t.Errorf("%s = %s, want unchanged", k, st)
 		}
 	}
@@ -1379,7 +1381,7 @@ func TestWavesArePreparedAhead(t *testing.T) {
 	e.b.Preparing = true
 	res := e.run("v1", e.plan())
 	checkPrepared(t, e.b, "v1", map[string]bool{"us-east-1": false, "eu-west-1": false, "us-west-2": false,
-		"eu-central-1": true, "ap-southeast-2": true, "ap-northeast-1": true}, deploy.KindData)
+		"eu-central-1": true, "ap-southeast-2": true, "ap-northeast-1": true}, naming.Data)
 	if res.ExitCode() != 0 {
 		t.Fatalf("exit %d", res.ExitCode())
 	}
@@ -1388,7 +1390,7 @@ func TestWavesArePreparedAhead(t *testing.T) {
 	before := len(e.b.Calls())
 	e.run("v2", e.plan("prod"))
 	checkPrepared(t, &callsFrom{e.b, before}, "v2", map[string]bool{"us-east-1": false, "eu-west-1": false, "us-west-2": false,
-		"eu-central-1": true, "ap-southeast-2": true, "ap-northeast-1": true}, deploy.KindData, deploy.KindApp)
+		"eu-central-1": true, "ap-southeast-2": true, "ap-northeast-1": true}, naming.Data, naming.App)
 }
 
 // callsFrom is a backend's calls from index from on.
@@ -1403,7 +1405,7 @@ func (c *callsFrom) Calls() []deploytest.Call { return c.b.Calls()[c.from:] }
 // change set made ahead (want true) or not, that a region was prepared
 // only after every region of the wave before it had started applying, and
 // that the stage's end discarded nothing left over.
-func checkPrepared(t *testing.T, b interface{ Calls() []deploytest.Call }, version string, want map[string]bool, kinds ...string) {
+func checkPrepared(t *testing.T, b interface{ Calls() []deploytest.Call }, version string, want map[string]bool, kinds ...naming.StackKind) {
 	t.Helper()
 	calls := b.Calls()
 	firstApply := map[int]int{} // wave → index of the last region's first apply
@@ -1431,7 +1433,7 @@ func checkPrepared(t *testing.T, b interface{ Calls() []deploytest.Call }, versi
 				t.Errorf("%s prepared version %s, want %s", c.Region, c.Version, version)
 			}
 		case "apply":
-			k := strings.TrimPrefix(c.Stack, "payments-prod-")
+			k := naming.StackKind(strings.TrimPrefix(c.Stack, "payments-prod-"))
 			if !slices.Contains(kinds, k) {
 				continue
 			}
@@ -1454,7 +1456,7 @@ func TestPreparedChangeSetsOfAStoppedRolloutAreDiscarded(t *testing.T) {
 	e.b.Preparing = true
 	release := make(chan struct{})
 	e.b.ApplyHook = func(ctx context.Context, step plan.Step, a deploy.StackApply) error {
-		if step.Region == "us-east-1" && a.Kind == deploy.KindApp {
+		if step.Region == "us-east-1" && a.Kind == naming.App {
 			<-release
 			return errors.New("boom")
 		}
@@ -1493,10 +1495,10 @@ func TestPreparedChangeSetsOfAStoppedRolloutAreDiscarded(t *testing.T) {
 func TestClosedOrHaltedRegionsAreNotPrepared(t *testing.T) {
 	e := newEnv(t, waves)
 	e.b.Preparing = true
-	e.gate.CheckFunc = func(req deploy.GateRequest) (deploy.Decision, error) {
-		return deploy.Decision{Open: req.Region != "eu-central-1", Reason: "test"}, nil
+	e.gate.CheckFunc = func(req rollout.GateRequest) (rollout.Decision, error) {
+		return rollout.Decision{Open: req.Region != "eu-central-1", Reason: "test"}, nil
 	}
-	e.gate.HaltFunc = func(req deploy.GateRequest) (bool, string, error) {
+	e.gate.HaltFunc = func(req rollout.GateRequest) (bool, string, error) {
 		return req.Wave >= 3, "wave 3 frozen", nil
 	}
 	e.run("v1", e.plan("prod"))

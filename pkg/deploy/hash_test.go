@@ -10,18 +10,20 @@ import (
 
 	"github.com/awslabs/goformation/v7/cloudformation"
 
+	"github.com/gantryhq/gantry/pkg/naming"
 	"github.com/gantryhq/gantry/pkg/render"
+	"github.com/gantryhq/gantry/pkg/rollout"
 )
 
-func stack(name, kind string, params map[string]string) render.Stack {
+func stack(name string, kind naming.StackKind, params map[string]string) render.Stack {
 	tpl := cloudformation.NewTemplate()
 	tpl.Description = "test " + name
 	return render.Stack{Name: name, Kind: kind, Template: tpl, Parameters: params}
 }
 
 func TestHashIsTheDocumentedDigest(t *testing.T) {
-	data := stack("svc-dev-data", KindData, nil)
-	app := stack("svc-dev-app", KindApp, map[string]string{"Version": "v1", "A": "x"})
+	data := stack("svc-dev-data", naming.Data, nil)
+	app := stack("svc-dev-app", naming.App, map[string]string{"Version": "v1", "A": "x"})
 	got, err := Hash([]render.Stack{data, app})
 	if err != nil {
 		t.Fatal(err)
@@ -35,7 +37,7 @@ func TestHashIsTheDocumentedDigest(t *testing.T) {
 		h.Write([]byte(s.Name + "\n"))
 		h.Write(b)
 		h.Write([]byte("\n"))
-		if s.Kind == KindApp {
+		if s.Kind == naming.App {
 			h.Write([]byte("A=x\nVersion=v1\n")) // sorted
 		}
 	}
@@ -44,13 +46,13 @@ func TestHashIsTheDocumentedDigest(t *testing.T) {
 	}
 
 	// Stable, and sensitive to every input.
-	again, _ := Hash([]render.Stack{data, stack("svc-dev-app", KindApp, map[string]string{"A": "x", "Version": "v1"})})
+	again, _ := Hash([]render.Stack{data, stack("svc-dev-app", naming.App, map[string]string{"A": "x", "Version": "v1"})})
 	if again != got {
 		t.Error("hash depends on map order")
 	}
 	for name, stacks := range map[string][]render.Stack{
-		"parameter": {data, stack("svc-dev-app", KindApp, map[string]string{"Version": "v2", "A": "x"})},
-		"name":      {data, stack("svc-dev-app2", KindApp, map[string]string{"Version": "v1", "A": "x"})},
+		"parameter": {data, stack("svc-dev-app", naming.App, map[string]string{"Version": "v2", "A": "x"})},
+		"name":      {data, stack("svc-dev-app2", naming.App, map[string]string{"Version": "v1", "A": "x"})},
 		"order":     {app, data},
 		"no data":   {app},
 	} {
@@ -58,7 +60,7 @@ func TestHashIsTheDocumentedDigest(t *testing.T) {
 			t.Errorf("changing the %s leaves the hash unchanged", name)
 		}
 	}
-	mod := stack("svc-dev-app", KindApp, map[string]string{"Version": "v1", "A": "x"})
+	mod := stack("svc-dev-app", naming.App, map[string]string{"Version": "v1", "A": "x"})
 	mod.Template.Description = "changed"
 	if h, _ := Hash([]render.Stack{data, mod}); h == got {
 		t.Error("changing the template leaves the hash unchanged")
@@ -70,12 +72,12 @@ func TestHashIsTheDocumentedDigest(t *testing.T) {
 
 func TestStackTags(t *testing.T) {
 	base := map[string]string{"gantry:service": "s", "gantry:stage": "dev", "gantry:team": "t"}
-	data := DeployedStack{Name: "s-dev-data", Kind: KindData, Template: []byte("{}"), Parameters: map[string]string{}}
+	data := DeployedStack{Name: "s-dev-data", Kind: naming.Data, Template: []byte("{}"), Parameters: map[string]string{}}
 	dt := StackTags(base, data, "v1", "H")
 	if dt[TagHash] != HashDeployed([]DeployedStack{data}) || dt["gantry:version"] != "" || len(dt) != 4 {
 		t.Errorf("data tags = %v", dt)
 	}
-	at := StackTags(base, DeployedStack{Name: "s-dev-app", Kind: KindApp}, "v1", "H")
+	at := StackTags(base, DeployedStack{Name: "s-dev-app", Kind: naming.App}, "v1", "H")
 	if at[TagHash] != "H" || at["gantry:version"] != "v1" || len(at) != 5 {
 		t.Errorf("app tags = %v", at)
 	}
@@ -107,10 +109,10 @@ func TestSleepWakes(t *testing.T) {
 
 func TestOpenGateAndApprovers(t *testing.T) {
 	ctx := context.Background()
-	if d, err := (OpenGate{}).Check(ctx, GateRequest{}); err != nil || !d.Open {
+	if d, err := (OpenGate{}).Check(ctx, rollout.GateRequest{}); err != nil || !d.Open {
 		t.Errorf("OpenGate.Check = %v, %v", d, err)
 	}
-	if h, _, err := (OpenGate{}).Halted(ctx, GateRequest{}); h || err != nil {
+	if h, _, err := (OpenGate{}).Halted(ctx, rollout.GateRequest{}); h || err != nil {
 		t.Errorf("OpenGate.Halted = %v, %v", h, err)
 	}
 	a := ApproveStages("prod")
@@ -123,12 +125,12 @@ func TestOpenGateAndApprovers(t *testing.T) {
 }
 
 func TestMergeRestore(t *testing.T) {
-	stacks := []StackResult{{Name: "d", Kind: KindData, Action: ActionUpdate}, {Name: "a", Kind: KindApp, Action: ActionUpdate}}
+	stacks := []rollout.StackResult{{Name: "d", Kind: string(naming.Data), Action: rollout.ActionUpdate}, {Name: "a", Kind: string(naming.App), Action: rollout.ActionUpdate}}
 	got := mergeRestore(stacks, []StackOutcome{
-		{Name: "d", Kind: KindData, Action: ActionUnchanged},
-		{Name: "a", Kind: KindApp, Action: ActionUpdate, Status: "UPDATE_COMPLETE", Changes: 2},
+		{Name: "d", Kind: naming.Data, Action: rollout.ActionUnchanged},
+		{Name: "a", Kind: naming.App, Action: rollout.ActionUpdate, Status: "UPDATE_COMPLETE", Changes: 2},
 	})
-	if got[0].Action != ActionUpdate || got[1].Action != ActionRestore || got[1].Changes != 2 || stacks[1].Action != ActionUpdate {
+	if got[0].Action != rollout.ActionUpdate || got[1].Action != rollout.ActionRestore || got[1].Changes != 2 || stacks[1].Action != rollout.ActionUpdate {
 		t.Errorf("merged = %+v (input %+v)", got, stacks)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 
+	"github.com/gantryhq/gantry/pkg/naming"
 	"github.com/gantryhq/gantry/pkg/plan"
 )
 
@@ -167,6 +168,6 @@ func (r *run) stackApply(step plan.Step, s DeployedStack, pre *prepared) StackAp
 	return StackApply{
 		Name: s.Name, Kind: s.Kind, Template: s.Template, Parameters: s.Parameters,
 		Tags:          StackTags(r.base[step.Stage], s, r.req.Version, pre.hash),
-		AllowDataLoss: r.req.AllowDataLoss, Protect: s.Kind == KindData,
+		AllowDataLoss: r.req.AllowDataLoss, Protect: s.Kind == naming.Data,
 	}
 }

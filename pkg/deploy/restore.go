@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/gantryhq/gantry/pkg/descriptor"
+	"github.com/gantryhq/gantry/pkg/naming"
 	"github.com/gantryhq/gantry/pkg/render"
+	"github.com/gantryhq/gantry/pkg/rollout"
 )
 
 // BaseTags are the stack tags every stack of a stage carries:
@@ -28,7 +30,7 @@ func StackTags(base map[string]string, s DeployedStack, version, regionHash stri
 	if tags == nil {
 		tags = map[string]string{}
 	}
-	if s.Kind == KindData {
+	if s.Kind == naming.Data {
 		tags[TagHash] = HashDeployed([]DeployedStack{s})
 	} else {
 		tags[render.TagVersion] = version
@@ -67,7 +69,7 @@ func Restore(ctx context.Context, reg Region, dep *Deployment, opt RestoreOption
 		a := StackApply{
 			Name: s.Name, Kind: s.Kind, Template: s.Template, Parameters: maps.Clone(s.Parameters),
 			Tags:          StackTags(opt.Tags, s, dep.Version, dep.Hash),
-			AllowDataLoss: opt.AllowDataLoss, Protect: s.Kind == KindData,
+			AllowDataLoss: opt.AllowDataLoss, Protect: s.Kind == naming.Data,
 		}
 		out, err := reg.Apply(ctx, a, obs)
 		outs = append(outs, fillOutcome(out, a))
@@ -99,4 +101,4 @@ func fillOutcome(out StackOutcome, a StackApply) StackOutcome {
 
 type discardStack struct{}
 
-func (discardStack) StackEvent(StackEvent) {}
+func (discardStack) StackEvent(rollout.StackEvent) {}

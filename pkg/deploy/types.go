@@ -4,47 +4,9 @@ import (
 	"context"
 	"time"
 
+	"github.com/gantryhq/gantry/pkg/naming"
 	"github.com/gantryhq/gantry/pkg/plan"
-	"github.com/gantryhq/gantry/pkg/progress"
-)
-
-// The result types are progress's, so that progress can render them without
-// importing deploy; these aliases are the names deploy's users see.
-type (
-	// Result is the outcome of a rollout; --output json prints it.
-	Result = progress.Result
-	// RegionResult is one region's outcome.
-	RegionResult = progress.RegionResult
-	// StackResult is one stack's outcome within a region.
-	StackResult = progress.StackResult
-	// Status is a region's outcome.
-	Status = progress.Status
-	// StackEvent is one CloudFormation stack event.
-	StackEvent = progress.StackEvent
-)
-
-// Region statuses.
-const (
-	StatusDeployed   = progress.StatusDeployed
-	StatusUnchanged  = progress.StatusUnchanged
-	StatusFailed     = progress.StatusFailed
-	StatusHeld       = progress.StatusHeld
-	StatusRolledBack = progress.StatusRolledBack
-	StatusPending    = progress.StatusPending
-)
-
-// Stack actions, as StackOutcome.Action and StackResult.Action give them.
-const (
-	ActionCreate    = progress.ActionCreate
-	ActionUpdate    = progress.ActionUpdate
-	ActionUnchanged = progress.ActionUnchanged
-	ActionRestore   = progress.ActionRestore
-)
-
-// Stack kinds.
-const (
-	KindData = "data"
-	KindApp  = "app"
+	"github.com/gantryhq/gantry/pkg/rollout"
 )
 
 // TagHash is the stack tag holding the template hash (see Hash). The other
@@ -119,7 +81,7 @@ type Region interface {
 
 // StackObserver receives the events of a stack operation.
 type StackObserver interface {
-	StackEvent(e StackEvent)
+	StackEvent(e rollout.StackEvent)
 }
 
 // Current is what the app stack says about itself.
@@ -141,7 +103,7 @@ func (c Current) Complete() bool {
 // StackApply is one stack to deploy.
 type StackApply struct {
 	Name string
-	Kind string // KindData | KindApp
+	Kind naming.StackKind
 	// Template is the template body (render's JSON encoding).
 	Template []byte
 	// Parameters are the values to pass; every other parameter keeps its
@@ -159,7 +121,7 @@ type StackApply struct {
 // StackOutcome is what Apply did.
 type StackOutcome struct {
 	Name string
-	Kind string
+	Kind naming.StackKind
 	// Action is ActionCreate, ActionUpdate or ActionUnchanged.
 	Action string
 	// Status is the stack's status afterwards.
@@ -188,7 +150,7 @@ type Deployment struct {
 // DeployedStack is one stack of a Deployment.
 type DeployedStack struct {
 	Name       string
-	Kind       string
+	Kind       naming.StackKind
 	Template   []byte
 	Parameters map[string]string
 }
@@ -218,7 +180,7 @@ type RolloutRecord struct {
 	StartedAt time.Time
 	UpdatedAt time.Time
 	// Regions maps each region of the stage to its status so far.
-	Regions map[string]Status
+	Regions map[string]rollout.Status
 	// Reason says why the stage is held or failed.
 	Reason string
 	// RegionErrors says why a region is held, failed or rolled back.
@@ -227,36 +189,12 @@ type RolloutRecord struct {
 	BakeOverride time.Duration
 }
 
-// GateRequest is what the gate and halt flags are evaluated with.
-type GateRequest struct {
-	Service   string
-	Team      string
-	Stage     string
-	Region    string
-	Account   string
-	Version   string
-	RolloutID string
-	Wave      int
-}
-
-// TargetingKey is <service>/<stage>/<region>, the flags' targeting key.
-func (g GateRequest) TargetingKey() string { return g.Service + "/" + g.Stage + "/" + g.Region }
-
-// Decision is the gate's answer for one region.
-type Decision struct {
-	Open   bool
-	Reason string
-	// Attrs describe the evaluation (flag, context, value, variant,
-	// reason) for the journal.
-	Attrs map[string]string
-}
-
 // Gate decides whether a region may start (the gate flag) and whether the
 // rollout must stop (the halt flag). An error holds, failing closed.
 type Gate interface {
-	Check(ctx context.Context, req GateRequest) (Decision, error)
+	Check(ctx context.Context, req rollout.GateRequest) (rollout.Decision, error)
 	// Halted reports whether the halt flag says stop, and why.
-	Halted(ctx context.Context, req GateRequest) (bool, string, error)
+	Halted(ctx context.Context, req rollout.GateRequest) (bool, string, error)
 }
 
 // GateWatcher is an optional interface of a Gate whose flags can change
@@ -272,12 +210,14 @@ type GateWatcher interface {
 type OpenGate struct{}
 
 // Check implements Gate.
-func (OpenGate) Check(context.Context, GateRequest) (Decision, error) {
-	return Decision{Open: true, Reason: "no gate flag configured"}, nil
+func (OpenGate) Check(context.Context, rollout.GateRequest) (rollout.Decision, error) {
+	return rollout.Decision{Open: true, Reason: "no gate flag configured"}, nil
 }
 
 // Halted implements Gate.
-func (OpenGate) Halted(context.Context, GateRequest) (bool, string, error) { return false, "", nil }
+func (OpenGate) Halted(context.Context, rollout.GateRequest) (bool, string, error) {
+	return false, "", nil
+}
 
 // Approver approves stages marked `approval: true`.
 type Approver interface {

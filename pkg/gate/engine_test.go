@@ -17,6 +17,7 @@ import (
 	"github.com/gantryhq/gantry/pkg/gate/flagd"
 	"github.com/gantryhq/gantry/pkg/plan"
 	"github.com/gantryhq/gantry/pkg/progress"
+	"github.com/gantryhq/gantry/pkg/rollout"
 )
 
 const engineDescriptor = `schemaVersion: 1
@@ -49,6 +50,13 @@ const allOpen = `{"flags": {
 // closed gate while the rest of its wave deploys, then opened by editing
 // the file during --gate-wait. The poll interval is an hour, so only the
 // provider's configuration-changed event can wake the wait.
+// The gate is what the engine takes: checked here, since pkg/gate itself
+// must not import pkg/deploy.
+var (
+	_ deploy.Gate        = (*gate.Gate)(nil)
+	_ deploy.GateWatcher = (*gate.Gate)(nil)
+)
+
 func TestEngineGateWaitWakesOnFileChange(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "flags.json")
@@ -107,7 +115,7 @@ func TestEngineGateWaitWakesOnFileChange(t *testing.T) {
 		t.Fatalf("exit %d: %+v", res.ExitCode(), res.Regions)
 	}
 	for _, rr := range res.Regions {
-		if rr.Status != deploy.StatusDeployed {
+		if rr.Status != rollout.StatusDeployed {
 			t.Errorf("%s/%s: %s %s", rr.Stage, rr.Region, rr.Status, rr.Error)
 		}
 	}
@@ -157,10 +165,10 @@ func TestEngineMissingFlagHolds(t *testing.T) {
 		t.Errorf("%d stacks applied; a missing flag must hold, not deploy", n)
 	}
 	for _, rr := range res.Regions {
-		if rr.Status == deploy.StatusDeployed {
+		if rr.Status == rollout.StatusDeployed {
 			t.Errorf("%s deployed", rr.Region)
 		}
-		if rr.Status == deploy.StatusHeld && !strings.Contains(rr.Error, "FLAG_NOT_FOUND") {
+		if rr.Status == rollout.StatusHeld && !strings.Contains(rr.Error, "FLAG_NOT_FOUND") {
 			t.Errorf("%s held without the reason: %q", rr.Region, rr.Error)
 		}
 	}

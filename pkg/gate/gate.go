@@ -19,8 +19,8 @@ import (
 
 	of "github.com/open-feature/go-sdk/openfeature"
 
-	"github.com/gantryhq/gantry/pkg/deploy"
 	"github.com/gantryhq/gantry/pkg/descriptor"
+	"github.com/gantryhq/gantry/pkg/rollout"
 )
 
 // Evaluation kinds.
@@ -117,11 +117,6 @@ type Gate struct {
 	handler of.EventCallback
 }
 
-var (
-	_ deploy.Gate        = (*Gate)(nil)
-	_ deploy.GateWatcher = (*Gate)(nil)
-)
-
 // New returns the gate of d's rollout.gate and rollout.halt flags read
 // through client. A descriptor without a gate flag is always open; without
 // a halt flag, never halted. A nil client (no provider configured) holds
@@ -178,11 +173,11 @@ func (g *Gate) signal() {
 
 // Context returns the evaluation context of a request: targeting key
 // <service>/<stage>/<region> and the design's attributes plus rolloutId.
-func Context(req deploy.GateRequest) of.EvaluationContext {
+func Context(req rollout.GateRequest) of.EvaluationContext {
 	return of.NewEvaluationContext(req.TargetingKey(), attributes(req))
 }
 
-func attributes(req deploy.GateRequest) map[string]any {
+func attributes(req rollout.GateRequest) map[string]any {
 	return map[string]any{
 		AttrService: req.Service, AttrTeam: req.Team, AttrStage: req.Stage, AttrRegion: req.Region,
 		AttrWave: req.Wave, AttrVersion: req.Version, AttrAccount: req.Account, AttrRolloutID: req.RolloutID,
@@ -192,21 +187,21 @@ func attributes(req deploy.GateRequest) map[string]any {
 // Check implements deploy.Gate: the gate flag, evaluated for the region.
 // An evaluation that fails returns a closed decision and an *EvalError
 // whose message says why.
-func (g *Gate) Check(ctx context.Context, req deploy.GateRequest) (deploy.Decision, error) {
+func (g *Gate) Check(ctx context.Context, req rollout.GateRequest) (rollout.Decision, error) {
 	if g.gateFlag == "" {
-		return deploy.Decision{Open: true, Reason: "no gate flag configured"}, nil
+		return rollout.Decision{Open: true, Reason: "no gate flag configured"}, nil
 	}
 	ev := g.evaluate(ctx, KindGate, g.gateFlag, false, req)
 	if ev.Failed {
-		return deploy.Decision{Open: false, Reason: ev.Why, Attrs: ev.Attrs()}, &EvalError{Evaluation: ev}
+		return rollout.Decision{Open: false, Reason: ev.Why, Attrs: ev.Attrs()}, &EvalError{Evaluation: ev}
 	}
-	return deploy.Decision{Open: ev.Value, Reason: ev.Why, Attrs: ev.Attrs()}, nil
+	return rollout.Decision{Open: ev.Value, Reason: ev.Why, Attrs: ev.Attrs()}, nil
 }
 
 // Halted implements deploy.Gate: the halt flag, evaluated for the region.
 // An evaluation that fails reports halted with an *EvalError (the engine
 // stops the rollout: fail closed).
-func (g *Gate) Halted(ctx context.Context, req deploy.GateRequest) (bool, string, error) {
+func (g *Gate) Halted(ctx context.Context, req rollout.GateRequest) (bool, string, error) {
 	if g.haltFlag == "" {
 		return false, "", nil
 	}
@@ -226,7 +221,7 @@ func (e *EvalError) Error() string { return e.Evaluation.Why }
 // Evaluate evaluates kind's flag for req without deciding anything: what
 // `gantry gates` shows. Kind is KindGate or KindHalt; a kind whose flag the
 // descriptor does not name returns ok false.
-func (g *Gate) Evaluate(ctx context.Context, kind string, req deploy.GateRequest) (ev Evaluation, ok bool) {
+func (g *Gate) Evaluate(ctx context.Context, kind string, req rollout.GateRequest) (ev Evaluation, ok bool) {
 	switch kind {
 	case KindGate:
 		if g.gateFlag == "" {
@@ -242,7 +237,7 @@ func (g *Gate) Evaluate(ctx context.Context, kind string, req deploy.GateRequest
 	return Evaluation{}, false
 }
 
-func (g *Gate) evaluate(ctx context.Context, kind, flag string, def bool, req deploy.GateRequest) Evaluation {
+func (g *Gate) evaluate(ctx context.Context, kind, flag string, def bool, req rollout.GateRequest) Evaluation {
 	start := time.Now()
 	ev := Evaluation{Time: start, Kind: kind, Flag: flag, TargetingKey: req.TargetingKey(), Context: attributes(req)}
 	if g.client == nil {

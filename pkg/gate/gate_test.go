@@ -14,9 +14,9 @@ import (
 	"github.com/open-feature/go-sdk/openfeature/isolated"
 	"github.com/open-feature/go-sdk/openfeature/memprovider"
 
-	"github.com/gantryhq/gantry/pkg/deploy"
 	"github.com/gantryhq/gantry/pkg/descriptor"
 	"github.com/gantryhq/gantry/pkg/gate"
+	"github.com/gantryhq/gantry/pkg/rollout"
 )
 
 func clientFor(t *testing.T, p of.FeatureProvider) *of.Client {
@@ -35,8 +35,8 @@ func desc(gateFlag, haltFlag string) *descriptor.Descriptor {
 	return &descriptor.Descriptor{Service: "payments", Team: "pay", Rollout: descriptor.Rollout{Gate: gateFlag, Halt: haltFlag}}
 }
 
-func req(stage, region string) deploy.GateRequest {
-	return deploy.GateRequest{Service: "payments", Team: "pay", Stage: stage, Region: region,
+func req(stage, region string) rollout.GateRequest {
+	return rollout.GateRequest{Service: "payments", Team: "pay", Stage: stage, Region: region,
 		Account: "777788889999", Version: "1.4.2", RolloutID: "r-1", Wave: 2}
 }
 

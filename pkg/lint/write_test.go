@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/gantryhq/gantry/pkg/descriptor"
+	"github.com/gantryhq/gantry/pkg/iostreams"
 )
 
 func sampleResult() Result {
@@ -176,7 +177,8 @@ func TestWriteText(t *testing.T) {
 		t.Fatal("ANSI escape without Color")
 	}
 	colored := write(t, FormatText, sampleResult(), WriteOptions{Color: true})
-	if !strings.Contains(colored, "\x1b[1;31merror\x1b[0m") || !strings.Contains(colored, "\x1b[1;33mwarning\x1b[0m") {
+	if !strings.Contains(colored, iostreams.NewColorScheme(true).Paint(iostreams.Danger, "error")) ||
+		!strings.Contains(colored, iostreams.NewColorScheme(true).Paint(iostreams.Warning, "warning")) {
 		t.Fatalf("no colour with Color:\n%q", colored)
 	}
 }

@@ -8,16 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
-)
 
-// ANSI styles for text output.
-const (
-	ansiReset  = "\x1b[0m"
-	ansiBold   = "\x1b[1m"
-	ansiDim    = "\x1b[2m"
-	ansiRed    = "\x1b[1;31m"
-	ansiYellow = "\x1b[1;33m"
-	ansiBlue   = "\x1b[34m"
+	"github.com/gantryhq/gantry/pkg/iostreams"
 )
 
 // writeText prints each finding as
@@ -29,34 +21,26 @@ const (
 // then a blank line, and ends with a summary line.
 func writeText(w io.Writer, r Result, o WriteOptions) error {
 	bw := bufio.NewWriter(w)
-	paint := func(style, s string) string {
-		if !o.Color {
-			return s
-		}
-		return style + s + ansiReset
-	}
+	paint := iostreams.NewColorScheme(o.Color).Paint
 	for _, f := range r.Findings {
-		sev := paint(ansiRed, string(f.Severity))
+		sevStyle := iostreams.Danger
 		if f.Severity == Warning {
-			sev = paint(ansiYellow, string(f.Severity))
+			sevStyle = iostreams.Warning
 		}
+		sev := paint(sevStyle, string(f.Severity))
 		fmt.Fprintf(bw, "%s %s %s: %s\n",
-			paint(ansiBold, fmt.Sprintf("%s:%d:%d:", printable(f.File), f.Line, f.Column)),
-			sev, paint(ansiDim, f.Rule), printable(f.Message))
+			paint(iostreams.Strong, fmt.Sprintf("%s:%d:%d:", printable(f.File), f.Line, f.Column)),
+			sev, paint(iostreams.Muted, f.Rule), printable(f.Message))
 		line, ok := sourceLine(r.Sources[f.File], f.Line)
 		if !ok {
 			continue
 		}
 		num := strconv.Itoa(f.Line)
 		gutter := strings.Repeat(" ", len(num))
-		caretStyle := ansiRed
-		if f.Severity == Warning {
-			caretStyle = ansiYellow
-		}
-		fmt.Fprintf(bw, " %s %s %s\n", paint(ansiBlue, num), paint(ansiBlue, "|"), printable(line))
-		fmt.Fprintf(bw, " %s %s %s\n\n", gutter, paint(ansiBlue, "|"), paint(caretStyle, caret(line, f)))
+		fmt.Fprintf(bw, " %s %s %s\n", paint(iostreams.Frame, num), paint(iostreams.Frame, "|"), printable(line))
+		fmt.Fprintf(bw, " %s %s %s\n\n", gutter, paint(iostreams.Frame, "|"), paint(sevStyle, caret(line, f)))
 	}
-	fmt.Fprintln(bw, paint(ansiBold, summary(r)))
+	fmt.Fprintln(bw, paint(iostreams.Strong, summary(r)))
 	return bw.Flush()
 }
 

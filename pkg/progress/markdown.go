@@ -3,14 +3,16 @@ package progress
 import (
 	"fmt"
 	"strings"
+
+	"github.com/gantryhq/gantry/pkg/rollout"
 )
 
 // Markdown renders the result as a GitHub-flavoured Markdown section: a
 // heading with the outcome, any notes, and a table of every region. The
 // deploy command appends it to $GITHUB_STEP_SUMMARY.
-func Markdown(r *Result) string {
+func Markdown(r *rollout.Result) string {
 	var b strings.Builder
-	icon := map[Outcome]string{Succeeded: "✅", Failed: "❌", Held: "⏸️"}[r.Result]
+	icon := map[rollout.Outcome]string{rollout.Succeeded: "✅", rollout.Failed: "❌", rollout.Held: "⏸️"}[r.Result]
 	fmt.Fprintf(&b, "### %s gantry deploy `%s` version `%s`: %s\n\n", icon, mdCode(r.Service), mdCode(r.Version), r.Result)
 	if r.RolloutID != "" {
 		fmt.Fprintf(&b, "Rollout `%s`. ", mdCode(r.RolloutID))
@@ -27,18 +29,18 @@ func Markdown(r *Result) string {
 			mdCell(describeStacks(rr.Stacks)), mdCell(rr.Error))
 	}
 	switch r.Result {
-	case Held:
+	case rollout.Held:
 		b.WriteString("\nThe rollout is held: run the same command again to resume.\n")
-	case Failed:
+	case rollout.Failed:
 		b.WriteString("\nThe rollout failed: regions after the failure were not started.\n")
 	}
 	return b.String()
 }
 
-func statusCell(s Status) string {
-	icon := map[Status]string{
-		StatusDeployed: "✅", StatusUnchanged: "⚪", StatusFailed: "❌",
-		StatusHeld: "⏸️", StatusRolledBack: "↩️", StatusPending: "⏳",
+func statusCell(s rollout.Status) string {
+	icon := map[rollout.Status]string{
+		rollout.StatusDeployed: "✅", rollout.StatusUnchanged: "⚪", rollout.StatusFailed: "❌",
+		rollout.StatusHeld: "⏸️", rollout.StatusRolledBack: "↩️", rollout.StatusPending: "⏳",
 	}[s]
 	if icon == "" {
 		return string(s)

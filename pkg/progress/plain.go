@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/gantryhq/gantry/pkg/rollout"
 )
 
 // Plain writes one timestamped line per event that matters, for logs and CI
@@ -27,7 +29,7 @@ func NewPlain(w io.Writer, clock Clock) *Plain {
 	return &Plain{w: w, clock: clock}
 }
 
-func (p *Plain) line(ref Ref, format string, args ...any) {
+func (p *Plain) line(ref rollout.Ref, format string, args ...any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var b strings.Builder
@@ -47,30 +49,30 @@ func (p *Plain) line(ref Ref, format string, args ...any) {
 }
 
 // RolloutStarted implements Observer.
-func (p *Plain) RolloutStarted(s Start) {
-	p.line(Ref{}, "deploying %s version %s to %d region(s) (rollout %s)", s.Service, s.Version, len(s.Regions), s.RolloutID)
+func (p *Plain) RolloutStarted(s rollout.Start) {
+	p.line(rollout.Ref{}, "deploying %s version %s to %d region(s) (rollout %s)", s.Service, s.Version, len(s.Regions), s.RolloutID)
 	for _, n := range s.Notes {
-		p.line(Ref{}, "WARNING: %s", n)
+		p.line(rollout.Ref{}, "WARNING: %s", n)
 	}
 }
 
 // RegionStarted implements Observer.
-func (p *Plain) RegionStarted(ref Ref) { p.line(ref, "started") }
+func (p *Plain) RegionStarted(ref rollout.Ref) { p.line(ref, "started") }
 
 // StepChanged implements Observer.
-func (p *Plain) StepChanged(ref Ref, step Step, resource string) {
+func (p *Plain) StepChanged(ref rollout.Ref, step rollout.Step, resource string) {
 	switch step {
-	case StepData, StepApp:
+	case rollout.StepData, rollout.StepApp:
 		p.line(ref, "deploying stack %s", resource)
-	case StepRestore:
+	case rollout.StepRestore:
 		p.line(ref, "restoring the previous version")
-	case StepGateWait:
+	case rollout.StepGateWait:
 		p.line(ref, "waiting for the gate")
 	}
 }
 
 // StackEvent implements Observer.
-func (p *Plain) StackEvent(ref Ref, e StackEvent) {
+func (p *Plain) StackEvent(ref rollout.Ref, e rollout.StackEvent) {
 	switch {
 	case e.Failed():
 		p.line(ref, "%s %s %s %s: %s", e.Stack, e.LogicalID, e.Type, e.Status, e.Reason)
@@ -80,7 +82,7 @@ func (p *Plain) StackEvent(ref Ref, e StackEvent) {
 }
 
 // RegionDone implements Observer.
-func (p *Plain) RegionDone(ref Ref, r RegionResult) {
+func (p *Plain) RegionDone(ref rollout.Ref, r rollout.RegionResult) {
 	msg := string(r.Status)
 	if s := describeStacks(r.Stacks); s != "" {
 		msg += " (" + s + ")"
@@ -92,13 +94,13 @@ func (p *Plain) RegionDone(ref Ref, r RegionResult) {
 }
 
 // Message implements Observer.
-func (p *Plain) Message(ref Ref, level slog.Level, text string) {
+func (p *Plain) Message(ref rollout.Ref, level slog.Level, text string) {
 	p.line(ref, "%s%s", levelPrefix(level), text)
 }
 
 // RolloutDone implements Observer.
-func (p *Plain) RolloutDone(r *Result) {
-	p.line(Ref{}, "rollout %s", r.Summary())
+func (p *Plain) RolloutDone(r *rollout.Result) {
+	p.line(rollout.Ref{}, "rollout %s", r.Summary())
 }
 
 func levelPrefix(l slog.Level) string {

@@ -10,6 +10,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gantryhq/gantry/pkg/iostreams"
+	"github.com/gantryhq/gantry/pkg/rollout"
 )
 
 type fakeClock struct {
@@ -34,25 +37,25 @@ func (c *fakeClock) Advance(d time.Duration) {
 }
 
 var (
-	devUE1  = Ref{Stage: "dev", Region: "us-east-1", Wave: 1}
-	prodUW2 = Ref{Stage: "prod", Region: "us-west-2", Wave: 1}
-	prodEW1 = Ref{Stage: "prod", Region: "eu-west-1", Wave: 2}
+	devUE1  = rollout.Ref{Stage: "dev", Region: "us-east-1", Wave: 1}
+	prodUW2 = rollout.Ref{Stage: "prod", Region: "us-west-2", Wave: 1}
+	prodEW1 = rollout.Ref{Stage: "prod", Region: "eu-west-1", Wave: 2}
 )
 
-func sampleResult() *Result {
-	return &Result{
-		Service: "payments", Version: "1.4.0", Result: Failed, RolloutID: "r-1",
+func sampleResult() *rollout.Result {
+	return &rollout.Result{
+		Service: "payments", Version: "1.4.0", Result: rollout.Failed, RolloutID: "r-1",
 		Notes: []string{"--bake 1m replaces every bake time for this run"},
-		Regions: []RegionResult{
-			{Stage: "dev", Region: "us-east-1", Wave: 1, Status: StatusUnchanged,
-				Stacks: []StackResult{{Name: "payments-dev-app", Kind: "app", Action: ActionUnchanged, Status: "UPDATE_COMPLETE"}}},
-			{Stage: "prod", Region: "us-west-2", Wave: 1, Status: StatusFailed,
-				Stacks: []StackResult{
-					{Name: "payments-prod-data", Kind: "data", Action: ActionUnchanged},
-					{Name: "payments-prod-app", Kind: "app", Action: ActionUpdate, Status: "UPDATE_ROLLBACK_COMPLETE", Changes: 3},
+		Regions: []rollout.RegionResult{
+			{Stage: "dev", Region: "us-east-1", Wave: 1, Status: rollout.StatusUnchanged,
+				Stacks: []rollout.StackResult{{Name: "payments-dev-app", Kind: "app", Action: rollout.ActionUnchanged, Status: "UPDATE_COMPLETE"}}},
+			{Stage: "prod", Region: "us-west-2", Wave: 1, Status: rollout.StatusFailed,
+				Stacks: []rollout.StackResult{
+					{Name: "payments-prod-data", Kind: "data", Action: rollout.ActionUnchanged},
+					{Name: "payments-prod-app", Kind: "app", Action: rollout.ActionUpdate, Status: "UPDATE_ROLLBACK_COMPLETE", Changes: 3},
 				},
 				Error: "stack payments-prod-app: Service | failed\nto stabilize"},
-			{Stage: "prod", Region: "eu-west-1", Wave: 2, Status: StatusPending},
+			{Stage: "prod", Region: "eu-west-1", Wave: 2, Status: rollout.StatusPending},
 		},
 	}
 }
@@ -87,7 +90,7 @@ func TestResultJSONShape(t *testing.T) {
 	if got := keys(stack); !reflect.DeepEqual(got, []string{"action", "changes", "kind", "name", "status"}) {
 		t.Errorf("stack keys = %v", got)
 	}
-	empty, _ := json.Marshal(&Result{Service: "s", Version: "v", Result: Succeeded})
+	empty, _ := json.Marshal(&rollout.Result{Service: "s", Version: "v", Result: rollout.Succeeded})
 	if !strings.Contains(string(empty), `"regions":[]`) {
 		t.Errorf("empty result = %s", empty)
 	}
@@ -103,8 +106,8 @@ func keys(m map[string]any) []string {
 }
 
 func TestExitCode(t *testing.T) {
-	for o, want := range map[Outcome]int{Succeeded: 0, Failed: 1, Held: 3, "": 1} {
-		if got := (&Result{Result: o}).ExitCode(); got != want {
+	for o, want := range map[rollout.Outcome]int{rollout.Succeeded: 0, rollout.Failed: 1, rollout.Held: 3, "": 1} {
+		if got := (&rollout.Result{Result: o}).ExitCode(); got != want {
 			t.Errorf("ExitCode(%q) = %d, want %d", o, got, want)
 		}
 	}
@@ -114,14 +117,14 @@ func TestPlain(t *testing.T) {
 	var buf bytes.Buffer
 	clk := newClock()
 	p := NewPlain(&buf, clk)
-	p.RolloutStarted(Start{Service: "payments", Version: "1.4.0", RolloutID: "r-1", Regions: []Ref{devUE1, prodUW2}, Notes: []string{"bake overridden"}})
+	p.RolloutStarted(rollout.Start{Service: "payments", Version: "1.4.0", RolloutID: "r-1", Regions: []rollout.Ref{devUE1, prodUW2}, Notes: []string{"bake overridden"}})
 	p.RegionStarted(prodUW2)
-	p.StepChanged(prodUW2, StepCheck, "")
-	p.StepChanged(prodUW2, StepApp, "payments-prod-app")
+	p.StepChanged(prodUW2, rollout.StepCheck, "")
+	p.StepChanged(prodUW2, rollout.StepApp, "payments-prod-app")
 	clk.Advance(5 * time.Second)
-	p.StackEvent(prodUW2, StackEvent{Stack: "payments-prod-app", LogicalID: "Service", Type: "AWS::ECS::Service", Status: "UPDATE_IN_PROGRESS"})
-	p.StackEvent(prodUW2, StackEvent{Stack: "payments-prod-app", LogicalID: "Service", Type: "AWS::ECS::Service", Status: "UPDATE_FAILED", Reason: "did not stabilize"})
-	p.StackEvent(prodUW2, StackEvent{Stack: "payments-prod-app", LogicalID: "payments-prod-app", Type: "AWS::CloudFormation::Stack", Status: "UPDATE_ROLLBACK_COMPLETE"})
+	p.StackEvent(prodUW2, rollout.StackEvent{Stack: "payments-prod-app", LogicalID: "Service", Type: "AWS::ECS::Service", Status: "UPDATE_IN_PROGRESS"})
+	p.StackEvent(prodUW2, rollout.StackEvent{Stack: "payments-prod-app", LogicalID: "Service", Type: "AWS::ECS::Service", Status: "UPDATE_FAILED", Reason: "did not stabilize"})
+	p.StackEvent(prodUW2, rollout.StackEvent{Stack: "payments-prod-app", LogicalID: "payments-prod-app", Type: "AWS::CloudFormation::Stack", Status: "UPDATE_ROLLBACK_COMPLETE"})
 	p.Message(prodUW2, slog.LevelWarn, "gate closed")
 	res := sampleResult()
 	p.RegionDone(prodUW2, res.Regions[1])
@@ -172,7 +175,7 @@ func TestMarkdown(t *testing.T) {
 			}
 		}
 	}
-	held := Markdown(&Result{Service: "s", Version: "v", Result: Held})
+	held := Markdown(&rollout.Result{Service: "s", Version: "v", Result: rollout.Held})
 	if !strings.Contains(held, "run the same command again") {
 		t.Errorf("held markdown lacks the resume hint:\n%s", held)
 	}
@@ -182,7 +185,7 @@ func TestTTY(t *testing.T) {
 	var buf bytes.Buffer
 	clk := newClock()
 	v := NewTTY(&buf, TTYOptions{Clock: clk, Color: false})
-	v.RolloutStarted(Start{Service: "payments", Version: "1.4.0", RolloutID: "r-1", Regions: []Ref{devUE1, prodUW2, prodEW1}})
+	v.RolloutStarted(rollout.Start{Service: "payments", Version: "1.4.0", RolloutID: "r-1", Regions: []rollout.Ref{devUE1, prodUW2, prodEW1}})
 	first := buf.String()
 	if strings.Contains(first, "A\r") {
 		t.Errorf("first draw moves the cursor up: %q", first)
@@ -193,13 +196,13 @@ func TestTTY(t *testing.T) {
 
 	buf.Reset()
 	v.RegionStarted(devUE1)
-	v.StepChanged(devUE1, StepApp, "payments-dev-app")
+	v.StepChanged(devUE1, rollout.StepApp, "payments-dev-app")
 	// Within 100ms of the last draw: throttled, nothing written.
 	if buf.Len() != 0 {
 		t.Errorf("redrew within the throttle interval: %q", buf.String())
 	}
 	clk.Advance(150 * time.Millisecond)
-	v.StackEvent(devUE1, StackEvent{Stack: "payments-dev-app", LogicalID: "TaskDefinition", Status: "UPDATE_IN_PROGRESS"})
+	v.StackEvent(devUE1, rollout.StackEvent{Stack: "payments-dev-app", LogicalID: "TaskDefinition", Status: "UPDATE_IN_PROGRESS"})
 	out := buf.String()
 	// Table = title + header + 3 rows: the cursor goes up 5 lines.
 	if !strings.HasPrefix(out, "\x1b[5A") {
@@ -224,8 +227,8 @@ func TestTTY(t *testing.T) {
 	}
 
 	res := sampleResult()
-	res.Regions[0] = RegionResult{Stage: "dev", Region: "us-east-1", Wave: 1, Status: StatusDeployed,
-		Stacks: []StackResult{{Name: "payments-dev-app", Kind: "app", Action: ActionUpdate, Changes: 2}}}
+	res.Regions[0] = rollout.RegionResult{Stage: "dev", Region: "us-east-1", Wave: 1, Status: rollout.StatusDeployed,
+		Stacks: []rollout.StackResult{{Name: "payments-dev-app", Kind: "app", Action: rollout.ActionUpdate, Changes: 2}}}
 	clk.Advance(10 * time.Second)
 	v.RegionDone(devUE1, res.Regions[0])
 	buf.Reset()
@@ -254,10 +257,10 @@ func TestTTY(t *testing.T) {
 func TestTTYColorAndWidth(t *testing.T) {
 	var buf bytes.Buffer
 	v := NewTTY(&buf, TTYOptions{Clock: newClock(), Color: true, Width: 40})
-	v.RolloutStarted(Start{Service: "payments", Version: "1", Regions: []Ref{devUE1}})
-	v.RegionDone(devUE1, RegionResult{Stage: "dev", Region: "us-east-1", Wave: 1, Status: StatusFailed, Error: strings.Repeat("x", 100)})
+	v.RolloutStarted(rollout.Start{Service: "payments", Version: "1", Regions: []rollout.Ref{devUE1}})
+	v.RegionDone(devUE1, rollout.RegionResult{Stage: "dev", Region: "us-east-1", Wave: 1, Status: rollout.StatusFailed, Error: strings.Repeat("x", 100)})
 	out := buf.String()
-	if !strings.Contains(out, ansiRed+"failed"+ansiReset) {
+	if !strings.Contains(out, iostreams.NewColorScheme(true).Paint(iostreams.Failure, "failed")) {
 		t.Errorf("failed is not red: %q", out)
 	}
 	for _, l := range strings.Split(out, "\n") {
@@ -289,7 +292,7 @@ func TestTTYPause(t *testing.T) {
 	var buf bytes.Buffer
 	clk := newClock()
 	v := NewTTY(&buf, TTYOptions{Clock: clk})
-	v.RolloutStarted(Start{Service: "payments", Version: "1", Regions: []Ref{devUE1, prodUW2}})
+	v.RolloutStarted(rollout.Start{Service: "payments", Version: "1", Regions: []rollout.Ref{devUE1, prodUW2}})
 	buf.Reset()
 	v.Pause()
 	// Title, header and two rows are cleared.
@@ -298,8 +301,8 @@ func TestTTYPause(t *testing.T) {
 	}
 	buf.Reset()
 	clk.Advance(time.Second)
-	v.Message(Ref{Stage: "prod"}, slog.LevelInfo, "stage approved")
-	v.StepChanged(devUE1, StepApp, "x")
+	v.Message(rollout.Ref{Stage: "prod"}, slog.LevelInfo, "stage approved")
+	v.StepChanged(devUE1, rollout.StepApp, "x")
 	v.Tick()
 	if buf.Len() != 0 {
 		t.Errorf("paused view wrote %q", buf.String())
@@ -314,7 +317,7 @@ func TestTTYPause(t *testing.T) {
 func TestTTYStartStop(t *testing.T) {
 	var buf safeBuffer
 	v := NewTTY(&buf, TTYOptions{Interval: time.Millisecond})
-	v.RolloutStarted(Start{Service: "s", Version: "v", Regions: []Ref{devUE1}})
+	v.RolloutStarted(rollout.Start{Service: "s", Version: "v", Regions: []rollout.Ref{devUE1}})
 	v.Start()
 	v.Start() // idempotent
 	v.RegionStarted(devUE1)
@@ -335,15 +338,15 @@ func (s *safeBuffer) Write(p []byte) (int, error) {
 
 func TestMultiAndRecorder(t *testing.T) {
 	var a, b Recorder
-	m := Multi(&a, &b, Discard{})
+	m := Multi(&a, &b, rollout.Discard{})
 	m.RegionStarted(devUE1)
-	m.StepChanged(devUE1, StepBake, "")
-	m.Message(Ref{Stage: "dev"}, slog.LevelInfo, "hi")
-	m.RolloutDone(&Result{})
+	m.StepChanged(devUE1, rollout.StepBake, "")
+	m.Message(rollout.Ref{Stage: "dev"}, slog.LevelInfo, "hi")
+	m.RolloutDone(&rollout.Result{})
 	if len(a.Snapshot()) != 4 || len(b.Snapshot()) != 4 {
 		t.Errorf("events = %d, %d; want 4 each", len(a.Snapshot()), len(b.Snapshot()))
 	}
-	if got := (Ref{Stage: "dev"}).String(); got != "dev" {
+	if got := (rollout.Ref{Stage: "dev"}).String(); got != "dev" {
 		t.Errorf("stage ref = %q", got)
 	}
 }

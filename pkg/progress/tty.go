@@ -8,6 +8,9 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/gantryhq/gantry/pkg/iostreams"
+	"github.com/gantryhq/gantry/pkg/rollout"
 )
 
 // TTYOptions configure the live view.
@@ -36,7 +39,7 @@ type TTY struct {
 	opt      TTYOptions
 	title    string
 	rows     []*row
-	byRef    map[Ref]*row
+	byRef    map[rollout.Ref]*row
 	drawn    int
 	lastDraw time.Time
 	dirty    bool
@@ -49,12 +52,12 @@ type TTY struct {
 }
 
 type row struct {
-	ref      Ref
-	step     Step
+	ref      rollout.Ref
+	step     rollout.Step
 	resource string
 	started  time.Time
 	ended    time.Time
-	status   Status
+	status   rollout.Status
 	err      string
 }
 
@@ -66,7 +69,7 @@ func NewTTY(w io.Writer, opt TTYOptions) *TTY {
 	if opt.Interval <= 0 {
 		opt.Interval = 100 * time.Millisecond
 	}
-	return &TTY{w: w, opt: opt, byRef: map[Ref]*row{}}
+	return &TTY{w: w, opt: opt, byRef: map[rollout.Ref]*row{}}
 }
 
 // Start refreshes the view every Interval (for elapsed times) until Stop.
@@ -148,11 +151,11 @@ func (t *TTY) Tick() {
 	}
 }
 
-func (t *TTY) row(ref Ref) *row {
-	k := Ref{Stage: ref.Stage, Region: ref.Region}
+func (t *TTY) row(ref rollout.Ref) *row {
+	k := rollout.Ref{Stage: ref.Stage, Region: ref.Region}
 	r := t.byRef[k]
 	if r == nil {
-		r = &row{ref: ref, step: StepPending}
+		r = &row{ref: ref, step: rollout.StepPending}
 		t.byRef[k] = r
 		t.rows = append(t.rows, r)
 	}
@@ -160,7 +163,7 @@ func (t *TTY) row(ref Ref) *row {
 }
 
 // RolloutStarted implements Observer.
-func (t *TTY) RolloutStarted(s Start) {
+func (t *TTY) RolloutStarted(s rollout.Start) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.title = fmt.Sprintf("Deploying %s version %s (rollout %s)", s.Service, s.Version, s.RolloutID)
@@ -168,23 +171,23 @@ func (t *TTY) RolloutStarted(s Start) {
 		t.row(ref)
 	}
 	for _, n := range s.Notes {
-		t.above(t.paint("WARNING: "+n, ansiYellow))
+		t.above(t.paint("WARNING: "+n, iostreams.Warning))
 	}
 	t.draw()
 }
 
 // RegionStarted implements Observer.
-func (t *TTY) RegionStarted(ref Ref) {
+func (t *TTY) RegionStarted(ref rollout.Ref) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	r := t.row(ref)
 	r.started = t.opt.Clock.Now()
-	r.step = StepCheck
+	r.step = rollout.StepCheck
 	t.maybeDraw()
 }
 
 // StepChanged implements Observer.
-func (t *TTY) StepChanged(ref Ref, step Step, resource string) {
+func (t *TTY) StepChanged(ref rollout.Ref, step rollout.Step, resource string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	r := t.row(ref)
@@ -196,7 +199,7 @@ func (t *TTY) StepChanged(ref Ref, step Step, resource string) {
 }
 
 // StackEvent implements Observer.
-func (t *TTY) StackEvent(ref Ref, e StackEvent) {
+func (t *TTY) StackEvent(ref rollout.Ref, e rollout.StackEvent) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	r := t.row(ref)
@@ -206,7 +209,7 @@ func (t *TTY) StackEvent(ref Ref, e StackEvent) {
 		r.resource = e.LogicalID + " " + e.Status
 	}
 	if e.Failed() {
-		t.above(t.paint(fmt.Sprintf("%s: %s %s %s: %s", ref, e.Stack, e.LogicalID, e.Status, e.Reason), ansiRed))
+		t.above(t.paint(fmt.Sprintf("%s: %s %s %s: %s", ref, e.Stack, e.LogicalID, e.Status, e.Reason), iostreams.Failure))
 		t.draw()
 		return
 	}
@@ -214,17 +217,17 @@ func (t *TTY) StackEvent(ref Ref, e StackEvent) {
 }
 
 // RegionDone implements Observer.
-func (t *TTY) RegionDone(ref Ref, res RegionResult) {
+func (t *TTY) RegionDone(ref rollout.Ref, res rollout.RegionResult) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	r := t.row(ref)
 	r.ended = t.opt.Clock.Now()
-	r.step, r.status, r.err, r.resource = StepDone, res.Status, res.Error, describeStacks(res.Stacks)
+	r.step, r.status, r.err, r.resource = rollout.StepDone, res.Status, res.Error, describeStacks(res.Stacks)
 	t.draw()
 }
 
 // Message implements Observer.
-func (t *TTY) Message(ref Ref, level slog.Level, text string) {
+func (t *TTY) Message(ref rollout.Ref, level slog.Level, text string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	line := text
@@ -234,28 +237,28 @@ func (t *TTY) Message(ref Ref, level slog.Level, text string) {
 	line = levelPrefix(level) + line
 	switch {
 	case level >= slog.LevelError:
-		line = t.paint(line, ansiRed)
+		line = t.paint(line, iostreams.Failure)
 	case level >= slog.LevelWarn:
-		line = t.paint(line, ansiYellow)
+		line = t.paint(line, iostreams.Warning)
 	}
 	t.above(line)
 	t.draw()
 }
 
 // RolloutDone implements Observer: the final table, then the summary.
-func (t *TTY) RolloutDone(res *Result) {
+func (t *TTY) RolloutDone(res *rollout.Result) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.opt.Clock.Now()
 	for _, rr := range res.Regions {
 		r := t.row(rr.Ref())
-		r.status, r.err, r.step = rr.Status, rr.Error, StepDone
+		r.status, r.err, r.step = rr.Status, rr.Error, rollout.StepDone
 		if !r.started.IsZero() && r.ended.IsZero() {
 			r.ended = now
 		}
 	}
 	t.draw()
-	color := map[Outcome]string{Succeeded: ansiGreen, Failed: ansiRed, Held: ansiYellow}[res.Result]
+	color := map[rollout.Outcome]iostreams.Style{rollout.Succeeded: iostreams.Success, rollout.Failed: iostreams.Failure, rollout.Held: iostreams.Warning}[res.Result]
 	_, _ = io.WriteString(t.w, t.paint("Rollout "+res.Summary(), color)+"\n")
 	t.drawn = 0
 	t.finished = true
@@ -350,7 +353,7 @@ func (t *TTY) lines() []string {
 		}
 		state := pad(c[3], widths[3])
 		rest := "  " + pad(c[4], widths[4]) + "  " + c[5]
-		color := ""
+		var color iostreams.Style
 		if i > 0 {
 			color = t.stateColor(t.rows[i-1])
 		}
@@ -361,7 +364,7 @@ func (t *TTY) lines() []string {
 
 // colored joins prefix, state and rest, truncated to the width, with the
 // state painted when it survives truncation whole.
-func (t *TTY) colored(prefix, state, rest, color string) string {
+func (t *TTY) colored(prefix, state, rest string, color iostreams.Style) string {
 	plain := prefix + state + rest
 	limit := t.opt.Width - 1
 	if t.opt.Width <= 0 || utf8.RuneCountInString(plain) <= limit {
@@ -380,39 +383,27 @@ func (t *TTY) truncate(s string) string {
 	return truncateRunes(s, t.opt.Width-1)
 }
 
-func (t *TTY) stateColor(r *row) string {
+func (t *TTY) stateColor(r *row) iostreams.Style {
 	switch r.status {
-	case StatusDeployed, StatusUnchanged:
-		return ansiGreen
-	case StatusFailed, StatusRolledBack:
-		return ansiRed
-	case StatusHeld:
-		return ansiYellow
-	case StatusPending:
-		return ansiDim
+	case rollout.StatusDeployed, rollout.StatusUnchanged:
+		return iostreams.Success
+	case rollout.StatusFailed, rollout.StatusRolledBack:
+		return iostreams.Failure
+	case rollout.StatusHeld:
+		return iostreams.Warning
+	case rollout.StatusPending:
+		return iostreams.Muted
 	case "":
-		if r.step == StepPending {
-			return ansiDim
+		if r.step == rollout.StepPending {
+			return iostreams.Muted
 		}
-		return ansiCyan
+		return iostreams.Active
 	}
 	return ""
 }
 
-const (
-	ansiRed    = "\x1b[31m"
-	ansiGreen  = "\x1b[32m"
-	ansiYellow = "\x1b[33m"
-	ansiCyan   = "\x1b[36m"
-	ansiDim    = "\x1b[2m"
-	ansiReset  = "\x1b[0m"
-)
-
-func (t *TTY) paint(s, color string) string {
-	if !t.opt.Color || color == "" {
-		return s
-	}
-	return color + s + ansiReset
+func (t *TTY) paint(s string, style iostreams.Style) string {
+	return iostreams.NewColorScheme(t.opt.Color).Paint(style, s)
 }
 
 func pad(s string, w int) string {

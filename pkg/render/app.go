@@ -218,7 +218,7 @@ func (c *ctx) appStack() (Stack, error) {
 
 	b.output("ServiceName", cloudformation.Output{Value: f.getAtt(idService, "Name"), Description: ptr("ECS service name")})
 	b.output("LogGroupName", cloudformation.Output{Value: f.ref(idLogGroup), Description: ptr("Log group of the service's containers")})
-	return b.stack(name, KindApp, map[string]string{paramVersion: c.t.Version})
+	return b.stack(name, naming.App, map[string]string{paramVersion: c.t.Version})
 }
 
 // container builds the task's one container and the execution role's policy

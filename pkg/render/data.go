@@ -118,7 +118,7 @@ func (c *ctx) dataStack() (Stack, error) {
 			c.bucket(b, rn, r.S3)
 		}
 	}
-	return b.stack(name, KindData, nil)
+	return b.stack(name, naming.Data, nil)
 }
 
 func (c *ctx) export(value, output, desc string) cloudformation.Output {

@@ -21,19 +21,13 @@ import (
 // DefaultVersion is the image tag rendered when no version is given.
 const DefaultVersion = "latest"
 
-// Stack kinds.
-const (
-	KindData = string(naming.Data)
-	KindApp  = string(naming.App)
-)
-
 // Target is where a stack pair is deployed.
 type Target struct{ Stage, Region, Account, Version string }
 
 // Stack is one rendered CloudFormation stack.
 type Stack struct {
 	Name     string // <service>-<stage>-data | <service>-<stage>-app
-	Kind     string // "data" | "app"
+	Kind     naming.StackKind
 	Template *cloudformation.Template
 	// Parameters are the values gantry passes at deploy (written as the
 	// parameters file); every other parameter keeps its default.
@@ -282,7 +276,7 @@ func (b *stackBuilder) output(id string, o cloudformation.Output) {
 	}
 }
 
-func (b *stackBuilder) stack(name, kind string, params map[string]string) (Stack, error) {
+func (b *stackBuilder) stack(name string, kind naming.StackKind, params map[string]string) (Stack, error) {
 	if b.err != nil {
 		return Stack{}, b.err
 	}

@@ -17,6 +17,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/gantryhq/gantry/pkg/descriptor"
+	"github.com/gantryhq/gantry/pkg/naming"
 )
 
 // shop is a web service with one store of each type; tests adjust it.
@@ -117,7 +118,7 @@ func compact(t *testing.T, v any) string {
 	return string(data)
 }
 
-func stackOf(t *testing.T, stacks []Stack, kind string) Stack {
+func stackOf(t *testing.T, stacks []Stack, kind naming.StackKind) Stack {
 	t.Helper()
 	for _, s := range stacks {
 		if s.Kind == kind {
@@ -174,7 +175,7 @@ func TestPlaceholders(t *testing.T) {
 	src = strings.Replace(src, "image: 111122223333.dkr.ecr.us-east-1.amazonaws.com/shop",
 		`image: "${account}.dkr.ecr.${region}.amazonaws.com/shop"`, 1)
 	src = strings.Replace(src, "  healthcheck: /healthz\n", "  healthcheck: /healthz\n  command: [\"run\", \"--stage=${stage}\", \"$${LITERAL}\"]\n", 1)
-	app := doc(t, stackOf(t, renderOK(t, parse(t, src), "dev", "us-east-1"), KindApp))
+	app := doc(t, stackOf(t, renderOK(t, parse(t, src), "dev", "us-east-1"), naming.App))
 	ct := container(t, app)
 	got := namedValues(t, ct["Environment"], "Value")
 	for i, c := range cases {
@@ -210,7 +211,7 @@ func TestSecrets(t *testing.T) {
   FULL: secretsmanager:arn:aws:secretsmanager:us-east-1:111122223333:secret:x-AbCdEf
 `, 1)
 	stacks := renderOK(t, parse(t, src), "dev", "us-east-1")
-	app := doc(t, stackOf(t, stacks, KindApp))
+	app := doc(t, stackOf(t, stacks, naming.App))
 	ct := container(t, app)
 
 	ssmARN := func(name string) string {
@@ -276,7 +277,7 @@ func TestSecrets(t *testing.T) {
 	}
 
 	// The data stack exports secret ARNs, never values.
-	data := doc(t, stackOf(t, stacks, KindData))
+	data := doc(t, stackOf(t, stacks, naming.Data))
 	outs := compact(t, data["Outputs"])
 	for _, bad := range []string{"{{resolve", "SecretString", "MasterUserPassword"} {
 		if strings.Contains(outs, bad) {
@@ -324,7 +325,7 @@ resources:
     type: s3
 `, "", 1)
 	stacks := renderOK(t, parse(t, src), "dev", "us-east-1")
-	if len(stacks) != 1 || stacks[0].Kind != KindApp || stacks[0].Name != "shop-dev-app" {
+	if len(stacks) != 1 || stacks[0].Kind != naming.App || stacks[0].Name != "shop-dev-app" {
 		t.Fatalf("want only shop-dev-app, got %d stacks", len(stacks))
 	}
 	data, err := stacks[0].Encode("json")
@@ -347,7 +348,7 @@ resources:
 func TestWorker(t *testing.T) {
 	src := strings.Replace(shop, "  port: 8080\n  healthcheck: /healthz\n", "", 1)
 	src = strings.Replace(src, "routing:\n  path: /shop/*\n", "", 1)
-	app := doc(t, stackOf(t, renderOK(t, parse(t, src), "dev", "us-east-1"), KindApp))
+	app := doc(t, stackOf(t, renderOK(t, parse(t, src), "dev", "us-east-1"), naming.App))
 	res := app["Resources"].(map[string]any)
 	for _, id := range []string{"TargetGroup", "ListenerRule", "ErrorRateAlarm", "UnhealthyHostsAlarm"} {
 		if _, ok := res[id]; ok {
@@ -380,7 +381,7 @@ func TestWorker(t *testing.T) {
 
 func TestWeb(t *testing.T) {
 	src := strings.Replace(shop, "routing:\n  path: /shop/*\n", "routing:\n  path: /shop/*\n  host: shop.example.com\n", 1)
-	app := doc(t, stackOf(t, renderOK(t, parse(t, src), "prod", "us-west-2"), KindApp))
+	app := doc(t, stackOf(t, renderOK(t, parse(t, src), "prod", "us-west-2"), naming.App))
 	res := app["Resources"].(map[string]any)
 	if g := compact(t, get(t, res, "ListenerRule", "Properties", "Priority")); g != `{"Ref":"ListenerRulePriority"}` {
 		t.Errorf("priority = %s", g)
@@ -478,7 +479,7 @@ func TestDeterministic(t *testing.T) {
 }
 
 func TestStatefulResourcesKeepData(t *testing.T) {
-	data := doc(t, stackOf(t, renderOK(t, parse(t, shop), "dev", "us-east-1"), KindData))
+	data := doc(t, stackOf(t, renderOK(t, parse(t, shop), "dev", "us-east-1"), naming.Data))
 	want := map[string]string{
 		"DbInstance":            "Snapshot",
 		"CacheReplicationGroup": "Snapshot",
@@ -526,7 +527,7 @@ func TestDeletionProtection(t *testing.T) {
 		if c.stage == "prod" {
 			region = "us-west-2"
 		}
-		data := doc(t, stackOf(t, renderOK(t, parse(t, src), c.stage, region), KindData))
+		data := doc(t, stackOf(t, renderOK(t, parse(t, src), c.stage, region), naming.Data))
 		if g := get(t, data, "Resources", "DbInstance", "Properties", "DeletionProtection"); g != c.want {
 			t.Errorf("stage %s multiAZ %v: DeletionProtection %v, want %v", c.stage, c.multiAZ, g, c.want)
 		}
@@ -539,7 +540,7 @@ func TestRedisReplicas(t *testing.T) {
 		failover           bool
 	}{{0, 1, false}, {2, 3, true}} {
 		src := strings.Replace(shop, "  cache:\n    type: redis\n", fmt.Sprintf("  cache:\n    type: redis\n    replicas: %d\n", c.replicas), 1)
-		data := doc(t, stackOf(t, renderOK(t, parse(t, src), "dev", "us-east-1"), KindData))
+		data := doc(t, stackOf(t, renderOK(t, parse(t, src), "dev", "us-east-1"), naming.Data))
 		rg := get(t, data, "Resources", "CacheReplicationGroup", "Properties").(map[string]any)
 		if rg["NumCacheClusters"] != float64(c.clusters) || rg["AutomaticFailoverEnabled"] != c.failover || rg["MultiAZEnabled"] != c.failover {
 			t.Errorf("replicas %d: %v", c.replicas, rg)
@@ -548,7 +549,7 @@ func TestRedisReplicas(t *testing.T) {
 			t.Errorf("replication group = %v", rg)
 		}
 	}
-	data := doc(t, stackOf(t, renderOK(t, parse(t, shop), "dev", "us-east-1"), KindData))
+	data := doc(t, stackOf(t, renderOK(t, parse(t, shop), "dev", "us-east-1"), naming.Data))
 	gen := compact(t, get(t, data, "Resources", "CacheAuthSecret", "Properties", "GenerateSecretString"))
 	if gen != `{"ExcludePunctuation":true,"GenerateStringKey":"auth","PasswordLength":64,"SecretStringTemplate":"{}"}` {
 		t.Errorf("GenerateSecretString = %s", gen)
@@ -567,7 +568,7 @@ func TestBucket(t *testing.T) {
 	}
 	for _, c := range cases {
 		src := strings.Replace(shop, "  files:\n    type: s3\n", "  files:\n    type: s3\n"+c.yaml, 1)
-		data := doc(t, stackOf(t, renderOK(t, parse(t, src), "dev", "eu-west-1"), KindData))
+		data := doc(t, stackOf(t, renderOK(t, parse(t, src), "dev", "eu-west-1"), naming.Data))
 		b := get(t, data, "Resources", "FilesBucket", "Properties").(map[string]any)
 		if g := get(t, b, "VersioningConfiguration", "Status"); g != c.versioning {
 			t.Errorf("%q: versioning %v, want %s", c.yaml, g, c.versioning)
@@ -590,7 +591,7 @@ func TestBucket(t *testing.T) {
 		}
 	}
 	// The task role reaches only the service's own bucket.
-	app := doc(t, stackOf(t, renderOK(t, parse(t, shop), "dev", "us-east-1"), KindApp))
+	app := doc(t, stackOf(t, renderOK(t, parse(t, shop), "dev", "us-east-1"), naming.App))
 	pol := compact(t, get(t, app, "Resources", "TaskRole", "Properties", "Policies"))
 	want := `[{"PolicyDocument":{"Statement":[{"Action":["s3:GetBucketLocation","s3:ListBucket"],"Effect":"Allow","Resource":[{"Fn::ImportValue":"shop-dev-data:FilesBucketArn"}],"Sid":"ListBuckets"},{"Action":["s3:AbortMultipartUpload","s3:DeleteObject","s3:GetObject","s3:PutObject"],"Effect":"Allow","Resource":[{"Fn::Join":["",[{"Fn::ImportValue":"shop-dev-data:FilesBucketArn"},"/*"]]}],"Sid":"UseObjects"}],"Version":"2012-10-17"},"PolicyName":"service-buckets"}]`
 	if pol != want {
@@ -614,7 +615,7 @@ func TestTags(t *testing.T) {
 				keys = append(keys, tg.(map[string]any)["Key"].(string))
 			}
 			want := []string{TagService, TagStage, TagTeam}
-			if s.Kind == KindApp {
+			if s.Kind == naming.App {
 				want = append(want, TagVersion)
 			}
 			if !slices.Equal(keys, want) {
@@ -632,7 +633,7 @@ func TestTags(t *testing.T) {
 	b, _ := Render(d, Target{Stage: "dev", Region: "us-east-1", Version: "v2"})
 	ja, _ := a[0].Encode("json")
 	jb, _ := b[0].Encode("json")
-	if a[0].Kind != KindData || !bytes.Equal(ja, jb) {
+	if a[0].Kind != naming.Data || !bytes.Equal(ja, jb) {
 		t.Error("data stack changes with the version")
 	}
 	if a[1].Parameters["Version"] != "v1" || b[1].Parameters["Version"] != "v2" {
@@ -699,14 +700,14 @@ func TestLookalikeLiteralStaysLiteral(t *testing.T) {
 	tok := base64.StdEncoding.EncodeToString([]byte(`{"Ref":"Version"}`))
 	d := parse(t, shop)
 	d.SpecFor("dev").Env["TRICK"] = tok
-	app := doc(t, stackOf(t, renderOK(t, d, "dev", "us-east-1"), KindApp))
+	app := doc(t, stackOf(t, renderOK(t, d, "dev", "us-east-1"), naming.App))
 	if g := namedValues(t, container(t, app)["Environment"], "Value")["TRICK"]; g != `"`+tok+`"` {
 		t.Errorf("lookalike became %s", g)
 	}
 }
 
 func TestListParametersNotNested(t *testing.T) {
-	data := doc(t, stackOf(t, renderOK(t, parse(t, shop), "dev", "us-east-1"), KindData))
+	data := doc(t, stackOf(t, renderOK(t, parse(t, shop), "dev", "us-east-1"), naming.Data))
 	for _, p := range [][]string{{"DbSubnetGroup", "SubnetIds"}, {"CacheSubnetGroup", "SubnetIds"}} {
 		if g := compact(t, get(t, data, "Resources", p[0], "Properties", p[1])); g != `{"Ref":"PrivateSubnets"}` {
 			t.Errorf("%s.%s = %s", p[0], p[1], g)

@@ -2,8 +2,6 @@ package state
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"time"
 
@@ -34,15 +32,6 @@ type Rollout struct {
 	HeldReason string
 	// RegionErrors says why a region is held or failed, by region.
 	RegionErrors map[string]string
-}
-
-// NewRolloutID returns a new rollout ID that sorts by start time:
-// 20260828T101500.123Z-1a2b3c.
-func NewRolloutID(now time.Time) string {
-	var b [3]byte
-	_, _ = rand.Read(b[:]) // documented never to return an error
-
-	return now.UTC().Format("20060102T150405.000Z") + "-" + hex.EncodeToString(b[:])
 }
 
 func rolloutPK(service, stage string) string { return "rollout#" + service + "#" + stage }

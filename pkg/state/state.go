@@ -21,7 +21,7 @@
 // Nothing secret is stored: templates reference secrets (Secrets Manager,
 // SSM) and never contain their values, and parameters are the non-secret
 // values gantry passes. Times are UTC. Rollout IDs must sort by start time
-// (NewRolloutID makes such IDs) because the latest rollout is the greatest
+// (rollout.NewID makes such IDs) because the latest rollout is the greatest
 // sort key.
 package state
 

@@ -20,6 +20,7 @@ import (
 
 	"github.com/gantryhq/gantry/internal/emulatortest"
 	"github.com/gantryhq/gantry/pkg/awsx"
+	"github.com/gantryhq/gantry/pkg/rollout"
 	"github.com/gantryhq/gantry/pkg/state"
 )
 
@@ -408,13 +409,13 @@ func TestRollouts(t *testing.T) {
 	if r, err := s.LatestRollout(e.ctx, "payments", "prod"); err != nil || r != nil {
 		t.Fatalf("LatestRollout before any = %+v, %v", r, err)
 	}
-	id1 := state.NewRolloutID(e.clock.Now())
+	id1 := rollout.NewID(e.clock.Now())
 	if err := s.PutRollout(e.ctx, state.Rollout{Service: "payments", Stage: "prod", ID: id1, Version: "v1", Status: state.RolloutSucceeded, Owner: "ci",
 		Regions: map[string]string{"us-east-1": "deployed"}}); err != nil {
 		t.Fatal(err)
 	}
 	e.clock.Add(time.Hour)
-	id2 := state.NewRolloutID(e.clock.Now())
+	id2 := rollout.NewID(e.clock.Now())
 	if id2 <= id1 {
 		t.Fatalf("rollout IDs do not sort by time: %q then %q", id1, id2)
 	}

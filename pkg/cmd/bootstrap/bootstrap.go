@@ -23,6 +23,7 @@ import (
 	"github.com/gantryhq/gantry/pkg/awsx"
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
 	"github.com/gantryhq/gantry/pkg/descriptor"
+	"github.com/gantryhq/gantry/pkg/iostreams"
 	"github.com/gantryhq/gantry/pkg/platform"
 	"github.com/gantryhq/gantry/pkg/state"
 )
@@ -165,10 +166,7 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 			return cmdutil.UsageErrorf("invalid value %q for --region: not an AWS region name such as us-east-1", r)
 		}
 	}
-	table := f.AWS.StateTable
-	if table == "" {
-		table = state.DefaultTable
-	}
+	table := f.AWS.Table()
 
 	var targets []*target
 	if opts.File != "" {
@@ -370,36 +368,23 @@ func ensureTable(ctx context.Context, cfg aws.Config, table string) (string, err
 	return status, nil
 }
 
-const (
-	green  = "\x1b[32m"
-	yellow = "\x1b[33m"
-	red    = "\x1b[31m"
-	dim    = "\x1b[2m"
-	reset  = "\x1b[0m"
-)
-
 // printTarget writes one line per resource of r:
 //
 //	111122223333  us-east-1  created  state-table     gantry-state
 func printTarget(w io.Writer, color bool, r TargetResult) {
-	paint := func(s, c string) string {
-		if !color {
-			return s
-		}
-		return c + s + reset
-	}
+	cs := iostreams.NewColorScheme(color)
 	for _, res := range r.Resources {
-		c := dim
+		style := iostreams.Muted
 		switch res.Status {
 		case string(platform.Created):
-			c = green
+			style = iostreams.Success
 		case string(platform.Updated):
-			c = yellow
+			style = iostreams.Warning
 		}
-		fmt.Fprintf(w, "%s  %-14s  %s  %-14s  %s\n", r.Account, r.Region, paint(fmt.Sprintf("%-7s", res.Status), c), res.Kind, res.ID)
+		fmt.Fprintf(w, "%s  %-14s  %s  %-14s  %s\n", r.Account, r.Region, cs.Paint(style, fmt.Sprintf("%-7s", res.Status)), res.Kind, res.ID)
 	}
 	if r.err != nil {
-		fmt.Fprintf(w, "%s  %-14s  %s  %v\n", r.Account, r.Region, paint("failed ", red), r.err)
+		fmt.Fprintf(w, "%s  %-14s  %s  %v\n", r.Account, r.Region, cs.Paint(iostreams.Failure, "failed "), r.err)
 	}
 }
 

@@ -9,11 +9,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/gantryhq/gantry/pkg/awsx"
+	"github.com/gantryhq/gantry/pkg/state"
 )
-
-// DefaultStateTable is the DynamoDB table holding locks, the journal and
-// deployed templates in each stage's account.
-const DefaultStateTable = "gantry-state"
 
 // AWSOptions are the global flags of every command that talks to AWS.
 type AWSOptions struct {
@@ -32,7 +29,15 @@ func AddAWSFlags(fs *pflag.FlagSet, o *AWSOptions) {
 	fs.StringVar(&o.Profile, "profile", "", "AWS shared-config profile to use")
 	fs.StringVar(&o.EndpointURL, "endpoint-url", "", "send every AWS call to this URL (an emulator); AWS_ENDPOINT_URL works too")
 	fs.StringVar(&o.RoleName, "role-name", awsx.DefaultRoleName, "role assumed in a stage's account when the caller is not in it")
-	fs.StringVar(&o.StateTable, "state-table", DefaultStateTable, "DynamoDB table for locks, journal and deployed templates")
+	fs.StringVar(&o.StateTable, "state-table", state.DefaultTable, "DynamoDB table for locks, journal and deployed templates")
+}
+
+// Table is the state table's name: --state-table, or state.DefaultTable.
+func (o *AWSOptions) Table() string {
+	if o.StateTable == "" {
+		return state.DefaultTable
+	}
+	return o.StateTable
 }
 
 // Provider returns the AWS config provider for these options, made once.

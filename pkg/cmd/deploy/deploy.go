@@ -20,7 +20,7 @@ import (
 	"github.com/gantryhq/gantry/pkg/gate"
 	"github.com/gantryhq/gantry/pkg/plan"
 	"github.com/gantryhq/gantry/pkg/progress"
-	"github.com/gantryhq/gantry/pkg/state"
+	"github.com/gantryhq/gantry/pkg/rollout"
 )
 
 // Options are deploy's flags and arguments.
@@ -149,7 +149,7 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 		BakeOverride:  bake,
 		GateWait:      opts.GateWait,
 		AllowDataLoss: opts.AllowDataLoss,
-		RolloutID:     state.NewRolloutID(time.Now()),
+		RolloutID:     rollout.NewID(time.Now()),
 	})
 	stop()
 	if err != nil {
@@ -166,7 +166,7 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 
 // observer picks the live view on a terminal and plain lines elsewhere, both
 // on stderr so stdout stays for the result.
-func observer(f *cmdutil.Factory) (progress.Observer, func()) {
+func observer(f *cmdutil.Factory) (rollout.Observer, func()) {
 	ios := f.IOStreams
 	if !ios.IsStderrTTY() {
 		return progress.NewPlain(ios.ErrOut, nil), func() {}
@@ -178,7 +178,7 @@ func observer(f *cmdutil.Factory) (progress.Observer, func()) {
 
 // approver approves the --approve stages and, on a terminal, asks about
 // the others; without a terminal nothing else is approved (the stage holds).
-func approver(f *cmdutil.Factory, approved []string, obs progress.Observer) deploy.Approver {
+func approver(f *cmdutil.Factory, approved []string, obs rollout.Observer) deploy.Approver {
 	ios := f.IOStreams
 	return deploy.ApproverFunc(func(ctx context.Context, stage string) (bool, error) {
 		if slices.Contains(approved, stage) {
@@ -203,7 +203,7 @@ func approver(f *cmdutil.Factory, approved []string, obs progress.Observer) depl
 
 // report prints the result (text summary or the JSON object) and appends
 // the Markdown table to $GITHUB_STEP_SUMMARY when it is set.
-func report(f *cmdutil.Factory, opts *Options, res *deploy.Result) error {
+func report(f *cmdutil.Factory, opts *Options, res *rollout.Result) error {
 	ios := f.IOStreams
 	if opts.Output == "json" {
 		b, err := json.Marshal(res)

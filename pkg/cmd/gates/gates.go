@@ -14,9 +14,9 @@ import (
 
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
 	flagscmd "github.com/gantryhq/gantry/pkg/cmd/flags"
-	"github.com/gantryhq/gantry/pkg/deploy"
 	"github.com/gantryhq/gantry/pkg/gate"
 	"github.com/gantryhq/gantry/pkg/plan"
+	"github.com/gantryhq/gantry/pkg/rollout"
 )
 
 // DryRunRolloutID is the rolloutId attribute of a dry run's evaluations.
@@ -146,7 +146,7 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	for _, st := range p.Stages {
 		for _, w := range st.Waves {
 			for _, s := range w.Steps {
-				req := deploy.GateRequest{Service: d.Service, Team: d.Team, Stage: s.Stage, Region: s.Region,
+				req := rollout.GateRequest{Service: d.Service, Team: d.Team, Stage: s.Stage, Region: s.Region,
 					Account: s.Account, Version: opts.Version, RolloutID: DryRunRolloutID, Wave: s.Wave}
 				r := Region{Stage: s.Stage, Wave: s.Wave, Region: s.Region, TargetingKey: req.TargetingKey(), Start: true}
 				if ev, ok := g.Evaluate(ctx, gate.KindGate, req); ok {

@@ -15,15 +15,17 @@ import (
 	"github.com/gantryhq/gantry/pkg/deploy"
 	"github.com/gantryhq/gantry/pkg/deploy/awsbackend"
 	"github.com/gantryhq/gantry/pkg/descriptor"
+	"github.com/gantryhq/gantry/pkg/naming"
 	"github.com/gantryhq/gantry/pkg/plan"
 	"github.com/gantryhq/gantry/pkg/render"
+	"github.com/gantryhq/gantry/pkg/rollout"
 )
 
 // Stack actions.
 const (
-	ActionCreate    = deploy.ActionCreate
-	ActionUpdate    = deploy.ActionUpdate
-	ActionUnchanged = deploy.ActionUnchanged
+	ActionCreate    = rollout.ActionCreate
+	ActionUpdate    = rollout.ActionUpdate
+	ActionUnchanged = rollout.ActionUnchanged
 )
 
 // Result is the plan of one stage; --output json prints it.
@@ -153,7 +155,7 @@ func (p *planner) stacks(ctx context.Context, step plan.Step, out *Region) ([]St
 		return nil, err
 	}
 	c := view.CFN()
-	appName := p.d.Service + "-" + step.Stage + "-" + deploy.KindApp
+	appName := naming.Stack(p.d.Service, step.Stage, naming.App)
 	app, err := c.Describe(ctx, appName)
 	if err != nil {
 		return nil, err
@@ -188,7 +190,7 @@ func (p *planner) stacks(ctx context.Context, step plan.Step, out *Region) ([]St
 		}
 		tags := deploy.StackTags(base, s, version, hash)
 		var ps Stack
-		if s.Kind == deploy.KindApp && !dataExists {
+		if s.Kind == naming.App && !dataExists {
 			ps, err = fromTemplate(s, current, "the data stack does not exist yet, so the app stack's change set (which needs its exports) cannot be made: its resources are listed from the template")
 		} else {
 			ps, err = p.stack(ctx, view, s, current, tags)
@@ -196,7 +198,7 @@ func (p *planner) stacks(ctx context.Context, step plan.Step, out *Region) ([]St
 		if err != nil {
 			return res, fmt.Errorf("stack %s: %w", s.Name, err)
 		}
-		if s.Kind == deploy.KindData {
+		if s.Kind == naming.Data {
 			dataExists = current.Exists && current.Status != "REVIEW_IN_PROGRESS" && current.Status != "ROLLBACK_COMPLETE"
 		}
 		res = append(res, ps)
@@ -206,7 +208,7 @@ func (p *planner) stacks(ctx context.Context, step plan.Step, out *Region) ([]St
 
 // stack plans one stack with a change set that it then deletes.
 func (p *planner) stack(ctx context.Context, view *awsbackend.RegionView, s deploy.DeployedStack, current *cfn.Stack, tags map[string]string) (Stack, error) {
-	ps := Stack{Name: s.Name, Kind: s.Kind, Changes: []Change{}}
+	ps := Stack{Name: s.Name, Kind: string(s.Kind), Changes: []Change{}}
 	switch {
 	case current.Status == "ROLLBACK_COMPLETE":
 		return fromTemplate(s, current, "the stack is ROLLBACK_COMPLETE after a failed create: deploy deletes it and creates it again")
@@ -302,7 +304,7 @@ func (p *planner) cleanup(ctx context.Context, c *cfn.Client, name string, cs *c
 // fromTemplate is the plan of a stack whose change set cannot be made: a
 // create of every resource in its template.
 func fromTemplate(s deploy.DeployedStack, current *cfn.Stack, note string) (Stack, error) {
-	ps := Stack{Name: s.Name, Kind: s.Kind, Action: ActionCreate, Changes: []Change{}, Notes: []string{note}}
+	ps := Stack{Name: s.Name, Kind: string(s.Kind), Action: ActionCreate, Changes: []Change{}, Notes: []string{note}}
 	if current.Exists && current.Status != "REVIEW_IN_PROGRESS" && current.Status != "ROLLBACK_COMPLETE" {
 		// The stack exists but what changes cannot be known yet.
 		ps.Action = ActionUpdate

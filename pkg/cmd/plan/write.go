@@ -3,30 +3,10 @@ package plan
 import (
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
+	"github.com/gantryhq/gantry/pkg/iostreams"
 )
-
-// ANSI styles for a terminal.
-const (
-	ansiReset  = "\x1b[0m"
-	ansiBold   = "\x1b[1m"
-	ansiRed    = "\x1b[31m"
-	ansiGreen  = "\x1b[32m"
-	ansiYellow = "\x1b[33m"
-	ansiDim    = "\x1b[2m"
-	ansiBoldRd = "\x1b[1;31m"
-)
-
-type styler bool
-
-func (s styler) paint(style, text string) string {
-	if !s || style == "" || text == "" {
-		return text
-	}
-	return style + text + ansiReset
-}
 
 // symbol is the change's mark: + add, ~ modify in place, -/+ replace,
 // - remove.
@@ -45,16 +25,16 @@ func symbol(c Change) string {
 	return "?"
 }
 
-func style(c Change) string {
+func style(c Change) iostreams.Style {
 	switch {
 	case c.DataLoss:
-		return ansiBoldRd
+		return iostreams.Danger
 	case c.Action == "Add":
-		return ansiGreen
+		return iostreams.Success
 	case c.Action == "Remove", symbol(c) == "-/+":
-		return ansiRed
+		return iostreams.Failure
 	case c.Action == "Modify":
-		return ansiYellow
+		return iostreams.Warning
 	}
 	return ""
 }
@@ -84,7 +64,7 @@ func lossText(c Change) string {
 
 // Text renders the plan for a terminal or a log; color adds ANSI colours.
 func Text(r *Result, color bool) string {
-	st := styler(color)
+	st := iostreams.NewColorScheme(color)
 	var b strings.Builder
 	fmt.Fprintf(&b, "Plan for %s stage %s", r.Service, r.Stage)
 	if r.Version != "" {
@@ -98,7 +78,7 @@ func Text(r *Result, color bool) string {
 			head += ", version " + reg.Version
 		}
 		head += ")"
-		b.WriteString(st.paint(ansiBold, head) + "\n")
+		b.WriteString(st.Paint(iostreams.Strong, head) + "\n")
 		for _, s := range reg.Stacks {
 			line := fmt.Sprintf("  %s: %s", s.Name, actionText(s.Action))
 			if n := len(s.Changes); n > 0 {
@@ -106,7 +86,7 @@ func Text(r *Result, color bool) string {
 			}
 			b.WriteString(line + "\n")
 			var rows [][]string
-			var styles []string
+			var styles []iostreams.Style
 			for _, c := range s.Changes {
 				repl := ""
 				if c.Replacement != "" {
@@ -120,18 +100,18 @@ func Text(r *Result, color bool) string {
 				rows = append(rows, []string{symbol(c), c.Action, c.LogicalID, c.Type, repl, causes, mark})
 				styles = append(styles, style(c))
 			}
-			writeTable(&b, "    ", rows, styles, st)
+			st.Table(&b, "    ", rows, styles)
 			for _, c := range s.Changes {
 				if c.DataLoss {
-					b.WriteString(st.paint(ansiBoldRd, fmt.Sprintf("    ! %s: gantry deploy refuses it without --allow-data-loss", lossText(c))) + "\n")
+					b.WriteString(st.Paint(iostreams.Danger, fmt.Sprintf("    ! %s: gantry deploy refuses it without --allow-data-loss", lossText(c))) + "\n")
 				}
 			}
 			for _, n := range s.Notes {
-				b.WriteString(st.paint(ansiDim, "    note: "+n) + "\n")
+				b.WriteString(st.Paint(iostreams.Muted, "    note: "+n) + "\n")
 			}
 		}
 		if reg.Error != "" {
-			b.WriteString(st.paint(ansiRed, "  error: "+reg.Error) + "\n")
+			b.WriteString(st.Paint(iostreams.Failure, "  error: "+reg.Error) + "\n")
 		}
 	}
 	b.WriteString("\n" + summaryLine(r) + "\n")
@@ -158,36 +138,6 @@ func summaryLine(r *Result) string {
 		s += fmt.Sprintf("; %s could not be planned", cmdutil.Plural(r.Summary.Errors, "region"))
 	}
 	return "Plan: " + s + "."
-}
-
-// writeTable pads cells to their column's width, then colours each row,
-// so that escapes never upset the alignment. Empty trailing cells are
-// dropped.
-func writeTable(b *strings.Builder, indent string, rows [][]string, styles []string, st styler) {
-	if len(rows) == 0 {
-		return
-	}
-	widths := make([]int, len(rows[0]))
-	for _, row := range rows {
-		for i, cell := range row {
-			widths[i] = max(widths[i], utf8.RuneCountInString(cell))
-		}
-	}
-	for j, row := range rows {
-		last := len(row) - 1
-		for last > 0 && row[last] == "" {
-			last--
-		}
-		var line strings.Builder
-		for i := 0; i <= last; i++ {
-			cell := row[i]
-			if i < last {
-				cell += strings.Repeat(" ", widths[i]-utf8.RuneCountInString(cell)+2)
-			}
-			line.WriteString(cell)
-		}
-		b.WriteString(indent + st.paint(styles[j], line.String()) + "\n")
-	}
 }
 
 // Markdown renders the plan as a pull-request comment: a heading, a

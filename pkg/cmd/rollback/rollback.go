@@ -17,8 +17,10 @@ import (
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
 	"github.com/gantryhq/gantry/pkg/deploy"
 	"github.com/gantryhq/gantry/pkg/deploy/awsbackend"
+	"github.com/gantryhq/gantry/pkg/naming"
 	"github.com/gantryhq/gantry/pkg/plan"
 	"github.com/gantryhq/gantry/pkg/progress"
+	"github.com/gantryhq/gantry/pkg/rollout"
 	"github.com/gantryhq/gantry/pkg/state"
 )
 
@@ -151,12 +153,12 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 	if t.dep, err = resolve(ctx, store, d.Service, step, t.current, opts.To); err != nil {
 		return err
 	}
-	ref := progress.Ref{Stage: step.Stage, Region: step.Region, Wave: step.Wave}
-	res := &progress.Result{Service: d.Service, Version: t.dep.Version}
+	ref := rollout.Ref{Stage: step.Stage, Region: step.Region, Wave: step.Wave}
+	res := &rollout.Result{Service: d.Service, Version: t.dep.Version}
 	if t.current.Complete() && t.current.Version == t.dep.Version && t.current.Hash == t.dep.Hash {
 		fmt.Fprintf(ios.ErrOut, "%s already runs version %s, with the recorded templates: nothing to do\n", t.where, t.dep.Version)
-		res.Result = progress.Succeeded
-		res.Regions = []progress.RegionResult{{Stage: ref.Stage, Region: ref.Region, Wave: ref.Wave, Status: progress.StatusUnchanged}}
+		res.Result = rollout.Succeeded
+		res.Regions = []rollout.RegionResult{{Stage: ref.Stage, Region: ref.Region, Wave: ref.Wave, Status: rollout.StatusUnchanged}}
 		return report(f, opts, t, res)
 	}
 
@@ -170,7 +172,7 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 		return err
 	}
 
-	rolloutID := state.NewRolloutID(time.Now())
+	rolloutID := rollout.NewID(time.Now())
 	lock, err := be.Lock(ctx, st, rolloutID, t.dep.Version)
 	if err != nil {
 		return cmdutil.Failure(fmt.Errorf("cannot roll back %s: %w", t.where, err))
@@ -180,17 +182,17 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 	defer stop()
 	j := &journal{lock: lock, stage: st.Name, obs: obs, log: f.Log()}
 	started := time.Now()
-	record := func(ctx context.Context, status string, regionStatus progress.Status, reason string) {
+	record := func(ctx context.Context, status string, regionStatus rollout.Status, reason string) {
 		j.saveRollout(ctx, deploy.RolloutRecord{
 			RolloutID: rolloutID, Service: d.Service, Stage: st.Name, Version: t.dep.Version, Status: status,
-			StartedAt: started, UpdatedAt: time.Now(), Regions: map[string]deploy.Status{step.Region: regionStatus}, Reason: reason,
+			StartedAt: started, UpdatedAt: time.Now(), Regions: map[string]rollout.Status{step.Region: regionStatus}, Reason: reason,
 		})
 	}
 	defer func() {
 		bg, cancel := detached(ctx)
 		defer cancel()
 		if err := lock.Release(bg); err != nil {
-			obs.Message(progress.Ref{Stage: st.Name}, slog.LevelWarn,
+			obs.Message(rollout.Ref{Stage: st.Name}, slog.LevelWarn,
 				fmt.Sprintf("releasing the rollout lock failed (it expires on its own; `gantry unlock` breaks it): %v", err))
 		}
 	}()
@@ -203,22 +205,22 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 	}
 	j.entry(ctx, deploy.JournalEntry{Step: "lock", Status: "taken", Attrs: map[string]string{"version": t.dep.Version, "command": "rollback"}})
 	reason := fmt.Sprintf("rollback of %s from %s to %s", step.Region, t.from(), t.dep.Version)
-	record(ctx, deploy.RolloutRunning, progress.StatusPending, reason)
+	record(ctx, deploy.RolloutRunning, rollout.StatusPending, reason)
 
-	obs.Message(progress.Ref{}, slog.LevelInfo, fmt.Sprintf("rolling back %s from %s to %s (recorded %s, rollout %s)",
+	obs.Message(rollout.Ref{}, slog.LevelInfo, fmt.Sprintf("rolling back %s from %s to %s (recorded %s, rollout %s)",
 		t.where, t.from(), t.dep.Version, t.dep.DeployedAt.Format(time.RFC3339), rolloutID))
 	obs.RegionStarted(ref)
 	rr, restoreErr := restore(ctx, d.Service, deploy.BaseTags(d, st.Name), reg, t, ref, opts, j, obs)
 	if restoreErr != nil {
-		res.Result = progress.Failed
+		res.Result = rollout.Failed
 		record(ctx, deploy.RolloutFailed, rr.Status, rr.Error)
 		j.entry(ctx, deploy.JournalEntry{Step: "stage", Status: deploy.RolloutFailed, Message: rr.Error})
 	} else {
-		res.Result = progress.Succeeded
+		res.Result = rollout.Succeeded
 		record(ctx, deploy.RolloutSucceeded, rr.Status, "")
 		j.entry(ctx, deploy.JournalEntry{Step: "stage", Status: deploy.RolloutSucceeded, Message: reason})
 	}
-	res.Regions = []progress.RegionResult{rr}
+	res.Regions = []rollout.RegionResult{rr}
 	obs.RegionDone(ref, rr)
 	obs.RolloutDone(res)
 	stop()
@@ -247,7 +249,7 @@ func resolve(ctx context.Context, store *state.Store, service string, step plan.
 	}
 	if !cur.Exists {
 		return nil, notRecorded(ctx, store, service, step,
-			fmt.Sprintf("%s has no app stack (%s-%s-app), so there is no current version to go back from; name one with --to", where, service, step.Stage))
+			fmt.Sprintf("%s has no app stack (%s), so there is no current version to go back from; name one with --to", where, naming.Stack(service, step.Stage, naming.App)))
 	}
 	sd, err := store.PreviousDeployment(ctx, service, step.Stage, step.Region, cur.Version)
 	if err != nil {
@@ -327,9 +329,9 @@ func confirm(f *cmdutil.Factory, opts *Options, t target) error {
 }
 
 // restore runs deploy.Restore on the region and gives the region's result.
-func restore(ctx context.Context, service string, tags map[string]string, reg deploy.Region, t target, ref progress.Ref,
-	opts *Options, j *journal, obs progress.Observer) (progress.RegionResult, error) {
-	rr := progress.RegionResult{Stage: ref.Stage, Region: ref.Region, Wave: ref.Wave}
+func restore(ctx context.Context, service string, tags map[string]string, reg deploy.Region, t target, ref rollout.Ref,
+	opts *Options, j *journal, obs rollout.Observer) (rollout.RegionResult, error) {
+	rr := rollout.RegionResult{Stage: ref.Stage, Region: ref.Region, Wave: ref.Wave}
 	j.entry(ctx, deploy.JournalEntry{Region: ref.Region, Wave: ref.Wave, Step: "rollback", Status: "started",
 		Message: fmt.Sprintf("from %s to %s", t.from(), t.dep.Version),
 		Attrs: map[string]string{
@@ -342,22 +344,22 @@ func restore(ctx context.Context, service string, tags map[string]string, reg de
 		Tags: tags, AllowDataLoss: opts.AllowDataLoss, Observer: stackObserver{obs, ref},
 	})
 	for _, o := range outs {
-		sr := progress.StackResult{Name: o.Name, Kind: o.Kind, Action: progress.ActionRestore, Status: o.Status, Changes: o.Changes}
-		if o.Action == deploy.ActionUnchanged {
-			sr.Action = progress.ActionUnchanged
+		sr := rollout.StackResult{Name: o.Name, Kind: string(o.Kind), Action: rollout.ActionRestore, Status: o.Status, Changes: o.Changes}
+		if o.Action == rollout.ActionUnchanged {
+			sr.Action = rollout.ActionUnchanged
 		}
 		rr.Stacks = append(rr.Stacks, sr)
 	}
 	if err != nil {
-		rr.Status = progress.StatusFailed
+		rr.Status = rollout.StatusFailed
 		rr.Error = fmt.Sprintf("rolling back from %s to %s failed: %v", t.from(), t.dep.Version, err)
 		obs.Message(ref, slog.LevelError, rr.Error)
 		j.entry(ctx, deploy.JournalEntry{Region: ref.Region, Wave: ref.Wave, Step: "rollback", Status: "failed", Message: err.Error()})
 		return rr, err
 	}
-	rr.Status = progress.StatusRolledBack
+	rr.Status = rollout.StatusRolledBack
 	rr.Error = fmt.Sprintf("rolled back from %s to %s", t.from(), t.dep.Version)
-	j.entry(ctx, deploy.JournalEntry{Region: ref.Region, Wave: ref.Wave, Step: "rollback", Status: string(progress.StatusRolledBack),
+	j.entry(ctx, deploy.JournalEntry{Region: ref.Region, Wave: ref.Wave, Step: "rollback", Status: string(rollout.StatusRolledBack),
 		Message: rr.Error, Attrs: map[string]string{"version": t.dep.Version, "hash": t.dep.Hash}})
 	return rr, nil
 }
@@ -365,15 +367,15 @@ func restore(ctx context.Context, service string, tags map[string]string, reg de
 // trackedRegion shows and journals each stack Restore applies.
 type trackedRegion struct {
 	deploy.Region
-	ref progress.Ref
-	obs progress.Observer
+	ref rollout.Ref
+	obs rollout.Observer
 	j   *journal
 }
 
 func (r *trackedRegion) Apply(ctx context.Context, a deploy.StackApply, so deploy.StackObserver) (deploy.StackOutcome, error) {
-	step := progress.StepApp
-	if a.Kind == deploy.KindData {
-		step = progress.StepData
+	step := rollout.StepApp
+	if a.Kind == naming.Data {
+		step = rollout.StepData
 	}
 	r.obs.StepChanged(r.ref, step, a.Name)
 	r.j.entry(ctx, deploy.JournalEntry{Region: r.ref.Region, Wave: r.ref.Wave, Step: string(step), Status: "started", Message: a.Name})
@@ -390,18 +392,18 @@ func (r *trackedRegion) Apply(ctx context.Context, a deploy.StackApply, so deplo
 
 // stackObserver binds stack events to the region.
 type stackObserver struct {
-	obs progress.Observer
-	ref progress.Ref
+	obs rollout.Observer
+	ref rollout.Ref
 }
 
-func (s stackObserver) StackEvent(e deploy.StackEvent) { s.obs.StackEvent(s.ref, e) }
+func (s stackObserver) StackEvent(e rollout.StackEvent) { s.obs.StackEvent(s.ref, e) }
 
 // journal writes the stage's journal and rollout record through the lock.
 // A failed write is a warning, never fatal: the stacks are the truth.
 type journal struct {
 	lock   deploy.Lock
 	stage  string
-	obs    progress.Observer
+	obs    rollout.Observer
 	log    *slog.Logger
 	warned bool
 }
@@ -426,7 +428,7 @@ func (j *journal) check(err error, what string) {
 	j.log.Warn("writing the "+what+" failed", "err", err)
 	if !j.warned {
 		j.warned = true
-		j.obs.Message(progress.Ref{Stage: j.stage}, slog.LevelWarn, fmt.Sprintf("writing the %s failed (the rollback goes on): %v", what, err))
+		j.obs.Message(rollout.Ref{Stage: j.stage}, slog.LevelWarn, fmt.Sprintf("writing the %s failed (the rollback goes on): %v", what, err))
 	}
 }
 
@@ -438,7 +440,7 @@ func detached(ctx context.Context) (context.Context, context.CancelFunc) {
 
 // observer is the live view on a terminal and plain lines elsewhere, both
 // on stderr so that stdout stays for the result.
-func observer(f *cmdutil.Factory) (progress.Observer, func()) {
+func observer(f *cmdutil.Factory) (rollout.Observer, func()) {
 	ios := f.IOStreams
 	if !ios.IsStderrTTY() {
 		return progress.NewPlain(ios.ErrOut, nil), func() {}
@@ -449,7 +451,7 @@ func observer(f *cmdutil.Factory) (progress.Observer, func()) {
 }
 
 // report prints the result: one line of text, or the deploy result's JSON.
-func report(f *cmdutil.Factory, opts *Options, t target, res *progress.Result) error {
+func report(f *cmdutil.Factory, opts *Options, t target, res *rollout.Result) error {
 	ios := f.IOStreams
 	if opts.Output == "json" {
 		b, err := json.Marshal(res)
@@ -462,14 +464,14 @@ func report(f *cmdutil.Factory, opts *Options, t target, res *progress.Result) e
 	rr := res.Regions[0]
 	var line string
 	switch rr.Status {
-	case progress.StatusUnchanged:
+	case rollout.StatusUnchanged:
 		line = fmt.Sprintf("unchanged: %s already runs %s", t.where, t.dep.Version)
-	case progress.StatusRolledBack:
+	case rollout.StatusRolledBack:
 		line = fmt.Sprintf("rolled back: %s from %s to %s", t.where, t.from(), t.dep.Version)
 	default:
 		line = fmt.Sprintf("failed: %s not rolled back to %s (the error is above)", t.where, t.dep.Version)
 	}
-	if s := describeStacks(rr.Stacks); s != "" && rr.Status != progress.StatusFailed {
+	if s := describeStacks(rr.Stacks); s != "" && rr.Status != rollout.StatusFailed {
 		line += " (" + s + ")"
 	}
 	fmt.Fprintln(ios.Out, line)
@@ -477,7 +479,7 @@ func report(f *cmdutil.Factory, opts *Options, t target, res *progress.Result) e
 }
 
 // describeStacks is "data: unchanged; app: restore (3 changes)".
-func describeStacks(ss []progress.StackResult) string {
+func describeStacks(ss []rollout.StackResult) string {
 	var parts []string
 	for _, s := range ss {
 		p := s.Kind + ": " + s.Action

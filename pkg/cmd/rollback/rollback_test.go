@@ -21,8 +21,9 @@ import (
 	"github.com/gantryhq/gantry/pkg/cmd/rollback"
 	"github.com/gantryhq/gantry/pkg/cmd/root"
 	"github.com/gantryhq/gantry/pkg/deploy"
-	"github.com/gantryhq/gantry/pkg/progress"
+	"github.com/gantryhq/gantry/pkg/naming"
 	"github.com/gantryhq/gantry/pkg/render"
+	"github.com/gantryhq/gantry/pkg/rollout"
 	"github.com/gantryhq/gantry/pkg/state"
 )
 
@@ -72,7 +73,7 @@ func runRollbackTTY(t *testing.T, typed string, args ...string) result {
 }
 
 // runDeploy deploys version to the descriptor's dev stage in-process.
-func runDeploy(t *testing.T, file, version string, extra ...string) progress.Result {
+func runDeploy(t *testing.T, file, version string, extra ...string) rollout.Result {
 	t.Helper()
 	f, out, errOut := factory("")
 	// payments gates every region on a flag; this file opens them all.
@@ -82,7 +83,7 @@ func runDeploy(t *testing.T, file, version string, extra ...string) progress.Res
 	if code != 0 {
 		t.Fatalf("deploy %s: exit %d (%v)\nstdout %s\nstderr %s", version, code, err, out, errOut)
 	}
-	var res progress.Result
+	var res rollout.Result
 	if err := json.Unmarshal(out.Bytes(), &res); err != nil {
 		t.Fatalf("deploy %s: stdout is not the JSON result: %v\n%s", version, err, out)
 	}
@@ -174,9 +175,9 @@ func recorded(t *testing.T, service, version string) *state.Deployment {
 	return d
 }
 
-func decode(t *testing.T, stdout string) progress.Result {
+func decode(t *testing.T, stdout string) rollout.Result {
 	t.Helper()
-	var res progress.Result
+	var res rollout.Result
 	if err := json.Unmarshal([]byte(stdout), &res); err != nil {
 		t.Fatalf("stdout is not the JSON result: %v\n%s", err, stdout)
 	}
@@ -197,7 +198,7 @@ func assertRuns(t *testing.T, service string, dep *state.Deployment) {
 				t.Errorf("%s: parameter %s = %q, want the recorded %q", s.Name, k, got.parameters[k], v)
 			}
 		}
-		if s.Kind == deploy.KindApp {
+		if s.Kind == string(naming.App) {
 			if got.tags[render.TagVersion] != dep.Version || got.tags[deploy.TagHash] != dep.Hash {
 				t.Errorf("%s: tags version %q hash %q, want %q %q", s.Name, got.tags[render.TagVersion], got.tags[deploy.TagHash], dep.Version, dep.Hash)
 			}
@@ -231,14 +232,14 @@ func TestRollbackToVersion(t *testing.T) {
 		t.Fatalf("exit %d\nstdout %s\nstderr %s", r.code, r.out, r.errOut)
 	}
 	res := decode(t, r.out)
-	if res.Service != svc || res.Version != "1.0.0" || res.Result != progress.Succeeded || len(res.Regions) != 1 {
+	if res.Service != svc || res.Version != "1.0.0" || res.Result != rollout.Succeeded || len(res.Regions) != 1 {
 		t.Fatalf("result %+v", res)
 	}
 	rr := res.Regions[0]
-	if rr.Stage != "dev" || rr.Region != devRegion || rr.Wave != 1 || rr.Status != progress.StatusRolledBack || len(rr.Stacks) != 2 {
+	if rr.Stage != "dev" || rr.Region != devRegion || rr.Wave != 1 || rr.Status != rollout.StatusRolledBack || len(rr.Stacks) != 2 {
 		t.Errorf("region %+v", rr)
 	}
-	if rr.Stacks[0].Action != progress.ActionUnchanged || rr.Stacks[1].Action != progress.ActionRestore || rr.Stacks[1].Changes == 0 {
+	if rr.Stacks[0].Action != rollout.ActionUnchanged || rr.Stacks[1].Action != rollout.ActionRestore || rr.Stacks[1].Changes == 0 {
 		t.Errorf("stacks %+v: want the data stack unchanged, the app stack restored", rr.Stacks)
 	}
 	assertRuns(t, svc, v1)
@@ -255,7 +256,7 @@ func TestRollbackToVersion(t *testing.T) {
 		t.Errorf("lock after the rollback: %+v, %v; want released", l, err)
 	}
 	ro, err := store.LatestRollout(ctx, svc, "dev")
-	if err != nil || ro == nil || ro.Version != "1.0.0" || ro.Status != state.RolloutSucceeded || ro.Regions[devRegion] != string(progress.StatusRolledBack) {
+	if err != nil || ro == nil || ro.Version != "1.0.0" || ro.Status != state.RolloutSucceeded || ro.Regions[devRegion] != string(rollout.StatusRolledBack) {
 		t.Errorf("latest rollout record %+v, %v", ro, err)
 	}
 	entries, err := store.Journal(ctx, svc, "dev", ro.ID)
@@ -277,7 +278,7 @@ func TestRollbackToVersion(t *testing.T) {
 
 	// 2.0.0 deploys again (the tags say 1.0.0), and runs its own templates.
 	again := runDeploy(t, file, "2.0.0")
-	if again.Regions[0].Status != progress.StatusDeployed {
+	if again.Regions[0].Status != rollout.StatusDeployed {
 		t.Errorf("deploy of 2.0.0 after the rollback: %+v, want deployed", again.Regions[0])
 	}
 	assertRuns(t, svc, v2)
@@ -316,7 +317,7 @@ func TestRollbackToPreviousVersion(t *testing.T) {
 	// Already there: nothing to do, nothing touched.
 	before = describe(t, app)
 	r = runRollback(t, file, "--stage", "dev", "--region", devRegion, "--to", "2.0.0", "--output", "json")
-	if r.code != 0 || decode(t, r.out).Regions[0].Status != progress.StatusUnchanged || !strings.Contains(r.errOut, "already runs version 2.0.0") {
+	if r.code != 0 || decode(t, r.out).Regions[0].Status != rollout.StatusUnchanged || !strings.Contains(r.errOut, "already runs version 2.0.0") {
 		t.Errorf("rollback to the running version: exit %d\nstdout %s\nstderr %s", r.code, r.out, r.errOut)
 	}
 	if after := describe(t, app); !after.updated.Equal(before.updated) {
@@ -412,7 +413,7 @@ func TestRollbackRefusesDataLoss(t *testing.T) {
 		t.Fatalf("exit %d, want 1\nstdout %s\nstderr %s", r.code, r.out, r.errOut)
 	}
 	res := decode(t, r.out)
-	if res.Result != progress.Failed || res.Regions[0].Status != progress.StatusFailed || !strings.Contains(res.Regions[0].Error, "--allow-data-loss") {
+	if res.Result != rollout.Failed || res.Regions[0].Status != rollout.StatusFailed || !strings.Contains(res.Regions[0].Error, "--allow-data-loss") {
 		t.Errorf("result %+v", res)
 	}
 	if !strings.Contains(r.errOut, "delete") || !strings.Contains(r.errOut, "AWS::S3::Bucket") {

@@ -15,11 +15,10 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
-	"github.com/gantryhq/gantry/pkg/deploy"
 	"github.com/gantryhq/gantry/pkg/deploy/awsbackend"
+	"github.com/gantryhq/gantry/pkg/naming"
 	"github.com/gantryhq/gantry/pkg/plan"
 	"github.com/gantryhq/gantry/pkg/render"
-	"github.com/gantryhq/gantry/pkg/state"
 )
 
 // MaxParallel bounds how many regions (and state tables) are read at once.
@@ -207,7 +206,7 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	for _, st := range out.Stages {
 		if st.NoStateTable {
 			fmt.Fprintf(ios.ErrOut, "note: stage %s has no state table %q in account %s (gantry bootstrap creates it): no lock or rollout to show\n",
-				st.Stage, tableName(f), st.Account)
+				st.Stage, f.AWS.Table(), st.Account)
 		}
 		if st.Error != "" {
 			problems = append(problems, st.Stage+": "+st.Error)
@@ -222,13 +221,6 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 		return cmdutil.Failure(fmt.Errorf("could not read %s: %s", cmdutil.Plural(len(problems), "place"), strings.Join(problems, "; ")))
 	}
 	return nil
-}
-
-func tableName(f *cmdutil.Factory) string {
-	if f.AWS.StateTable == "" {
-		return state.DefaultTable
-	}
-	return f.AWS.StateTable
 }
 
 // readState fills the stage's lock and latest rollout from its state table.
@@ -280,7 +272,7 @@ func readRegion(ctx context.Context, b *awsbackend.Backend, service string, step
 		r.Status, r.Error = "UNKNOWN", err.Error()
 		return r
 	}
-	st, err := view.CFN().Describe(ctx, service+"-"+step.Stage+"-"+deploy.KindApp)
+	st, err := view.CFN().Describe(ctx, naming.Stack(service, step.Stage, naming.App))
 	if err != nil {
 		r.Status, r.Error = "UNKNOWN", err.Error()
 		return r

@@ -18,6 +18,7 @@ import (
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
 	deploycmd "github.com/gantryhq/gantry/pkg/cmd/deploy"
 	"github.com/gantryhq/gantry/pkg/cmd/status"
+	"github.com/gantryhq/gantry/pkg/rollout"
 	"github.com/gantryhq/gantry/pkg/state"
 )
 
@@ -245,7 +246,7 @@ func TestStatus(t *testing.T) {
 		// shows it.
 		const reason = "stage prod needs approval: run again with --approve prod"
 		err := store(t, prodAccount, "eu-west-1").PutRollout(cmdtest.Context(t), state.Rollout{
-			Service: "watcher", Stage: "prod", ID: state.NewRolloutID(time.Now()), Version: "1.0.0",
+			Service: "watcher", Stage: "prod", ID: rollout.NewID(time.Now()), Version: "1.0.0",
 			Status: state.RolloutHeld, Owner: "alice@laptop pid 7", HeldReason: reason,
 			Regions: map[string]string{"eu-west-1": "held", "us-east-1": "pending"},
 		})
@@ -265,7 +266,7 @@ func TestStatus(t *testing.T) {
 
 		// A rollout recorded as running without a live lock has stopped.
 		err = store(t, prodAccount, "eu-west-1").PutRollout(cmdtest.Context(t), state.Rollout{
-			Service: "watcher", Stage: "prod", ID: state.NewRolloutID(time.Now().Add(time.Second)), Version: "1.0.1",
+			Service: "watcher", Stage: "prod", ID: rollout.NewID(time.Now().Add(time.Second)), Version: "1.0.1",
 			Status: state.RolloutRunning, Owner: "bob@ci pid 9",
 		})
 		if err != nil {

@@ -4,39 +4,22 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/gantryhq/gantry/pkg/iostreams"
 )
-
-const (
-	ansiReset  = "\x1b[0m"
-	ansiBold   = "\x1b[1m"
-	ansiRed    = "\x1b[31m"
-	ansiGreen  = "\x1b[32m"
-	ansiYellow = "\x1b[33m"
-	ansiDim    = "\x1b[2m"
-)
-
-type styler bool
-
-func (s styler) paint(style, text string) string {
-	if !s || style == "" || text == "" {
-		return text
-	}
-	return style + text + ansiReset
-}
 
 // stackStyle colours a stack status: green when complete, red after a
 // failure or rollback, yellow while in progress.
-func stackStyle(status string) string {
+func stackStyle(status string) iostreams.Style {
 	switch {
 	case status == NotDeployed:
-		return ansiDim
+		return iostreams.Muted
 	case strings.Contains(status, "ROLLBACK"), strings.HasSuffix(status, "_FAILED"), status == "UNKNOWN":
-		return ansiRed
+		return iostreams.Failure
 	case strings.HasSuffix(status, "_IN_PROGRESS"):
-		return ansiYellow
+		return iostreams.Warning
 	case strings.HasSuffix(status, "_COMPLETE"):
-		return ansiGreen
+		return iostreams.Success
 	}
 	return ""
 }
@@ -44,11 +27,11 @@ func stackStyle(status string) string {
 // Text renders the status as a stage × region table, then one line per
 // stage with a rollout in flight, held or failed, or a lock.
 func Text(s *Status, now time.Time, color bool) string {
-	st := styler(color)
+	st := iostreams.NewColorScheme(color)
 	var b strings.Builder
-	b.WriteString(st.paint(ansiBold, s.Service) + "\n\n")
+	b.WriteString(st.Paint(iostreams.Strong, s.Service) + "\n\n")
 	rows := [][]string{{"STAGE", "ACCOUNT", "REGION", "WAVE", "VERSION", "STATUS", "LAST DEPLOY"}}
-	styles := []string{ansiBold}
+	styles := []iostreams.Style{iostreams.Strong}
 	for _, stage := range s.Stages {
 		for _, r := range stage.Regions {
 			version, status, when := "-", "not deployed", "-"
@@ -68,12 +51,12 @@ func Text(s *Status, now time.Time, color bool) string {
 			styles = append(styles, stackStyle(r.Status))
 		}
 	}
-	writeTable(&b, rows, styles, st)
+	st.Table(&b, "", rows, styles)
 
 	var notes []string
 	for _, stage := range s.Stages {
 		for _, line := range stageNotes(stage, now) {
-			notes = append(notes, st.paint(noteStyle(stage), stage.Stage+": "+line))
+			notes = append(notes, st.Paint(noteStyle(stage), stage.Stage+": "+line))
 		}
 	}
 	if len(notes) > 0 {
@@ -82,16 +65,16 @@ func Text(s *Status, now time.Time, color bool) string {
 	return b.String()
 }
 
-func noteStyle(s Stage) string {
+func noteStyle(s Stage) iostreams.Style {
 	switch {
 	case s.Error != "":
-		return ansiRed
+		return iostreams.Failure
 	case s.Rollout != nil && s.Rollout.Status == "failed":
-		return ansiRed
+		return iostreams.Failure
 	case s.Rollout != nil && (s.Rollout.Status == "held" || s.Rollout.Status == "running"):
-		return ansiYellow
+		return iostreams.Warning
 	case s.Lock != nil && !s.Lock.Expired:
-		return ansiYellow
+		return iostreams.Warning
 	}
 	return ""
 }
@@ -172,25 +155,4 @@ func ago(now, t time.Time) string {
 		return fmt.Sprintf("%dh ago", int(d.Hours()))
 	}
 	return fmt.Sprintf("%dd ago", int(d.Hours()/24))
-}
-
-// writeTable pads the cells to their column's width and then colours each
-// row, so escapes never upset the alignment.
-func writeTable(b *strings.Builder, rows [][]string, styles []string, st styler) {
-	widths := make([]int, len(rows[0]))
-	for _, row := range rows {
-		for i, cell := range row {
-			widths[i] = max(widths[i], utf8.RuneCountInString(cell))
-		}
-	}
-	for j, row := range rows {
-		var line strings.Builder
-		for i, cell := range row {
-			line.WriteString(cell)
-			if i < len(row)-1 {
-				line.WriteString(strings.Repeat(" ", widths[i]-utf8.RuneCountInString(cell)+2))
-			}
-		}
-		b.WriteString(st.paint(styles[j], strings.TrimRight(line.String(), " ")) + "\n")
-	}
 }

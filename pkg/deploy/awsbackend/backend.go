@@ -24,6 +24,7 @@ import (
 
 	"github.com/gantryhq/gantry/pkg/cfn"
 	"github.com/gantryhq/gantry/pkg/deploy"
+	"github.com/gantryhq/gantry/pkg/naming"
 	"github.com/gantryhq/gantry/pkg/plan"
 	"github.com/gantryhq/gantry/pkg/state"
 )
@@ -254,7 +255,7 @@ func (b *Backend) Region(ctx context.Context, step plan.Step) (deploy.Region, er
 		c.Poll = *b.o.Poll
 	}
 	return &region{
-		stack:   b.o.Plan.Service + "-" + step.Stage + "-app",
+		stack:   naming.Stack(b.o.Plan.Service, step.Stage, naming.App),
 		cfn:     c,
 		cw:      cloudwatch.NewFromConfig(cfg),
 		elb:     elbv2.NewFromConfig(cfg),
@@ -279,7 +280,7 @@ func (h storeHistory) save(ctx context.Context, d deploy.Deployment) error {
 		Hash: d.Hash, RolloutID: d.RolloutID, DeployedAt: d.DeployedAt,
 	}
 	for _, s := range d.Stacks {
-		sd.Stacks = append(sd.Stacks, state.DeployedStack{Name: s.Name, Kind: s.Kind, Template: s.Template, Parameters: s.Parameters})
+		sd.Stacks = append(sd.Stacks, state.DeployedStack{Name: s.Name, Kind: string(s.Kind), Template: s.Template, Parameters: s.Parameters})
 	}
 	return h.store.SaveDeployment(ctx, sd)
 }
@@ -299,7 +300,7 @@ func FromState(sd *state.Deployment) *deploy.Deployment {
 		Hash: sd.Hash, RolloutID: sd.RolloutID, DeployedAt: sd.DeployedAt,
 	}
 	for _, s := range sd.Stacks {
-		d.Stacks = append(d.Stacks, deploy.DeployedStack{Name: s.Name, Kind: s.Kind, Template: s.Template, Parameters: s.Parameters})
+		d.Stacks = append(d.Stacks, deploy.DeployedStack{Name: s.Name, Kind: naming.StackKind(s.Kind), Template: s.Template, Parameters: s.Parameters})
 	}
 	return d
 }

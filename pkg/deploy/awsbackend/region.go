@@ -19,8 +19,8 @@ import (
 
 	"github.com/gantryhq/gantry/pkg/cfn"
 	"github.com/gantryhq/gantry/pkg/deploy"
-	"github.com/gantryhq/gantry/pkg/progress"
 	"github.com/gantryhq/gantry/pkg/render"
+	"github.com/gantryhq/gantry/pkg/rollout"
 )
 
 // statefulTypes hold data that a replacement or deletion would lose.
@@ -135,7 +135,7 @@ func (r *region) Apply(ctx context.Context, a deploy.StackApply, obs deploy.Stac
 	}
 	out.Parameters = params
 	if cs.Empty {
-		out.Action, out.Status = deploy.ActionUnchanged, current.Status
+		out.Action, out.Status = rollout.ActionUnchanged, current.Status
 		if !maps.Equal(current.Tags, a.Tags) && current.Exists {
 			if err := r.cfn.UpdateTags(ctx, a.Name, a.Tags); err != nil {
 				return out, fmt.Errorf("updating the tags of %s: %w", a.Name, err)
@@ -143,9 +143,9 @@ func (r *region) Apply(ctx context.Context, a deploy.StackApply, obs deploy.Stac
 		}
 		return out, r.protect(ctx, a, tmpl)
 	}
-	out.Action = deploy.ActionUpdate
+	out.Action = rollout.ActionUpdate
 	if cs.Type == "CREATE" {
-		out.Action = deploy.ActionCreate
+		out.Action = rollout.ActionCreate
 	}
 	out.Changes = len(cs.Changes)
 	if err := dataLoss(a.Name, cs.Changes); err != nil {
@@ -171,7 +171,7 @@ func (r *region) Apply(ctx context.Context, a deploy.StackApply, obs deploy.Stac
 	}
 	res, err := r.cfn.Execute(ctx, cs, func(e cfn.Event) {
 		if obs != nil {
-			obs.StackEvent(progress.StackEvent{Time: e.Time, Stack: a.Name, LogicalID: e.LogicalID, Type: e.ResourceType, Status: e.Status, Reason: e.Reason})
+			obs.StackEvent(rollout.StackEvent{Time: e.Time, Stack: a.Name, LogicalID: e.LogicalID, Type: e.ResourceType, Status: e.Status, Reason: e.Reason})
 		}
 	}, opts...)
 	if res != nil {

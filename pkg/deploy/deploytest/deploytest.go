@@ -16,8 +16,10 @@ import (
 	"time"
 
 	"github.com/gantryhq/gantry/pkg/deploy"
+	"github.com/gantryhq/gantry/pkg/naming"
 	"github.com/gantryhq/gantry/pkg/plan"
 	"github.com/gantryhq/gantry/pkg/render"
+	"github.com/gantryhq/gantry/pkg/rollout"
 )
 
 // Clock is a fake deploy.Clock: Sleep moves the time on by d and returns at
@@ -80,7 +82,7 @@ type Call struct {
 // Stack is a fake stack.
 type Stack struct {
 	Name       string
-	Kind       string
+	Kind       naming.StackKind
 	Status     string
 	Template   []byte
 	Parameters map[string]string
@@ -337,7 +339,7 @@ func (r *Region) Current(context.Context) (deploy.Current, error) {
 	}
 	r.b.mu.Lock()
 	defer r.b.mu.Unlock()
-	s := r.stacks[r.b.Service+"-"+r.step.Stage+"-app"]
+	s := r.stacks[naming.Stack(r.b.Service, r.step.Stage, naming.App)]
 	if s == nil {
 		return deploy.Current{}, nil
 	}
@@ -367,7 +369,7 @@ func (r *Region) Apply(ctx context.Context, a deploy.StackApply, obs deploy.Stac
 	}()
 	out := deploy.StackOutcome{Name: a.Name, Kind: a.Kind}
 	params := maps.Clone(a.Parameters)
-	if b.RulePriority != "" && a.Kind == deploy.KindApp {
+	if b.RulePriority != "" && a.Kind == naming.App {
 		params["ListenerRulePriority"] = b.RulePriority
 	}
 	out.Parameters = params
@@ -382,8 +384,8 @@ func (r *Region) Apply(ctx context.Context, a deploy.StackApply, obs deploy.Stac
 			} else {
 				r.stacks[a.Name] = &Stack{Name: a.Name, Kind: a.Kind, Status: out.Status}
 			}
-			out.Action, out.Changes = deploy.ActionUpdate, 1
-			obs.StackEvent(deploy.StackEvent{Stack: a.Name, LogicalID: a.Name, Type: "AWS::CloudFormation::Stack", Status: out.Status, Reason: err.Error()})
+			out.Action, out.Changes = rollout.ActionUpdate, 1
+			obs.StackEvent(rollout.StackEvent{Stack: a.Name, LogicalID: a.Name, Type: "AWS::CloudFormation::Stack", Status: out.Status, Reason: err.Error()})
 			return out, err
 		}
 	}
@@ -396,20 +398,20 @@ func (r *Region) Apply(ctx context.Context, a deploy.StackApply, obs deploy.Stac
 	switch {
 	case s != nil && (s.Status == "CREATE_COMPLETE" || s.Status == "UPDATE_COMPLETE") &&
 		bytes.Equal(s.Template, a.Template) && maps.Equal(s.Parameters, params):
-		out.Action, out.Status = deploy.ActionUnchanged, s.Status
+		out.Action, out.Status = rollout.ActionUnchanged, s.Status
 		s.Tags = maps.Clone(a.Tags) // an empty change set still brings tags up to date
 		return out, nil
 	case s == nil || s.Status == "ROLLBACK_COMPLETE":
-		out.Action, out.Status = deploy.ActionCreate, "CREATE_COMPLETE"
+		out.Action, out.Status = rollout.ActionCreate, "CREATE_COMPLETE"
 	default:
-		out.Action, out.Status = deploy.ActionUpdate, "UPDATE_COMPLETE"
+		out.Action, out.Status = rollout.ActionUpdate, "UPDATE_COMPLETE"
 	}
 	out.Changes = 1
 	r.stacks[a.Name] = &Stack{
 		Name: a.Name, Kind: a.Kind, Status: out.Status, Template: bytes.Clone(a.Template),
 		Parameters: params, Tags: maps.Clone(a.Tags), Protected: a.Protect,
 	}
-	obs.StackEvent(deploy.StackEvent{Stack: a.Name, LogicalID: a.Name, Type: "AWS::CloudFormation::Stack", Status: out.Status})
+	obs.StackEvent(rollout.StackEvent{Stack: a.Name, LogicalID: a.Name, Type: "AWS::CloudFormation::Stack", Status: out.Status})
 	return out, nil
 }
 
@@ -451,27 +453,27 @@ func (r *Region) Previous(_ context.Context, notVersion string) (*deploy.Deploym
 // Gate is a fake deploy.Gate driven by functions; nil functions are open
 // and not halted. It records every request.
 type Gate struct {
-	CheckFunc func(req deploy.GateRequest) (deploy.Decision, error)
-	HaltFunc  func(req deploy.GateRequest) (bool, string, error)
+	CheckFunc func(req rollout.GateRequest) (rollout.Decision, error)
+	HaltFunc  func(req rollout.GateRequest) (bool, string, error)
 
 	mu     sync.Mutex
-	checks []deploy.GateRequest
-	halts  []deploy.GateRequest
+	checks []rollout.GateRequest
+	halts  []rollout.GateRequest
 }
 
 // Check implements deploy.Gate.
-func (g *Gate) Check(_ context.Context, req deploy.GateRequest) (deploy.Decision, error) {
+func (g *Gate) Check(_ context.Context, req rollout.GateRequest) (rollout.Decision, error) {
 	g.mu.Lock()
 	g.checks = append(g.checks, req)
 	g.mu.Unlock()
 	if g.CheckFunc == nil {
-		return deploy.Decision{Open: true, Reason: "open"}, nil
+		return rollout.Decision{Open: true, Reason: "open"}, nil
 	}
 	return g.CheckFunc(req)
 }
 
 // Halted implements deploy.Gate.
-func (g *Gate) Halted(_ context.Context, req deploy.GateRequest) (bool, string, error) {
+func (g *Gate) Halted(_ context.Context, req rollout.GateRequest) (bool, string, error) {
 	g.mu.Lock()
 	g.halts = append(g.halts, req)
 	g.mu.Unlock()
@@ -482,14 +484,14 @@ func (g *Gate) Halted(_ context.Context, req deploy.GateRequest) (bool, string, 
 }
 
 // Checks returns every gate request so far.
-func (g *Gate) Checks() []deploy.GateRequest {
+func (g *Gate) Checks() []rollout.GateRequest {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return slices.Clone(g.checks)
 }
 
 // Halts returns every halt request so far.
-func (g *Gate) Halts() []deploy.GateRequest {
+func (g *Gate) Halts() []rollout.GateRequest {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return slices.Clone(g.halts)

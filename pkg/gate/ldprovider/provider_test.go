@@ -13,10 +13,10 @@ import (
 	of "github.com/open-feature/go-sdk/openfeature"
 	"github.com/open-feature/go-sdk/openfeature/isolated"
 
-	"github.com/gantryhq/gantry/pkg/deploy"
 	"github.com/gantryhq/gantry/pkg/descriptor"
 	"github.com/gantryhq/gantry/pkg/gate"
 	"github.com/gantryhq/gantry/pkg/gate/ldprovider"
+	"github.com/gantryhq/gantry/pkg/rollout"
 )
 
 // setup builds a real LaunchDarkly client over the SDK's test data source
@@ -50,8 +50,8 @@ func setup(t *testing.T) (*ldtestdata.TestDataSource, *of.Client) {
 	return td, api.NewClient()
 }
 
-func req(region string) deploy.GateRequest {
-	return deploy.GateRequest{Service: "payments", Team: "pay", Stage: "prod", Region: region, Account: "777788889999", Version: "1.0.0", RolloutID: "r", Wave: 1}
+func req(region string) rollout.GateRequest {
+	return rollout.GateRequest{Service: "payments", Team: "pay", Stage: "prod", Region: region, Account: "777788889999", Version: "1.0.0", RolloutID: "r", Wave: 1}
 }
 
 func TestReasonsAndVariants(t *testing.T) {
