@@ -16,19 +16,30 @@ const MaxFileSize = 1 << 20
 // Load reads and parses the descriptor at path. The error is for I/O only;
 // defects of the file come back as problems beside a best-effort descriptor.
 func Load(path string) (*Descriptor, []Problem, error) {
-	f, err := os.Open(path)
+	src, err := ReadFile(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading descriptor: %w", err)
-	}
-	defer f.Close()
-	// Read one byte past the limit so an oversized file is seen without
-	// reading all of it.
-	src, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading descriptor %s: %w", path, err)
+		return nil, nil, err
 	}
 	d, probs := Parse(path, src)
 	return d, probs, nil
+}
+
+// ReadFile reads a descriptor's bytes, at most one byte past MaxFileSize:
+// enough for Parse to see that a file is too big without reading all of
+// it. Whoever both loads and lints a file reads it once, here, and hands
+// the same bytes to both (a pipe can be read only once, and a file can
+// change between two reads).
+func ReadFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading descriptor: %w", err)
+	}
+	defer f.Close()
+	src, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading descriptor %s: %w", path, err)
+	}
+	return src, nil
 }
 
 // Lookup returns the span recorded for path, or for its nearest recorded

@@ -3,8 +3,6 @@ package lint
 import (
 	"context"
 	"fmt"
-	"io"
-	"os"
 	"runtime"
 	"slices"
 	"sync"
@@ -78,19 +76,22 @@ feed:
 
 // lintFile reads, loads and checks one file.
 func lintFile(path string) ([]Finding, []byte, error) {
-	f, err := os.Open(path)
+	src, err := descriptor.ReadFile(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading descriptor: %w", err)
-	}
-	defer f.Close()
-	// One byte past the limit lets the loader see that the file is too big
-	// without reading all of it.
-	src, err := io.ReadAll(io.LimitReader(f, descriptor.MaxFileSize+1))
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading descriptor %s: %w", path, err)
+		return nil, nil, err
 	}
 	d, probs := descriptor.Parse(path, src)
 	return merge(path, probs, Check(d)), src, nil
+}
+
+// Loaded lints a descriptor its caller has already read and parsed from
+// src, so that what is linted is exactly what the caller acts on.
+func Loaded(file string, src []byte, d *descriptor.Descriptor, probs []descriptor.Problem) Result {
+	return Result{
+		Findings: merge(file, probs, Check(d)),
+		Files:    1,
+		Sources:  map[string][]byte{file: src},
+	}
 }
 
 // merge joins loader problems and lint findings. A lint finding at the very

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 
 	"github.com/gantryhq/gantry/pkg/iostreams"
+	"github.com/gantryhq/gantry/pkg/prompt"
 )
 
 // Exit codes, the same for every command (see docs/cli.md).
@@ -33,6 +34,16 @@ type Factory struct {
 	Logs LogOptions
 	// Logger receives diagnostics; nil discards them.
 	Logger *slog.Logger
+	// Prompter asks the person at the terminal; nil asks on IOStreams.
+	Prompter prompt.Prompter
+}
+
+// Prompt returns f.Prompter, or one that asks on f.IOStreams.
+func (f *Factory) Prompt() prompt.Prompter {
+	if f.Prompter == nil {
+		f.Prompter = prompt.New(f.IOStreams)
+	}
+	return f.Prompter
 }
 
 // Log returns f.Logger or a logger that discards.

@@ -10,15 +10,16 @@ import (
 	"github.com/gantryhq/gantry/pkg/lint"
 )
 
-// LoadDescriptor loads file and refuses it (exit 2) when it has load
+// LoadDescriptor reads file once, loads it, and refuses it (exit 2) when it has load
 // problems or lint errors, printing them to stderr. Every command that acts
 // on a descriptor starts here, so none acts on one that lint rejects.
 func LoadDescriptor(ctx context.Context, f *Factory, file string) (*descriptor.Descriptor, error) {
 	ios := f.IOStreams
-	d, probs, err := descriptor.Load(file)
+	src, err := descriptor.ReadFile(file)
 	if err != nil {
 		return nil, InputError(err)
 	}
+	d, probs := descriptor.Parse(file, src)
 	if len(probs) > 0 {
 		for _, p := range probs {
 			fmt.Fprintf(ios.ErrOut, "%s:%d:%d: error %s: %s\n", file, p.Line, p.Column, p.Code, p.Message)
@@ -27,10 +28,7 @@ func LoadDescriptor(ctx context.Context, f *Factory, file string) (*descriptor.D
 	}
 	// Rules beyond loading (Fargate sizes, undeclared resources, ...) would
 	// otherwise surface only at deploy time.
-	res, err := lint.Run(ctx, []string{file})
-	if err != nil {
-		return nil, InputError(fmt.Errorf("linting %s: %w", file, err))
-	}
+	res := lint.Loaded(file, src, d, nil)
 	if n := res.Errors(); n > 0 {
 		if err := lint.Write(ios.ErrOut, lint.FormatText, errorsOnly(res), lint.WriteOptions{Color: ios.ColorEnabledStderr(), ToolVersion: f.Version}); err != nil {
 			return nil, fmt.Errorf("writing findings: %w", err)

@@ -2,13 +2,11 @@
 package deploy
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -179,25 +177,19 @@ func observer(f *cmdutil.Factory) (rollout.Observer, func()) {
 // approver approves the --approve stages and, on a terminal, asks about
 // the others; without a terminal nothing else is approved (the stage holds).
 func approver(f *cmdutil.Factory, approved []string, obs rollout.Observer) deploy.Approver {
-	ios := f.IOStreams
+	p := f.Prompt()
 	return deploy.ApproverFunc(func(ctx context.Context, stage string) (bool, error) {
 		if slices.Contains(approved, stage) {
 			return true, nil
 		}
-		if !ios.IsStdinTTY() || !ios.IsStderrTTY() {
+		if !p.CanPrompt() {
 			return false, nil
 		}
 		if tty, ok := obs.(*progress.TTY); ok {
 			tty.Pause()
 			defer tty.Resume()
 		}
-		fmt.Fprintf(ios.ErrOut, "Stage %s needs approval. Deploy it now? [y/N] ", stage)
-		line, err := bufio.NewReader(ios.In).ReadString('\n')
-		if err != nil && line == "" {
-			return false, nil
-		}
-		answer := strings.ToLower(strings.TrimSpace(line))
-		return answer == "y" || answer == "yes", nil
+		return p.Confirm(fmt.Sprintf("Stage %s needs approval. Deploy it now?", stage))
 	})
 }
 

@@ -3,7 +3,6 @@
 package rollback
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -311,18 +310,14 @@ func lockedError(info *state.LockInfo) error {
 // confirm asks on a terminal unless --yes; without one it says that it
 // does not ask.
 func confirm(f *cmdutil.Factory, opts *Options, t target) error {
-	ios := f.IOStreams
 	if opts.Yes {
 		return nil
 	}
-	if !ios.IsStdinTTY() || !ios.IsStderrTTY() {
-		fmt.Fprintf(ios.ErrOut, "no terminal: rolling back without asking (the command names what to do)\n")
+	if !f.Prompt().CanPrompt() {
+		fmt.Fprintf(f.IOStreams.ErrOut, "no terminal: rolling back without asking (the command names what to do)\n")
 		return nil
 	}
-	fmt.Fprintf(ios.ErrOut, "Roll %s back from %s to %s? [y/N] ", t.where, t.from(), t.dep.Version)
-	line, err := bufio.NewReader(ios.In).ReadString('\n')
-	answer := strings.ToLower(strings.TrimSpace(line))
-	if (err != nil && line == "") || (answer != "y" && answer != "yes") {
+	if ok, err := f.Prompt().Confirm(fmt.Sprintf("Roll %s back from %s to %s?", t.where, t.from(), t.dep.Version)); err != nil || !ok {
 		return cmdutil.Failure(errors.New("rollback cancelled: nothing was changed"))
 	}
 	return nil

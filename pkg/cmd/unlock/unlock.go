@@ -3,12 +3,10 @@
 package unlock
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -107,17 +105,14 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 	}
 
 	if !opts.Yes {
-		if !ios.IsStdinTTY() || !ios.IsStderrTTY() {
+		if !f.Prompt().CanPrompt() {
 			return cmdutil.UsageErrorf("not breaking the lock of %s without a confirmation, and there is no terminal to ask on: pass --yes to break it", where)
 		}
 		question := "Break this lock? If its rollout is still running, it goes on without a lock."
 		if info.Expired {
 			question = "Break this lock? It has expired already: the next rollout takes it anyway."
 		}
-		fmt.Fprintf(ios.ErrOut, "%s [y/N] ", question)
-		line, err := bufio.NewReader(ios.In).ReadString('\n')
-		answer := strings.ToLower(strings.TrimSpace(line))
-		if (err != nil && line == "") || (answer != "y" && answer != "yes") {
+		if ok, err := f.Prompt().Confirm(question); err != nil || !ok {
 			return cmdutil.Failure(errors.New("unlock cancelled: the lock is left in place"))
 		}
 	}
