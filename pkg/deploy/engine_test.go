@@ -301,7 +301,7 @@ func TestRolloutOrderAndRecord(t *testing.T) {
 	if !data.Protected || app.Protected {
 		t.Errorf("protected: data %v app %v; want data only", data.Protected, app.Protected)
 	}
-	deps := reg.Deployments()
+	deps := reg.Recorded()
 	if len(deps) != 1 || deps[0].Version != "v1" || deps[0].Hash != hash || len(deps[0].Stacks) != 2 ||
 		deps[0].Stacks[1].Parameters["ListenerRulePriority"] != "120" || deps[0].Stacks[1].Parameters["Version"] != "v1" {
 		t.Errorf("deployment record = %+v", deps)
@@ -631,7 +631,7 @@ func TestAlarmDuringBakeRestores(t *testing.T) {
 	if now.Tags["gantry:version"] != "v1" || now.Tags["gantry:hash"] != v1.Tags["gantry:hash"] || string(now.Template) != string(v1.Template) || now.Parameters["Version"] != "v1" {
 		t.Errorf("restored app stack: tags %v, Version %s", now.Tags, now.Parameters["Version"])
 	}
-	deps := reg.Deployments()
+	deps := reg.Recorded()
 	if got := deps[len(deps)-1].Version; got != "v1" {
 		t.Errorf("latest deployment after restore = %s, want v1 recorded again", got)
 	}
@@ -1197,7 +1197,7 @@ func TestRestoreHelper(t *testing.T) {
 	e.run("v1", p)
 	e.run("v2", p)
 	reg := e.b.RegionOf(plan.Step{Stage: "prod", Region: "us-east-1"})
-	v1 := reg.Deployments()[0]
+	v1 := reg.Recorded()[0]
 	if v1.Version != "v1" {
 		t.Fatalf("first deployment = %s", v1.Version)
 	}
@@ -1305,7 +1305,7 @@ func TestRerunRecordsAnUnrecordedDeployment(t *testing.T) {
 		if st := statuses(res)[key]; st != rollout.StatusUnchanged {
 			t.Errorf("%s = %s, want unchanged", key, st)
 		}
-		got, want := e.b.RegionOf(s).Deployments(), done.b.RegionOf(s).Deployments()
+		got, want := e.b.RegionOf(s).Recorded(), done.b.RegionOf(s).Recorded()
 		if len(got) != 1 || got[0].Version != "v1" || got[0].Hash != want[0].Hash || !reflect.DeepEqual(got[0].Stacks, want[0].Stacks) {
 			t.Errorf("%s: %d deployment(s) recorded, want one like the first rollout's (v1, hash %s, same stacks and parameters)", key, len(got), want[0].Hash)
 		}

@@ -24,6 +24,9 @@ const (
 // Backend reaches the AWS accounts and regions a rollout deploys to. The
 // engine calls Region concurrently for the regions of a wave.
 type Backend interface {
+	// Records returns the stage's records in its state table: the lock's
+	// holder and the latest rollout (what status and unlock read).
+	Records(ctx context.Context, st plan.Stage) (Records, error)
 	// Lock takes the stage's rollout lock (the state table in the stage's
 	// account, in st.StateRegion) for rolloutID. When another rollout holds
 	// it, the error says who and until when.
@@ -77,6 +80,17 @@ type Region interface {
 	// Previous returns the latest recorded deployment of a version other
 	// than notVersion, or nil when there is none.
 	Previous(ctx context.Context, notVersion string) (*Deployment, error)
+	// Deployment returns the latest recorded deployment of version, or nil
+	// when that version was never deployed here.
+	Deployment(ctx context.Context, version string) (*Deployment, error)
+	// Deployments lists the recorded deployments, newest first, without
+	// their templates; a version deployed several times is there each time.
+	Deployments(ctx context.Context) ([]DeploymentSummary, error)
+	// Preview makes the change set Apply would make for a (the same
+	// parameters, listener priority and data-loss judgement), reads it and
+	// deletes it, with the empty stack a change set for a new stack leaves:
+	// what a deploy would do, changing nothing.
+	Preview(ctx context.Context, a StackApply) (StackPreview, error)
 }
 
 // StackObserver receives the events of a stack operation.
@@ -92,6 +106,8 @@ type Current struct {
 	// Version and Hash are the stack's gantry:version and gantry:hash tags.
 	Version string
 	Hash    string
+	// Updated is when the stack last changed (zero when unknown).
+	Updated time.Time
 }
 
 // Complete reports whether the stack is in a state a rerun may skip:
@@ -187,6 +203,8 @@ type RolloutRecord struct {
 	RegionErrors map[string]string
 	// BakeOverride is the --bake given for this run, 0 when none.
 	BakeOverride time.Duration
+	// Owner is who ran it (user@host pid N), as the lock named them.
+	Owner string
 }
 
 // Gate decides whether a region may start (the gate flag) and whether the

@@ -256,6 +256,7 @@ func (b *Backend) Region(ctx context.Context, step plan.Step) (deploy.Region, er
 	}
 	return &region{
 		stack:   naming.Stack(b.o.Plan.Service, step.Stage, naming.App),
+		data:    naming.Stack(b.o.Plan.Service, step.Stage, naming.Data),
 		cfn:     c,
 		cw:      cloudwatch.NewFromConfig(cfg),
 		elb:     elbv2.NewFromConfig(cfg),

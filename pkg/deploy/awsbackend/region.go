@@ -40,11 +40,12 @@ const priorityParam = "ListenerRulePriority"
 // region is one (stage, region) of a rollout.
 type region struct {
 	stack   string // the app stack's name
+	data    string // the data stack's name
 	cfn     *cfn.Client
 	cw      *cloudwatch.Client
 	elb     *elbv2.Client
 	ssm     *ssm.Client
-	history history
+	history storeHistory
 	took    *durations // shared by the rollout's regions
 	stash   *stash     // change sets made ahead, shared by the rollout's regions
 	stage   string
@@ -62,12 +63,6 @@ type region struct {
 // describe.
 const seenFor = 30 * time.Second
 
-// history is where deployments of this region are recorded.
-type history interface {
-	save(ctx context.Context, d deploy.Deployment) error
-	previous(ctx context.Context, notVersion string) (*deploy.Deployment, error)
-}
-
 func (r *region) Current(ctx context.Context) (deploy.Current, error) {
 	st, err := r.cfn.Describe(ctx, r.stack)
 	if err != nil {
@@ -77,29 +72,48 @@ func (r *region) Current(ctx context.Context) (deploy.Current, error) {
 	if !st.Exists {
 		return deploy.Current{}, nil
 	}
-	return deploy.Current{Exists: true, Status: st.Status, Version: st.Tags[render.TagVersion], Hash: st.Tags[deploy.TagHash]}, nil
+	return deploy.Current{Exists: true, Status: st.Status, Version: st.Tags[render.TagVersion], Hash: st.Tags[deploy.TagHash], Updated: st.LastUpdated}, nil
 }
 
 // changeSet describes the stack (or reuses the region check's view of it),
 // fills in the listener rule priority, and makes the change set.
 func (r *region) changeSet(ctx context.Context, a deploy.StackApply, tmpl *template) (*cfn.ChangeSet, *cfn.Stack, map[string]string, error) {
-	var err error
+	current, err := r.describe(ctx, a.Name)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cs, params, err := r.makeChangeSet(ctx, a, tmpl, current, "gantry "+a.Tags[render.TagVersion])
+	return cs, current, params, err
+}
+
+// describe describes a stack, reusing the region check's view of the app
+// stack once when it is recent.
+func (r *region) describe(ctx context.Context, name string) (*cfn.Stack, error) {
 	current := r.seen
-	if current == nil || current.Name != a.Name || time.Since(r.seenAt) > seenFor {
-		if current, err = r.cfn.Describe(ctx, a.Name); err != nil {
-			return nil, nil, nil, fmt.Errorf("describing %s: %w", a.Name, err)
+	if current == nil || current.Name != name || time.Since(r.seenAt) > seenFor {
+		var err error
+		if current, err = r.cfn.Describe(ctx, name); err != nil {
+			return nil, fmt.Errorf("describing %s: %w", name, err)
 		}
 	}
-	if a.Name == r.stack {
+	if name == r.stack {
 		r.seen = nil // used once: the apply changes it
 	}
+	return current, nil
+}
+
+// makeChangeSet is the one place a change set is made, for a deploy, a
+// change set made ahead and a plan alike: the parameters a deploy passes,
+// with the listener rule priority kept or allocated.
+func (r *region) makeChangeSet(ctx context.Context, a deploy.StackApply, tmpl *template, current *cfn.Stack, description string) (*cfn.ChangeSet, map[string]string, error) {
 	params := maps.Clone(a.Parameters)
 	if params == nil {
 		params = map[string]string{}
 	}
 	if _, ok := tmpl.Parameters[priorityParam]; ok {
+		var err error
 		if params[priorityParam], err = r.priority(ctx, tmpl, current); err != nil {
-			return nil, nil, nil, err
+			return nil, nil, err
 		}
 	}
 	cs, err := r.cfn.CreateChangeSet(ctx, cfn.ChangeSetInput{
@@ -107,13 +121,13 @@ func (r *region) changeSet(ctx context.Context, a deploy.StackApply, tmpl *templ
 		Template:    a.Template,
 		Parameters:  params,
 		Tags:        a.Tags,
-		Description: "gantry " + a.Tags[render.TagVersion],
+		Description: description,
 		Current:     current,
 	})
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("preparing the change set of %s: %w", a.Name, err)
+		return nil, nil, fmt.Errorf("preparing the change set of %s: %w", a.Name, err)
 	}
-	return cs, current, params, nil
+	return cs, params, nil
 }
 
 func (r *region) Apply(ctx context.Context, a deploy.StackApply, obs deploy.StackObserver) (deploy.StackOutcome, error) {
@@ -322,6 +336,26 @@ func (r *region) SaveDeployment(ctx context.Context, d deploy.Deployment) error 
 
 func (r *region) Previous(ctx context.Context, notVersion string) (*deploy.Deployment, error) {
 	return r.history.previous(ctx, notVersion)
+}
+
+func (r *region) Deployment(ctx context.Context, version string) (*deploy.Deployment, error) {
+	sd, err := r.history.store.GetDeployment(ctx, r.history.service, r.history.stage, r.history.region, version)
+	if err != nil || sd == nil {
+		return nil, err
+	}
+	return FromState(sd), nil
+}
+
+func (r *region) Deployments(ctx context.Context) ([]deploy.DeploymentSummary, error) {
+	list, err := r.history.store.ListDeployments(ctx, r.history.service, r.history.stage, r.history.region)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]deploy.DeploymentSummary, len(list))
+	for i, s := range list {
+		out[i] = deploy.DeploymentSummary{Version: s.Version, Hash: s.Hash, RolloutID: s.RolloutID, DeployedAt: s.DeployedAt}
+	}
+	return out, nil
 }
 
 // template is the part of a template the backend reads.

@@ -88,6 +88,8 @@ type Stack struct {
 	Parameters map[string]string
 	Tags       map[string]string
 	Protected  bool
+	// Updated is when the stack last changed, by the backend's Clock.
+	Updated time.Time
 }
 
 // Backend is an in-memory deploy.Backend. Its regions persist across runs,
@@ -112,6 +114,13 @@ type Backend struct {
 	// Preparing makes regions deploy.Preparers and the backend a
 	// deploy.PreparedDiscarder.
 	Preparing bool
+	// RecordsErr, when it returns an error for a stage, fails Records
+	// (deploy.ErrNoStateTable wrapped, say).
+	RecordsErr func(stage string) error
+	// PreviewErr, when it returns an error, fails Preview for the step.
+	PreviewErr func(step plan.Step, a deploy.StackApply) error
+	// Clock stamps stacks and locks; nil is the real clock.
+	Clock deploy.Clock
 
 	mu          sync.Mutex
 	prepared    map[string]string // stage/region/stack → the version prepared
@@ -322,8 +331,8 @@ func (r *Region) SetStack(s Stack) {
 	r.stacks[s.Name] = &s
 }
 
-// Deployments returns the recorded deployments, oldest first.
-func (r *Region) Deployments() []deploy.Deployment {
+// Recorded returns the recorded deployments, oldest first.
+func (r *Region) Recorded() []deploy.Deployment {
 	r.b.mu.Lock()
 	defer r.b.mu.Unlock()
 	return slices.Clone(r.deployments)
@@ -343,7 +352,7 @@ func (r *Region) Current(context.Context) (deploy.Current, error) {
 	if s == nil {
 		return deploy.Current{}, nil
 	}
-	return deploy.Current{Exists: true, Status: s.Status, Version: s.Tags[render.TagVersion], Hash: s.Tags[deploy.TagHash]}, nil
+	return deploy.Current{Exists: true, Status: s.Status, Version: s.Tags[render.TagVersion], Hash: s.Tags[deploy.TagHash], Updated: s.Updated}, nil
 }
 
 // Apply implements deploy.Region.
@@ -409,7 +418,7 @@ func (r *Region) Apply(ctx context.Context, a deploy.StackApply, obs deploy.Stac
 	out.Changes = 1
 	r.stacks[a.Name] = &Stack{
 		Name: a.Name, Kind: a.Kind, Status: out.Status, Template: bytes.Clone(a.Template),
-		Parameters: params, Tags: maps.Clone(a.Tags), Protected: a.Protect,
+		Parameters: params, Tags: maps.Clone(a.Tags), Protected: a.Protect, Updated: b.now(),
 	}
 	obs.StackEvent(rollout.StackEvent{Stack: a.Name, LogicalID: a.Name, Type: "AWS::CloudFormation::Stack", Status: out.Status})
 	return out, nil

@@ -1,0 +1,45 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrNoStateTable is Records' error (wrapped) when the stage's account has
+// no state table: the stage was never bootstrapped.
+var ErrNoStateTable = errors.New("no state table")
+
+// Records are one stage's records in its state table, as `gantry status`
+// shows them and `gantry unlock` breaks them.
+type Records interface {
+	// LockHolder returns the stage's rollout lock, nil when nobody holds it.
+	LockHolder(ctx context.Context) (*LockInfo, error)
+	// BreakLock deletes the lock whoever holds it and returns what it was
+	// (nil when there was none).
+	BreakLock(ctx context.Context) (*LockInfo, error)
+	// LatestRollout returns the stage's newest rollout record, nil when
+	// there is none.
+	LatestRollout(ctx context.Context) (*RolloutRecord, error)
+}
+
+// LockInfo describes a held (or expired) stage lock.
+type LockInfo struct {
+	Service, Stage string
+	Owner          string
+	RolloutID      string
+	Version        string
+	AcquiredAt     time.Time
+	HeartbeatAt    time.Time
+	ExpiresAt      time.Time
+	// Expired means the lease ran out: anyone may take the lock.
+	Expired bool
+}
+
+// DeploymentSummary is a recorded deployment without its templates.
+type DeploymentSummary struct {
+	Version    string
+	Hash       string
+	RolloutID  string
+	DeployedAt time.Time
+}
