@@ -34,7 +34,7 @@ func (r *run) bake(ctx context.Context, j *journal, st plan.Stage, w plan.Wave, 
 	}
 	wref := rollout.Ref{Stage: st.Name}
 	if d <= 0 {
-		j.entry(ctx, JournalEntry{Wave: w.Index, Step: "bake", Status: "skipped", Message: "no bake time" + msg, Attrs: attrs})
+		j.entry(JournalEntry{Wave: w.Index, Step: "bake", Status: "skipped", Message: "no bake time" + msg, Attrs: attrs})
 		if msg != "" {
 			r.obs.Message(wref, level, fmt.Sprintf("wave %d not baked%s", w.Index, msg))
 		}
@@ -42,7 +42,7 @@ func (r *run) bake(ctx context.Context, j *journal, st plan.Stage, w plan.Wave, 
 	}
 	msg = fmt.Sprintf("baking wave %d for %s%s, watching %s and the halt flag", w.Index, d, msg, joinNames(regions[0].alarms))
 	r.obs.Message(wref, level, msg)
-	j.entry(ctx, JournalEntry{Wave: w.Index, Step: "bake", Status: "started", Message: msg, Attrs: attrs})
+	j.entry(JournalEntry{Wave: w.Index, Step: "bake", Status: "started", Message: msg, Attrs: attrs})
 	for _, b := range regions {
 		r.obs.StepChanged(b.ref, rollout.StepBake, "")
 	}
@@ -94,7 +94,7 @@ func (r *run) bake(ctx context.Context, j *journal, st plan.Stage, w plan.Wave, 
 			r.finish(ctx, j, b.ref, rollout.StatusFailed, r.get(b.ref).Stacks, msg)
 		}
 	}
-	j.entry(ctx, JournalEntry{Wave: w.Index, Step: "bake", Status: "done", Attrs: attrs})
+	j.entry(JournalEntry{Wave: w.Index, Step: "bake", Status: "done", Attrs: attrs})
 }
 
 // readAlarms reads the alarms of every region in parallel and returns the
@@ -145,7 +145,7 @@ func (r *run) restore(ctx context.Context, j *journal, b *inBake, firing []strin
 	r.halt(stopFailed, ref.String()+": "+why)
 	r.obs.Message(ref, slog.LevelError, why)
 	r.log.Error("alarm during bake", "stage", ref.Stage, "region", ref.Region, "alarms", firing)
-	j.region(ctx, ref, "bake", "alarm", why, map[string]string{"alarms": strings.Join(firing, ",")})
+	j.region(ref, "bake", "alarm", why, map[string]string{"alarms": strings.Join(firing, ",")})
 	stacks := r.get(ref).Stacks
 	r.obs.StepChanged(ref, rollout.StepRestore, "")
 
@@ -158,7 +158,7 @@ func (r *run) restore(ctx context.Context, j *journal, b *inBake, firing []strin
 		r.finish(ctx, j, ref, rollout.StatusFailed, stacks, why+"; nothing to restore: no other version was ever deployed in this region")
 		return
 	}
-	j.region(ctx, ref, "restore", "started", "version "+prev.Version, map[string]string{"version": prev.Version, "hash": prev.Hash})
+	j.region(ref, "restore", "started", "version "+prev.Version, map[string]string{"version": prev.Version, "hash": prev.Hash})
 	outs, err := Restore(ctx, b.reg, prev, RestoreOptions{
 		Tags: r.base[ref.Stage], AllowDataLoss: r.req.AllowDataLoss,
 		Observer: stackObserver{r.obs, ref, func() {}}, Now: r.clock.Now(),
@@ -195,7 +195,7 @@ func (r *run) noteAll(ctx context.Context, j *journal, regions []*inBake, note s
 		rr := r.get(b.ref)
 		r.set(b.ref, rr.Status, rr.Stacks, note)
 	}
-	j.entry(ctx, JournalEntry{Wave: regions[0].ref.Wave, Step: "bake", Status: "stopped", Message: note})
+	j.entry(JournalEntry{Wave: regions[0].ref.Wave, Step: "bake", Status: "stopped", Message: note})
 }
 
 func (r *run) since(t time.Time) time.Duration { return r.clock.Now().Sub(t).Round(time.Second) }

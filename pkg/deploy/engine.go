@@ -168,10 +168,6 @@ func (e *Engine) newRun(req Request) (*run, error) {
 	}
 	r.log = r.log.With("service", r.d.Service, "version", req.Version, "rollout", r.id)
 
-	renderFn := e.Render
-	if renderFn == nil {
-		renderFn = func(t render.Target) ([]render.Stack, error) { return render.Render(r.d, t) }
-	}
 	r.res = &rollout.Result{Service: r.d.Service, Version: req.Version, RolloutID: r.id, Regions: []rollout.RegionResult{}}
 	// Render every region first: a descriptor that cannot render stops the
 	// rollout before any lock is taken or any stack touched.
@@ -179,19 +175,13 @@ func (e *Engine) newRun(req Request) (*run, error) {
 		r.base[st.Name] = BaseTags(r.d, st.Name)
 		alarms := r.alarmNames(st.Name)
 		for _, step := range st.Steps() {
-			stacks, err := renderFn(render.Target{Stage: step.Stage, Region: step.Region, Account: step.Account, Version: req.Version})
+			pre, err := e.prepare(r.d, step, req.Version)
 			if err != nil {
-				return nil, fmt.Errorf("rendering %s/%s: %w", step.Stage, step.Region, err)
+				return nil, err
 			}
-			if len(stacks) == 0 {
-				return nil, fmt.Errorf("rendering %s/%s: no stacks", step.Stage, step.Region)
-			}
-			ds, err := Encode(stacks)
-			if err != nil {
-				return nil, fmt.Errorf("rendering %s/%s: %w", step.Stage, step.Region, err)
-			}
+			pre.alarms = alarms
 			k := key{step.Stage, step.Region}
-			r.pre[k] = &prepared{stacks: ds, hash: HashDeployed(ds), alarms: alarms}
+			r.pre[k] = pre
 			r.index[k] = len(r.res.Regions)
 			r.res.Regions = append(r.res.Regions, rollout.RegionResult{Stage: step.Stage, Region: step.Region, Wave: step.Wave, Status: rollout.StatusPending})
 		}
@@ -200,6 +190,29 @@ func (e *Engine) newRun(req Request) (*run, error) {
 		r.res.Notes = append(r.res.Notes, fmt.Sprintf("--bake %s replaces every wave's bake time for this run", *req.BakeOverride))
 	}
 	return r, nil
+}
+
+// prepare renders, encodes and hashes one region's stacks for version.
+func (e *Engine) prepare(d *descriptor.Descriptor, step plan.Step, version string) (*prepared, error) {
+	t := render.Target{Stage: step.Stage, Region: step.Region, Account: step.Account, Version: version}
+	var stacks []render.Stack
+	var err error
+	if e.Render != nil {
+		stacks, err = e.Render(t)
+	} else {
+		stacks, err = render.Render(d, t)
+	}
+	if err == nil && len(stacks) == 0 {
+		err = errors.New("no stacks")
+	}
+	var ds []DeployedStack
+	if err == nil {
+		ds, err = Encode(stacks)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("rendering %s/%s: %w", step.Stage, step.Region, err)
+	}
+	return &prepared{stacks: ds, hash: HashDeployed(ds)}, nil
 }
 
 // alarmNames are the alarms a stage's bake watches: the rendered 5xx,
@@ -406,13 +419,13 @@ func (r *run) stage(ctx context.Context, st plan.Stage) {
 		r.halt(stopFailed, reason)
 		return
 	}
-	j := r.newJournal(lock, st, log)
+	j := newJournal(lock, st.Name, r.clock, r.obs, log)
 	defer func() {
 		bg, cancel := detached(ctx)
 		defer cancel()
 		status, reason := r.stageStatus(st)
-		j.entry(bg, JournalEntry{Step: "stage", Status: status, Message: reason})
-		j.saveRollout(bg, status, reason)
+		j.entry(JournalEntry{Step: "stage", Status: status, Message: reason})
+		j.saveRollout(r.record(st, j.started, status, reason))
 		j.close()
 		if err := lock.Release(bg); err != nil {
 			log.Warn("releasing the lock failed", "err", err)
@@ -422,8 +435,8 @@ func (r *run) stage(ctx context.Context, st plan.Stage) {
 		}
 	}()
 	log.Info("lock taken", "stateRegion", st.StateRegion)
-	j.entry(ctx, JournalEntry{Step: "lock", Status: "taken", Attrs: map[string]string{"version": r.req.Version}})
-	j.saveRollout(ctx, RolloutRunning, "")
+	j.entry(JournalEntry{Step: "lock", Status: "taken", Attrs: map[string]string{"version": r.req.Version}})
+	j.saveRollout(r.record(st, j.started, RolloutRunning, ""))
 	// Approval is asked under the lock, so that a stage held for it leaves
 	// a held rollout record (gantry status shows it).
 	if st.Approval {
@@ -571,7 +584,7 @@ func (r *run) notStarted(ctx context.Context, j *journal, s plan.Step) {
 	kind, reason := r.stopState()
 	if kind == stopHeld {
 		rr := r.set(ref, rollout.StatusHeld, nil, reason)
-		j.region(ctx, ref, "done", string(rollout.StatusHeld), reason, nil)
+		j.region(ref, "done", string(rollout.StatusHeld), reason, nil)
 		r.obs.RegionDone(ref, rr)
 		return
 	}
@@ -580,13 +593,14 @@ func (r *run) notStarted(ctx context.Context, j *journal, s plan.Step) {
 
 // done reports a region's final result.
 func (r *run) done(ctx context.Context, j *journal, ref rollout.Ref, rr rollout.RegionResult) {
-	j.region(ctx, ref, "done", string(rr.Status), rr.Error, nil)
+	j.region(ref, "done", string(rr.Status), rr.Error, nil)
 	r.log.Info("region done", "stage", ref.Stage, "region", ref.Region, "wave", ref.Wave, "status", rr.Status, "error", rr.Error)
 	r.obs.RegionDone(ref, rr)
 	if rr.Status != rollout.StatusUnchanged {
 		// An unchanged region waits for the stage's last record: a rerun
 		// of a finished rollout stays cheap.
-		j.saveRollout(ctx, RolloutRunning, "")
+		st, _ := r.req.Plan.Stage(ref.Stage)
+		j.saveRollout(r.record(st, j.started, RolloutRunning, ""))
 	}
 }
 
@@ -661,7 +675,7 @@ func (r *run) region(ctx context.Context, j *journal, step plan.Step, sem slots,
 		recordOnly = true
 		log.Warn("region runs this version but its deployment is not recorded (an interrupted rollout?): recording it", "hash", pre.hash)
 	}
-	j.region(ctx, ref, "check", "changed", "", map[string]string{
+	j.region(ref, "check", "changed", "", map[string]string{
 		"stackStatus": cur.Status, "deployedVersion": cur.Version, "deployedHash": cur.Hash, "hash": pre.hash,
 		"recordOnly": fmt.Sprint(recordOnly),
 	})
@@ -689,7 +703,7 @@ func (r *run) region(ctx context.Context, j *journal, step plan.Step, sem slots,
 			stepName = rollout.StepData
 		}
 		r.obs.StepChanged(ref, stepName, s.Name)
-		j.region(ctx, ref, string(stepName), "started", s.Name, nil)
+		j.region(ref, string(stepName), "started", s.Name, nil)
 		a := r.stackApply(step, s, pre)
 		out, err := reg.Apply(ctx, a, obs)
 		out = fillOutcome(out, a)
@@ -703,12 +717,12 @@ func (r *run) region(ctx context.Context, j *journal, step plan.Step, sem slots,
 		}
 		stacks = append(stacks, stackResult(out))
 		if err != nil {
-			j.region(ctx, ref, string(stepName), "failed", err.Error(), map[string]string{"stack": s.Name, "stackStatus": out.Status})
+			j.region(ref, string(stepName), "failed", err.Error(), map[string]string{"stack": s.Name, "stackStatus": out.Status})
 			r.fail(ctx, j, ref, stacks, fmt.Errorf("stack %s: %w", s.Name, err))
 			return nil
 		}
 		log.Info("stack applied", "stack", s.Name, "action", out.Action, "changes", out.Changes, "stackStatus", out.Status)
-		j.region(ctx, ref, string(stepName), out.Action, s.Name, map[string]string{
+		j.region(ref, string(stepName), out.Action, s.Name, map[string]string{
 			"stack": s.Name, "stackStatus": out.Status, "changes": fmt.Sprint(out.Changes),
 		})
 		params[s.Name] = out.Parameters
@@ -779,7 +793,7 @@ func (r *run) waitGate(ctx context.Context, j *journal, step plan.Step, sem slot
 			attrs = map[string]string{}
 		}
 		attrs["targetingKey"] = req.TargetingKey()
-		j.region(ctx, ref, "gate", status, dec.Reason, attrs)
+		j.region(ref, "gate", status, dec.Reason, attrs)
 		if dec.Open {
 			if !deadline.IsZero() {
 				r.obs.Message(ref, slog.LevelInfo, "gate opened: "+dec.Reason)
@@ -830,7 +844,7 @@ func (r *run) halted(ctx context.Context, j *journal, ref rollout.Ref, req rollo
 	default:
 		why = "halt flag is on: " + why
 	}
-	j.region(ctx, ref, "halt", "halted", why, nil)
+	j.region(ref, "halt", "halted", why, nil)
 	r.obs.Message(ref, slog.LevelWarn, why)
 	return true, why
 }
@@ -869,121 +883,6 @@ func (s stackObserver) StackEvent(e rollout.StackEvent) {
 	s.obs.StackEvent(s.ref, e)
 }
 
-// journal writes a stage's journal and rollout record through its lock,
-// in order, from one goroutine of its own: a region never waits for a
-// write (eight regions starting at once would otherwise queue behind each
-// other's writes). close waits for everything queued. A failed write is
-// logged, never fatal: the journal is a record, the stacks are the truth.
-type journal struct {
-	r       *run
-	lock    Lock
-	st      plan.Stage
-	started time.Time
-	log     *slog.Logger
-
-	ch   chan journalWrite
-	done chan struct{}
-
-	mu      sync.Mutex
-	warned  bool
-	rollout *RolloutRecord // the newest record not yet written
-}
-
-// journalWrite is one queued write: an entry, or the newest rollout
-// record.
-type journalWrite struct {
-	entry   *JournalEntry
-	rollout bool
-}
-
-// journalTimeout bounds one write.
-const journalTimeout = 30 * time.Second
-
-func (r *run) newJournal(lock Lock, st plan.Stage, log *slog.Logger) *journal {
-	j := &journal{r: r, lock: lock, st: st, started: r.clock.Now(), log: log,
-		ch: make(chan journalWrite, 256), done: make(chan struct{})}
-	go j.write()
-	return j
-}
-
-func (j *journal) write() {
-	defer close(j.done)
-	for w := range j.ch {
-		switch {
-		case w.entry != nil:
-			ctx, cancel := context.WithTimeout(context.Background(), journalTimeout)
-			j.check(j.lock.Journal(ctx, *w.entry), "journal")
-			cancel()
-		case w.rollout:
-			j.mu.Lock()
-			rec := j.rollout
-			j.rollout = nil
-			j.mu.Unlock()
-			if rec == nil {
-				continue // a newer record was already written
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), journalTimeout)
-			j.check(j.lock.SaveRollout(ctx, *rec), "rollout record")
-			cancel()
-		}
-	}
-}
-
-// close writes everything queued, then stops the writer.
-func (j *journal) close() {
-	close(j.ch)
-	<-j.done
-}
-
-func (j *journal) region(ctx context.Context, ref rollout.Ref, step, status, msg string, attrs map[string]string) {
-	j.entry(ctx, JournalEntry{Region: ref.Region, Wave: ref.Wave, Step: step, Status: status, Message: msg, Attrs: attrs})
-}
-
-func (j *journal) entry(_ context.Context, e JournalEntry) {
-	e.Stage = j.st.Name
-	e.Time = j.r.clock.Now()
-	j.ch <- journalWrite{entry: &e}
-}
-
-// saveRollout queues the rollout record as it is now; queued records not
-// yet written when a newer one comes are skipped.
-func (j *journal) saveRollout(_ context.Context, status, reason string) {
-	rec := RolloutRecord{
-		RolloutID: j.r.id, Service: j.r.d.Service, Stage: j.st.Name, Version: j.r.req.Version,
-		Status: status, StartedAt: j.started, UpdatedAt: j.r.clock.Now(), Regions: map[string]rollout.Status{}, Reason: reason,
-	}
-	if o := j.r.req.BakeOverride; o != nil {
-		rec.BakeOverride = *o
-	}
-	for _, s := range j.st.Steps() {
-		rr := j.r.get(refOf(s))
-		rec.Regions[s.Region] = rr.Status
-		if rr.Error != "" {
-			if rec.RegionErrors == nil {
-				rec.RegionErrors = map[string]string{}
-			}
-			rec.RegionErrors[s.Region] = rr.Error
-		}
-	}
-	j.mu.Lock()
-	j.rollout = &rec
-	j.mu.Unlock()
-	j.ch <- journalWrite{rollout: true}
-}
-
-func (j *journal) check(err error, what string) {
-	if err == nil {
-		return
-	}
-	j.log.Warn("writing the "+what+" failed", "err", err)
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if !j.warned {
-		j.warned = true
-		j.r.obs.Message(rollout.Ref{Stage: j.st.Name}, slog.LevelWarn, fmt.Sprintf("writing the %s failed (the rollout goes on): %v", what, err))
-	}
-}
-
 // joinNames is "a, b and c".
 func joinNames(names []string) string {
 	switch len(names) {
@@ -993,4 +892,26 @@ func joinNames(names []string) string {
 		return names[0]
 	}
 	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
+// record is the stage's rollout record as it is now.
+func (r *run) record(st plan.Stage, started time.Time, status, reason string) RolloutRecord {
+	rec := RolloutRecord{
+		RolloutID: r.id, Service: r.d.Service, Stage: st.Name, Version: r.req.Version,
+		Status: status, StartedAt: started, UpdatedAt: r.clock.Now(), Regions: map[string]rollout.Status{}, Reason: reason,
+	}
+	if o := r.req.BakeOverride; o != nil {
+		rec.BakeOverride = *o
+	}
+	for _, s := range st.Steps() {
+		rr := r.get(refOf(s))
+		rec.Regions[s.Region] = rr.Status
+		if rr.Error != "" {
+			if rec.RegionErrors == nil {
+				rec.RegionErrors = map[string]string{}
+			}
+			rec.RegionErrors[s.Region] = rr.Error
+		}
+	}
+	return rec
 }

@@ -8,14 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/spf13/cobra"
 
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
+	"github.com/gantryhq/gantry/pkg/deploy"
 	"github.com/gantryhq/gantry/pkg/deploy/awsbackend"
 	"github.com/gantryhq/gantry/pkg/plan"
-	"github.com/gantryhq/gantry/pkg/render"
 )
 
 // MaxParallel bounds how many regions are planned at once.
@@ -105,39 +104,26 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 		return cmdutil.InputError(err)
 	}
 	st := p.Stages[0]
-	steps := st.Steps()
-	if opts.Version != "" {
-		// A version or descriptor that cannot render is bad input: refuse
-		// it before any AWS call.
-		for _, s := range steps {
-			if _, err := render.Render(d, render.Target{Stage: s.Stage, Region: s.Region, Account: s.Account, Version: opts.Version}); err != nil {
-				return cmdutil.InputError(fmt.Errorf("rendering %s/%s: %w", s.Stage, s.Region, err))
-			}
-		}
-	}
 	provider, err := f.AWS.Provider(ctx, f.Log())
 	if err != nil {
 		return cmdutil.Failure(err)
 	}
-	backend := awsbackend.New(awsbackend.Options{Configs: provider, Plan: p, Table: f.AWS.StateTable, Logger: f.Log(), File: opts.File})
-
-	fmt.Fprintf(ios.ErrOut, "Planning %s stage %s in %s (change sets are made, read and deleted; nothing is deployed)\n",
-		d.Service, st.Name, cmdutil.Plural(len(steps), "region"))
-	res := &Result{Service: d.Service, Stage: st.Name, Version: opts.Version, Regions: make([]Region, len(steps))}
-	pl := &planner{d: d, backend: backend, version: opts.Version, log: f.Log()}
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, MaxParallel)
-	for i, s := range steps {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			res.Regions[i] = pl.region(ctx, s)
-		}()
+	eng := &deploy.Engine{
+		Backend: awsbackend.New(awsbackend.Options{Configs: provider, Plan: p, Table: f.AWS.Table(), Logger: f.Log(), File: opts.File}),
+		Logger:  f.Log(),
 	}
-	wg.Wait()
-	res.summarize()
+	req := deploy.PreviewRequest{Descriptor: d, Plan: p, Stage: st.Name, Version: opts.Version}
+	// A version or descriptor that cannot render is bad input: refused
+	// before any AWS call.
+	if err := eng.CheckRenders(d, st, opts.Version); err != nil {
+		return cmdutil.InputError(err)
+	}
+	fmt.Fprintf(ios.ErrOut, "Planning %s stage %s in %s (change sets are made, read and deleted; nothing is deployed)\n",
+		d.Service, st.Name, cmdutil.Plural(len(st.Steps()), "region"))
+	res, err := eng.Preview(ctx, req)
+	if err != nil {
+		return cmdutil.InputError(err)
+	}
 
 	if err := write(f, opts.Output, res); err != nil {
 		return cmdutil.Failure(err)
@@ -158,7 +144,7 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	return nil
 }
 
-func write(f *cmdutil.Factory, output string, res *Result) error {
+func write(f *cmdutil.Factory, output string, res *deploy.Preview) error {
 	ios := f.IOStreams
 	switch output {
 	case "json":

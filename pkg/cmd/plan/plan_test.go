@@ -19,6 +19,9 @@ import (
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
 	deploycmd "github.com/gantryhq/gantry/pkg/cmd/deploy"
 	"github.com/gantryhq/gantry/pkg/cmd/plan"
+	"github.com/gantryhq/gantry/pkg/deploy"
+	"github.com/gantryhq/gantry/pkg/naming"
+	"github.com/gantryhq/gantry/pkg/rollout"
 )
 
 const payments = "../../../examples/payments/payments.sd.yaml"
@@ -44,9 +47,9 @@ func mustRun(t *testing.T, newCmd func(*cmdutil.Factory) *cobra.Command, args ..
 	return stdout
 }
 
-func decode(t *testing.T, stdout string) plan.Result {
+func decode(t *testing.T, stdout string) deploy.Preview {
 	t.Helper()
-	var r plan.Result
+	var r deploy.Preview
 	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
 		t.Fatalf("stdout is not the JSON plan: %v\n%s", err, stdout)
 	}
@@ -128,7 +131,7 @@ stages:
 	return path
 }
 
-func stackOf(t *testing.T, r plan.Region, kind string) plan.Stack {
+func stackOf(t *testing.T, r deploy.RegionPreview, kind naming.StackKind) deploy.StackPreview {
 	t.Helper()
 	for _, s := range r.Stacks {
 		if s.Kind == kind {
@@ -136,16 +139,16 @@ func stackOf(t *testing.T, r plan.Region, kind string) plan.Stack {
 		}
 	}
 	t.Fatalf("%s: no %s stack in %+v", r.Region, kind, r.Stacks)
-	return plan.Stack{}
+	return deploy.StackPreview{}
 }
 
-func change(s plan.Stack, logicalID string) (plan.Change, bool) {
+func change(s deploy.StackPreview, logicalID string) (deploy.Change, bool) {
 	for _, c := range s.Changes {
 		if c.LogicalID == logicalID {
 			return c, true
 		}
 	}
-	return plan.Change{}, false
+	return deploy.Change{}, false
 }
 
 // A stage never deployed: both stacks are created (the app stack read from
@@ -173,7 +176,7 @@ func TestPlanNeverDeployed(t *testing.T) {
 		t.Fatalf("region: %+v", reg)
 	}
 	data, app := stackOf(t, reg, "data"), stackOf(t, reg, "app")
-	if data.Name != "payments-dev-data" || data.Action != plan.ActionCreate || app.Name != "payments-dev-app" || app.Action != plan.ActionCreate {
+	if data.Name != "payments-dev-data" || data.Action != rollout.ActionCreate || app.Name != "payments-dev-app" || app.Action != rollout.ActionCreate {
 		t.Errorf("stacks: %s %s, %s %s", data.Name, data.Action, app.Name, app.Action)
 	}
 	for id, typ := range map[string]string{"DbInstance": "AWS::RDS::DBInstance", "UploadsBucket": "AWS::S3::Bucket", "CacheReplicationGroup": "AWS::ElastiCache::ReplicationGroup"} {
@@ -233,12 +236,12 @@ func TestPlanAfterDeploy(t *testing.T) {
 				t.Fatalf("%v: exit %d, want 0\n%s\n%s", args, code, stdout, stderr)
 			}
 			res := decode(t, stdout)
-			if res.Version != "1.0.0" || res.Summary != (plan.Summary{}) || res.HasChanges() {
+			if res.Version != "1.0.0" || res.Summary != (deploy.PreviewSummary{}) || res.HasChanges() {
 				t.Errorf("%v: %+v", args, res)
 			}
 			for _, reg := range res.Regions {
 				for _, s := range reg.Stacks {
-					if s.Action != plan.ActionUnchanged || len(s.Changes) != 0 {
+					if s.Action != rollout.ActionUnchanged || len(s.Changes) != 0 {
 						t.Errorf("%v: %s %s: %s with %d changes", args, reg.Region, s.Name, s.Action, len(s.Changes))
 					}
 				}
@@ -265,12 +268,12 @@ func TestPlanAfterDeploy(t *testing.T) {
 			if reg.Region != regions[i] || reg.Error != "" {
 				t.Errorf("region %d: %s %q", i, reg.Region, reg.Error)
 			}
-			if d := stackOf(t, reg, "data"); d.Action != plan.ActionUnchanged {
+			if d := stackOf(t, reg, "data"); d.Action != rollout.ActionUnchanged {
 				t.Errorf("%s data stack: %s", reg.Region, d.Action)
 			}
 			app := stackOf(t, reg, "app")
 			td, ok := change(app, "TaskDefinition")
-			if app.Action != plan.ActionUpdate || !ok || td.Action != "Modify" || td.Replacement != "True" || !slices.Contains(td.Causes, "ContainerDefinitions") || td.DataLoss {
+			if app.Action != rollout.ActionUpdate || !ok || td.Action != "Modify" || td.Replacement != "True" || !slices.Contains(td.Causes, "ContainerDefinitions") || td.DataLoss {
 				t.Errorf("%s app stack: %s, TaskDefinition %+v", reg.Region, app.Action, td)
 			}
 		}
@@ -303,7 +306,7 @@ func TestPlanAfterDeploy(t *testing.T) {
 		for _, reg := range res.Regions {
 			data := stackOf(t, reg, "data")
 			b, ok := change(data, "Files2Bucket")
-			if data.Action != plan.ActionUpdate || !ok || b.Type != "AWS::S3::Bucket" || b.Replacement != "True" || !slices.Equal(b.Causes, []string{"BucketName"}) || !b.DataLoss {
+			if data.Action != rollout.ActionUpdate || !ok || b.Type != "AWS::S3::Bucket" || b.Replacement != "True" || !slices.Equal(b.Causes, []string{"BucketName"}) || !b.DataLoss {
 				t.Errorf("%s data stack %s: bucket change %+v", reg.Region, data.Action, b)
 			}
 			if p, _ := change(data, "Files2BucketPolicy"); p.DataLoss {

@@ -5,12 +5,14 @@ import (
 	"strings"
 
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
+	"github.com/gantryhq/gantry/pkg/deploy"
 	"github.com/gantryhq/gantry/pkg/iostreams"
+	"github.com/gantryhq/gantry/pkg/rollout"
 )
 
 // symbol is the change's mark: + add, ~ modify in place, -/+ replace,
 // - remove.
-func symbol(c Change) string {
+func symbol(c deploy.Change) string {
 	switch c.Action {
 	case "Add":
 		return "+"
@@ -25,7 +27,7 @@ func symbol(c Change) string {
 	return "?"
 }
 
-func style(c Change) iostreams.Style {
+func style(c deploy.Change) iostreams.Style {
 	switch {
 	case c.DataLoss:
 		return iostreams.Danger
@@ -40,14 +42,14 @@ func style(c Change) iostreams.Style {
 }
 
 func actionText(a string) string {
-	if a == ActionUnchanged {
+	if a == rollout.ActionUnchanged {
 		return "no changes"
 	}
 	return a
 }
 
 // lossText describes a data-loss change for the refusal line.
-func lossText(c Change) string {
+func lossText(c deploy.Change) string {
 	if c.Action == "Remove" {
 		return fmt.Sprintf("deletes %s (%s)", c.LogicalID, c.Type)
 	}
@@ -63,7 +65,7 @@ func lossText(c Change) string {
 }
 
 // Text renders the plan for a terminal or a log; color adds ANSI colours.
-func Text(r *Result, color bool) string {
+func Text(r *deploy.Preview, color bool) string {
 	st := iostreams.NewColorScheme(color)
 	var b strings.Builder
 	fmt.Fprintf(&b, "Plan for %s stage %s", r.Service, r.Stage)
@@ -118,7 +120,7 @@ func Text(r *Result, color bool) string {
 	return b.String()
 }
 
-func summaryLine(r *Result) string {
+func summaryLine(r *deploy.Preview) string {
 	changed := 0
 	for _, reg := range r.Regions {
 		if reg.HasChanges() {
@@ -142,7 +144,7 @@ func summaryLine(r *Result) string {
 
 // Markdown renders the plan as a pull-request comment: a heading, a
 // summary, and a table per region.
-func Markdown(r *Result) string {
+func Markdown(r *deploy.Preview) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "## gantry plan: %s, stage %s\n\n", mdText(r.Service), mdText(r.Stage))
 	if r.Version != "" {

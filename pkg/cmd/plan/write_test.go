@@ -5,23 +5,25 @@ import (
 	"testing"
 
 	"github.com/gantryhq/gantry/pkg/cmd/plan"
+	"github.com/gantryhq/gantry/pkg/deploy"
+	"github.com/gantryhq/gantry/pkg/rollout"
 )
 
-func sample() *plan.Result {
-	return &plan.Result{
+func sample() *deploy.Preview {
+	return &deploy.Preview{
 		Service: "shop", Stage: "prod", Version: "1.2.0",
-		Regions: []plan.Region{{
+		Regions: []deploy.RegionPreview{{
 			Region: "eu-west-1", Account: "777788889999", Version: "1.2.0",
-			Stacks: []plan.Stack{
-				{Name: "shop-prod-data", Kind: "data", Action: plan.ActionUpdate, Changes: []plan.Change{
+			Stacks: []deploy.StackPreview{
+				{Name: "shop-prod-data", Kind: "data", Action: rollout.ActionUpdate, Changes: []deploy.Change{
 					{Action: "Modify", LogicalID: "DbInstance", Type: "AWS::RDS::DBInstance", Replacement: "True", Causes: []string{"DBInstanceIdentifier"}, DataLoss: true},
 					{Action: "Remove", LogicalID: "OldBucket", Type: "AWS::S3::Bucket", Causes: []string{}, DataLoss: true},
 					{Action: "Modify", LogicalID: "Store|Group", Type: "AWS::EC2::SecurityGroup", Replacement: "False", Causes: []string{"Tags"}},
 				}},
-				{Name: "shop-prod-app", Kind: "app", Action: plan.ActionUnchanged, Changes: []plan.Change{}},
+				{Name: "shop-prod-app", Kind: "app", Action: rollout.ActionUnchanged, Changes: []deploy.Change{}},
 			},
 		}},
-		Summary: plan.Summary{Changes: 3, DataLoss: 2},
+		Summary: deploy.PreviewSummary{Changes: 3, DataLoss: 2},
 	}
 }
 

@@ -120,7 +120,7 @@ func previewOf(p deploy.StackPreview, cs *cfn.ChangeSet) deploy.StackPreview {
 		}
 		p.Changes = append(p.Changes, deploy.Change{
 			Action: ch.Action, LogicalID: ch.LogicalID, Type: ch.ResourceType,
-			Replacement: ch.Replacement, Causes: causes, DataLoss: LosesData(ch),
+			Replacement: ch.Replacement, Causes: causes, DataLoss: dataLoss("", []cfn.Change{ch}) != nil,
 		})
 	}
 	slices.SortStableFunc(p.Changes, func(a, b deploy.Change) int {
