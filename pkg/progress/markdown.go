@@ -26,7 +26,7 @@ func Markdown(r *rollout.Result) string {
 	for _, rr := range r.Regions {
 		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s |\n",
 			mdCell(rr.Stage), rr.Wave, mdCell(rr.Region), statusCell(rr.Status),
-			mdCell(describeStacks(rr.Stacks)), mdCell(rr.Error))
+			mdCell(DescribeStacks(rr.Stacks)), mdCell(rr.Error))
 	}
 	switch r.Result {
 	case rollout.Held:

@@ -84,7 +84,7 @@ func (p *Plain) StackEvent(ref rollout.Ref, e rollout.StackEvent) {
 // RegionDone implements Observer.
 func (p *Plain) RegionDone(ref rollout.Ref, r rollout.RegionResult) {
 	msg := string(r.Status)
-	if s := describeStacks(r.Stacks); s != "" {
+	if s := DescribeStacks(r.Stacks); s != "" {
 		msg += " (" + s + ")"
 	}
 	if r.Error != "" {

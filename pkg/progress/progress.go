@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gantryhq/gantry/pkg/iostreams"
 	"github.com/gantryhq/gantry/pkg/rollout"
 )
 
@@ -113,3 +114,17 @@ func (r *Recorder) Message(ref rollout.Ref, l slog.Level, t string) {
 	r.add(Event{Kind: "Message", Ref: ref, Level: l, Text: t})
 }
 func (r *Recorder) RolloutDone(res *rollout.Result) { r.add(Event{Kind: "RolloutDone", Result: res}) }
+
+// ForStderr is the view a command shows a rollout in: the live table when
+// stderr is a terminal, plain lines otherwise, both on stderr so that
+// stdout stays for the result. stop ends the live view; it may be called
+// more than once.
+func ForStderr(ios *iostreams.IOStreams) (obs rollout.Observer, stop func()) {
+	if !ios.IsStderrTTY() {
+		return NewPlain(ios.ErrOut, nil), func() {}
+	}
+	tty := NewTTY(ios.ErrOut, TTYOptions{Color: ios.ColorEnabledStderr(), Width: ios.TerminalWidth()})
+	tty.Start()
+	var once sync.Once
+	return tty, func() { once.Do(tty.Stop) }
+}

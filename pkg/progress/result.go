@@ -7,8 +7,8 @@ import (
 	"github.com/gantryhq/gantry/pkg/rollout"
 )
 
-// describeStacks is "app: update (12 changes); data: unchanged".
-func describeStacks(ss []rollout.StackResult) string {
+// DescribeStacks is "app: update (12 changes); data: unchanged".
+func DescribeStacks(ss []rollout.StackResult) string {
 	var parts []string
 	for _, s := range ss {
 		p := s.Kind + ": " + s.Action

@@ -222,7 +222,7 @@ func (t *TTY) RegionDone(ref rollout.Ref, res rollout.RegionResult) {
 	defer t.mu.Unlock()
 	r := t.row(ref)
 	r.ended = t.opt.Clock.Now()
-	r.step, r.status, r.err, r.resource = rollout.StepDone, res.Status, res.Error, describeStacks(res.Stacks)
+	r.step, r.status, r.err, r.resource = rollout.StepDone, res.Status, res.Error, DescribeStacks(res.Stacks)
 	t.draw()
 }
 

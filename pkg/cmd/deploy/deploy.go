@@ -120,7 +120,7 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 		return cmdutil.Failure(err)
 	}
 
-	obs, stop := observer(f)
+	obs, stop := progress.ForStderr(f.IOStreams)
 	defer stop()
 	eng := &deploy.Engine{
 		Backend:  awsbackend.New(awsbackend.Options{Configs: provider, Plan: p, Table: f.AWS.StateTable, Logger: f.Log(), File: opts.File}),
@@ -160,18 +160,6 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 		return cmdutil.SilentExit(code)
 	}
 	return nil
-}
-
-// observer picks the live view on a terminal and plain lines elsewhere, both
-// on stderr so stdout stays for the result.
-func observer(f *cmdutil.Factory) (rollout.Observer, func()) {
-	ios := f.IOStreams
-	if !ios.IsStderrTTY() {
-		return progress.NewPlain(ios.ErrOut, nil), func() {}
-	}
-	tty := progress.NewTTY(ios.ErrOut, progress.TTYOptions{Color: ios.ColorEnabledStderr(), Width: ios.TerminalWidth()})
-	tty.Start()
-	return tty, tty.Stop
 }
 
 // approver approves the --approve stages and, on a terminal, asks about

@@ -7,20 +7,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
-	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
 	"github.com/gantryhq/gantry/pkg/deploy"
 	"github.com/gantryhq/gantry/pkg/deploy/awsbackend"
-	"github.com/gantryhq/gantry/pkg/naming"
 	"github.com/gantryhq/gantry/pkg/plan"
 	"github.com/gantryhq/gantry/pkg/progress"
 	"github.com/gantryhq/gantry/pkg/rollout"
-	"github.com/gantryhq/gantry/pkg/state"
 )
 
 // Options are rollback's flags and arguments.
@@ -52,8 +47,9 @@ deploy, and the rollback is written to the stage's journal. A rollback that
 would replace or delete a database, cache or bucket is refused unless
 --allow-data-loss.
 
-On a terminal gantry asks before it starts (--yes skips the question);
-without one it does not ask: the command already names what to do.
+On a terminal gantry asks before it starts, holding the stage's lock
+(--yes skips the question); without one it does not ask: the command
+already names what to do.
 
 The descriptor is read for the service, the stage's account and regions
 and its tags; the templates come from the state table, not from rendering
@@ -84,26 +80,7 @@ descriptor, or no such version recorded (the recorded ones are listed).`,
 	return cmd
 }
 
-// target is what a rollback goes from and to.
-type target struct {
-	where   string // service/stage/region
-	current deploy.Current
-	dep     *deploy.Deployment
-}
-
-// from names what the app stack runs now.
-func (t target) from() string {
-	switch {
-	case !t.current.Exists:
-		return "nothing (no app stack)"
-	case t.current.Version == "":
-		return "an untagged stack"
-	}
-	return t.current.Version
-}
-
 func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
-	ios := f.IOStreams
 	switch {
 	case opts.Stage == "":
 		return cmdutil.UsageErrorf("--stage is required: the stage to roll back")
@@ -124,329 +101,67 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 	if err != nil {
 		return cmdutil.InputError(err)
 	}
-	st, _ := p.Stage(opts.Stage)
-	var step plan.Step
-	for _, s := range st.Steps() {
-		if s.Region == opts.Region {
-			step = s
-		}
-	}
 	provider, err := f.AWS.Provider(ctx, f.Log())
 	if err != nil {
 		return cmdutil.Failure(err)
 	}
-	be := awsbackend.New(awsbackend.Options{Configs: provider, Plan: p, Table: f.AWS.StateTable, Logger: f.Log(), File: opts.File})
-	store, err := be.Store(ctx, st)
-	if err != nil {
-		return cmdutil.Failure(err)
-	}
-	reg, err := be.Region(ctx, step)
-	if err != nil {
-		return cmdutil.Failure(err)
-	}
-
-	t := target{where: d.Service + "/" + step.Stage + "/" + step.Region}
-	if t.current, err = reg.Current(ctx); err != nil {
-		return cmdutil.Failure(err)
-	}
-	if t.dep, err = resolve(ctx, store, d.Service, step, t.current, opts.To); err != nil {
-		return err
-	}
-	ref := rollout.Ref{Stage: step.Stage, Region: step.Region, Wave: step.Wave}
-	res := &rollout.Result{Service: d.Service, Version: t.dep.Version}
-	if t.current.Complete() && t.current.Version == t.dep.Version && t.current.Hash == t.dep.Hash {
-		fmt.Fprintf(ios.ErrOut, "%s already runs version %s, with the recorded templates: nothing to do\n", t.where, t.dep.Version)
-		res.Result = rollout.Succeeded
-		res.Regions = []rollout.RegionResult{{Stage: ref.Stage, Region: ref.Region, Wave: ref.Wave, Status: rollout.StatusUnchanged}}
-		return report(f, opts, t, res)
-	}
-
-	// A held lock fails now, before anyone is asked anything.
-	if info, err := store.Lock(ctx, d.Service, st.Name); err != nil {
-		return cmdutil.Failure(err)
-	} else if info != nil && !info.Expired {
-		return cmdutil.Failure(fmt.Errorf("cannot roll back %s: %w", t.where, lockedError(info)))
-	}
-	if err := confirm(f, opts, t); err != nil {
-		return err
-	}
-
-	rolloutID := rollout.NewID(time.Now())
-	lock, err := be.Lock(ctx, st, rolloutID, t.dep.Version)
-	if err != nil {
-		return cmdutil.Failure(fmt.Errorf("cannot roll back %s: %w", t.where, err))
-	}
-	res.RolloutID = rolloutID
-	obs, stop := observer(f)
+	obs, stop := progress.ForStderr(f.IOStreams)
 	defer stop()
-	j := &journal{lock: lock, stage: st.Name, obs: obs, log: f.Log()}
-	started := time.Now()
-	record := func(ctx context.Context, status string, regionStatus rollout.Status, reason string) {
-		j.saveRollout(ctx, deploy.RolloutRecord{
-			RolloutID: rolloutID, Service: d.Service, Stage: st.Name, Version: t.dep.Version, Status: status,
-			StartedAt: started, UpdatedAt: time.Now(), Regions: map[string]rollout.Status{step.Region: regionStatus}, Reason: reason,
-		})
+	var target deploy.RollbackTarget
+	eng := &deploy.Engine{
+		Backend:  awsbackend.New(awsbackend.Options{Configs: provider, Plan: p, Table: f.AWS.Table(), Logger: f.Log(), File: opts.File}),
+		Observer: obs,
+		Logger:   f.Log(),
 	}
-	defer func() {
-		bg, cancel := detached(ctx)
-		defer cancel()
-		if err := lock.Release(bg); err != nil {
-			obs.Message(rollout.Ref{Stage: st.Name}, slog.LevelWarn,
-				fmt.Sprintf("releasing the rollout lock failed (it expires on its own; `gantry unlock` breaks it): %v", err))
-		}
-	}()
-	// What was decided (and perhaps confirmed) must still hold under the lock.
-	if now, err := reg.Current(ctx); err != nil {
-		return cmdutil.Failure(err)
-	} else if now.Exists != t.current.Exists || now.Version != t.current.Version || now.Hash != t.current.Hash {
-		return cmdutil.Failure(fmt.Errorf("the app stack of %s changed (now %q) since the rollback was decided; nothing was done: run the rollback again",
-			t.where, now.Version))
-	}
-	j.entry(ctx, deploy.JournalEntry{Step: "lock", Status: "taken", Attrs: map[string]string{"version": t.dep.Version, "command": "rollback"}})
-	reason := fmt.Sprintf("rollback of %s from %s to %s", step.Region, t.from(), t.dep.Version)
-	record(ctx, deploy.RolloutRunning, rollout.StatusPending, reason)
-
-	obs.Message(rollout.Ref{}, slog.LevelInfo, fmt.Sprintf("rolling back %s from %s to %s (recorded %s, rollout %s)",
-		t.where, t.from(), t.dep.Version, t.dep.DeployedAt.Format(time.RFC3339), rolloutID))
-	obs.RegionStarted(ref)
-	rr, restoreErr := restore(ctx, d.Service, deploy.BaseTags(d, st.Name), reg, t, ref, opts, j, obs)
-	if restoreErr != nil {
-		res.Result = rollout.Failed
-		record(ctx, deploy.RolloutFailed, rr.Status, rr.Error)
-		j.entry(ctx, deploy.JournalEntry{Step: "stage", Status: deploy.RolloutFailed, Message: rr.Error})
-	} else {
-		res.Result = rollout.Succeeded
-		record(ctx, deploy.RolloutSucceeded, rr.Status, "")
-		j.entry(ctx, deploy.JournalEntry{Step: "stage", Status: deploy.RolloutSucceeded, Message: reason})
-	}
-	res.Regions = []rollout.RegionResult{rr}
-	obs.RegionDone(ref, rr)
-	obs.RolloutDone(res)
+	res, err := eng.Rollback(ctx, deploy.RollbackRequest{
+		Descriptor: d, Plan: p, Stage: opts.Stage, Region: opts.Region, To: opts.To, AllowDataLoss: opts.AllowDataLoss,
+		Confirm: func(_ context.Context, t deploy.RollbackTarget) (bool, error) {
+			target = t
+			return confirm(f, opts, obs, t)
+		},
+	})
 	stop()
-	if err := report(f, opts, t, res); err != nil {
+	if err != nil {
+		return rollbackError(err)
+	}
+	if err := report(f, opts, target, res); err != nil {
 		return err
 	}
-	if restoreErr != nil {
+	if res.Result != rollout.Succeeded {
 		return cmdutil.SilentExit(cmdutil.ExitError) // the progress view showed why
 	}
 	return nil
 }
 
-// resolve finds the deployment to go back to: --to's, or the latest of a
-// version other than the one running now.
-func resolve(ctx context.Context, store *state.Store, service string, step plan.Step, cur deploy.Current, to string) (*deploy.Deployment, error) {
-	where := service + "/" + step.Stage + "/" + step.Region
-	if to != "" {
-		sd, err := store.GetDeployment(ctx, service, step.Stage, step.Region, to)
-		if err != nil {
-			return nil, cmdutil.Failure(err)
-		}
-		if sd == nil {
-			return nil, notRecorded(ctx, store, service, step, fmt.Sprintf("version %s was never deployed to %s", to, where))
-		}
-		return awsbackend.FromState(sd), nil
+// rollbackError gives an engine error its exit code: 2 for a version that
+// is not recorded, 1 for everything else (a held lock, a cancellation).
+func rollbackError(err error) error {
+	var nr *deploy.NotRecordedError
+	if errors.As(err, &nr) {
+		return cmdutil.InputError(err)
 	}
-	if !cur.Exists {
-		return nil, notRecorded(ctx, store, service, step,
-			fmt.Sprintf("%s has no app stack (%s), so there is no current version to go back from; name one with --to", where, naming.Stack(service, step.Stage, naming.App)))
-	}
-	sd, err := store.PreviousDeployment(ctx, service, step.Stage, step.Region, cur.Version)
-	if err != nil {
-		return nil, cmdutil.Failure(err)
-	}
-	if sd == nil {
-		now := cur.Version
-		if now == "" {
-			now = "an untagged app stack"
-		}
-		return nil, notRecorded(ctx, store, service, step,
-			fmt.Sprintf("no version other than the current one (%s) was ever deployed to %s: nothing to roll back to", now, where))
-	}
-	return awsbackend.FromState(sd), nil
-}
-
-// maxListed bounds the versions an error message lists.
-const maxListed = 15
-
-// notRecorded is the exit-2 error for a version that is not there, with
-// the versions that are.
-func notRecorded(ctx context.Context, store *state.Store, service string, step plan.Step, msg string) error {
-	list, err := store.ListDeployments(ctx, service, step.Stage, step.Region)
-	if err != nil {
-		return cmdutil.InputError(fmt.Errorf("%s (and listing the recorded versions failed: %w)", msg, err))
-	}
-	if len(list) == 0 {
-		return cmdutil.InputError(fmt.Errorf("%s; no deployment at all is recorded for %s/%s/%s in state table %s of account %s",
-			msg, service, step.Stage, step.Region, store.Table(), step.Account))
-	}
-	seen := map[string]bool{}
-	var lines []string
-	more := 0
-	for _, s := range list {
-		if seen[s.Version] {
-			continue
-		}
-		seen[s.Version] = true
-		if len(lines) == maxListed {
-			more++
-			continue
-		}
-		lines = append(lines, fmt.Sprintf("  %-20s last deployed %s", s.Version, s.DeployedAt.Format(time.RFC3339)))
-	}
-	if more > 0 {
-		lines = append(lines, fmt.Sprintf("  ... and %d older", more))
-	}
-	return cmdutil.InputError(fmt.Errorf("%s; recorded versions, newest first:\n%s", msg, strings.Join(lines, "\n")))
-}
-
-// lockedError describes a held lock as Acquire would.
-func lockedError(info *state.LockInfo) error {
-	return &state.LockedError{
-		Service: info.Service, Stage: info.Stage, Holder: info.Owner, RolloutID: info.RolloutID,
-		Version: info.Version, Expires: info.ExpiresAt, Remaining: max(time.Until(info.ExpiresAt), 0),
-	}
+	return cmdutil.Failure(err)
 }
 
 // confirm asks on a terminal unless --yes; without one it says that it
 // does not ask.
-func confirm(f *cmdutil.Factory, opts *Options, t target) error {
+func confirm(f *cmdutil.Factory, opts *Options, obs rollout.Observer, t deploy.RollbackTarget) (bool, error) {
 	if opts.Yes {
-		return nil
+		return true, nil
 	}
 	if !f.Prompt().CanPrompt() {
 		fmt.Fprintf(f.IOStreams.ErrOut, "no terminal: rolling back without asking (the command names what to do)\n")
-		return nil
+		return true, nil
 	}
-	if ok, err := f.Prompt().Confirm(fmt.Sprintf("Roll %s back from %s to %s?", t.where, t.from(), t.dep.Version)); err != nil || !ok {
-		return cmdutil.Failure(errors.New("rollback cancelled: nothing was changed"))
+	if tty, ok := obs.(*progress.TTY); ok {
+		tty.Pause()
+		defer tty.Resume()
 	}
-	return nil
+	return f.Prompt().Confirm(fmt.Sprintf("Roll %s back from %s to %s?", t.Where, t.From(), t.To.Version))
 }
 
-// restore runs deploy.Restore on the region and gives the region's result.
-func restore(ctx context.Context, service string, tags map[string]string, reg deploy.Region, t target, ref rollout.Ref,
-	opts *Options, j *journal, obs rollout.Observer) (rollout.RegionResult, error) {
-	rr := rollout.RegionResult{Stage: ref.Stage, Region: ref.Region, Wave: ref.Wave}
-	j.entry(ctx, deploy.JournalEntry{Region: ref.Region, Wave: ref.Wave, Step: "rollback", Status: "started",
-		Message: fmt.Sprintf("from %s to %s", t.from(), t.dep.Version),
-		Attrs: map[string]string{
-			"fromVersion": t.current.Version, "fromHash": t.current.Hash,
-			"version": t.dep.Version, "hash": t.dep.Hash, "recordedRollout": t.dep.RolloutID,
-			"allowDataLoss": fmt.Sprint(opts.AllowDataLoss),
-		}})
-	tracked := &trackedRegion{Region: reg, ref: ref, obs: obs, j: j}
-	outs, err := deploy.Restore(ctx, tracked, t.dep, deploy.RestoreOptions{
-		Tags: tags, AllowDataLoss: opts.AllowDataLoss, Observer: stackObserver{obs, ref},
-	})
-	for _, o := range outs {
-		sr := rollout.StackResult{Name: o.Name, Kind: string(o.Kind), Action: rollout.ActionRestore, Status: o.Status, Changes: o.Changes}
-		if o.Action == rollout.ActionUnchanged {
-			sr.Action = rollout.ActionUnchanged
-		}
-		rr.Stacks = append(rr.Stacks, sr)
-	}
-	if err != nil {
-		rr.Status = rollout.StatusFailed
-		rr.Error = fmt.Sprintf("rolling back from %s to %s failed: %v", t.from(), t.dep.Version, err)
-		obs.Message(ref, slog.LevelError, rr.Error)
-		j.entry(ctx, deploy.JournalEntry{Region: ref.Region, Wave: ref.Wave, Step: "rollback", Status: "failed", Message: err.Error()})
-		return rr, err
-	}
-	rr.Status = rollout.StatusRolledBack
-	rr.Error = fmt.Sprintf("rolled back from %s to %s", t.from(), t.dep.Version)
-	j.entry(ctx, deploy.JournalEntry{Region: ref.Region, Wave: ref.Wave, Step: "rollback", Status: string(rollout.StatusRolledBack),
-		Message: rr.Error, Attrs: map[string]string{"version": t.dep.Version, "hash": t.dep.Hash}})
-	return rr, nil
-}
-
-// trackedRegion shows and journals each stack Restore applies.
-type trackedRegion struct {
-	deploy.Region
-	ref rollout.Ref
-	obs rollout.Observer
-	j   *journal
-}
-
-func (r *trackedRegion) Apply(ctx context.Context, a deploy.StackApply, so deploy.StackObserver) (deploy.StackOutcome, error) {
-	step := rollout.StepApp
-	if a.Kind == naming.Data {
-		step = rollout.StepData
-	}
-	r.obs.StepChanged(r.ref, step, a.Name)
-	r.j.entry(ctx, deploy.JournalEntry{Region: r.ref.Region, Wave: r.ref.Wave, Step: string(step), Status: "started", Message: a.Name})
-	out, err := r.Region.Apply(ctx, a, so)
-	status := out.Action
-	msg := a.Name
-	if err != nil {
-		status, msg = "failed", err.Error()
-	}
-	r.j.entry(ctx, deploy.JournalEntry{Region: r.ref.Region, Wave: r.ref.Wave, Step: string(step), Status: status, Message: msg,
-		Attrs: map[string]string{"stack": a.Name, "stackStatus": out.Status, "changes": fmt.Sprint(out.Changes)}})
-	return out, err
-}
-
-// stackObserver binds stack events to the region.
-type stackObserver struct {
-	obs rollout.Observer
-	ref rollout.Ref
-}
-
-func (s stackObserver) StackEvent(e rollout.StackEvent) { s.obs.StackEvent(s.ref, e) }
-
-// journal writes the stage's journal and rollout record through the lock.
-// A failed write is a warning, never fatal: the stacks are the truth.
-type journal struct {
-	lock   deploy.Lock
-	stage  string
-	obs    rollout.Observer
-	log    *slog.Logger
-	warned bool
-}
-
-func (j *journal) entry(ctx context.Context, e deploy.JournalEntry) {
-	e.Stage = j.stage
-	wctx, cancel := detached(ctx)
-	defer cancel()
-	j.check(j.lock.Journal(wctx, e), "journal")
-}
-
-func (j *journal) saveRollout(ctx context.Context, r deploy.RolloutRecord) {
-	wctx, cancel := detached(ctx)
-	defer cancel()
-	j.check(j.lock.SaveRollout(wctx, r), "rollout record")
-}
-
-func (j *journal) check(err error, what string) {
-	if err == nil {
-		return
-	}
-	j.log.Warn("writing the "+what+" failed", "err", err)
-	if !j.warned {
-		j.warned = true
-		j.obs.Message(rollout.Ref{Stage: j.stage}, slog.LevelWarn, fmt.Sprintf("writing the %s failed (the rollback goes on): %v", what, err))
-	}
-}
-
-// detached is a context for bookkeeping that must happen even when ctx is
-// cancelled (the last journal entries, releasing the lock).
-func detached(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-}
-
-// observer is the live view on a terminal and plain lines elsewhere, both
-// on stderr so that stdout stays for the result.
-func observer(f *cmdutil.Factory) (rollout.Observer, func()) {
-	ios := f.IOStreams
-	if !ios.IsStderrTTY() {
-		return progress.NewPlain(ios.ErrOut, nil), func() {}
-	}
-	tty := progress.NewTTY(ios.ErrOut, progress.TTYOptions{Color: ios.ColorEnabledStderr(), Width: ios.TerminalWidth()})
-	tty.Start()
-	return tty, tty.Stop
-}
-
-// report prints the result: one line of text, or the deploy result's JSON.
-func report(f *cmdutil.Factory, opts *Options, t target, res *rollout.Result) error {
+// report prints the result: one line of text, or the result's JSON.
+func report(f *cmdutil.Factory, opts *Options, t deploy.RollbackTarget, res *rollout.Result) error {
 	ios := f.IOStreams
 	if opts.Output == "json" {
 		b, err := json.Marshal(res)
@@ -457,34 +172,19 @@ func report(f *cmdutil.Factory, opts *Options, t target, res *rollout.Result) er
 		return nil
 	}
 	rr := res.Regions[0]
+	where := res.Service + "/" + rr.Stage + "/" + rr.Region
 	var line string
 	switch rr.Status {
 	case rollout.StatusUnchanged:
-		line = fmt.Sprintf("unchanged: %s already runs %s", t.where, t.dep.Version)
+		line = fmt.Sprintf("unchanged: %s already runs %s", where, res.Version)
 	case rollout.StatusRolledBack:
-		line = fmt.Sprintf("rolled back: %s from %s to %s", t.where, t.from(), t.dep.Version)
+		line = fmt.Sprintf("rolled back: %s from %s to %s", where, t.From(), res.Version)
 	default:
-		line = fmt.Sprintf("failed: %s not rolled back to %s (the error is above)", t.where, t.dep.Version)
+		line = fmt.Sprintf("failed: %s not rolled back to %s (the error is above)", where, res.Version)
 	}
-	if s := describeStacks(rr.Stacks); s != "" && rr.Status != rollout.StatusFailed {
+	if s := progress.DescribeStacks(rr.Stacks); s != "" && rr.Status != rollout.StatusFailed {
 		line += " (" + s + ")"
 	}
 	fmt.Fprintln(ios.Out, line)
 	return nil
-}
-
-// describeStacks is "data: unchanged; app: restore (3 changes)".
-func describeStacks(ss []rollout.StackResult) string {
-	var parts []string
-	for _, s := range ss {
-		p := s.Kind + ": " + s.Action
-		switch {
-		case s.Changes == 1:
-			p += " (1 change)"
-		case s.Changes > 1:
-			p += fmt.Sprintf(" (%d changes)", s.Changes)
-		}
-		parts = append(parts, p)
-	}
-	return strings.Join(parts, "; ")
 }
