@@ -5,7 +5,6 @@ package bootstrap
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -69,7 +68,12 @@ made in the current account in each of those regions.
 
 Everything is found again by name or tag, so running bootstrap twice is
 safe and the second run creates nothing. Each thing is listed as created,
-found or updated; --output json prints one summary object instead.
+found or updated; --output json (-o json) prints one summary object on one
+line instead: {"result": "succeeded|failed", "stateTable", "targets":
+[{"account", "region", "stages", "resources": [{"kind", "id", "status"}],
+"platform": {"vpcId", "privateSubnets", "ecsCluster", "albListenerArn",
+"albSecurityGroup"}, "error"}]} (platform only with --demo-platform, error
+only when that target failed).
 
 Exit status: 0 done; 1 an AWS call failed (what and where is printed);
 2 bad usage or an invalid descriptor.`,
@@ -99,7 +103,7 @@ Exit status: 0 done; 1 an AWS call failed (what and where is printed);
 	fl.StringSliceVar(&opts.Stages, "stage", nil, "bootstrap only this stage (repeatable; default all; needs FILE)")
 	fl.StringSliceVar(&opts.Regions, "region", nil, "with FILE: narrow the demo platform to this region; without: bootstrap this region of the current account (repeatable)")
 	fl.BoolVar(&opts.DemoPlatform, "demo-platform", false, "also create the demo VPC, subnets, ECS cluster and load balancer, published under /gantry/platform/")
-	fl.StringVar(&opts.Output, "output", "text", "output format: text or json")
+	cmdutil.AddOutputFlag(cmd, &opts.Output, "text", "json")
 	return cmd
 }
 
@@ -235,9 +239,7 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 		}
 	}
 	if opts.Output == "json" {
-		enc := json.NewEncoder(ios.Out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(sum); err != nil {
+		if err := cmdutil.WriteJSON(ios.Out, sum); err != nil {
 			return fmt.Errorf("writing the summary: %w", err)
 		}
 	} else if ios.IsStderrTTY() {

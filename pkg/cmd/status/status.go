@@ -4,7 +4,6 @@ package status
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -48,7 +47,7 @@ succeeded) and who holds the stage's rollout lock, until when. A region
 whose app stack does not exist is "not deployed". Every region and state
 table is read in parallel; nothing is changed.
 
---output json prints one object:
+--output json prints one object on one line:
   {"service","stages":[{"stage","account","lock":{"owner","rolloutId",
    "version","acquiredAt","heartbeatAt","expiresAt","expired"}|null,
    "rollout":{"id","version","status","reason","owner","startedAt",
@@ -69,7 +68,7 @@ some could not (the rest is still shown); 2 bad usage or invalid descriptor.`,
 	}
 	fl := cmd.Flags()
 	fl.StringSliceVar(&opts.Stages, "stage", nil, "show only this stage (repeatable; default all)")
-	fl.StringVarP(&opts.Output, "output", "o", "text", "output: text or json")
+	cmdutil.AddOutputFlag(cmd, &opts.Output, "text", "json")
 	return cmd
 }
 
@@ -195,11 +194,9 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	}
 
 	if opts.Output == "json" {
-		b, err := json.Marshal(out)
-		if err != nil {
-			return cmdutil.Failure(fmt.Errorf("encoding the status: %w", err))
+		if err := cmdutil.WriteJSON(ios.Out, out); err != nil {
+			return cmdutil.Failure(err)
 		}
-		fmt.Fprintln(ios.Out, string(b))
 	} else {
 		fmt.Fprint(ios.Out, Text(out, time.Now(), ios.ColorEnabled()))
 	}
