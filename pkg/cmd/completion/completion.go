@@ -24,7 +24,9 @@ func NewCmd(f *cmdutil.Factory) *cobra.Command {
 the current shell, or install it where the shell reads completions at start.
 
 bash needs the bash-completion package. For zsh, completion must be enabled
-(autoload -U compinit; compinit) before the script is loaded.`,
+(autoload -U compinit; compinit) before the script is loaded.
+
+Exit status: 0; 2 bad usage (no shell, or one gantry has no script for).`,
 		Example: `  # bash, this shell; then for every new one (Linux)
   $ source <(gantry completion bash)
   $ gantry completion bash > /etc/bash_completion.d/gantry

@@ -26,7 +26,9 @@ func NewCmd(f *cmdutil.Factory) *cobra.Command {
 		Long: `Work with the OpenFeature flags that gate rollouts. The provider is
 --flags file:PATH (a flagd flag-definition file, evaluated in-process) or
 --flags launchdarkly (LaunchDarkly, with the server-side SDK key in
-LAUNCHDARKLY_SDK_KEY); without --flags, $GANTRY_FLAGS.`,
+LAUNCHDARKLY_SDK_KEY); without --flags, $GANTRY_FLAGS.
+
+Exit status: that of the subcommand; 2 when none is given.`,
 		Example: `  $ gantry flags eval --flags file:flags.json --flag payments-deploy-gate \
       --context '{"targetingKey": "payments/prod/eu-west-1", "region": "eu-west-1"}'`,
 		Args: cmdutil.NoArgs,
