@@ -199,37 +199,9 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 		targets = fromRegions(id.Account, opts)
 	}
 
-	ios := f.IOStreams
-	var (
-		outMu sync.Mutex
-		w     io.Writer
-		color bool
-	)
-	switch {
-	case opts.Output == "text":
-		w, color = ios.Out, ios.ColorEnabled()
-	case ios.IsStderrTTY():
-		w, color = ios.ErrOut, ios.ColorEnabledStderr()
-	}
-	results := make([]TargetResult, len(targets))
-	sem := make(chan struct{}, Parallel)
-	var wg sync.WaitGroup
-	for i, t := range targets {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			results[i] = bootstrap(ctx, provider, log, table, t)
-			if w != nil {
-				outMu.Lock()
-				defer outMu.Unlock()
-				printTarget(w, color, results[i])
-			}
-		}()
-	}
-	wg.Wait()
+	results := bootstrapAll(ctx, f, opts.Output, provider, table, targets)
 
+	ios := f.IOStreams
 	sum := Summary{Result: "succeeded", StateTable: table, Targets: results}
 	var failed []string
 	for _, r := range results {
@@ -250,6 +222,43 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 			len(failed), len(targets), strings.Join(failed, "\n  ")))
 	}
 	return nil
+}
+
+// bootstrapAll does the targets, Parallel at a time, and prints each one's
+// lines as it finishes: on stdout for text, on a terminal's stderr for json
+// (so stdout keeps only the JSON).
+func bootstrapAll(ctx context.Context, f *cmdutil.Factory, output string, provider *awsx.Provider, table string, targets []*target) []TargetResult {
+	ios := f.IOStreams
+	var (
+		outMu sync.Mutex
+		w     io.Writer
+		color bool
+	)
+	switch {
+	case output == "text":
+		w, color = ios.Out, ios.ColorEnabled()
+	case ios.IsStderrTTY():
+		w, color = ios.ErrOut, ios.ColorEnabledStderr()
+	}
+	results := make([]TargetResult, len(targets))
+	sem := make(chan struct{}, Parallel)
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			results[i] = bootstrap(ctx, provider, f.Log(), table, t)
+			if w != nil {
+				outMu.Lock()
+				defer outMu.Unlock()
+				printTarget(w, color, results[i])
+			}
+		}()
+	}
+	wg.Wait()
+	return results
 }
 
 // fromDescriptor lists the targets of the selected stages, in file order:

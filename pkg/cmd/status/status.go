@@ -161,7 +161,40 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	}
 	backend := awsbackend.New(awsbackend.Options{Configs: provider, Plan: p, Table: f.AWS.StateTable, Logger: f.Log(), File: opts.File})
 
-	out := &Status{Service: d.Service, Stages: make([]Stage, len(p.Stages))}
+	out := readAll(ctx, backend, d.Service, p)
+
+	if opts.Output == "json" {
+		if err := cmdutil.WriteJSON(ios.Out, out); err != nil {
+			return cmdutil.Failure(err)
+		}
+	} else {
+		fmt.Fprint(ios.Out, Text(out, time.Now(), ios.ColorEnabled()))
+	}
+	var problems []string
+	for _, st := range out.Stages {
+		if st.NoStateTable {
+			fmt.Fprintf(ios.ErrOut, "note: stage %s has no state table %q in account %s (gantry bootstrap creates it): no lock or rollout to show\n",
+				st.Stage, tableName(f), st.Account)
+		}
+		if st.Error != "" {
+			problems = append(problems, st.Stage+": "+st.Error)
+		}
+		for _, r := range st.Regions {
+			if r.Error != "" {
+				problems = append(problems, st.Stage+"/"+r.Region+": "+r.Error)
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return cmdutil.Failure(fmt.Errorf("could not read %s: %s", cmdutil.Plural(len(problems), "place"), strings.Join(problems, "; ")))
+	}
+	return nil
+}
+
+// readAll reads every stage's state and every region's stacks, at most
+// MaxParallel at a time.
+func readAll(ctx context.Context, backend *awsbackend.Backend, service string, p *plan.Plan) *Status {
+	out := &Status{Service: service, Stages: make([]Stage, len(p.Stages))}
 	var (
 		wg  sync.WaitGroup
 		sem = make(chan struct{}, MaxParallel)
@@ -192,33 +225,7 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 			r.Rollout, r.RolloutReason = st.rolloutRegions[r.Region], st.rolloutErrors[r.Region]
 		}
 	}
-
-	if opts.Output == "json" {
-		if err := cmdutil.WriteJSON(ios.Out, out); err != nil {
-			return cmdutil.Failure(err)
-		}
-	} else {
-		fmt.Fprint(ios.Out, Text(out, time.Now(), ios.ColorEnabled()))
-	}
-	var problems []string
-	for _, st := range out.Stages {
-		if st.NoStateTable {
-			fmt.Fprintf(ios.ErrOut, "note: stage %s has no state table %q in account %s (gantry bootstrap creates it): no lock or rollout to show\n",
-				st.Stage, tableName(f), st.Account)
-		}
-		if st.Error != "" {
-			problems = append(problems, st.Stage+": "+st.Error)
-		}
-		for _, r := range st.Regions {
-			if r.Error != "" {
-				problems = append(problems, st.Stage+"/"+r.Region+": "+r.Error)
-			}
-		}
-	}
-	if len(problems) > 0 {
-		return cmdutil.Failure(fmt.Errorf("could not read %s: %s", cmdutil.Plural(len(problems), "place"), strings.Join(problems, "; ")))
-	}
-	return nil
+	return out
 }
 
 func tableName(f *cmdutil.Factory) string {
