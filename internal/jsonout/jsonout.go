@@ -6,6 +6,7 @@
 package jsonout
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,4 +22,14 @@ func Write(w io.Writer, v any) error {
 		return fmt.Errorf("writing JSON: %w", err)
 	}
 	return nil
+}
+
+// Marshal is json.Marshal in the same style (HTML characters as they are),
+// for MarshalJSON methods whose output Write embeds.
+func Marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	if err := Write(&b, v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }

@@ -28,3 +28,12 @@ func TestWriteError(t *testing.T) {
 		t.Errorf("err = %v, want a wrapped encoding error", err)
 	}
 }
+
+func TestMarshalKeepsHTMLCharacters(t *testing.T) {
+	b, err := Marshal(struct {
+		A string `json:"a"`
+	}{"<a> & b"})
+	if err != nil || string(b) != `{"a":"<a> & b"}` {
+		t.Errorf("got %s, %v", b, err)
+	}
+}

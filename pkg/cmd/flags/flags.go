@@ -14,6 +14,7 @@ import (
 	of "github.com/open-feature/go-sdk/openfeature"
 	"github.com/spf13/cobra"
 
+	"github.com/gantryhq/gantry/internal/jsonout"
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
 )
 
@@ -107,7 +108,7 @@ func (r Result) MarshalJSON() ([]byte, error) {
 		}
 		return s
 	}
-	return json.Marshal(struct {
+	return jsonout.Marshal(struct {
 		Flag      string `json:"flag"`
 		Value     any    `json:"value"`
 		Variant   any    `json:"variant"`
