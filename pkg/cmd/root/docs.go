@@ -33,10 +33,9 @@ Every command that prints structured output takes ` + "`--output`/`-o`" + `:
 also take ` + "`--format`" + ` as an alias of ` + "`--output`" + `, for scripts written before.
 
 ` + "`--output json`" + ` is always one JSON document on one line, ending in a
-newline, on stdout: read it with ` + "`jq`" + ` or one line read. The JSON shapes are
-given in each command's help below and are public: fields are added, never
-renamed or removed. ` + "`gantry schema`" + ` is the exception: it prints the JSON
-Schema file, indented. ` + "`render --format json|yaml`" + ` is the format of the
+newline, on stdout: read it with ` + "`jq`" + ` or one line read. Each command's
+help below gives its shape. ` + "`gantry schema`" + ` is the exception: it prints the
+JSON Schema file, indented. ` + "`render --format json|yaml`" + ` is the format of the
 templates it writes, not an output format, and ` + "`render -o`" + ` is ` + "`--out`" + `.
 
 ## Global flags
