@@ -8,7 +8,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 FUZZTIME ?= 30s
 
-.PHONY: all build test vet fmt-check go-test py-test venv demo fuzz fuzz-all gobench schema release-check clean
+.PHONY: all build test vet fmt-check go-test py-test venv demo fuzz fuzz-all gobench schema docs release-check clean
 
 all: build
 
@@ -71,6 +71,10 @@ gobench:
 ## schema: regenerate docs/schema.json from the Go types
 schema:
 	go test ./pkg/schema -run TestCommittedSchemaIsCurrent -update
+
+## docs: regenerate docs/cli.md from the command tree (the commands' help)
+docs:
+	go test ./pkg/cmd/root -run TestCommittedDocsAreCurrent -update
 
 ## release-check: validate goreleaser.yaml (needs goreleaser on PATH)
 release-check:

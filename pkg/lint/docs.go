@@ -77,15 +77,17 @@ overrides cause names that stage.
 
 ## Output formats
 
-- ` + "`--format text`" + ` (default): one ` + "`file:line:col: severity RULE: message`" + ` line per finding, then
+` + "`gantry lint --output FORMAT`" + ` (or ` + "`-o FORMAT`" + `; ` + "`--format`" + ` is an alias kept for older scripts):
+
+- ` + "`text`" + ` (default): one ` + "`file:line:col: severity RULE: message`" + ` line per finding, then
   the source line with a caret under the span and a blank line; colour only on a terminal and
   never with ` + "`NO_COLOR`" + `. The last line is a summary: ` + "`2 errors, 1 warning in 3 files`" + `, or
   ` + "`no problems in 3 files`" + ` when clean.
-- ` + "`--format json`" + `: ` + "`{\"findings\": [{file, line, column, endLine, endColumn, severity, rule, message}], \"summary\": {files, errors, warnings}}`" + `;
+- ` + "`json`" + `: one line, ` + "`{\"findings\": [{file, line, column, endLine, endColumn, severity, rule, message}], \"summary\": {files, errors, warnings}}`" + `;
   ` + "`findings`" + ` is ` + "`[]`" + ` when clean. Columns count characters; ` + "`endColumn`" + ` is exclusive.
-- ` + "`--format sarif`" + `: SARIF 2.1.0 for GitHub code scanning (` + "`github/codeql-action/upload-sarif`" + `),
+- ` + "`sarif`" + `: an indented SARIF 2.1.0 file for GitHub code scanning (` + "`github/codeql-action/upload-sarif`" + `),
   with every rule below in the tool's rule list and paths relative to the working directory.
-- ` + "`--format github`" + `: GitHub Actions workflow commands
+- ` + "`github`" + `: GitHub Actions workflow commands
   (` + "`::error file=…,line=…,col=…,endLine=…,endColumn=…,title=GN201::message`" + `), which show as
   annotations on the pull request, then the summary line.
 

@@ -1,8 +1,9 @@
 package lint
 
 import (
-	"encoding/json"
 	"io"
+
+	"github.com/gantryhq/gantry/internal/jsonout"
 )
 
 // jsonFinding and jsonReport are the shape of `gantry lint --format json`,
@@ -40,8 +41,6 @@ func writeJSON(w io.Writer, r Result) error {
 			Severity: f.Severity, Rule: f.Rule, Message: f.Message,
 		})
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(rep)
+	// gantry's one JSON style: one compact line, like every --output json.
+	return jsonout.Write(w, rep)
 }

@@ -88,7 +88,7 @@ func (b *bench) benchLintMany(ctx context.Context) (*LintManyResult, error) {
 		}
 	}
 	// One run for the findings (and to warm the page cache), then the timed ones.
-	out, err := exec.CommandContext(ctx, b.gantry, "lint", dir, "--format", "json").Output()
+	out, err := exec.CommandContext(ctx, b.gantry, "lint", dir, "--output", "json").Output()
 	if err != nil {
 		return nil, fmt.Errorf("gantry lint %s (the generated descriptors must be clean): %w", dir, err)
 	}
@@ -96,7 +96,7 @@ func (b *bench) benchLintMany(ctx context.Context) (*LintManyResult, error) {
 		Summary struct{ Files, Errors, Warnings int }
 	}
 	if err := json.Unmarshal(out, &summary); err != nil {
-		return nil, fmt.Errorf("gantry lint --format json: %w", err)
+		return nil, fmt.Errorf("gantry lint --output json: %w", err)
 	}
 	if summary.Summary.Files != len(files) {
 		return nil, fmt.Errorf("gantry lint checked %d files, %d were written", summary.Summary.Files, len(files))

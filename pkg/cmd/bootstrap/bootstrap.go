@@ -5,7 +5,6 @@ package bootstrap
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -70,7 +69,12 @@ made in the current account in each of those regions.
 
 Everything is found again by name or tag, so running bootstrap twice is
 safe and the second run creates nothing. Each thing is listed as created,
-found or updated; --output json prints one summary object instead.
+found or updated; --output json (-o json) prints one summary object on one
+line instead: {"result": "succeeded|failed", "stateTable", "targets":
+[{"account", "region", "stages", "resources": [{"kind", "id", "status"}],
+"platform": {"vpcId", "privateSubnets", "ecsCluster", "albListenerArn",
+"albSecurityGroup"}, "error"}]} (platform only with --demo-platform, error
+only when that target failed).
 
 Exit status: 0 done; 1 an AWS call failed (what and where is printed);
 2 bad usage or an invalid descriptor.`,
@@ -100,7 +104,7 @@ Exit status: 0 done; 1 an AWS call failed (what and where is printed);
 	fl.StringSliceVar(&opts.Stages, "stage", nil, "bootstrap only this stage (repeatable; default all; needs FILE)")
 	fl.StringSliceVar(&opts.Regions, "region", nil, "with FILE: narrow the demo platform to this region; without: bootstrap this region of the current account (repeatable)")
 	fl.BoolVar(&opts.DemoPlatform, "demo-platform", false, "also create the demo VPC, subnets, ECS cluster and load balancer, published under /gantry/platform/")
-	fl.StringVar(&opts.Output, "output", "text", "output format: text or json")
+	cmdutil.AddOutputFlag(cmd, &opts.Output, "text", "json")
 	return cmd
 }
 
@@ -193,6 +197,35 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 		targets = fromRegions(id.Account, opts)
 	}
 
+	results := bootstrapAll(ctx, f, opts.Output, provider, table, targets)
+
+	ios := f.IOStreams
+	sum := Summary{Result: "succeeded", StateTable: table, Targets: results}
+	var failed []string
+	for _, r := range results {
+		if r.err != nil {
+			sum.Result = "failed"
+			failed = append(failed, fmt.Sprintf("%s %s: %v", r.Account, r.Region, r.err))
+		}
+	}
+	if opts.Output == "json" {
+		if err := cmdutil.WriteJSON(ios.Out, sum); err != nil {
+			return fmt.Errorf("writing the summary: %w", err)
+		}
+	} else if ios.IsStderrTTY() {
+		fmt.Fprintln(ios.ErrOut, summaryLine(results))
+	}
+	if len(failed) > 0 {
+		return cmdutil.Failure(fmt.Errorf("bootstrap failed in %d of %d (account, region) pairs:\n  %s",
+			len(failed), len(targets), strings.Join(failed, "\n  ")))
+	}
+	return nil
+}
+
+// bootstrapAll does the targets, Parallel at a time, and prints each one's
+// lines as it finishes: on stdout for text, on a terminal's stderr for json
+// (so stdout keeps only the JSON).
+func bootstrapAll(ctx context.Context, f *cmdutil.Factory, output string, provider *awsx.Provider, table string, targets []*target) []TargetResult {
 	ios := f.IOStreams
 	var (
 		outMu sync.Mutex
@@ -200,7 +233,7 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 		color bool
 	)
 	switch {
-	case opts.Output == "text":
+	case output == "text":
 		w, color = ios.Out, ios.ColorEnabled()
 	case ios.IsStderrTTY():
 		w, color = ios.ErrOut, ios.ColorEnabledStderr()
@@ -214,7 +247,7 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			results[i] = bootstrap(ctx, provider, log, table, t)
+			results[i] = bootstrap(ctx, provider, f.Log(), table, t)
 			if w != nil {
 				outMu.Lock()
 				defer outMu.Unlock()
@@ -223,29 +256,7 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 		}()
 	}
 	wg.Wait()
-
-	sum := Summary{Result: "succeeded", StateTable: table, Targets: results}
-	var failed []string
-	for _, r := range results {
-		if r.err != nil {
-			sum.Result = "failed"
-			failed = append(failed, fmt.Sprintf("%s %s: %v", r.Account, r.Region, r.err))
-		}
-	}
-	if opts.Output == "json" {
-		enc := json.NewEncoder(ios.Out)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(sum); err != nil {
-			return fmt.Errorf("writing the summary: %w", err)
-		}
-	} else if ios.IsStderrTTY() {
-		fmt.Fprintln(ios.ErrOut, summaryLine(results))
-	}
-	if len(failed) > 0 {
-		return cmdutil.Failure(fmt.Errorf("bootstrap failed in %d of %d (account, region) pairs:\n  %s",
-			len(failed), len(targets), strings.Join(failed, "\n  ")))
-	}
-	return nil
+	return results
 }
 
 // fromDescriptor lists the targets of the selected stages, in file order:

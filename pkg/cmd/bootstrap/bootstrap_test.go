@@ -82,6 +82,9 @@ func decode(t *testing.T, stdout string) bootstrap.Summary {
 	if err := json.Unmarshal([]byte(stdout), &s); err != nil {
 		t.Fatalf("stdout is not the JSON summary: %v\n%s", err, stdout)
 	}
+	if strings.Count(stdout, "\n") != 1 || !strings.HasSuffix(stdout, "}\n") {
+		t.Errorf("--output json is not one line:\n%s", stdout)
+	}
 	return s
 }
 

@@ -3,7 +3,6 @@ package deploy
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"slices"
@@ -12,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
-	flagscmd "github.com/gantryhq/gantry/pkg/cmd/flags"
 	"github.com/gantryhq/gantry/pkg/deploy"
 	"github.com/gantryhq/gantry/pkg/deploy/awsbackend"
 	"github.com/gantryhq/gantry/pkg/gate"
@@ -60,6 +58,12 @@ A stage with approval: true starts only with --approve STAGE, or a yes at the
 prompt on a terminal. A change that would replace or delete a database,
 cache or bucket is refused unless --allow-data-loss.
 
+Progress goes to stderr. --output json prints one object on one line at the
+end: {"service", "version", "result": "succeeded|failed|held", "regions":
+[{"stage", "region", "wave", "status": "deployed|unchanged|failed|held|
+rolled-back|pending", "stacks": [...], "error"}]}. With $GITHUB_STEP_SUMMARY
+set, a Markdown table of the result is appended to that file.
+
 Exit status: 0 succeeded, 1 failed (every region is listed), 2 bad usage or
 invalid descriptor, 3 held (closed gate, halt flag, missing approval): run it
 again to resume.`,
@@ -80,8 +84,8 @@ again to resume.`,
 	fl.DurationVar(&opts.GateWait, "gate-wait", 0, "wait this long for a closed gate to open, polling")
 	fl.StringVar(&opts.Bake, "bake", "", "replace every bake time for this run, e.g. 0s (emergencies, tests)")
 	fl.BoolVar(&opts.AllowDataLoss, "allow-data-loss", false, "allow changes that replace or delete databases, caches or buckets")
-	fl.StringVarP(&opts.Output, "output", "o", "text", "final result: text or json")
-	flagscmd.AddFlagsFlag(fl, &opts.Flags)
+	cmdutil.AddOutputFlag(cmd, &opts.Output, "text", "json")
+	cmdutil.AddFlagsFlag(fl, &opts.Flags)
 	return cmd
 }
 
@@ -123,7 +127,7 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	obs, stop := progress.ForStderr(f.IOStreams)
 	defer stop()
 	eng := &deploy.Engine{
-		Backend:  awsbackend.New(awsbackend.Options{Configs: provider, Plan: p, Table: f.AWS.StateTable, Logger: f.Log(), File: opts.File}),
+		Backend:  awsbackend.New(awsbackend.Options{Configs: provider, Plan: p, Table: f.AWS.Table(), Logger: f.Log(), File: opts.File}),
 		Approver: approver(f, opts.Approve, obs),
 		Observer: obs,
 		Logger:   f.Log(),
@@ -131,7 +135,7 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	if d.Rollout.Gate != "" || d.Rollout.Halt != "" {
 		// The descriptor names flags: no provider is bad usage (exit 2,
 		// nothing touched), and from here every failure holds (fail closed).
-		opened, err := flagscmd.Open(ctx, f, opts.Flags)
+		opened, err := cmdutil.OpenFlags(ctx, f, opts.Flags)
 		if err != nil {
 			return err
 		}
@@ -186,11 +190,9 @@ func approver(f *cmdutil.Factory, approved []string, obs rollout.Observer) deplo
 func report(f *cmdutil.Factory, opts *Options, res *rollout.Result) error {
 	ios := f.IOStreams
 	if opts.Output == "json" {
-		b, err := json.Marshal(res)
-		if err != nil {
-			return fmt.Errorf("encoding the result: %w", err)
+		if err := cmdutil.WriteJSON(ios.Out, res); err != nil {
+			return err
 		}
-		fmt.Fprintln(ios.Out, string(b))
 	} else {
 		fmt.Fprintln(ios.Out, res.Summary())
 	}

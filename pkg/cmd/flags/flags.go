@@ -13,65 +13,10 @@ import (
 
 	of "github.com/open-feature/go-sdk/openfeature"
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
+	"github.com/gantryhq/gantry/internal/jsonout"
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
-	"github.com/gantryhq/gantry/pkg/gate"
-	"github.com/gantryhq/gantry/pkg/gate/flagd"
 )
-
-// FlagsUsage is the help text of --flags.
-const FlagsUsage = "flag provider: file:PATH (a flagd flag file) or launchdarkly (key in LAUNCHDARKLY_SDK_KEY); default $GANTRY_FLAGS"
-
-// AddFlagsFlag defines --flags on fs.
-func AddFlagsFlag(fs *pflag.FlagSet, spec *string) {
-	fs.StringVar(spec, "flags", "", FlagsUsage)
-}
-
-// Open opens the provider that spec (or GANTRY_FLAGS) names, turning its
-// errors into exit codes: 2 for no or a bad --flags value and for a flag
-// file that cannot be used (its problems go to stderr, one per line with
-// file:line:column), 1 for a provider that cannot be reached. Load
-// warnings of a flag file go to stderr.
-func Open(ctx context.Context, f *cmdutil.Factory, spec string) (*gate.Opened, error) {
-	o, err := gate.OpenProvider(ctx, spec, gate.OpenOptions{Logger: f.Log()})
-	var (
-		se *gate.SpecError
-		le *flagd.LoadError
-	)
-	switch {
-	case err == nil:
-	case errors.Is(err, gate.ErrNoProvider):
-		return nil, cmdutil.UsageErrorf("%v", err)
-	case errors.As(err, &se):
-		return nil, cmdutil.UsageErrorf("%v", err)
-	case errors.As(err, &le):
-		if le.Err != nil {
-			return nil, cmdutil.InputError(le)
-		}
-		for _, p := range le.Problems {
-			fmt.Fprintf(f.IOStreams.ErrOut, "%s: error: %s\n", p.Pos, p.Message)
-		}
-		return nil, cmdutil.InputError(fmt.Errorf("flag file %s has %s; fix %s and run again", le.File, cmdutil.Plural(len(le.Problems), "problem"), them(len(le.Problems))))
-	default:
-		return nil, cmdutil.Failure(err)
-	}
-	if fp, ok := o.Provider.(*flagd.Provider); ok {
-		if set := fp.FlagSet(); set != nil {
-			for _, w := range set.Warnings {
-				fmt.Fprintf(f.IOStreams.ErrOut, "%s: warning: %s\n", w.Pos, w.Message)
-			}
-		}
-	}
-	return o, nil
-}
-
-func them(n int) string {
-	if n == 1 {
-		return "it"
-	}
-	return "them"
-}
 
 // NewCmd builds `gantry flags`.
 func NewCmd(f *cmdutil.Factory) *cobra.Command {
@@ -82,7 +27,9 @@ func NewCmd(f *cmdutil.Factory) *cobra.Command {
 		Long: `Work with the OpenFeature flags that gate rollouts. The provider is
 --flags file:PATH (a flagd flag-definition file, evaluated in-process) or
 --flags launchdarkly (LaunchDarkly, with the server-side SDK key in
-LAUNCHDARKLY_SDK_KEY); without --flags, $GANTRY_FLAGS.`,
+LAUNCHDARKLY_SDK_KEY); without --flags, $GANTRY_FLAGS.
+
+Exit status: that of the subcommand; 2 when none is given.`,
 		Example: `  $ gantry flags eval --flags file:flags.json --flag payments-deploy-gate \
       --context '{"targetingKey": "payments/prod/eu-west-1", "region": "eu-west-1"}'`,
 		Args: cmdutil.NoArgs,
@@ -90,7 +37,7 @@ LAUNCHDARKLY_SDK_KEY); without --flags, $GANTRY_FLAGS.`,
 			return cmdutil.UsageErrorf("%s needs a subcommand: eval", cmd.CommandPath())
 		},
 	}
-	AddFlagsFlag(cmd.PersistentFlags(), &spec)
+	cmdutil.AddFlagsFlag(cmd.PersistentFlags(), &spec)
 	cmd.AddCommand(newEvalCmd(f, &spec))
 	return cmd
 }
@@ -102,7 +49,7 @@ type EvalOptions struct {
 	Type    string
 	Default string
 	Context string
-	Format  string
+	Output  string
 }
 
 func newEvalCmd(f *cmdutil.Factory, spec *string) *cobra.Command {
@@ -119,15 +66,16 @@ DEFAULT, DISABLED, SPLIT, ERROR, ...) and, when it failed, the error code
 targeting key <service>/<stage>/<region> and attributes service, team,
 stage, region, wave, version, account and rolloutId.
 
---format json prints {"flag", "value", "variant", "reason", "errorCode"}
-(variant and errorCode null when there is none).
+--output json (or -o json; --format is an alias kept for existing
+scripts) prints one line, {"flag", "value", "variant", "reason",
+"errorCode"} (variant and errorCode null when there is none).
 
 Exit status: 0 evaluated; 1 the evaluation failed (an error code: the value
 printed is --default) or the provider cannot be reached; 2 bad usage or a
 flag file that cannot be used.`,
 		Example: `  $ gantry flags eval --flags file:flags.json --flag payments-deploy-gate \
       --context '{"targetingKey": "payments/prod/eu-west-1", "region": "eu-west-1", "stage": "prod"}'
-  $ GANTRY_FLAGS=launchdarkly gantry flags eval --flag max-connections --type integer --default 10 --format json`,
+  $ GANTRY_FLAGS=launchdarkly gantry flags eval --flag max-connections --type integer --default 10 -o json`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runEval(cmd, f, opts) },
 	}
@@ -136,7 +84,8 @@ flag file that cannot be used.`,
 	fl.StringVar(&opts.Type, "type", "boolean", "flag type: boolean, string, integer, float or object")
 	fl.StringVar(&opts.Default, "default", "", "default value, returned on errors (default false, \"\", 0, 0 or {} by type)")
 	fl.StringVar(&opts.Context, "context", "", "evaluation context as a JSON object; \"targetingKey\" is the targeting key")
-	fl.StringVar(&opts.Format, "format", "text", "output: text or json")
+	cmdutil.AddOutputFlag(cmd, &opts.Output, "text", "json")
+	cmdutil.AddFormatAlias(cmd, &opts.Output)
 	return cmd
 }
 
@@ -159,7 +108,7 @@ func (r Result) MarshalJSON() ([]byte, error) {
 		}
 		return s
 	}
-	return json.Marshal(struct {
+	return jsonout.Marshal(struct {
 		Flag      string `json:"flag"`
 		Value     any    `json:"value"`
 		Variant   any    `json:"variant"`
@@ -175,7 +124,7 @@ func runEval(cmd *cobra.Command, f *cmdutil.Factory, opts *EvalOptions) error {
 	if err := cmdutil.OneOf("type", opts.Type, "boolean", "string", "integer", "float", "object"); err != nil {
 		return err
 	}
-	if err := cmdutil.OneOf("format", opts.Format, "text", "json"); err != nil {
+	if err := cmdutil.CheckOutput(cmd, opts.Output, "text", "json"); err != nil {
 		return err
 	}
 	def, err := parseDefault(opts.Type, opts.Default, cmd.Flags().Changed("default"))
@@ -187,13 +136,13 @@ func runEval(cmd *cobra.Command, f *cmdutil.Factory, opts *EvalOptions) error {
 		return err
 	}
 	ctx := cmd.Context()
-	o, err := Open(ctx, f, *opts.Spec)
+	o, err := cmdutil.OpenFlags(ctx, f, *opts.Spec)
 	if err != nil {
 		return err
 	}
 	defer o.Close()
 	res := Evaluate(ctx, o.Client, opts.Flag, opts.Type, def, ec)
-	if err := write(f.IOStreams.Out, opts.Format, res); err != nil {
+	if err := write(f.IOStreams.Out, opts.Output, res); err != nil {
 		return err
 	}
 	if res.ErrorCode != "" {
@@ -238,12 +187,7 @@ func Evaluate(ctx context.Context, client *of.Client, flag, typ string, def any,
 
 func write(w io.Writer, format string, r Result) error {
 	if format == "json" {
-		b, err := json.Marshal(r)
-		if err != nil {
-			return fmt.Errorf("encoding the result: %w", err)
-		}
-		_, err = fmt.Fprintln(w, string(b))
-		return err
+		return cmdutil.WriteJSON(w, r)
 	}
 	val, _ := json.Marshal(r.Value)
 	fmt.Fprintf(w, "flag       %s\n", r.Flag)

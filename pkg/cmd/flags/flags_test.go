@@ -82,6 +82,21 @@ func TestEvalJSON(t *testing.T) {
 	}
 }
 
+// TestEvalOutputFlag: -o json, --output json and the older --format json
+// print the same one line; HTML characters are not escaped.
+func TestEvalOutputFlag(t *testing.T) {
+	t.Setenv("GANTRY_FLAGS", "")
+	path := writeFlags(t, `{"flags": {"tag": {"state": "ENABLED", "variants": {"v": "<a&b>"}, "defaultVariant": "v"}}}`)
+	want := `{"flag":"tag","value":"<a&b>","variant":"v","reason":"STATIC","errorCode":null}` + "\n"
+	for _, o := range [][]string{{"-o", "json"}, {"--output", "json"}, {"--format", "json"}} {
+		args := append([]string{"eval", "--flags", "file:" + path, "--flag", "tag", "--type", "string"}, o...)
+		code, out, errOut := run(t, args...)
+		if code != 0 || out != want {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want %q", o, code, out, errOut, want)
+		}
+	}
+}
+
 func TestEvalTextAndEnv(t *testing.T) {
 	path := writeFlags(t, flagFile)
 	t.Setenv("GANTRY_FLAGS", "file:"+path)

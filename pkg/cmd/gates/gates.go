@@ -4,7 +4,6 @@
 package gates
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -13,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
-	flagscmd "github.com/gantryhq/gantry/pkg/cmd/flags"
 	"github.com/gantryhq/gantry/pkg/gate"
 	"github.com/gantryhq/gantry/pkg/plan"
 	"github.com/gantryhq/gantry/pkg/rollout"
@@ -48,6 +46,12 @@ attributes service, team, stage, region, wave, version, account and
 rolloutId ("dry-run" here). The provider is --flags file:PATH or
 --flags launchdarkly, or $GANTRY_FLAGS.
 
+--output json prints one object on one line: {"service", "version",
+"provider", "gateFlag", "haltFlag", "regions": [{"stage", "wave", "region",
+"targetingKey", "start", "gate", "halt"}], "summary": {"regions", "open",
+"closed", "halted"}}, where gate and halt are null or {"flag", "outcome",
+"value", "variant", "reason", "errorCode", "errorMessage", "why"}.
+
 Exit status: 0 every region would start; 3 at least one region would be
 held or the halt flag is on; 2 bad usage, an invalid descriptor or flag
 file; 1 the provider cannot be reached.`,
@@ -62,8 +66,8 @@ file; 1 the provider cannot be reached.`,
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Version, "version", "", "version the rollout would deploy (required): the version attribute")
 	fl.StringSliceVar(&opts.Stages, "stage", nil, "only this stage (repeatable; default all, in file order)")
-	fl.StringVarP(&opts.Output, "output", "o", "text", "output: text or json")
-	flagscmd.AddFlagsFlag(fl, &opts.Spec)
+	cmdutil.AddOutputFlag(cmd, &opts.Output, "text", "json")
+	cmdutil.AddFlagsFlag(fl, &opts.Spec)
 	return cmd
 }
 
@@ -114,7 +118,7 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	if opts.Version == "" {
 		return cmdutil.UsageErrorf("--version is required: the version the rollout would deploy")
 	}
-	if err := cmdutil.OneOf("output", opts.Output, "text", "json"); err != nil {
+	if err := cmdutil.CheckOutput(cmd, opts.Output, "text", "json"); err != nil {
 		return err
 	}
 	ctx := cmd.Context()
@@ -134,7 +138,7 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	if d.Rollout.Gate == "" && d.Rollout.Halt == "" {
 		g = gate.New(nil, d, gate.Options{})
 	} else {
-		o, err := flagscmd.Open(ctx, f, opts.Spec)
+		o, err := cmdutil.OpenFlags(ctx, f, opts.Spec)
 		if err != nil {
 			return err
 		}
@@ -171,11 +175,9 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 		}
 	}
 	if opts.Output == "json" {
-		b, err := json.MarshalIndent(rep, "", "  ")
-		if err != nil {
-			return fmt.Errorf("encoding the report: %w", err)
+		if err := cmdutil.WriteJSON(f.IOStreams.Out, rep); err != nil {
+			return err
 		}
-		fmt.Fprintln(f.IOStreams.Out, string(b))
 	} else {
 		writeText(f.IOStreams.Out, rep)
 	}

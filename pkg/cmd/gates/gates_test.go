@@ -40,6 +40,9 @@ func report(t *testing.T, args ...string) (int, Report) {
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("exit %d, not JSON: %v\n%s\n%s", code, err, out, errOut)
 	}
+	if strings.Count(out, "\n") != 1 || !strings.HasSuffix(out, "}\n") {
+		t.Errorf("--output json is not one line:\n%s", out)
+	}
 	return code, rep
 }
 

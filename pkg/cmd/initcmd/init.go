@@ -38,7 +38,11 @@ bucket. Both lint clean as written: edit the image, accounts and regions,
 then run gantry lint.
 
 The service name defaults to the folder's name when that is a valid service
-name, else my-service. An existing file is never overwritten without --force.`,
+name, else my-service; the templates are written for my-service and init
+replaces every occurrence with the name. An existing file is never
+overwritten without --force. The path written goes to stdout.
+
+Exit status: 0 written; 2 bad usage or a file that would be overwritten.`,
 		Example: `  $ gantry init
   $ gantry init --template worker --service thumbs
   $ gantry init --service payments --force`,

@@ -13,7 +13,7 @@ import (
 // Options are lint's flags and arguments.
 type Options struct {
 	Paths  []string
-	Format string
+	Output string
 }
 
 // NewCmd builds the lint command.
@@ -27,33 +27,42 @@ a descriptor file or a folder searched for *.sd.yaml and *.sd.yml (the
 current folder when none is given). Files are checked in parallel and every
 problem of every file is reported.
 
-Formats: text (file:line:col: severity rule: message, with the source line;
-colour only on a terminal and never with NO_COLOR), json (one object with
-findings and summary), sarif (2.1.0, for GitHub code scanning) and github
-(workflow commands that annotate a pull request).
+Output formats (--output/-o; --format is an alias kept for existing
+scripts): text (file:line:col: severity rule: message, with the source line;
+colour only on a terminal and never with NO_COLOR), json (one object on one
+line, {"findings": [{"file", "line", "column", "endLine", "endColumn",
+"severity", "rule", "message"}], "summary": {"files", "errors",
+"warnings"}}), sarif (an indented SARIF 2.1.0 file, for GitHub code
+scanning) and github (workflow commands that annotate a pull request).
 
 Exit status: 0 when no finding is an error (warnings allowed), 1 when any is,
 2 on bad usage or when no descriptor is found.`,
 		Example: `  $ gantry lint
   $ gantry lint payments.sd.yaml
-  $ gantry lint services/ --format json | jq '.summary'
-  $ gantry lint --format sarif > gantry.sarif
-  $ gantry lint --format github        # in a GitHub Actions step`,
+  $ gantry lint services/ -o json | jq '.summary'
+  $ gantry lint --output sarif > gantry.sarif
+  $ gantry lint --output github        # in a GitHub Actions step`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Paths = args
 			return run(cmd, f, opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.Format, "format", "text", "output format: text, json, sarif or github")
+	cmdutil.AddOutputFlag(cmd, &opts.Output, formats()...)
+	cmdutil.AddFormatAlias(cmd, &opts.Output)
 	return cmd
 }
 
-func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
-	var formats []string
+// formats are lint's output formats, text first (the default).
+func formats() []string {
+	var out []string
 	for _, f := range lint.Formats() {
-		formats = append(formats, string(f))
+		out = append(out, string(f))
 	}
-	if err := cmdutil.OneOf("format", opts.Format, formats...); err != nil {
+	return out
+}
+
+func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
+	if err := cmdutil.CheckOutput(cmd, opts.Output, formats()...); err != nil {
 		return err
 	}
 	files, err := descriptor.Discover(opts.Paths)
@@ -73,7 +82,7 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	}
 	ios := f.IOStreams
 	wopts := lint.WriteOptions{Color: ios.ColorEnabled(), ToolVersion: f.Version}
-	if err := lint.Write(ios.Out, lint.Format(opts.Format), res, wopts); err != nil {
+	if err := lint.Write(ios.Out, lint.Format(opts.Output), res, wopts); err != nil {
 		return fmt.Errorf("writing findings: %w", err)
 	}
 	if res.Errors() > 0 {

@@ -80,6 +80,8 @@ func TestLintUsageAndInputErrors(t *testing.T) {
 		args []string
 	}{
 		{"bad format", []string{good, "--format", "xml"}},
+		{"bad output", []string{good, "-o", "xml"}},
+		{"output and format", []string{good, "--output", "json", "--format", "json"}},
 		{"missing path", []string{filepath.Join(dir, "nope.sd.yaml")}},
 		{"no descriptors", []string{empty}},
 	} {
@@ -130,6 +132,23 @@ func TestLintJSONParses(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("GN104 at b.sd.yaml:7:3 missing from %+v", doc.Findings)
+	}
+}
+
+// TestLintOutputAndFormatAlias: -o, --output and the older --format print
+// the same bytes, and json is one compact line.
+func TestLintOutputAndFormatAlias(t *testing.T) {
+	dir := t.TempDir()
+	bad := write(t, dir, "billing.sd.yaml", strings.Replace(clean, "  memory: 512", "  memroy: 512", 1))
+	_, want, _ := runLint(t, bad, "--output", "json")
+	if strings.Count(want, "\n") != 1 || !strings.HasSuffix(want, "}\n") {
+		t.Errorf("--output json is not one line:\n%s", want)
+	}
+	for _, args := range [][]string{{"-o", "json"}, {"--format", "json"}, {"--format=json"}} {
+		code, out, errOut := runLint(t, append([]string{bad}, args...)...)
+		if code != 1 || out != want {
+			t.Errorf("%v: exit %d, stdout %q (want %q), stderr %q", args, code, out, want, errOut)
+		}
 	}
 }
 

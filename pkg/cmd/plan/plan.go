@@ -4,7 +4,6 @@
 package plan
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -55,7 +54,7 @@ When a stage's data stack does not exist yet, the app stack's change set
 cannot be made (it needs the data stack's exports): the app stack is shown
 as created, its resources read from the template.
 
---output json prints one object:
+--output json prints one object on one line:
   {"service","stage","version","regions":[{"region","account","version",
    "stacks":[{"name","kind","action","changes":[{"action","logicalId","type",
    "replacement","causes":[...],"dataLoss"}],"notes":[...]}],"error"}],
@@ -78,7 +77,7 @@ planned; 2 bad usage or invalid descriptor.`,
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Stage, "stage", "", "stage to plan (required)")
 	fl.StringVar(&opts.Version, "version", "", "version (image tag) to plan (default: what each region runs now, else \"latest\")")
-	fl.StringVarP(&opts.Output, "output", "o", "text", "output: text, json or markdown")
+	cmdutil.AddOutputFlag(cmd, &opts.Output, "text", "json", "markdown")
 	fl.BoolVar(&opts.ExitCode, "exit-code", false, "exit 1 when any region has changes (0 when there is nothing to deploy)")
 	return cmd
 }
@@ -89,7 +88,7 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	if opts.Stage == "" {
 		return cmdutil.UsageErrorf("--stage is required: the stage to plan")
 	}
-	if err := cmdutil.OneOf("output", opts.Output, "text", "json", "markdown"); err != nil {
+	if err := cmdutil.CheckOutput(cmd, opts.Output, "text", "json", "markdown"); err != nil {
 		return err
 	}
 	d, err := cmdutil.LoadDescriptor(ctx, f, opts.File)
@@ -148,12 +147,7 @@ func write(f *cmdutil.Factory, output string, res *deploy.Preview) error {
 	ios := f.IOStreams
 	switch output {
 	case "json":
-		b, err := json.Marshal(res)
-		if err != nil {
-			return fmt.Errorf("encoding the plan: %w", err)
-		}
-		_, err = fmt.Fprintln(ios.Out, string(b))
-		return err
+		return cmdutil.WriteJSON(ios.Out, res)
 	case "markdown":
 		_, err := fmt.Fprint(ios.Out, Markdown(res))
 		return err

@@ -29,12 +29,19 @@ func NewCmd(f *cmdutil.Factory) *cobra.Command {
 AWS. For every stage and region there are two stacks, <service>-<stage>-data
 (Postgres, Redis, S3; none when the service has no resources) and
 <service>-<stage>-app (ECS service, roles, routing, scaling, alarms),
-written as DIR/<stage>/<region>/<stack>.template.json with a parameters
-file beside each. The same input always gives the same bytes.
+written as DIR/<stage>/<region>/<stack>.template.json (DIR is --out,
+default out) with a parameters file beside each; --format yaml writes YAML
+templates instead (this --format is the templates' format, not an output
+format). The same input always gives the same bytes. How placeholders
+become CloudFormation references is in docs/rendering.md.
 
---stage and --region narrow what is rendered; both repeat or take commas.
-A descriptor with any error (as gantry lint reports them) is refused with
-exit status 2. Written files are listed on stdout.`,
+--stage and --region narrow what is rendered; both repeat or take commas,
+and a name the descriptor does not have is refused. Written files are
+listed on stdout, one a line.
+
+Exit status: 0 written; 2 bad usage, or a descriptor that does not load or
+has any error as gantry lint reports them (its problems go to stderr as
+file:line:col: error CODE: message).`,
 		Example: `  $ gantry render payments.sd.yaml
   $ gantry render payments.sd.yaml --stage prod --region eu-west-1 --version v1.4.2
   $ gantry render payments.sd.yaml --out build/cfn --format yaml`,

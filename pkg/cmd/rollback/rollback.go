@@ -4,7 +4,6 @@ package rollback
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -56,6 +55,9 @@ and its tags; the templates come from the state table, not from rendering
 the descriptor again. A later "gantry deploy" of a newer version deploys it
 again as usual.
 
+--output json prints one object on one line, the shape of gantry deploy's
+result with the one region.
+
 Exit status: 0 rolled back (or already at that version), 1 failed, the
 lock is held, or the question was declined, 2 bad usage, an invalid
 descriptor, or no such version recorded (the recorded ones are listed).`,
@@ -76,7 +78,7 @@ descriptor, or no such version recorded (the recorded ones are listed).`,
 	fl.StringVar(&opts.To, "to", "", "version to go back to (default: the one deployed before the current one)")
 	fl.BoolVar(&opts.AllowDataLoss, "allow-data-loss", false, "allow changes that replace or delete databases, caches or buckets")
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "do not ask for confirmation on a terminal")
-	fl.StringVarP(&opts.Output, "output", "o", "text", "final result: text or json")
+	cmdutil.AddOutputFlag(cmd, &opts.Output, "text", "json")
 	return cmd
 }
 
@@ -164,12 +166,7 @@ func confirm(f *cmdutil.Factory, opts *Options, obs rollout.Observer, t deploy.R
 func report(f *cmdutil.Factory, opts *Options, t deploy.RollbackTarget, res *rollout.Result) error {
 	ios := f.IOStreams
 	if opts.Output == "json" {
-		b, err := json.Marshal(res)
-		if err != nil {
-			return fmt.Errorf("encoding the result: %w", err)
-		}
-		fmt.Fprintln(ios.Out, string(b))
-		return nil
+		return cmdutil.WriteJSON(ios.Out, res)
 	}
 	rr := res.Regions[0]
 	where := res.Service + "/" + rr.Stage + "/" + rr.Region

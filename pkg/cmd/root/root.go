@@ -10,6 +10,7 @@ import (
 
 	bootstrapcmd "github.com/gantryhq/gantry/pkg/cmd/bootstrap"
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
+	completioncmd "github.com/gantryhq/gantry/pkg/cmd/completion"
 	deploycmd "github.com/gantryhq/gantry/pkg/cmd/deploy"
 	flagscmd "github.com/gantryhq/gantry/pkg/cmd/flags"
 	gatescmd "github.com/gantryhq/gantry/pkg/cmd/gates"
@@ -44,6 +45,7 @@ invalid input; 3 a rollout held (run it again to resume).`,
 		SilenceUsage:  true,
 	}
 	cmd.SetVersionTemplate("{{.Version}}\n")
+	// Our own completion command has the examples and exit codes of the rest.
 	cmd.CompletionOptions.DisableDefaultCmd = true
 	cmd.SetIn(f.IOStreams.In)
 	cmd.SetOut(f.IOStreams.Out)
@@ -70,6 +72,7 @@ invalid input; 3 a rollout held (run it again to resume).`,
 	cmd.AddCommand(
 		deploycmd.NewCmd(f),
 		bootstrapcmd.NewCmd(f),
+		completioncmd.NewCmd(f),
 		flagscmd.NewCmd(f),
 		gatescmd.NewCmd(f),
 		initcmd.NewCmd(f),

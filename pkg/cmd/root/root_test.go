@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -79,6 +80,7 @@ func TestNoArgsPrintsHelp(t *testing.T) {
 // without an example fails here.
 func TestEveryCommandHasHelpWithExample(t *testing.T) {
 	f, _, _ := cmdutil.TestFactory("dev")
+	var seen []string
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
 		if c.Hidden || c.Name() == "help" {
@@ -90,11 +92,22 @@ func TestEveryCommandHasHelpWithExample(t *testing.T) {
 		if c.Short == "" {
 			t.Errorf("%s has no Short", c.CommandPath())
 		}
+		// docs/cli.md is made from the help: every command states its exit codes.
+		if !strings.Contains(c.Long, "Exit status") && !strings.Contains(c.Long, "Exit codes") {
+			t.Errorf("%s's Long text does not give its exit status", c.CommandPath())
+		}
+		seen = append(seen, c.CommandPath())
 		for _, sub := range c.Commands() {
 			walk(sub)
 		}
 	}
 	walk(New(f))
+	// The walk must reach the leaves that are easy to forget.
+	for _, want := range []string{"gantry flags eval", "gantry version", "gantry schema", "gantry completion"} {
+		if !slices.Contains(seen, want) {
+			t.Errorf("the walk did not reach %s (seen %v)", want, seen)
+		}
+	}
 
 	code, out, _ := run(t, "render", "--help")
 	if code != 0 || !strings.Contains(out, "Examples:") || !strings.Contains(out, "--stage") {

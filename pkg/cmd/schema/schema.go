@@ -12,11 +12,18 @@ func NewCmd(f *cmdutil.Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:   "schema",
 		Short: "Print the descriptor's JSON Schema",
-		Long: `Print the JSON Schema (draft 2020-12) of the service descriptor, generated
-from gantry's own types. Editors that speak the YAML language server read it
+		Long: `Print the JSON Schema (draft 2020-12, $id
+https://gantry.dev/schema/v1.json) of the service descriptor, generated from
+gantry's own types. Editors that speak the YAML language server read it
 from the first line of a descriptor:
 
-  # yaml-language-server: $schema=https://gantry.dev/schema/v1.json`,
+  # yaml-language-server: $schema=https://gantry.dev/schema/v1.json
+
+The schema is a file, so it is printed indented, byte for byte the committed
+docs/schema.json (make schema regenerates it); it is the one JSON output not
+on one compact line.
+
+Exit status: 0.`,
 		Example: `  $ gantry schema > sd.schema.json
   $ gantry schema | jq '.properties | keys'`,
 		Args: cmdutil.NoArgs,

@@ -4,7 +4,6 @@ package status
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -47,7 +46,7 @@ succeeded) and who holds the stage's rollout lock, until when. A region
 whose app stack does not exist is "not deployed". Every region and state
 table is read in parallel; nothing is changed.
 
---output json prints one object:
+--output json prints one object on one line:
   {"service","stages":[{"stage","account","lock":{"owner","rolloutId",
    "version","acquiredAt","heartbeatAt","expiresAt","expired"}|null,
    "rollout":{"id","version","status","reason","owner","startedAt",
@@ -68,7 +67,7 @@ some could not (the rest is still shown); 2 bad usage or invalid descriptor.`,
 	}
 	fl := cmd.Flags()
 	fl.StringSliceVar(&opts.Stages, "stage", nil, "show only this stage (repeatable; default all)")
-	fl.StringVarP(&opts.Output, "output", "o", "text", "output: text or json")
+	cmdutil.AddOutputFlag(cmd, &opts.Output, "text", "json")
 	return cmd
 }
 
@@ -159,9 +158,42 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	if err != nil {
 		return cmdutil.Failure(err)
 	}
-	backend := awsbackend.New(awsbackend.Options{Configs: provider, Plan: p, Table: f.AWS.StateTable, Logger: f.Log(), File: opts.File})
+	backend := awsbackend.New(awsbackend.Options{Configs: provider, Plan: p, Table: f.AWS.Table(), Logger: f.Log(), File: opts.File})
 
-	out := &Status{Service: d.Service, Stages: make([]Stage, len(p.Stages))}
+	out := readAll(ctx, backend, d.Service, p)
+
+	if opts.Output == "json" {
+		if err := cmdutil.WriteJSON(ios.Out, out); err != nil {
+			return cmdutil.Failure(err)
+		}
+	} else {
+		fmt.Fprint(ios.Out, Text(out, time.Now(), ios.ColorEnabled()))
+	}
+	var problems []string
+	for _, st := range out.Stages {
+		if st.NoStateTable {
+			fmt.Fprintf(ios.ErrOut, "note: stage %s has no state table %q in account %s (gantry bootstrap creates it): no lock or rollout to show\n",
+				st.Stage, f.AWS.Table(), st.Account)
+		}
+		if st.Error != "" {
+			problems = append(problems, st.Stage+": "+st.Error)
+		}
+		for _, r := range st.Regions {
+			if r.Error != "" {
+				problems = append(problems, st.Stage+"/"+r.Region+": "+r.Error)
+			}
+		}
+	}
+	if len(problems) > 0 {
+		return cmdutil.Failure(fmt.Errorf("could not read %s: %s", cmdutil.Plural(len(problems), "place"), strings.Join(problems, "; ")))
+	}
+	return nil
+}
+
+// readAll reads every stage's state and every region's stacks, at most
+// MaxParallel at a time.
+func readAll(ctx context.Context, backend *awsbackend.Backend, service string, p *plan.Plan) *Status {
+	out := &Status{Service: service, Stages: make([]Stage, len(p.Stages))}
 	var (
 		wg  sync.WaitGroup
 		sem = make(chan struct{}, MaxParallel)
@@ -192,35 +224,7 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 			r.Rollout, r.RolloutReason = st.rolloutRegions[r.Region], st.rolloutErrors[r.Region]
 		}
 	}
-
-	if opts.Output == "json" {
-		b, err := json.Marshal(out)
-		if err != nil {
-			return cmdutil.Failure(fmt.Errorf("encoding the status: %w", err))
-		}
-		fmt.Fprintln(ios.Out, string(b))
-	} else {
-		fmt.Fprint(ios.Out, Text(out, time.Now(), ios.ColorEnabled()))
-	}
-	var problems []string
-	for _, st := range out.Stages {
-		if st.NoStateTable {
-			fmt.Fprintf(ios.ErrOut, "note: stage %s has no state table %q in account %s (gantry bootstrap creates it): no lock or rollout to show\n",
-				st.Stage, f.AWS.Table(), st.Account)
-		}
-		if st.Error != "" {
-			problems = append(problems, st.Stage+": "+st.Error)
-		}
-		for _, r := range st.Regions {
-			if r.Error != "" {
-				problems = append(problems, st.Stage+"/"+r.Region+": "+r.Error)
-			}
-		}
-	}
-	if len(problems) > 0 {
-		return cmdutil.Failure(fmt.Errorf("could not read %s: %s", cmdutil.Plural(len(problems), "place"), strings.Join(problems, "; ")))
-	}
-	return nil
+	return out
 }
 
 // readState fills the stage's lock and latest rollout from its state table.
