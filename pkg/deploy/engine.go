@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -413,51 +412,69 @@ func (r *run) stage(ctx context.Context, st plan.Stage) {
 		reason := fmt.Sprintf("rollout lock of stage %s not taken: %v", st.Name, err)
 		log.Error("lock refused", "err", err)
 		r.obs.Message(sref, slog.LevelError, reason)
-		for _, s := range st.Steps() {
-			r.obs.RegionDone(refOf(s), r.set(refOf(s), rollout.StatusFailed, nil, reason))
-		}
-		r.halt(stopFailed, reason)
+		r.stopStage(st, rollout.StatusFailed, stopFailed, reason)
 		return
 	}
 	j := newJournal(lock, st.Name, r.clock, r.obs, log)
-	defer func() {
-		bg, cancel := detached(ctx)
-		defer cancel()
-		status, reason := r.stageStatus(st)
-		j.entry(JournalEntry{Step: "stage", Status: status, Message: reason})
-		j.saveRollout(r.record(st, j.started, status, reason))
-		j.close()
-		if err := lock.Release(bg); err != nil {
-			log.Warn("releasing the lock failed", "err", err)
-			r.obs.Message(sref, slog.LevelWarn, fmt.Sprintf("releasing the rollout lock failed (it expires on its own; `gantry unlock` breaks it): %v", err))
-		} else {
-			log.Info("lock released")
-		}
-	}()
+	defer r.endStage(ctx, st, lock, j, log)
 	log.Info("lock taken", "stateRegion", st.StateRegion)
 	j.entry(JournalEntry{Step: "lock", Status: "taken", Attrs: map[string]string{"version": r.req.Version}})
 	j.saveRollout(r.record(st, j.started, RolloutRunning, ""))
 	// Approval is asked under the lock, so that a stage held for it leaves
 	// a held rollout record (gantry status shows it).
-	if st.Approval {
-		ok, err := r.approver.Approve(ctx, st.Name)
-		if !ok || err != nil {
-			reason := fmt.Sprintf("stage %s needs approval: run again with --approve %s", st.Name, st.Name)
-			if err != nil {
-				reason = fmt.Sprintf("stage %s was not approved (%v): run again with --approve %s", st.Name, err, st.Name)
-			}
-			log.Warn("stage held", "reason", reason)
-			r.obs.Message(sref, slog.LevelWarn, reason)
-			for _, s := range st.Steps() {
-				r.obs.RegionDone(refOf(s), r.set(refOf(s), rollout.StatusHeld, nil, reason))
-			}
-			r.halt(stopHeld, reason)
-			return
-		}
-		r.obs.Message(sref, slog.LevelInfo, "stage approved")
+	if st.Approval && !r.approve(ctx, st, log) {
+		return
 	}
+	r.waves(ctx, st, j)
+}
 
-	// Each wave's change sets are made while the wave before it deploys.
+// stopStage gives every region of a stage that never started the same
+// status and reason, and stops the rollout.
+func (r *run) stopStage(st plan.Stage, status rollout.Status, kind stopKind, reason string) {
+	for _, s := range st.Steps() {
+		r.obs.RegionDone(refOf(s), r.set(refOf(s), status, nil, reason))
+	}
+	r.halt(kind, reason)
+}
+
+// endStage writes the stage's last journal entry and rollout record and
+// gives the lock up, even when ctx is done.
+func (r *run) endStage(ctx context.Context, st plan.Stage, lock Lock, j *journal, log *slog.Logger) {
+	bg, cancel := detached(ctx)
+	defer cancel()
+	status, reason := r.stageStatus(st)
+	j.entry(JournalEntry{Step: "stage", Status: status, Message: reason})
+	j.saveRollout(r.record(st, j.started, status, reason))
+	j.close()
+	if err := lock.Release(bg); err != nil {
+		log.Warn("releasing the lock failed", "err", err)
+		r.obs.Message(rollout.Ref{Stage: st.Name}, slog.LevelWarn, fmt.Sprintf("releasing the rollout lock failed (it expires on its own; `gantry unlock` breaks it): %v", err))
+		return
+	}
+	log.Info("lock released")
+}
+
+// approve asks the Approver about a stage with approval: true; a stage not
+// approved holds, and so does the rollout.
+func (r *run) approve(ctx context.Context, st plan.Stage, log *slog.Logger) bool {
+	ok, err := r.approver.Approve(ctx, st.Name)
+	if ok && err == nil {
+		r.obs.Message(rollout.Ref{Stage: st.Name}, slog.LevelInfo, "stage approved")
+		return true
+	}
+	reason := fmt.Sprintf("stage %s needs approval: run again with --approve %s", st.Name, st.Name)
+	if err != nil {
+		reason = fmt.Sprintf("stage %s was not approved (%v): run again with --approve %s", st.Name, err, st.Name)
+	}
+	log.Warn("stage held", "reason", reason)
+	r.obs.Message(rollout.Ref{Stage: st.Name}, slog.LevelWarn, reason)
+	r.stopStage(st, rollout.StatusHeld, stopHeld, reason)
+	return false
+}
+
+// waves runs a stage's waves in order; each wave's change sets are made
+// while the wave before it deploys.
+func (r *run) waves(ctx context.Context, st plan.Stage, j *journal) {
 	var next *ahead
 	defer func() {
 		next.stop()
@@ -615,272 +632,6 @@ func (r *run) fail(ctx context.Context, j *journal, ref rollout.Ref, stacks []ro
 	r.halt(stopFailed, ref.String()+": "+msg)
 	r.obs.Message(ref, slog.LevelError, msg)
 	r.finish(ctx, j, ref, rollout.StatusFailed, stacks, msg)
-}
-
-// inBake is a region deployed in this run, waiting for its wave's bake.
-type inBake struct {
-	ref    rollout.Ref
-	step   plan.Step
-	reg    Region
-	alarms []string
-}
-
-func (b *inBake) key() key { return key{b.ref.Stage, b.ref.Region} }
-
-// region runs one region up to and including its stacks; it returns the
-// region when it was deployed and so must be baked. It holds a slot of sem
-// on entry and gives it back.
-func (r *run) region(ctx context.Context, j *journal, step plan.Step, sem slots, executing *latch) *inBake {
-	ref := refOf(step)
-	var once sync.Once
-	started := func() { once.Do(executing.done) }
-	defer started()
-	holding := true
-	defer func() {
-		if holding {
-			sem.release()
-		}
-	}()
-	if r.stopped() || ctx.Err() != nil {
-		r.notStarted(ctx, j, step)
-		return nil
-	}
-	pre := r.pre[key{step.Stage, step.Region}]
-	log := r.log.With("stage", step.Stage, "region", step.Region, "wave", step.Wave)
-	r.obs.RegionStarted(ref)
-
-	reg, err := r.e.Backend.Region(ctx, step)
-	if err != nil {
-		r.fail(ctx, j, ref, nil, fmt.Errorf("reaching account %s in %s: %w", step.Account, step.Region, err))
-		return nil
-	}
-	app := pre.stacks[len(pre.stacks)-1]
-	r.obs.StepChanged(ref, rollout.StepCheck, app.Name)
-	cur, err := reg.Current(ctx)
-	if err != nil {
-		r.fail(ctx, j, ref, nil, fmt.Errorf("reading stack %s: %w", app.Name, err))
-		return nil
-	}
-	// A rollout killed between a region's last stack and its deployment
-	// record leaves the stacks on this version with nothing recorded: the
-	// region only needs its record (its empty change sets give the exact
-	// parameters), not the gate.
-	recordOnly := false
-	if r.unchanged(step, cur) {
-		if r.recorded(ctx, reg, step) {
-			log.Info("region unchanged", "hash", pre.hash)
-			r.finish(ctx, j, ref, rollout.StatusUnchanged, r.unchangedStacks(step, cur), "")
-			return nil
-		}
-		recordOnly = true
-		log.Warn("region runs this version but its deployment is not recorded (an interrupted rollout?): recording it", "hash", pre.hash)
-	}
-	j.region(ref, "check", "changed", "", map[string]string{
-		"stackStatus": cur.Status, "deployedVersion": cur.Version, "deployedHash": cur.Hash, "hash": pre.hash,
-		"recordOnly": fmt.Sprint(recordOnly),
-	})
-
-	if !recordOnly {
-		if open, reason := r.waitGate(ctx, j, step, sem, &holding); !open {
-			if reason == "" {
-				r.notStarted(ctx, j, step)
-				return nil
-			}
-			log.Warn("region held", "reason", reason)
-			r.finish(ctx, j, ref, rollout.StatusHeld, nil, reason)
-			return nil
-		}
-	}
-
-	var (
-		stacks []rollout.StackResult
-		params = map[string]map[string]string{}
-		obs    = stackObserver{r.obs, ref, started}
-	)
-	for _, s := range pre.stacks {
-		stepName := rollout.StepApp
-		if s.Kind == naming.Data {
-			stepName = rollout.StepData
-		}
-		r.obs.StepChanged(ref, stepName, s.Name)
-		j.region(ref, string(stepName), "started", s.Name, nil)
-		a := r.stackApply(step, s, pre)
-		out, err := reg.Apply(ctx, a, obs)
-		out = fillOutcome(out, a)
-		if out.Action == "" {
-			// A backend that failed before it knew: the app stack's
-			// existence is the best guess for both.
-			out.Action = rollout.ActionCreate
-			if cur.Exists {
-				out.Action = rollout.ActionUpdate
-			}
-		}
-		stacks = append(stacks, stackResult(out))
-		if err != nil {
-			j.region(ref, string(stepName), "failed", err.Error(), map[string]string{"stack": s.Name, "stackStatus": out.Status})
-			r.fail(ctx, j, ref, stacks, fmt.Errorf("stack %s: %w", s.Name, err))
-			return nil
-		}
-		log.Info("stack applied", "stack", s.Name, "action", out.Action, "changes", out.Changes, "stackStatus", out.Status)
-		j.region(ref, string(stepName), out.Action, s.Name, map[string]string{
-			"stack": s.Name, "stackStatus": out.Status, "changes": fmt.Sprint(out.Changes),
-		})
-		params[s.Name] = out.Parameters
-	}
-
-	dep := Deployment{
-		Service: r.d.Service, Stage: step.Stage, Region: step.Region, Version: r.req.Version,
-		Hash: pre.hash, DeployedAt: r.clock.Now(), RolloutID: r.id,
-	}
-	for _, s := range pre.stacks {
-		if p := params[s.Name]; p != nil {
-			s.Parameters = p
-		}
-		dep.Stacks = append(dep.Stacks, s)
-	}
-	if err := reg.SaveDeployment(ctx, dep); err != nil {
-		r.fail(ctx, j, ref, stacks, fmt.Errorf("deployed, but recording the deployment failed (a restore or rollback cannot find this version): %w", err))
-		return nil
-	}
-	if !slices.ContainsFunc(stacks, func(s rollout.StackResult) bool { return s.Action != rollout.ActionUnchanged }) {
-		// The tags were stale but nothing in the stacks changed: there is
-		// nothing new to bake.
-		r.finish(ctx, j, ref, rollout.StatusUnchanged, stacks, "")
-		return nil
-	}
-	r.set(ref, rollout.StatusDeployed, stacks, "")
-	r.obs.StepChanged(ref, rollout.StepWaiting, "")
-	return &inBake{ref: ref, step: step, reg: reg, alarms: pre.alarms}
-}
-
-func stackResult(o StackOutcome) rollout.StackResult {
-	return rollout.StackResult{Name: o.Name, Kind: string(o.Kind), Action: o.Action, Status: o.Status, Changes: o.Changes}
-}
-
-// waitGate evaluates the halt and gate flags until the gate opens, the wait
-// runs out or the rollout stops. While it waits for the gate it gives its
-// slot back, so a closed region never blocks the rest of its wave. It
-// returns false with the reason the region is held, or false and "" when
-// the rollout stopped before the region's gate was ever closed.
-func (r *run) waitGate(ctx context.Context, j *journal, step plan.Step, sem slots, holding *bool) (bool, string) {
-	ref := refOf(step)
-	req := r.gateRequest(step)
-	var (
-		deadline time.Time
-		reason   string
-	)
-	for {
-		if r.stopped() {
-			// Held by its own gate before the stop, or never gated: then
-			// the caller records it as not started.
-			return false, reason
-		}
-		r.obs.StepChanged(ref, rollout.StepGate, "")
-		if halted, why := r.halted(ctx, j, ref, req); halted {
-			r.halt(stopHeld, why)
-			return false, why
-		}
-		dec, err := r.gate.Check(ctx, req)
-		if err != nil {
-			dec = rollout.Decision{Open: false, Reason: fmt.Sprintf("the gate could not be evaluated, so it holds: %v", err)}
-		}
-		status := "closed"
-		if dec.Open {
-			status = "open"
-		}
-		attrs := maps.Clone(dec.Attrs)
-		if attrs == nil {
-			attrs = map[string]string{}
-		}
-		attrs["targetingKey"] = req.TargetingKey()
-		j.region(ref, "gate", status, dec.Reason, attrs)
-		if dec.Open {
-			if !deadline.IsZero() {
-				r.obs.Message(ref, slog.LevelInfo, "gate opened: "+dec.Reason)
-			}
-			return true, ""
-		}
-		reason = "gate closed: " + dec.Reason
-		if r.req.GateWait <= 0 {
-			r.obs.Message(ref, slog.LevelWarn, reason)
-			return false, reason
-		}
-		now := r.clock.Now()
-		if deadline.IsZero() {
-			deadline = now.Add(r.req.GateWait)
-			r.obs.Message(ref, slog.LevelWarn, fmt.Sprintf("%s; waiting up to %s for it to open", reason, r.req.GateWait))
-		}
-		left := deadline.Sub(now)
-		if left <= 0 {
-			reason = fmt.Sprintf("%s (waited %s)", reason, r.req.GateWait)
-			r.obs.Message(ref, slog.LevelWarn, reason)
-			return false, reason
-		}
-		sem.release()
-		*holding = false
-		r.obs.StepChanged(ref, rollout.StepGateWait, "")
-		var changed <-chan struct{}
-		if gw, ok := r.gate.(GateWatcher); ok {
-			changed = gw.Changed()
-		}
-		if err := r.sleep(ctx, min(r.gatePoll, left), changed, r.stopCh); err != nil {
-			return false, reason + "; interrupted while waiting"
-		}
-		if !sem.acquire(ctx, r.stopCh) {
-			return false, reason
-		}
-		*holding = true
-	}
-}
-
-// halted evaluates the halt flag for a region; an error halts (fail closed).
-func (r *run) halted(ctx context.Context, j *journal, ref rollout.Ref, req rollout.GateRequest) (bool, string) {
-	h, why, err := r.gate.Halted(ctx, req)
-	switch {
-	case err != nil:
-		why = fmt.Sprintf("the halt flag could not be evaluated, so the rollout stops: %v", err)
-	case !h:
-		return false, ""
-	default:
-		why = "halt flag is on: " + why
-	}
-	j.region(ref, "halt", "halted", why, nil)
-	r.obs.Message(ref, slog.LevelWarn, why)
-	return true, why
-}
-
-// sleep waits d, or less when one of wake closes; it fails only when ctx is
-// done.
-func (r *run) sleep(ctx context.Context, d time.Duration, wake ...<-chan struct{}) error {
-	sctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	for _, ch := range wake {
-		if ch == nil {
-			continue
-		}
-		go func() {
-			select {
-			case <-ch:
-				cancel()
-			case <-sctx.Done():
-			}
-		}()
-	}
-	_ = r.clock.Sleep(sctx, d)
-	return ctx.Err()
-}
-
-// stackObserver binds stack events to their region.
-type stackObserver struct {
-	obs rollout.Observer
-	ref rollout.Ref
-	// started is called on every event: the region is executing.
-	started func()
-}
-
-func (s stackObserver) StackEvent(e rollout.StackEvent) {
-	s.started()
-	s.obs.StackEvent(s.ref, e)
 }
 
 // joinNames is "a, b and c".
