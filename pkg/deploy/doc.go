@@ -55,5 +55,11 @@
 // fix redeploys only what is not.
 //
 // The engine journals every step and keeps the stage's rollout record
-// through the stage's Lock, and reports progress to a progress.Observer.
+// through the stage's Lock, and reports progress to a rollout.Observer.
+//
+// Beside Run, the engine has Preview (what `gantry plan` shows: each
+// region's change sets made, read and deleted through Region.Preview, the
+// same path a deploy's change sets take) and Rollback (one region back on a
+// recorded deployment, under the stage's lock, journaled with the same
+// writer). The commands are wiring and output around these three.
 package deploy
