@@ -1134,7 +1134,9 @@ func TestResultJSON(t *testing.T) {
       ],
       "error": "stack payments-dev-app: boom"
     }
-  ]
+  ],
+  "rolloutId": "r-1.2.3",
+  "notes": []
 }`
 	if string(b) != want {
 		t.Errorf("JSON:\n%s\nwant:\n%s", b, want)

@@ -88,10 +88,12 @@ type Result struct {
 	Result  Outcome        `json:"result"`
 	Regions []RegionResult `json:"regions"`
 
-	// RolloutID identifies the rollout in the journal.
-	RolloutID string `json:"-"`
-	// Notes are things the user must not miss, such as a --bake override.
-	Notes []string `json:"-"`
+	// RolloutID identifies the rollout in the journal, the lock and
+	// `gantry status`.
+	RolloutID string `json:"rolloutId,omitempty"`
+	// Notes are things the user must not miss, such as a --bake override:
+	// every one is in the JSON, so a pipeline's log shows it too.
+	Notes []string `json:"notes"`
 }
 
 // MarshalJSON writes regions as [] rather than null.
@@ -99,6 +101,9 @@ func (r Result) MarshalJSON() ([]byte, error) {
 	type plain Result
 	if r.Regions == nil {
 		r.Regions = []RegionResult{}
+	}
+	if r.Notes == nil {
+		r.Notes = []string{}
 	}
 	return json.Marshal(plain(r))
 }
