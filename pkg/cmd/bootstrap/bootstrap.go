@@ -185,12 +185,12 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 	log := f.Log()
 	provider, err := f.AWS.Provider(ctx, log)
 	if err != nil {
-		return cmdutil.Failure(err)
+		return err
 	}
 	if opts.File == "" {
 		id, err := provider.CallerIdentity(ctx, opts.Regions[0])
 		if err != nil {
-			return cmdutil.Failure(err)
+			return cmdutil.AWSError(err, f.AWS.Setting())
 		}
 		targets = fromRegions(id.Account, opts)
 	}

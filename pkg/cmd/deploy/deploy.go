@@ -15,6 +15,7 @@ import (
 
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
 	flagscmd "github.com/gantryhq/gantry/pkg/cmd/flags"
+	"github.com/gantryhq/gantry/pkg/cmd/preflight"
 	"github.com/gantryhq/gantry/pkg/deploy"
 	"github.com/gantryhq/gantry/pkg/deploy/awsbackend"
 	"github.com/gantryhq/gantry/pkg/gate"
@@ -119,13 +120,18 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	}
 	provider, err := f.AWS.Provider(ctx, f.Log())
 	if err != nil {
-		return cmdutil.Failure(err)
+		return err
+	}
+	backend := awsbackend.New(awsbackend.Options{Configs: provider, Plan: p, Table: f.AWS.StateTable, Logger: f.Log(), File: opts.File})
+	// A set-up problem is said once, before any stage is locked.
+	if _, err := preflight.Run(ctx, f, preflight.Check{File: opts.File, Stages: p.Stages, Identity: provider, Stores: backend}); err != nil {
+		return err
 	}
 
 	obs, stop := observer(f)
 	defer stop()
 	eng := &deploy.Engine{
-		Backend:  awsbackend.New(awsbackend.Options{Configs: provider, Plan: p, Table: f.AWS.StateTable, Logger: f.Log(), File: opts.File}),
+		Backend:  backend,
 		Approver: approver(f, opts.Approve, obs),
 		Observer: obs,
 		Logger:   f.Log(),

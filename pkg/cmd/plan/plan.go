@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
+	"github.com/gantryhq/gantry/pkg/cmd/preflight"
 	"github.com/gantryhq/gantry/pkg/deploy/awsbackend"
 	"github.com/gantryhq/gantry/pkg/plan"
 	"github.com/gantryhq/gantry/pkg/render"
@@ -117,9 +118,13 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	}
 	provider, err := f.AWS.Provider(ctx, f.Log())
 	if err != nil {
-		return cmdutil.Failure(err)
+		return err
 	}
 	backend := awsbackend.New(awsbackend.Options{Configs: provider, Plan: p, Table: f.AWS.StateTable, Logger: f.Log(), File: opts.File})
+	// A set-up problem is said once, not once per region.
+	if _, err := preflight.Run(ctx, f, preflight.Check{File: opts.File, Stages: p.Stages, Identity: provider, Stores: backend}); err != nil {
+		return err
+	}
 
 	fmt.Fprintf(ios.ErrOut, "Planning %s stage %s in %s (change sets are made, read and deleted; nothing is deployed)\n",
 		d.Service, st.Name, cmdutil.Plural(len(steps), "region"))

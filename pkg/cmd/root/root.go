@@ -34,8 +34,10 @@ func New(f *cmdutil.Factory) *cobra.Command {
 CloudFormation for the service's containers and data stores, and rolls it
 out stage by stage, wave by wave, region by region.
 
-Exit codes: 0 success; 1 lint errors or a failed rollout; 2 bad usage or
-invalid input; 3 a rollout held (run it again to resume).`,
+Exit codes: 0 success; 1 lint errors or a failed rollout; 2 bad usage,
+invalid input or a set-up problem (no AWS credentials, an unknown profile,
+an unreachable endpoint, a missing state table), said in one line with what
+to do; 3 a rollout held (run it again to resume).`,
 		Example: `  $ gantry init --template web --service payments
   $ gantry lint
   $ gantry render payments.sd.yaml --stage dev --out out`,
@@ -129,8 +131,14 @@ func execute(ctx context.Context, f *cmdutil.Factory, root *cobra.Command, args 
 	if ee.Silent() {
 		return ee.Code
 	}
+	// The first lines are for a person: the message and the next step. The
+	// whole chain behind a shortened message goes to the debug log.
+	f.Log().DebugContext(ctx, "command failed", "exitCode", ee.Code, "err", ee.Err.Error(), "detail", cmdutil.Detail(ee.Err))
 	errOut := f.IOStreams.ErrOut
 	fmt.Fprintf(errOut, "error: %s\n", ee.Err)
+	if next := ee.NextStep(); next != "" {
+		fmt.Fprintf(errOut, "  → %s\n", next)
+	}
 	if cmdutil.IsUsageError(ee) {
 		if c == nil {
 			c = root

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
+	"github.com/gantryhq/gantry/pkg/cmd/preflight"
 	"github.com/gantryhq/gantry/pkg/deploy"
 	"github.com/gantryhq/gantry/pkg/deploy/awsbackend"
 	"github.com/gantryhq/gantry/pkg/plan"
@@ -158,9 +159,14 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	}
 	provider, err := f.AWS.Provider(ctx, f.Log())
 	if err != nil {
-		return cmdutil.Failure(err)
+		return err
 	}
 	backend := awsbackend.New(awsbackend.Options{Configs: provider, Plan: p, Table: f.AWS.StateTable, Logger: f.Log(), File: opts.File})
+	// Set-up problems are said once here, not in every row; a stage never
+	// bootstrapped is shown as such unless none of them was.
+	if _, err := preflight.Run(ctx, f, preflight.Check{File: opts.File, Stages: p.Stages, Identity: provider, Stores: backend, SomeTablesMayBeMissing: true}); err != nil {
+		return err
+	}
 
 	out := &Status{Service: d.Service, Stages: make([]Stage, len(p.Stages))}
 	var (

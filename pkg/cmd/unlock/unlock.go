@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
+	"github.com/gantryhq/gantry/pkg/cmd/preflight"
 	"github.com/gantryhq/gantry/pkg/deploy/awsbackend"
 	"github.com/gantryhq/gantry/pkg/plan"
 	"github.com/gantryhq/gantry/pkg/state"
@@ -83,9 +84,12 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 	st, _ := p.Stage(opts.Stage)
 	provider, err := f.AWS.Provider(ctx, f.Log())
 	if err != nil {
-		return cmdutil.Failure(err)
+		return err
 	}
 	be := awsbackend.New(awsbackend.Options{Configs: provider, Plan: p, Table: f.AWS.StateTable, Logger: f.Log(), File: opts.File})
+	if _, err := preflight.Run(ctx, f, preflight.Check{File: opts.File, Stages: []plan.Stage{st}, Identity: provider, Stores: be}); err != nil {
+		return err
+	}
 	store, err := be.Store(ctx, st)
 	if err != nil {
 		return cmdutil.Failure(err)
