@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 
 	"github.com/spf13/cobra"
@@ -148,14 +147,15 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 		return cmdutil.Failure(err)
 	}
 	if res.Summary.Errors > 0 {
-		var msgs []string
+		// One line per distinct error, naming the regions it hit.
+		var errs []cmdutil.Located
 		for _, r := range res.Regions {
 			if r.Error != "" {
-				msgs = append(msgs, r.Region+": "+r.Error)
+				errs = append(errs, cmdutil.Located{Where: r.Region, Message: r.Error})
 			}
 		}
 		return cmdutil.Failure(fmt.Errorf("could not plan %s of %d: %s",
-			cmdutil.Plural(res.Summary.Errors, "region"), len(res.Regions), strings.Join(msgs, "; ")))
+			cmdutil.Plural(res.Summary.Errors, "region"), len(res.Regions), cmdutil.GroupErrors(errs)))
 	}
 	if opts.ExitCode && res.HasChanges() {
 		return cmdutil.SilentExit(cmdutil.ExitError)

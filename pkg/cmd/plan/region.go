@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gantryhq/gantry/pkg/awsx"
 	"github.com/gantryhq/gantry/pkg/cfn"
 	"github.com/gantryhq/gantry/pkg/deploy"
 	"github.com/gantryhq/gantry/pkg/deploy/awsbackend"
@@ -141,7 +142,9 @@ func (p *planner) region(ctx context.Context, step plan.Step) Region {
 	out := Region{Region: step.Region, Account: step.Account, Version: p.version, Stacks: []Stack{}}
 	stacks, err := p.stacks(ctx, step, &out)
 	if err != nil {
-		out.Error = err.Error()
+		// The SDK's whole chain (retries, request id) is for the log.
+		p.log.DebugContext(ctx, "planning a region failed", "stage", step.Stage, "region", step.Region, "err", err.Error())
+		out.Error = awsx.Brief(err)
 	}
 	out.Stacks = append(out.Stacks, stacks...)
 	return out

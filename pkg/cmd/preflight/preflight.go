@@ -143,7 +143,7 @@ func missingTables(f *cmdutil.Factory, file string, missing []plan.Stage) error 
 	cmd := "gantry bootstrap " + file
 	for _, st := range missing {
 		names = append(names, st.Name)
-		where = append(where, fmt.Sprintf("%s %s", st.Account, st.StateRegion))
+		where = append(where, fmt.Sprintf("%s in %s", st.Account, st.StateRegion))
 		cmd += " --stage " + st.Name
 	}
 	cmd += globalFlags(f)

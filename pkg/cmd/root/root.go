@@ -118,6 +118,11 @@ func Run(ctx context.Context, f *cmdutil.Factory, args []string) int {
 func execute(ctx context.Context, f *cmdutil.Factory, root *cobra.Command, args []string) int {
 	root.SetArgs(args)
 	c, err := root.ExecuteContextC(ctx)
+	if err != nil {
+		// The whole chain behind a shortened message is for the debug log,
+		// written before the log file closes.
+		f.Log().DebugContext(ctx, "command failed", "exitCode", cmdutil.ExitCode(err), "err", err.Error(), "detail", cmdutil.Detail(err))
+	}
 	if cerr := f.Logs.Close(); cerr != nil && err == nil {
 		err = cmdutil.Failure(fmt.Errorf("closing the log file: %w", cerr))
 	}
@@ -131,9 +136,7 @@ func execute(ctx context.Context, f *cmdutil.Factory, root *cobra.Command, args 
 	if ee.Silent() {
 		return ee.Code
 	}
-	// The first lines are for a person: the message and the next step. The
-	// whole chain behind a shortened message goes to the debug log.
-	f.Log().DebugContext(ctx, "command failed", "exitCode", ee.Code, "err", ee.Err.Error(), "detail", cmdutil.Detail(ee.Err))
+	// The first lines are for a person: the message and the next step.
 	errOut := f.IOStreams.ErrOut
 	fmt.Fprintf(errOut, "error: %s\n", ee.Err)
 	if next := ee.NextStep(); next != "" {

@@ -7,13 +7,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
+	"log/slog"
 	"sync"
 	"time"
 
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/spf13/cobra"
 
+	"github.com/gantryhq/gantry/pkg/awsx"
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
 	"github.com/gantryhq/gantry/pkg/cmd/preflight"
 	"github.com/gantryhq/gantry/pkg/deploy"
@@ -185,10 +186,10 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	for i, st := range p.Stages {
 		out.Stages[i] = Stage{Stage: st.Name, Account: st.Account, Regions: make([]Region, len(st.Steps()))}
 		sp := &out.Stages[i]
-		spawn(func() { readState(ctx, backend, p.Service, st, sp) })
+		spawn(func() { readState(ctx, f.Log(), backend, p.Service, st, sp) })
 		for j, step := range st.Steps() {
 			rp := &sp.Regions[j]
-			spawn(func() { *rp = readRegion(ctx, backend, p.Service, step) })
+			spawn(func() { *rp = readRegion(ctx, f.Log(), backend, p.Service, step) })
 		}
 	}
 	wg.Wait()
@@ -209,23 +210,24 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	} else {
 		fmt.Fprint(ios.Out, Text(out, time.Now(), ios.ColorEnabled()))
 	}
-	var problems []string
+	var problems []cmdutil.Located
 	for _, st := range out.Stages {
 		if st.NoStateTable {
-			fmt.Fprintf(ios.ErrOut, "note: stage %s has no state table %q in account %s (gantry bootstrap creates it): no lock or rollout to show\n",
-				st.Stage, tableName(f), st.Account)
+			fmt.Fprintf(ios.ErrOut, "note: stage %s has no state table %q in account %s (gantry bootstrap %s --stage %s creates it): no lock or rollout to show\n",
+				st.Stage, tableName(f), st.Account, opts.File, st.Stage)
 		}
 		if st.Error != "" {
-			problems = append(problems, st.Stage+": "+st.Error)
+			problems = append(problems, cmdutil.Located{Where: st.Stage + " state table", Message: st.Error})
 		}
 		for _, r := range st.Regions {
 			if r.Error != "" {
-				problems = append(problems, st.Stage+"/"+r.Region+": "+r.Error)
+				problems = append(problems, cmdutil.Located{Where: st.Stage + "/" + r.Region, Message: r.Error})
 			}
 		}
 	}
 	if len(problems) > 0 {
-		return cmdutil.Failure(fmt.Errorf("could not read %s: %s", cmdutil.Plural(len(problems), "place"), strings.Join(problems, "; ")))
+		// Each distinct error once, with the places it hit.
+		return cmdutil.Failure(fmt.Errorf("could not read %s: %s", cmdutil.Plural(len(problems), "place"), cmdutil.GroupErrors(problems)))
 	}
 	return nil
 }
@@ -238,10 +240,10 @@ func tableName(f *cmdutil.Factory) string {
 }
 
 // readState fills the stage's lock and latest rollout from its state table.
-func readState(ctx context.Context, b *awsbackend.Backend, service string, st plan.Stage, out *Stage) {
+func readState(ctx context.Context, log *slog.Logger, b *awsbackend.Backend, service string, st plan.Stage, out *Stage) {
 	store, err := b.Store(ctx, st)
 	if err != nil {
-		out.Error = err.Error()
+		out.Error = brief(ctx, log, err)
 		return
 	}
 	lock, err := store.Lock(ctx, service, st.Name)
@@ -250,7 +252,7 @@ func readState(ctx context.Context, b *awsbackend.Backend, service string, st pl
 			out.NoStateTable = true
 			return
 		}
-		out.Error = err.Error()
+		out.Error = brief(ctx, log, err)
 		return
 	}
 	if lock != nil {
@@ -261,7 +263,7 @@ func readState(ctx context.Context, b *awsbackend.Backend, service string, st pl
 	}
 	ro, err := store.LatestRollout(ctx, service, st.Name)
 	if err != nil {
-		out.Error = err.Error()
+		out.Error = brief(ctx, log, err)
 		return
 	}
 	if ro != nil {
@@ -273,22 +275,29 @@ func readState(ctx context.Context, b *awsbackend.Backend, service string, st pl
 	}
 }
 
+// brief is err shortened for a person; the SDK's whole chain goes to the
+// debug log.
+func brief(ctx context.Context, log *slog.Logger, err error) string {
+	log.DebugContext(ctx, "status: read failed", "err", err.Error())
+	return awsx.Brief(err)
+}
+
 func isNoTable(err error) bool {
 	var nf *ddbtypes.ResourceNotFoundException
 	return errors.As(err, &nf)
 }
 
 // readRegion describes the region's app stack.
-func readRegion(ctx context.Context, b *awsbackend.Backend, service string, step plan.Step) Region {
+func readRegion(ctx context.Context, log *slog.Logger, b *awsbackend.Backend, service string, step plan.Step) Region {
 	r := Region{Region: step.Region, Wave: step.Wave, Status: NotDeployed}
 	view, err := b.View(ctx, step)
 	if err != nil {
-		r.Status, r.Error = "UNKNOWN", err.Error()
+		r.Status, r.Error = "UNKNOWN", brief(ctx, log, err)
 		return r
 	}
 	st, err := view.CFN().Describe(ctx, service+"-"+step.Stage+"-"+deploy.KindApp)
 	if err != nil {
-		r.Status, r.Error = "UNKNOWN", err.Error()
+		r.Status, r.Error = "UNKNOWN", brief(ctx, log, err)
 		return r
 	}
 	if !st.Exists {
