@@ -63,9 +63,12 @@ A stage with approval: true starts only with --approve STAGE, or a yes at the
 prompt on a terminal. A change that would replace or delete a database,
 cache or bucket is refused unless --allow-data-loss.
 
-Exit status: 0 succeeded, 1 failed (every region is listed), 2 bad usage or
-invalid descriptor, 3 held (closed gate, halt flag, missing approval): run it
-again to resume.`,
+Exit status: 0 succeeded, 1 failed (every region is listed), 2 bad usage,
+invalid descriptor, or a set-up problem found before any stage starts (no
+credentials, an unknown profile, an unreachable endpoint, a deploy role that
+cannot be assumed, a stage without its state table: run the bootstrap it
+names), 3 held (closed gate, halt flag, missing approval): run it again to
+resume.`,
 		Example: `  $ gantry deploy payments.sd.yaml --version 1.4.2 --stage dev
   $ gantry deploy payments.sd.yaml --version "$GIT_SHA" --approve prod --output json --flags file:flags.json
   $ gantry deploy payments.sd.yaml --version 1.4.2 --gate-wait 30m   # wait for closed gates to open

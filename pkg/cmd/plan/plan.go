@@ -65,7 +65,10 @@ as created, its resources read from the template.
 
 Exit status: 0 when the plan was made; with --exit-code, 1 when any region
 has changes (so 0 means "nothing to deploy"); 1 when a region could not be
-planned; 2 bad usage or invalid descriptor.`,
+planned (each distinct error once, with its regions); 2 bad usage, invalid
+descriptor, or a set-up problem found before planning (no credentials, an
+unknown profile, an unreachable endpoint, no state table: run the
+bootstrap it names).`,
 		Example: `  $ gantry plan payments.sd.yaml --stage staging
   $ gantry plan payments.sd.yaml --stage prod --version 1.4.2 --output markdown >> "$GITHUB_STEP_SUMMARY"
   $ gantry plan payments.sd.yaml --stage dev --version "$GIT_SHA" --output json | jq '.summary'

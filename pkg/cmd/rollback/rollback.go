@@ -62,7 +62,8 @@ again as usual.
 
 Exit status: 0 rolled back (or already at that version), 1 failed, the
 lock is held, or the question was declined, 2 bad usage, an invalid
-descriptor, or no such version recorded (the recorded ones are listed).`,
+descriptor, no such version recorded (the recorded ones are listed), or a
+set-up problem (no credentials, an unreachable endpoint, no state table).`,
 		Example: `  # back to whatever ran before the current version
   $ gantry rollback payments.sd.yaml --stage prod --region us-east-1
 

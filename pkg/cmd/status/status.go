@@ -58,8 +58,14 @@ table is read in parallel; nothing is changed.
    "updatedAt","error"}],"error"}]}
 where a region's status is the CloudFormation stack status, or NOT_DEPLOYED.
 
+Before reading, gantry checks once that it can reach AWS (credentials,
+profile, endpoint, the deploy roles) and that some selected stage has its
+state table; a problem there is one line with what to do, not one per row.
+
 Exit status: 0 when every region and state table could be read; 1 when
-some could not (the rest is still shown); 2 bad usage or invalid descriptor.`,
+some could not (the rest is still shown, each distinct error once); 2 bad
+usage, invalid descriptor, or a set-up problem (no credentials, an unknown
+profile, an unreachable endpoint, no selected stage bootstrapped).`,
 		Example: `  $ gantry status payments.sd.yaml
   $ gantry status payments.sd.yaml --stage prod
   $ gantry status payments.sd.yaml --output json | jq -r '.stages[].regions[] | "\(.region) \(.version)"'`,

@@ -46,8 +46,9 @@ On a terminal gantry asks before it breaks the lock; elsewhere pass --yes,
 or it refuses. With no lock held, it says so and succeeds.
 
 Exit status: 0 no lock, or the lock was broken; 1 the question was declined
-or the state table could not be reached; 2 bad usage, an invalid descriptor,
-or no terminal to ask on and no --yes.`,
+or the state table could not be read; 2 bad usage, an invalid descriptor,
+no terminal to ask on and no --yes, or a set-up problem (no credentials, an
+unreachable endpoint, the stage's state table missing).`,
 		Example: `  # see who holds the lock of prod, and break it after a confirmation
   $ gantry unlock payments.sd.yaml --stage prod
 
