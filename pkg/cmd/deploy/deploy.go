@@ -17,7 +17,6 @@ import (
 	flagscmd "github.com/gantryhq/gantry/pkg/cmd/flags"
 	"github.com/gantryhq/gantry/pkg/cmd/preflight"
 	"github.com/gantryhq/gantry/pkg/deploy"
-	"github.com/gantryhq/gantry/pkg/deploy/awsbackend"
 	"github.com/gantryhq/gantry/pkg/gate"
 	"github.com/gantryhq/gantry/pkg/plan"
 	"github.com/gantryhq/gantry/pkg/progress"
@@ -121,13 +120,9 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	if err != nil {
 		return cmdutil.InputError(err)
 	}
-	provider, err := f.AWS.Provider(ctx, f.Log())
-	if err != nil {
-		return err
-	}
-	backend := awsbackend.New(awsbackend.Options{Configs: provider, Plan: p, Table: f.AWS.StateTable, Logger: f.Log(), File: opts.File})
 	// A set-up problem is said once, before any stage is locked.
-	if _, err := preflight.Run(ctx, f, preflight.Check{File: opts.File, Stages: p.Stages, Identity: provider, Stores: backend}); err != nil {
+	backend, _, err := preflight.Backend(ctx, f, p, preflight.Check{File: opts.File, Stages: p.Stages})
+	if err != nil {
 		return err
 	}
 

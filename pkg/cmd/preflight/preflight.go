@@ -19,6 +19,7 @@ import (
 
 	"github.com/gantryhq/gantry/pkg/awsx"
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
+	"github.com/gantryhq/gantry/pkg/deploy/awsbackend"
 	"github.com/gantryhq/gantry/pkg/plan"
 	"github.com/gantryhq/gantry/pkg/state"
 )
@@ -172,4 +173,21 @@ func globalFlags(f *cmdutil.Factory) string {
 		s += " --state-table " + f.AWS.StateTable
 	}
 	return s
+}
+
+// Backend loads the AWS configuration, makes the rollout backend for p and
+// runs the check on it (c.Identity and c.Stores are filled in): what every
+// command on a descriptor does before it talks to AWS any further.
+func Backend(ctx context.Context, f *cmdutil.Factory, p *plan.Plan, c Check) (*awsbackend.Backend, Result, error) {
+	provider, err := f.AWS.Provider(ctx, f.Log())
+	if err != nil {
+		return nil, Result{}, err
+	}
+	be := awsbackend.New(awsbackend.Options{Configs: provider, Plan: p, Table: f.AWS.StateTable, Logger: f.Log(), File: c.File})
+	c.Identity, c.Stores = provider, be
+	res, err := Run(ctx, f, c)
+	if err != nil {
+		return nil, res, err
+	}
+	return be, res, nil
 }

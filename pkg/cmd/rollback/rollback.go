@@ -132,12 +132,8 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 			step = s
 		}
 	}
-	provider, err := f.AWS.Provider(ctx, f.Log())
+	be, _, err := preflight.Backend(ctx, f, p, preflight.Check{File: opts.File, Stages: []plan.Stage{st}})
 	if err != nil {
-		return err
-	}
-	be := awsbackend.New(awsbackend.Options{Configs: provider, Plan: p, Table: f.AWS.StateTable, Logger: f.Log(), File: opts.File})
-	if _, err := preflight.Run(ctx, f, preflight.Check{File: opts.File, Stages: []plan.Stage{st}, Identity: provider, Stores: be}); err != nil {
 		return err
 	}
 	store, err := be.Store(ctx, st)

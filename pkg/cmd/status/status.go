@@ -164,14 +164,10 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	if err != nil {
 		return cmdutil.InputError(err)
 	}
-	provider, err := f.AWS.Provider(ctx, f.Log())
-	if err != nil {
-		return err
-	}
-	backend := awsbackend.New(awsbackend.Options{Configs: provider, Plan: p, Table: f.AWS.StateTable, Logger: f.Log(), File: opts.File})
 	// Set-up problems are said once here, not in every row; a stage never
 	// bootstrapped is shown as such unless none of them was.
-	if _, err := preflight.Run(ctx, f, preflight.Check{File: opts.File, Stages: p.Stages, Identity: provider, Stores: backend, SomeTablesMayBeMissing: true}); err != nil {
+	backend, _, err := preflight.Backend(ctx, f, p, preflight.Check{File: opts.File, Stages: p.Stages, SomeTablesMayBeMissing: true})
+	if err != nil {
 		return err
 	}
 
@@ -216,24 +212,29 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	} else {
 		fmt.Fprint(ios.Out, Text(out, time.Now(), ios.ColorEnabled()))
 	}
-	var problems []cmdutil.Located
+	return problems(f, opts, out)
+}
+
+// problems notes the stages never bootstrapped and fails with what could
+// not be read: each distinct error once, with the places it hit.
+func problems(f *cmdutil.Factory, opts *Options, out *Status) error {
+	var errs []cmdutil.Located
 	for _, st := range out.Stages {
 		if st.NoStateTable {
-			fmt.Fprintf(ios.ErrOut, "note: stage %s has no state table %q in account %s (gantry bootstrap %s --stage %s creates it): no lock or rollout to show\n",
+			fmt.Fprintf(f.IOStreams.ErrOut, "note: stage %s has no state table %q in account %s (gantry bootstrap %s --stage %s creates it): no lock or rollout to show\n",
 				st.Stage, tableName(f), st.Account, opts.File, st.Stage)
 		}
 		if st.Error != "" {
-			problems = append(problems, cmdutil.Located{Where: st.Stage + " state table", Message: st.Error})
+			errs = append(errs, cmdutil.Located{Where: st.Stage + " state table", Message: st.Error})
 		}
 		for _, r := range st.Regions {
 			if r.Error != "" {
-				problems = append(problems, cmdutil.Located{Where: st.Stage + "/" + r.Region, Message: r.Error})
+				errs = append(errs, cmdutil.Located{Where: st.Stage + "/" + r.Region, Message: r.Error})
 			}
 		}
 	}
-	if len(problems) > 0 {
-		// Each distinct error once, with the places it hit.
-		return cmdutil.Failure(fmt.Errorf("could not read %s: %s", cmdutil.Plural(len(problems), "place"), cmdutil.GroupErrors(problems)))
+	if len(errs) > 0 {
+		return cmdutil.Failure(fmt.Errorf("could not read %s: %s", cmdutil.Plural(len(errs), "place"), cmdutil.GroupErrors(errs)))
 	}
 	return nil
 }
