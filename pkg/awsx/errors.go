@@ -218,16 +218,20 @@ func endpointOf(err error, s Setting) string {
 	return "(the AWS default)"
 }
 
-// rejectedCodes are API error codes that mean the credentials themselves
-// are wrong or stale, whatever the call.
-var rejectedCodes = map[string]string{
-	"ExpiredToken":                "the AWS session token has expired",
-	"ExpiredTokenException":       "the AWS session token has expired",
-	"RequestExpired":              "the AWS request expired (is the clock right?)",
-	"InvalidClientTokenId":        "the AWS access key is not valid",
-	"UnrecognizedClientException": "the AWS access key is not valid",
-	"SignatureDoesNotMatch":       "the AWS secret key does not match the access key",
-	"InvalidSignatureException":   "the AWS secret key does not match the access key",
+// rejected says what an API error code means when it means that the
+// credentials themselves are wrong or stale, whatever the call; "" else.
+func rejected(code string) string {
+	switch code {
+	case "ExpiredToken", "ExpiredTokenException":
+		return "the AWS session token has expired"
+	case "RequestExpired":
+		return "the AWS request expired (is the clock right?)"
+	case "InvalidClientTokenId", "UnrecognizedClientException":
+		return "the AWS access key is not valid"
+	case "SignatureDoesNotMatch", "InvalidSignatureException":
+		return "the AWS secret key does not match the access key"
+	}
+	return ""
 }
 
 func classifyRejected(err error, s Setting) *SetupError {
@@ -235,8 +239,8 @@ func classifyRejected(err error, s Setting) *SetupError {
 	if !errors.As(err, &api) {
 		return nil
 	}
-	msg, ok := rejectedCodes[api.ErrorCode()]
-	if !ok {
+	msg := rejected(api.ErrorCode())
+	if msg == "" {
 		return nil
 	}
 	return &SetupError{Problem: RejectedCredential, Err: err, Message: msg + forProfile(s),

@@ -112,8 +112,10 @@ func TestNewUserWithoutCredentials(t *testing.T) {
 		{"deploy", payments, "--version", "1.0.0"},
 		{"unlock", payments, "--stage", "dev", "--yes"},
 		{"rollback", payments, "--stage", "dev", "--region", "us-east-1"},
+		{"bootstrap", payments},
+		{"bootstrap", "--region", "eu-west-1"},
 	} {
-		t.Run(args[0], func(t *testing.T) {
+		t.Run(strings.Join(args[:2], " "), func(t *testing.T) {
 			r := gantry(t, append(args, "--endpoint-url", endpoint)...)
 			checkSetupProblem(t, r, "error: no AWS credentials found\n", "  → ", "AWS_ACCESS_KEY_ID")
 		})
