@@ -118,20 +118,17 @@ func Run(ctx context.Context, f *cmdutil.Factory, args []string) int {
 func execute(ctx context.Context, f *cmdutil.Factory, root *cobra.Command, args []string) int {
 	root.SetArgs(args)
 	c, err := root.ExecuteContextC(ctx)
-	if err != nil {
+	ee := exitError(err)
+	if ee != nil && ee.Err != nil {
 		// The whole chain behind a shortened message is for the debug log,
 		// written before the log file closes.
-		f.Log().DebugContext(ctx, "command failed", "exitCode", cmdutil.ExitCode(err), "err", err.Error(), "detail", cmdutil.Detail(err))
+		f.Log().DebugContext(ctx, "command failed", "exitCode", ee.Code, "err", ee.Err.Error(), "detail", cmdutil.Detail(ee.Err))
 	}
-	if cerr := f.Logs.Close(); cerr != nil && err == nil {
-		err = cmdutil.Failure(fmt.Errorf("closing the log file: %w", cerr))
+	if cerr := f.Logs.Close(); cerr != nil && ee == nil {
+		ee = exitError(cmdutil.Failure(fmt.Errorf("closing the log file: %w", cerr)))
 	}
-	if err == nil {
+	if ee == nil {
 		return cmdutil.ExitOK
-	}
-	var ee *cmdutil.ExitCodeError
-	if !errors.As(err, &ee) {
-		ee = &cmdutil.ExitCodeError{Code: cmdutil.ExitUsage, Err: &cmdutil.UsageError{Err: err}}
 	}
 	if ee.Silent() {
 		return ee.Code
@@ -149,4 +146,17 @@ func execute(ctx context.Context, f *cmdutil.Factory, root *cobra.Command, args 
 		fmt.Fprintf(errOut, "Run '%s --help' for usage.\n", c.CommandPath())
 	}
 	return ee.Code
+}
+
+// exitError is err as the exit it asks for: nil for none; an untyped error
+// reaching here comes from cobra's parsing, so it is bad usage.
+func exitError(err error) *cmdutil.ExitCodeError {
+	if err == nil {
+		return nil
+	}
+	var ee *cmdutil.ExitCodeError
+	if !errors.As(err, &ee) {
+		ee = &cmdutil.ExitCodeError{Code: cmdutil.ExitUsage, Err: &cmdutil.UsageError{Err: err}}
+	}
+	return ee
 }
