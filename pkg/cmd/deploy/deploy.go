@@ -120,20 +120,7 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	if err != nil {
 		return cmdutil.InputError(err)
 	}
-	// A set-up problem is said once, before any stage is locked.
-	backend, _, err := preflight.Backend(ctx, f, p, preflight.Check{File: opts.File, Stages: p.Stages})
-	if err != nil {
-		return err
-	}
-
-	obs, stop := observer(f)
-	defer stop()
-	eng := &deploy.Engine{
-		Backend:  backend,
-		Approver: approver(f, opts.Approve, obs),
-		Observer: obs,
-		Logger:   f.Log(),
-	}
+	eng := &deploy.Engine{Logger: f.Log()}
 	if d.Rollout.Gate != "" || d.Rollout.Halt != "" {
 		// The descriptor names flags: no provider is bad usage (exit 2,
 		// nothing touched), and from here every failure holds (fail closed).
@@ -146,6 +133,15 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 		defer g.Close()
 		eng.Gate = g
 	}
+	// A set-up problem is said once, before any stage is locked (after the
+	// flags: a deploy refused for bad usage makes no AWS call at all).
+	backend, _, err := preflight.Backend(ctx, f, p, preflight.Check{File: opts.File, Stages: p.Stages})
+	if err != nil {
+		return err
+	}
+	obs, stop := observer(f)
+	defer stop()
+	eng.Backend, eng.Approver, eng.Observer = backend, approver(f, opts.Approve, obs), obs
 	res, err := eng.Run(ctx, deploy.Request{
 		Descriptor:    d,
 		Plan:          p,

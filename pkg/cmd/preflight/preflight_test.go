@@ -17,7 +17,10 @@ import (
 	"github.com/gantryhq/gantry/pkg/cmd/root"
 )
 
-const payments = "../../../examples/payments/payments.sd.yaml"
+const (
+	payments = "../../../examples/payments/payments.sd.yaml"
+	allOpen  = "../../../examples/flags/all-open.flagd.json"
+)
 
 // TestMain starts the emulator (for the missing state tables) with static
 // test credentials; the tests of a new user take them away again.
@@ -60,7 +63,7 @@ func newUser(t *testing.T) string {
 	} {
 		t.Setenv(k, v)
 	}
-	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION"} {
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "GANTRY_FLAGS"} {
 		t.Setenv(k, "") // restored after the test
 		os.Unsetenv(k)
 	}
@@ -109,7 +112,7 @@ func TestNewUserWithoutCredentials(t *testing.T) {
 	for _, args := range [][]string{
 		{"status", payments},
 		{"plan", payments, "--stage", "dev"},
-		{"deploy", payments, "--version", "1.0.0"},
+		{"deploy", payments, "--version", "1.0.0", "--flags", "file:" + allOpen},
 		{"unlock", payments, "--stage", "dev", "--yes"},
 		{"rollback", payments, "--stage", "dev", "--region", "us-east-1"},
 		{"bootstrap", payments},
@@ -120,6 +123,14 @@ func TestNewUserWithoutCredentials(t *testing.T) {
 			checkSetupProblem(t, r, "error: no AWS credentials found\n", "  → ", "AWS_ACCESS_KEY_ID")
 		})
 	}
+	// payments names a gate flag: without a flag provider the deploy is
+	// refused as bad usage first, before any AWS call (also one line).
+	t.Run("deploy without --flags", func(t *testing.T) {
+		r := gantry(t, "deploy", payments, "--version", "1.0.0", "--endpoint-url", endpoint)
+		if r.code != cmdutil.ExitUsage || len(r.lines()) > 3 || !strings.Contains(r.output, "no flag provider configured") {
+			t.Errorf("exit %d, want 2 in at most 3 lines naming the flag provider:\n%s", r.code, r.output)
+		}
+	})
 	t.Run("AWS_ENDPOINT_URL", func(t *testing.T) {
 		t.Setenv("AWS_ENDPOINT_URL", endpoint)
 		checkSetupProblem(t, gantry(t, "status", payments), "no AWS credentials found")
@@ -169,7 +180,7 @@ func TestExpiredSSOSession(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(cache, hex.EncodeToString(sum[:])+".json"), []byte(token), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r := gantry(t, "deploy", payments, "--version", "1.0.0", "--profile", "dev", "--endpoint-url", closedPort(t))
+	r := gantry(t, "deploy", payments, "--version", "1.0.0", "--flags", "file:"+allOpen, "--profile", "dev", "--endpoint-url", closedPort(t))
 	checkSetupProblem(t, r, `error: the AWS SSO session for profile "dev" has expired`, "  → run aws sso login --profile dev")
 }
 
@@ -179,7 +190,7 @@ func TestUnreachableEndpoint(t *testing.T) {
 	endpoint := closedPort(t)
 	for _, args := range [][]string{
 		{"status", payments},
-		{"deploy", payments, "--version", "1.0.0", "--stage", "dev"},
+		{"deploy", payments, "--version", "1.0.0", "--stage", "dev", "--flags", "file:" + allOpen},
 	} {
 		t.Run(args[0], func(t *testing.T) {
 			r := gantry(t, append(args, "--endpoint-url", endpoint)...)
@@ -197,7 +208,7 @@ func TestMissingStateTable(t *testing.T) {
 		want string
 	}{
 		{[]string{"plan", payments, "--stage", "dev"}, "--stage dev"},
-		{[]string{"deploy", payments, "--version", "1.0.0", "--stage", "staging"}, "--stage staging"},
+		{[]string{"deploy", payments, "--version", "1.0.0", "--stage", "staging", "--flags", "file:" + allOpen}, "--stage staging"},
 		{[]string{"unlock", payments, "--stage", "prod", "--yes"}, "--stage prod"},
 		{[]string{"rollback", payments, "--stage", "dev", "--region", "us-east-1", "--to", "1.0.0"}, "--stage dev"},
 		{[]string{"status", payments}, "--stage dev --stage staging --stage prod"},
