@@ -70,6 +70,7 @@ type Provider struct {
 	base     aws.Config
 	roleName string
 	log      *slog.Logger
+	setting  Setting
 
 	identMu  sync.Mutex // held across GetCallerIdentity so only one runs
 	identity *Identity
@@ -119,15 +120,32 @@ func New(ctx context.Context, o Options) (*Provider, error) {
 	if len(o.APIOptions) > 0 {
 		load = append(load, config.WithAPIOptions(o.APIOptions))
 	}
+	setting := Setting{Profile: o.Profile, EndpointURL: o.EndpointURL}
 	cfg, err := config.LoadDefaultConfig(ctx, load...)
 	if err != nil {
-		if o.Profile != "" {
-			return nil, fmt.Errorf("loading AWS configuration (profile %q): %w", o.Profile, err)
-		}
-		return nil, fmt.Errorf("loading AWS configuration: %w", err)
+		return nil, configError(err, setting)
 	}
-	return &Provider{base: cfg, roleName: roleName, log: logger, creds: map[string]aws.CredentialsProvider{}}, nil
+	return &Provider{base: cfg, roleName: roleName, log: logger, setting: setting, creds: map[string]aws.CredentialsProvider{}}, nil
 }
+
+// configError says why the configuration could not be loaded: always a
+// set-up problem, since no call was made yet.
+func configError(err error, s Setting) error {
+	if se := Classify(err, s); se != nil {
+		return se
+	}
+	where := "the AWS configuration"
+	if p := s.profile(); p != "" {
+		where = fmt.Sprintf("the AWS configuration of profile %q", p)
+	}
+	return &SetupError{Problem: BadConfig, Err: err,
+		Message: "cannot load " + where,
+		Next:    "check the AWS config files (AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE) and AWS_* variables; aws configure list shows what is used",
+	}
+}
+
+// Classify is Classify with this Provider's profile and endpoint.
+func (p *Provider) Classify(err error) *SetupError { return Classify(err, p.setting) }
 
 // NewRetryer is the retryer every gantry client uses: the SDK's standard
 // retryer (throttling, 5xx and transient errors, exponential back-off with
@@ -200,7 +218,7 @@ func (p *Provider) Config(ctx context.Context, account, region string) (aws.Conf
 	}
 	creds := p.assumed(ctx, account, region)
 	if _, err := creds.Retrieve(ctx); err != nil {
-		return aws.Config{}, fmt.Errorf("reaching account %s: assuming role %s as %s: %w", account, p.RoleARN(account), id.ARN, err)
+		return aws.Config{}, &AssumeRoleError{Account: account, Role: p.RoleARN(account), Caller: id.ARN, Err: err}
 	}
 	cfg.Credentials = creds
 	return cfg, nil

@@ -39,6 +39,10 @@ type Engine struct {
 	Observer rollout.Observer
 	// Logger gets structured logs of every decision; nil discards them.
 	Logger *slog.Logger
+	// ErrorText is how an error reads in a result a person sees (the AWS
+	// SDK's chain shortened, say); the whole error goes to the debug log.
+	// nil is err.Error().
+	ErrorText func(error) string
 	// GatePoll and BakePoll are the poll intervals of --gate-wait and of the
 	// bake; zero means DefaultGatePoll and DefaultBakePoll.
 	GatePoll time.Duration
@@ -189,6 +193,19 @@ func (e *Engine) newRun(req Request) (*run, error) {
 		r.res.Notes = append(r.res.Notes, fmt.Sprintf("--bake %s replaces every wave's bake time for this run", *req.BakeOverride))
 	}
 	return r, nil
+}
+
+// errorText is err as a result shows it; the whole chain is logged at
+// debug level when it reads differently.
+func (e *Engine) errorText(ctx context.Context, err error) string {
+	if e.ErrorText == nil {
+		return err.Error()
+	}
+	text := e.ErrorText(err)
+	if text != err.Error() && e.Logger != nil {
+		e.Logger.DebugContext(ctx, "error in full", "err", err.Error())
+	}
+	return text
 }
 
 // prepare renders, encodes and hashes one region's stacks for version.
@@ -628,7 +645,7 @@ func (r *run) finish(ctx context.Context, j *journal, ref rollout.Ref, status ro
 
 // fail records a failed region and stops the rollout.
 func (r *run) fail(ctx context.Context, j *journal, ref rollout.Ref, stacks []rollout.StackResult, err error) {
-	msg := err.Error()
+	msg := r.e.errorText(ctx, err)
 	r.halt(stopFailed, ref.String()+": "+msg)
 	r.obs.Message(ref, slog.LevelError, msg)
 	r.finish(ctx, j, ref, rollout.StatusFailed, stacks, msg)

@@ -177,7 +177,7 @@ func (e *Engine) CheckRenders(d *descriptor.Descriptor, st plan.Stage, version s
 // previewRegion previews one region's stacks in deploy order.
 func (e *Engine) previewRegion(ctx context.Context, req PreviewRequest, step plan.Step) RegionPreview {
 	out := RegionPreview{Region: step.Region, Account: step.Account, Version: req.Version, Stacks: []StackPreview{}}
-	fail := func(err error) RegionPreview { out.Error = err.Error(); return out }
+	fail := func(err error) RegionPreview { out.Error = e.errorText(ctx, err); return out }
 	reg, err := e.Backend.Region(ctx, step)
 	if err != nil {
 		return fail(err)

@@ -92,6 +92,21 @@ func (s *Store) log() *slog.Logger {
 	return s.Logger
 }
 
+// TableExists reports whether the table exists (one DescribeTable call),
+// so that a command can say "run gantry bootstrap" before it starts
+// rather than fail part-way.
+func (s *Store) TableExists(ctx context.Context) (bool, error) {
+	_, err := s.api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(s.table)})
+	var notFound *types.ResourceNotFoundException
+	switch {
+	case errors.As(err, &notFound):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("describing state table %s: %w", s.table, err)
+	}
+	return true, nil
+}
+
 // EnsureTable creates the table if it is missing (on-demand billing) and
 // waits until it is ACTIVE. It is idempotent, and refuses a table of that
 // name whose keys are not gantry's.

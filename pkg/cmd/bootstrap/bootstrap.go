@@ -77,7 +77,9 @@ line instead: {"result": "succeeded|failed", "stateTable", "targets":
 only when that target failed).
 
 Exit status: 0 done; 1 an AWS call failed (what and where is printed);
-2 bad usage or an invalid descriptor.`,
+2 bad usage, an invalid descriptor, or a set-up problem found before any
+work (no credentials, an unknown profile, an unreachable endpoint), said
+once with what to do.`,
 		Example: `  # the state table for every stage of a service
   $ gantry bootstrap payments.sd.yaml
 
@@ -187,13 +189,21 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 	log := f.Log()
 	provider, err := f.AWS.Provider(ctx, log)
 	if err != nil {
-		return cmdutil.Failure(err)
+		return err
+	}
+	// Who the caller is, asked once: no credentials or an unreachable
+	// endpoint is one line with what to do, not one per account and region.
+	region := ""
+	if len(opts.Regions) > 0 {
+		region = opts.Regions[0]
+	} else if len(targets) > 0 {
+		region = targets[0].Region
+	}
+	id, err := provider.CallerIdentity(ctx, region)
+	if err != nil {
+		return cmdutil.AWSError(err, f.AWS.Setting())
 	}
 	if opts.File == "" {
-		id, err := provider.CallerIdentity(ctx, opts.Regions[0])
-		if err != nil {
-			return cmdutil.Failure(err)
-		}
 		targets = fromRegions(id.Account, opts)
 	}
 

@@ -2,7 +2,7 @@ package cmdutil
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"log/slog"
 	"sync"
 
@@ -49,9 +49,46 @@ func (o *AWSOptions) Provider(ctx context.Context, log *slog.Logger) (*awsx.Prov
 			RoleName:    o.RoleName,
 			Logger:      log,
 		})
-		if o.err != nil {
-			o.err = fmt.Errorf("loading AWS configuration: %w", o.err)
-		}
 	})
-	return o.provider, o.err
+	if o.err != nil {
+		return nil, AWSError(o.err, o.Setting())
+	}
+	return o.provider, nil
 }
+
+// Setting is what the flags say about the AWS set-up, for messages.
+func (o *AWSOptions) Setting() awsx.Setting {
+	return awsx.Setting{Profile: o.Profile, EndpointURL: o.EndpointURL}
+}
+
+// AWSError is err as an exit code: a set-up problem (no credentials, an
+// unknown profile, an unreachable endpoint, ...) is exit 2 said in one
+// line with what to do; anything else is a failure (exit 1), its AWS SDK
+// operation errors shortened (the whole chain goes to the debug log).
+func AWSError(err error, s awsx.Setting) error {
+	if err == nil {
+		return nil
+	}
+	var ee *ExitCodeError
+	if errors.As(err, &ee) {
+		return err
+	}
+	if se := awsx.Classify(err, s); se != nil {
+		return SetupProblem(se, se.Next)
+	}
+	if brief := awsx.Brief(err); brief != err.Error() {
+		return Failure(&briefError{brief: brief, err: err})
+	}
+	return Failure(err)
+}
+
+// briefError shows a shortened message and keeps the whole error for
+// errors.As and the debug log.
+type briefError struct {
+	brief string
+	err   error
+}
+
+func (e *briefError) Error() string  { return e.brief }
+func (e *briefError) Unwrap() error  { return e.err }
+func (e *briefError) Detail() string { return e.err.Error() }

@@ -56,10 +56,12 @@ func (f *Factory) Log() *slog.Logger {
 
 // ExitCodeError is an error that decides the process exit code. Err may be
 // nil when the command has already said everything it had to say (for
-// example lint, whose findings are the message).
+// example lint, whose findings are the message). Next, when set, is the
+// next step a person should take; the root prints it under the error.
 type ExitCodeError struct {
 	Code int
 	Err  error
+	Next string
 }
 
 func (e *ExitCodeError) Error() string {
@@ -73,6 +75,46 @@ func (e *ExitCodeError) Unwrap() error { return e.Err }
 
 // Silent reports whether nothing more should be printed for this error.
 func (e *ExitCodeError) Silent() bool { return e.Err == nil }
+
+// NextStep is e.Next, or else the next step the wrapped error names.
+func (e *ExitCodeError) NextStep() string {
+	if e.Next != "" {
+		return e.Next
+	}
+	return NextStep(e.Err)
+}
+
+// NextStep returns the next step err (or an error it wraps) names, if any.
+func NextStep(err error) string {
+	var n interface{ NextStep() string }
+	if err != nil && errors.As(err, &n) {
+		return n.NextStep()
+	}
+	return ""
+}
+
+// Detail returns the underlying error chain that err keeps out of its
+// message (an AWS SDK error, say), for the debug log; "" when none.
+func Detail(err error) string {
+	var d interface{ Detail() string }
+	if err != nil && errors.As(err, &d) {
+		return d.Detail()
+	}
+	return ""
+}
+
+// Actionable ends the command with code, err as the message and next as
+// the step to take.
+func Actionable(code int, err error, next string) error {
+	return &ExitCodeError{Code: code, Err: err, Next: next}
+}
+
+// SetupProblem reports a problem with this machine's set-up (credentials,
+// profile, endpoint, a missing state table) that every region would hit
+// alike: exit 2, with the next step.
+func SetupProblem(err error, next string) error {
+	return Actionable(ExitUsage, err, next)
+}
 
 // SilentExit ends the command with code and prints nothing more.
 func SilentExit(code int) error { return &ExitCodeError{Code: code} }

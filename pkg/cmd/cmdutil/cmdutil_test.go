@@ -3,7 +3,10 @@ package cmdutil
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
+
+	"github.com/gantryhq/gantry/pkg/awsx"
 )
 
 func TestExitCode(t *testing.T) {
@@ -49,5 +52,40 @@ func TestSilentExit(t *testing.T) {
 	}
 	if !errors.As(Failure(errors.New("x")), &e) || e.Silent() {
 		t.Error("Failure is silent")
+	}
+}
+
+func TestSetupProblemCarriesTheNextStep(t *testing.T) {
+	err := fmt.Errorf("checking: %w", SetupProblem(errors.New("no AWS credentials found"), "run aws sso login"))
+	var e *ExitCodeError
+	if !errors.As(err, &e) || e.Code != ExitUsage || e.NextStep() != "run aws sso login" || e.Err.Error() != "no AWS credentials found" {
+		t.Fatalf("SetupProblem = %+v", e)
+	}
+	if NextStep(errors.New("plain")) != "" || Detail(errors.New("plain")) != "" {
+		t.Error("a plain error has a next step or detail")
+	}
+}
+
+func TestAWSError(t *testing.T) {
+	noCreds := errors.New("operation error STS: GetCallerIdentity, get identity: get credentials: failed to refresh cached credentials, no EC2 IMDS role found, operation error ec2imds: GetMetadata, access disabled")
+	err := AWSError(fmt.Errorf("finding the caller: %w", noCreds), awsx.Setting{Profile: "ci"})
+	var e *ExitCodeError
+	if !errors.As(err, &e) || e.Code != ExitUsage || e.Err.Error() != `no AWS credentials found for profile "ci"` || !strings.Contains(e.NextStep(), "--profile ci") {
+		t.Fatalf("AWSError(no credentials) = %+v", e)
+	}
+	if !strings.Contains(Detail(err), "ec2imds") {
+		t.Errorf("Detail = %q, want the SDK's chain", Detail(err))
+	}
+	if got := ExitCode(AWSError(errors.New("disk full"), awsx.Setting{})); got != ExitError {
+		t.Errorf("an error that is not a set-up problem exits %d, want 1", got)
+	}
+}
+
+func TestGroupErrors(t *testing.T) {
+	got := GroupErrors([]Located{
+		{"us-east-1", "AccessDenied"}, {"eu-west-1", "AccessDenied"}, {"us-west-2", "Throttling"}, {"ap-south-1", "AccessDenied"},
+	})
+	if want := "AccessDenied (us-east-1, eu-west-1, ap-south-1); Throttling (us-west-2)"; got != want {
+		t.Errorf("GroupErrors = %q, want %q", got, want)
 	}
 }

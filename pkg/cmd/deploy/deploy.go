@@ -10,9 +10,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gantryhq/gantry/pkg/awsx"
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
+	"github.com/gantryhq/gantry/pkg/cmd/cmdutil/preflight"
 	"github.com/gantryhq/gantry/pkg/deploy"
-	"github.com/gantryhq/gantry/pkg/deploy/awsbackend"
 	"github.com/gantryhq/gantry/pkg/gate"
 	"github.com/gantryhq/gantry/pkg/plan"
 	"github.com/gantryhq/gantry/pkg/progress"
@@ -64,9 +65,12 @@ end: {"service", "version", "result": "succeeded|failed|held", "regions":
 rolled-back|pending", "stacks": [...], "error"}]}. With $GITHUB_STEP_SUMMARY
 set, a Markdown table of the result is appended to that file.
 
-Exit status: 0 succeeded, 1 failed (every region is listed), 2 bad usage or
-invalid descriptor, 3 held (closed gate, halt flag, missing approval): run it
-again to resume.`,
+Exit status: 0 succeeded, 1 failed (every region is listed), 2 bad usage,
+invalid descriptor, or a set-up problem found before any stage starts (no
+credentials, an unknown profile, an unreachable endpoint, a deploy role that
+cannot be assumed, a stage without its state table: run the bootstrap it
+names), 3 held (closed gate, halt flag, missing approval): run it again to
+resume.`,
 		Example: `  $ gantry deploy payments.sd.yaml --version 1.4.2 --stage dev
   $ gantry deploy payments.sd.yaml --version "$GIT_SHA" --approve prod --output json --flags file:flags.json
   $ gantry deploy payments.sd.yaml --version 1.4.2 --gate-wait 30m   # wait for closed gates to open
@@ -119,19 +123,7 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	if err != nil {
 		return cmdutil.InputError(err)
 	}
-	provider, err := f.AWS.Provider(ctx, f.Log())
-	if err != nil {
-		return cmdutil.Failure(err)
-	}
-
-	obs, stop := progress.ForStderr(f.IOStreams)
-	defer stop()
-	eng := &deploy.Engine{
-		Backend:  awsbackend.New(awsbackend.Options{Configs: provider, Plan: p, Table: f.AWS.Table(), Logger: f.Log(), File: opts.File}),
-		Approver: approver(f, opts.Approve, obs),
-		Observer: obs,
-		Logger:   f.Log(),
-	}
+	eng := &deploy.Engine{Logger: f.Log(), ErrorText: awsx.Brief}
 	if d.Rollout.Gate != "" || d.Rollout.Halt != "" {
 		// The descriptor names flags: no provider is bad usage (exit 2,
 		// nothing touched), and from here every failure holds (fail closed).
@@ -144,6 +136,15 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 		defer g.Close()
 		eng.Gate = g
 	}
+	// A set-up problem is said once, before any stage is locked (after the
+	// flags: a deploy refused for bad usage makes no AWS call at all).
+	backend, _, err := preflight.Backend(ctx, f, p, preflight.Check{File: opts.File, Stages: p.Stages})
+	if err != nil {
+		return err
+	}
+	obs, stop := progress.ForStderr(f.IOStreams)
+	defer stop()
+	eng.Backend, eng.Approver, eng.Observer = backend, approver(f, opts.Approve, obs), obs
 	res, err := eng.Run(ctx, deploy.Request{
 		Descriptor:    d,
 		Plan:          p,

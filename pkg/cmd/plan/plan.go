@@ -6,13 +6,13 @@ package plan
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/gantryhq/gantry/pkg/awsx"
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
+	"github.com/gantryhq/gantry/pkg/cmd/cmdutil/preflight"
 	"github.com/gantryhq/gantry/pkg/deploy"
-	"github.com/gantryhq/gantry/pkg/deploy/awsbackend"
 	"github.com/gantryhq/gantry/pkg/plan"
 )
 
@@ -63,7 +63,10 @@ as created, its resources read from the template.
 
 Exit status: 0 when the plan was made; with --exit-code, 1 when any region
 has changes (so 0 means "nothing to deploy"); 1 when a region could not be
-planned; 2 bad usage or invalid descriptor.`,
+planned (each distinct error once, with its regions); 2 bad usage, invalid
+descriptor, or a set-up problem found before planning (no credentials, an
+unknown profile, an unreachable endpoint, no state table: run the
+bootstrap it names).`,
 		Example: `  $ gantry plan payments.sd.yaml --stage staging
   $ gantry plan payments.sd.yaml --stage prod --version 1.4.2 --output markdown >> "$GITHUB_STEP_SUMMARY"
   $ gantry plan payments.sd.yaml --stage dev --version "$GIT_SHA" --output json | jq '.summary'
@@ -103,20 +106,19 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 		return cmdutil.InputError(err)
 	}
 	st := p.Stages[0]
-	provider, err := f.AWS.Provider(ctx, f.Log())
-	if err != nil {
-		return cmdutil.Failure(err)
-	}
-	eng := &deploy.Engine{
-		Backend: awsbackend.New(awsbackend.Options{Configs: provider, Plan: p, Table: f.AWS.Table(), Logger: f.Log(), File: opts.File}),
-		Logger:  f.Log(),
-	}
+	eng := &deploy.Engine{Logger: f.Log(), ErrorText: awsx.Brief}
 	req := deploy.PreviewRequest{Descriptor: d, Plan: p, Stage: st.Name, Version: opts.Version}
 	// A version or descriptor that cannot render is bad input: refused
 	// before any AWS call.
 	if err := eng.CheckRenders(d, st, opts.Version); err != nil {
 		return cmdutil.InputError(err)
 	}
+	// A set-up problem is said once, not once per region.
+	backend, _, err := preflight.Backend(ctx, f, p, preflight.Check{File: opts.File, Stages: p.Stages})
+	if err != nil {
+		return err
+	}
+	eng.Backend = backend
 	fmt.Fprintf(ios.ErrOut, "Planning %s stage %s in %s (change sets are made, read and deleted; nothing is deployed)\n",
 		d.Service, st.Name, cmdutil.Plural(len(st.Steps()), "region"))
 	res, err := eng.Preview(ctx, req)
@@ -128,14 +130,15 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 		return cmdutil.Failure(err)
 	}
 	if res.Summary.Errors > 0 {
-		var msgs []string
+		// One line per distinct error, naming the regions it hit.
+		var errs []cmdutil.Located
 		for _, r := range res.Regions {
 			if r.Error != "" {
-				msgs = append(msgs, r.Region+": "+r.Error)
+				errs = append(errs, cmdutil.Located{Where: r.Region, Message: r.Error})
 			}
 		}
 		return cmdutil.Failure(fmt.Errorf("could not plan %s of %d: %s",
-			cmdutil.Plural(res.Summary.Errors, "region"), len(res.Regions), strings.Join(msgs, "; ")))
+			cmdutil.Plural(res.Summary.Errors, "region"), len(res.Regions), cmdutil.GroupErrors(errs)))
 	}
 	if opts.ExitCode && res.HasChanges() {
 		return cmdutil.SilentExit(cmdutil.ExitError)

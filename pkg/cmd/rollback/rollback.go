@@ -10,8 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
+	"github.com/gantryhq/gantry/pkg/cmd/cmdutil/preflight"
 	"github.com/gantryhq/gantry/pkg/deploy"
-	"github.com/gantryhq/gantry/pkg/deploy/awsbackend"
 	"github.com/gantryhq/gantry/pkg/plan"
 	"github.com/gantryhq/gantry/pkg/progress"
 	"github.com/gantryhq/gantry/pkg/rollout"
@@ -60,7 +60,8 @@ result with the one region.
 
 Exit status: 0 rolled back (or already at that version), 1 failed, the
 lock is held, or the question was declined, 2 bad usage, an invalid
-descriptor, or no such version recorded (the recorded ones are listed).`,
+descriptor, no such version recorded (the recorded ones are listed), or a
+set-up problem (no credentials, an unreachable endpoint, no state table).`,
 		Example: `  # back to whatever ran before the current version
   $ gantry rollback payments.sd.yaml --stage prod --region us-east-1
 
@@ -103,15 +104,16 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 	if err != nil {
 		return cmdutil.InputError(err)
 	}
-	provider, err := f.AWS.Provider(ctx, f.Log())
+	st, _ := p.Stage(opts.Stage)
+	backend, _, err := preflight.Backend(ctx, f, p, preflight.Check{File: opts.File, Stages: []plan.Stage{st}})
 	if err != nil {
-		return cmdutil.Failure(err)
+		return err
 	}
 	obs, stop := progress.ForStderr(f.IOStreams)
 	defer stop()
 	var target deploy.RollbackTarget
 	eng := &deploy.Engine{
-		Backend:  awsbackend.New(awsbackend.Options{Configs: provider, Plan: p, Table: f.AWS.Table(), Logger: f.Log(), File: opts.File}),
+		Backend:  backend,
 		Observer: obs,
 		Logger:   f.Log(),
 	}

@@ -35,8 +35,10 @@ func New(f *cmdutil.Factory) *cobra.Command {
 CloudFormation for the service's containers and data stores, and rolls it
 out stage by stage, wave by wave, region by region.
 
-Exit codes: 0 success; 1 lint errors or a failed rollout; 2 bad usage or
-invalid input; 3 a rollout held (run it again to resume).`,
+Exit codes: 0 success; 1 lint errors or a failed rollout; 2 bad usage,
+invalid input or a set-up problem (no AWS credentials, an unknown profile,
+an unreachable endpoint, a missing state table), said in one line with what
+to do; 3 a rollout held (run it again to resume).`,
 		Example: `  $ gantry init --template web --service payments
   $ gantry lint
   $ gantry render payments.sd.yaml --stage dev --out out`,
@@ -119,21 +121,27 @@ func Run(ctx context.Context, f *cmdutil.Factory, args []string) int {
 func execute(ctx context.Context, f *cmdutil.Factory, root *cobra.Command, args []string) int {
 	root.SetArgs(args)
 	c, err := root.ExecuteContextC(ctx)
-	if cerr := f.Logs.Close(); cerr != nil && err == nil {
-		err = cmdutil.Failure(fmt.Errorf("closing the log file: %w", cerr))
+	ee := exitError(err)
+	if ee != nil && ee.Err != nil {
+		// The whole chain behind a shortened message is for the debug log,
+		// written before the log file closes.
+		f.Log().DebugContext(ctx, "command failed", "exitCode", ee.Code, "err", ee.Err.Error(), "detail", cmdutil.Detail(ee.Err))
 	}
-	if err == nil {
+	if cerr := f.Logs.Close(); cerr != nil && ee == nil {
+		ee = exitError(cmdutil.Failure(fmt.Errorf("closing the log file: %w", cerr)))
+	}
+	if ee == nil {
 		return cmdutil.ExitOK
-	}
-	var ee *cmdutil.ExitCodeError
-	if !errors.As(err, &ee) {
-		ee = &cmdutil.ExitCodeError{Code: cmdutil.ExitUsage, Err: &cmdutil.UsageError{Err: err}}
 	}
 	if ee.Silent() {
 		return ee.Code
 	}
+	// The first lines are for a person: the message and the next step.
 	errOut := f.IOStreams.ErrOut
 	fmt.Fprintf(errOut, "error: %s\n", ee.Err)
+	if next := ee.NextStep(); next != "" {
+		fmt.Fprintf(errOut, "  → %s\n", next)
+	}
 	if cmdutil.IsUsageError(ee) {
 		if c == nil {
 			c = root
@@ -141,4 +149,17 @@ func execute(ctx context.Context, f *cmdutil.Factory, root *cobra.Command, args 
 		fmt.Fprintf(errOut, "Run '%s --help' for usage.\n", c.CommandPath())
 	}
 	return ee.Code
+}
+
+// exitError is err as the exit it asks for: nil for none; an untyped error
+// reaching here comes from cobra's parsing, so it is bad usage.
+func exitError(err error) *cmdutil.ExitCodeError {
+	if err == nil {
+		return nil
+	}
+	var ee *cmdutil.ExitCodeError
+	if !errors.As(err, &ee) {
+		ee = &cmdutil.ExitCodeError{Code: cmdutil.ExitUsage, Err: &cmdutil.UsageError{Err: err}}
+	}
+	return ee
 }

@@ -138,6 +138,27 @@ func TestRunErrorsAreFailures(t *testing.T) {
 	}
 }
 
+func TestSetupProblemPrintsTheNextStep(t *testing.T) {
+	// A set-up problem exits 2 with its message and the next step, and
+	// without a pointer to --help (the flags were fine).
+	f, _, errOut := cmdutil.TestFactory("dev")
+	root := New(f)
+	creds := &cobra.Command{
+		Use: "creds", Short: "fails", Example: "gantry creds",
+		RunE: func(*cobra.Command, []string) error {
+			return cmdutil.SetupProblem(errors.New("no AWS credentials found"), "run aws sso login")
+		},
+	}
+	markRunErrors(creds)
+	root.AddCommand(creds)
+	if code := execute(context.Background(), f, root, []string{"creds"}); code != cmdutil.ExitUsage {
+		t.Errorf("exit %d, want 2", code)
+	}
+	if want := "error: no AWS credentials found\n  → run aws sso login\n"; errOut.String() != want {
+		t.Errorf("stderr = %q, want %q", errOut, want)
+	}
+}
+
 func TestLogFile(t *testing.T) {
 	path := t.TempDir() + "/gantry.log"
 	code, _, errOut := run(t, "flags", "eval", "--flags", "file:../../../examples/flags/all-open.flagd.json",

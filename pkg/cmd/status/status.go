@@ -6,14 +6,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
+	"log/slog"
 	"sync"
 	"time"
 
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/spf13/cobra"
 
+	"github.com/gantryhq/gantry/pkg/awsx"
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
+	"github.com/gantryhq/gantry/pkg/cmd/cmdutil/preflight"
 	"github.com/gantryhq/gantry/pkg/deploy/awsbackend"
 	"github.com/gantryhq/gantry/pkg/naming"
 	"github.com/gantryhq/gantry/pkg/plan"
@@ -46,7 +48,7 @@ succeeded) and who holds the stage's rollout lock, until when. A region
 whose app stack does not exist is "not deployed". Every region and state
 table is read in parallel; nothing is changed.
 
---output json prints one object on one line:
+--output json prints one object:
   {"service","stages":[{"stage","account","lock":{"owner","rolloutId",
    "version","acquiredAt","heartbeatAt","expiresAt","expired"}|null,
    "rollout":{"id","version","status","reason","owner","startedAt",
@@ -54,8 +56,14 @@ table is read in parallel; nothing is changed.
    "updatedAt","error"}],"error"}]}
 where a region's status is the CloudFormation stack status, or NOT_DEPLOYED.
 
+Before reading, gantry checks once that it can reach AWS (credentials,
+profile, endpoint, the deploy roles) and that some selected stage has its
+state table; a problem there is one line with what to do, not one per row.
+
 Exit status: 0 when every region and state table could be read; 1 when
-some could not (the rest is still shown); 2 bad usage or invalid descriptor.`,
+some could not (the rest is still shown, each distinct error once); 2 bad
+usage, invalid descriptor, or a set-up problem (no credentials, an unknown
+profile, an unreachable endpoint, no selected stage bootstrapped).`,
 		Example: `  $ gantry status payments.sd.yaml
   $ gantry status payments.sd.yaml --stage prod
   $ gantry status payments.sd.yaml --output json | jq -r '.stages[].regions[] | "\(.region) \(.version)"'`,
@@ -67,7 +75,7 @@ some could not (the rest is still shown); 2 bad usage or invalid descriptor.`,
 	}
 	fl := cmd.Flags()
 	fl.StringSliceVar(&opts.Stages, "stage", nil, "show only this stage (repeatable; default all)")
-	cmdutil.AddOutputFlag(cmd, &opts.Output, "text", "json")
+	fl.StringVarP(&opts.Output, "output", "o", "text", "output: text or json")
 	return cmd
 }
 
@@ -154,14 +162,14 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	if err != nil {
 		return cmdutil.InputError(err)
 	}
-	provider, err := f.AWS.Provider(ctx, f.Log())
+	// Set-up problems are said once here, not in every row; a stage never
+	// bootstrapped is shown as such unless none of them was.
+	backend, _, err := preflight.Backend(ctx, f, p, preflight.Check{File: opts.File, Stages: p.Stages, SomeTablesMayBeMissing: true})
 	if err != nil {
-		return cmdutil.Failure(err)
+		return err
 	}
-	backend := awsbackend.New(awsbackend.Options{Configs: provider, Plan: p, Table: f.AWS.Table(), Logger: f.Log(), File: opts.File})
 
-	out := readAll(ctx, backend, d.Service, p)
-
+	out := readAll(ctx, f.Log(), backend, d.Service, p)
 	if opts.Output == "json" {
 		if err := cmdutil.WriteJSON(ios.Out, out); err != nil {
 			return cmdutil.Failure(err)
@@ -169,51 +177,55 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	} else {
 		fmt.Fprint(ios.Out, Text(out, time.Now(), ios.ColorEnabled()))
 	}
-	var problems []string
+	return problems(f, opts, out)
+}
+
+// problems notes the stages never bootstrapped and fails with what could
+// not be read: each distinct error once, with the places it hit.
+func problems(f *cmdutil.Factory, opts *Options, out *Status) error {
+	var errs []cmdutil.Located
 	for _, st := range out.Stages {
 		if st.NoStateTable {
-			fmt.Fprintf(ios.ErrOut, "note: stage %s has no state table %q in account %s (gantry bootstrap creates it): no lock or rollout to show\n",
-				st.Stage, f.AWS.Table(), st.Account)
+			fmt.Fprintf(f.IOStreams.ErrOut, "note: stage %s has no state table %q in account %s (gantry bootstrap %s --stage %s creates it): no lock or rollout to show\n",
+				st.Stage, f.AWS.Table(), st.Account, opts.File, st.Stage)
 		}
 		if st.Error != "" {
-			problems = append(problems, st.Stage+": "+st.Error)
+			errs = append(errs, cmdutil.Located{Where: st.Stage + " state table", Message: st.Error})
 		}
 		for _, r := range st.Regions {
 			if r.Error != "" {
-				problems = append(problems, st.Stage+"/"+r.Region+": "+r.Error)
+				errs = append(errs, cmdutil.Located{Where: st.Stage + "/" + r.Region, Message: r.Error})
 			}
 		}
 	}
-	if len(problems) > 0 {
-		return cmdutil.Failure(fmt.Errorf("could not read %s: %s", cmdutil.Plural(len(problems), "place"), strings.Join(problems, "; ")))
+	if len(errs) > 0 {
+		return cmdutil.Failure(fmt.Errorf("could not read %s: %s", cmdutil.Plural(len(errs), "place"), cmdutil.GroupErrors(errs)))
 	}
 	return nil
 }
 
 // readAll reads every stage's state and every region's stacks, at most
 // MaxParallel at a time.
-func readAll(ctx context.Context, backend *awsbackend.Backend, service string, p *plan.Plan) *Status {
+func readAll(ctx context.Context, log *slog.Logger, backend *awsbackend.Backend, service string, p *plan.Plan) *Status {
 	out := &Status{Service: service, Stages: make([]Stage, len(p.Stages))}
 	var (
 		wg  sync.WaitGroup
 		sem = make(chan struct{}, MaxParallel)
 	)
 	spawn := func(fn func()) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			fn()
-		}()
+		})
 	}
 	for i, st := range p.Stages {
 		out.Stages[i] = Stage{Stage: st.Name, Account: st.Account, Regions: make([]Region, len(st.Steps()))}
 		sp := &out.Stages[i]
-		spawn(func() { readState(ctx, backend, p.Service, st, sp) })
+		spawn(func() { readState(ctx, log, backend, p.Service, st, sp) })
 		for j, step := range st.Steps() {
 			rp := &sp.Regions[j]
-			spawn(func() { *rp = readRegion(ctx, backend, p.Service, step) })
+			spawn(func() { *rp = readRegion(ctx, log, backend, p.Service, step) })
 		}
 	}
 	wg.Wait()
@@ -228,10 +240,10 @@ func readAll(ctx context.Context, backend *awsbackend.Backend, service string, p
 }
 
 // readState fills the stage's lock and latest rollout from its state table.
-func readState(ctx context.Context, b *awsbackend.Backend, service string, st plan.Stage, out *Stage) {
+func readState(ctx context.Context, log *slog.Logger, b *awsbackend.Backend, service string, st plan.Stage, out *Stage) {
 	store, err := b.Store(ctx, st)
 	if err != nil {
-		out.Error = err.Error()
+		out.Error = brief(ctx, log, err)
 		return
 	}
 	lock, err := store.Lock(ctx, service, st.Name)
@@ -240,7 +252,7 @@ func readState(ctx context.Context, b *awsbackend.Backend, service string, st pl
 			out.NoStateTable = true
 			return
 		}
-		out.Error = err.Error()
+		out.Error = brief(ctx, log, err)
 		return
 	}
 	if lock != nil {
@@ -251,7 +263,7 @@ func readState(ctx context.Context, b *awsbackend.Backend, service string, st pl
 	}
 	ro, err := store.LatestRollout(ctx, service, st.Name)
 	if err != nil {
-		out.Error = err.Error()
+		out.Error = brief(ctx, log, err)
 		return
 	}
 	if ro != nil {
@@ -263,22 +275,29 @@ func readState(ctx context.Context, b *awsbackend.Backend, service string, st pl
 	}
 }
 
+// brief is err shortened for a person; the SDK's whole chain goes to the
+// debug log.
+func brief(ctx context.Context, log *slog.Logger, err error) string {
+	log.DebugContext(ctx, "status: read failed", "err", err.Error())
+	return awsx.Brief(err)
+}
+
 func isNoTable(err error) bool {
 	var nf *ddbtypes.ResourceNotFoundException
 	return errors.As(err, &nf)
 }
 
 // readRegion describes the region's app stack.
-func readRegion(ctx context.Context, b *awsbackend.Backend, service string, step plan.Step) Region {
+func readRegion(ctx context.Context, log *slog.Logger, b *awsbackend.Backend, service string, step plan.Step) Region {
 	r := Region{Region: step.Region, Wave: step.Wave, Status: NotDeployed}
 	view, err := b.View(ctx, step)
 	if err != nil {
-		r.Status, r.Error = "UNKNOWN", err.Error()
+		r.Status, r.Error = "UNKNOWN", brief(ctx, log, err)
 		return r
 	}
 	st, err := view.CFN().Describe(ctx, naming.Stack(service, step.Stage, naming.App))
 	if err != nil {
-		r.Status, r.Error = "UNKNOWN", err.Error()
+		r.Status, r.Error = "UNKNOWN", brief(ctx, log, err)
 		return r
 	}
 	if !st.Exists {

@@ -300,3 +300,16 @@ func TestStatusUsage(t *testing.T) {
 		t.Error("status needs an Example")
 	}
 }
+
+// A read error is said once, in the command's error, not in every row.
+func TestTextDoesNotRepeatErrors(t *testing.T) {
+	const msg = "CloudFormation DescribeStacks: AccessDenied: not authorized"
+	s := &status.Status{Service: "watcher", Stages: []status.Stage{{
+		Stage: "dev", Account: devAccount, Error: msg,
+		Regions: []status.Region{{Region: "us-east-1", Wave: 1, Status: "UNKNOWN", Error: msg}, {Region: "eu-west-1", Wave: 1, Status: "UNKNOWN", Error: msg}},
+	}}}
+	text := status.Text(s, time.Now(), false)
+	if strings.Contains(text, "AccessDenied") || strings.Count(text, "could not read") != 3 {
+		t.Errorf("text repeats the error or hides where it hit:\n%s", text)
+	}
+}

@@ -45,7 +45,8 @@ func Text(s *Status, now time.Time, color bool) string {
 				when = stamp(*r.UpdatedAt) + " (" + ago(now, *r.UpdatedAt) + ")"
 			}
 			if r.Error != "" {
-				status, when = "UNKNOWN", "error: "+r.Error
+				// Said once, grouped, in the command's error.
+				status, when = "UNKNOWN", "could not read (see the error)"
 			}
 			rows = append(rows, []string{stage.Stage, stage.Account, r.Region, fmt.Sprint(r.Wave), version, status, when})
 			styles = append(styles, stackStyle(r.Status))
@@ -83,7 +84,7 @@ func noteStyle(s Stage) iostreams.Style {
 func stageNotes(s Stage, now time.Time) []string {
 	var out []string
 	if s.Error != "" {
-		out = append(out, "could not read the state table: "+s.Error)
+		out = append(out, "could not read the state table (see the error)")
 	}
 	liveLock := s.Lock != nil && !s.Lock.Expired
 	if ro := s.Rollout; ro != nil {

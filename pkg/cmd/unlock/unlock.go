@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
+	"github.com/gantryhq/gantry/pkg/cmd/cmdutil/preflight"
 	"github.com/gantryhq/gantry/pkg/deploy/awsbackend"
 	"github.com/gantryhq/gantry/pkg/plan"
 	"github.com/gantryhq/gantry/pkg/state"
@@ -43,8 +44,9 @@ On a terminal gantry asks before it breaks the lock; elsewhere pass --yes,
 or it refuses. With no lock held, it says so and succeeds.
 
 Exit status: 0 no lock, or the lock was broken; 1 the question was declined
-or the state table could not be reached; 2 bad usage, an invalid descriptor,
-or no terminal to ask on and no --yes.`,
+or the state table could not be read; 2 bad usage, an invalid descriptor,
+no terminal to ask on and no --yes, or a set-up problem (no credentials, an
+unreachable endpoint, the stage's state table missing).`,
 		Example: `  # see who holds the lock of prod, and break it after a confirmation
   $ gantry unlock payments.sd.yaml --stage prod
 
@@ -79,11 +81,10 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 		return cmdutil.InputError(err)
 	}
 	st, _ := p.Stage(opts.Stage)
-	provider, err := f.AWS.Provider(ctx, f.Log())
+	be, _, err := preflight.Backend(ctx, f, p, preflight.Check{File: opts.File, Stages: []plan.Stage{st}})
 	if err != nil {
-		return cmdutil.Failure(err)
+		return err
 	}
-	be := awsbackend.New(awsbackend.Options{Configs: provider, Plan: p, Table: f.AWS.Table(), Logger: f.Log(), File: opts.File})
 	store, err := be.Store(ctx, st)
 	if err != nil {
 		return cmdutil.Failure(err)
