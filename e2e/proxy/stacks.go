@@ -757,6 +757,36 @@ func (o *override) rewriteEvents(body []byte, now time.Time, firstPage bool, log
 	if !o.revealUntil.IsZero() && o.revealUntil.Before(limit) {
 		limit = o.revealUntil
 	}
+	due := o.dueTimes(body, ranges)
+	out := body
+	for i := len(ranges) - 1; i >= 0; i-- {
+		at, isOp := due[i]
+		switch {
+		case !isOp:
+		case at.After(limit):
+			out = splice(out, ranges[i], "")
+		default:
+			m := setElement(body[ranges[i][0]:ranges[i][1]], "Timestamp", at.UTC().Format(timeFormat), "ResourceType")
+			out = splice(out, ranges[i], string(m))
+			if id := text(body[ranges[i][0]:ranges[i][1]], "EventId"); id != "" {
+				stamps[id] = at
+			}
+		}
+	}
+	if !firstPage {
+		return out
+	}
+	newRanges, err := memberRanges(out, "StackEvents")
+	if err != nil {
+		return out
+	}
+	return insertMembers(out, "StackEvents", o.syntheticEvents(now), newRanges)
+}
+
+// dueTimes maps the index of each of the operation's events (those since
+// opStart) to when it becomes due: spread evenly from opStart to opUntil,
+// oldest first.
+func (o *override) dueTimes(body []byte, ranges [][2]int) map[int]time.Time {
 	type opEvent struct {
 		idx int
 		ts  time.Time
@@ -786,24 +816,12 @@ func (o *override) rewriteEvents(body []byte, now time.Time, firstPage bool, log
 		}
 		due[e.idx] = at
 	}
-	out := body
-	for i := len(ranges) - 1; i >= 0; i-- {
-		at, isOp := due[i]
-		switch {
-		case !isOp:
-		case at.After(limit):
-			out = splice(out, ranges[i], "")
-		default:
-			m := setElement(body[ranges[i][0]:ranges[i][1]], "Timestamp", at.UTC().Format(timeFormat), "ResourceType")
-			out = splice(out, ranges[i], string(m))
-			if id := text(body[ranges[i][0]:ranges[i][1]], "EventId"); id != "" {
-				stamps[id] = at
-			}
-		}
-	}
-	if !firstPage {
-		return out
-	}
+	return due
+}
+
+// syntheticEvents is the XML of the synthetic events due by now, newest
+// first.
+func (o *override) syntheticEvents(now time.Time) string {
 	var b strings.Builder
 	for i := len(o.events) - 1; i >= 0; i-- {
 		e := o.events[i]
@@ -826,11 +844,7 @@ func (o *override) rewriteEvents(body []byte, now time.Time, firstPage bool, log
 		}
 		b.WriteString("</member>")
 	}
-	newRanges, err := memberRanges(out, "StackEvents")
-	if err != nil {
-		return out
-	}
-	return insertMembers(out, "StackEvents", b.String(), newRanges)
+	return b.String()
 }
 
 // restamp gives the events the proxy timed before the times it gave them.

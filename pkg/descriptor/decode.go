@@ -270,15 +270,7 @@ func (dc *decoder) decode(n *yaml.Node, v reflect.Value, path string, depth int)
 	case reflect.Map:
 		dc.mapping(n, v, path, depth)
 	case reflect.Slice:
-		if n.Kind != yaml.SequenceNode {
-			dc.add(span(n), CodeType, "%s must be a list, found %s", describe(path), kindName(n))
-			return
-		}
-		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
-		for i, c := range n.Content {
-			dc.decode(c, s.Index(i), fmt.Sprintf("%s[%d]", path, i), depth+1)
-		}
-		v.Set(s)
+		dc.list(n, v, path, depth)
 	case reflect.String:
 		if n.Kind != yaml.ScalarNode {
 			dc.add(span(n), CodeType, "%s must be a string, found %s", describe(path), kindName(n))
@@ -286,22 +278,7 @@ func (dc *decoder) decode(n *yaml.Node, v reflect.Value, path string, depth int)
 		}
 		v.SetString(n.Value)
 	case reflect.Int:
-		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
-			hint := ""
-			if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" {
-				if _, err := strconv.Atoi(n.Value); err == nil {
-					hint = "; remove the quotes"
-				}
-			}
-			dc.add(span(n), CodeType, "%s must be a whole number, found %s%s", describe(path), kindName(n), hint)
-			return
-		}
-		var i int
-		if err := n.Decode(&i); err != nil {
-			dc.add(span(n), CodeType, "%s: %s is not a whole number that fits", describe(path), n.Value)
-			return
-		}
-		v.SetInt(int64(i))
+		dc.wholeNumber(n, v, path)
 	case reflect.Bool:
 		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" {
 			dc.add(span(n), CodeType, "%s must be true or false, found %s", describe(path), kindName(n))
@@ -313,6 +290,40 @@ func (dc *decoder) decode(n *yaml.Node, v reflect.Value, path string, depth int)
 	default:
 		dc.add(span(n), CodeType, "%s has an unsupported type", describe(path))
 	}
+}
+
+// list fills the slice v from the sequence n, one element a list item.
+func (dc *decoder) list(n *yaml.Node, v reflect.Value, path string, depth int) {
+	if n.Kind != yaml.SequenceNode {
+		dc.add(span(n), CodeType, "%s must be a list, found %s", describe(path), kindName(n))
+		return
+	}
+	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+	for i, c := range n.Content {
+		dc.decode(c, s.Index(i), fmt.Sprintf("%s[%d]", path, i), depth+1)
+	}
+	v.Set(s)
+}
+
+// wholeNumber fills the int v from n; a quoted number is refused with a hint
+// to remove the quotes.
+func (dc *decoder) wholeNumber(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
+		hint := ""
+		if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" {
+			if _, err := strconv.Atoi(n.Value); err == nil {
+				hint = "; remove the quotes"
+			}
+		}
+		dc.add(span(n), CodeType, "%s must be a whole number, found %s%s", describe(path), kindName(n), hint)
+		return
+	}
+	var i int
+	if err := n.Decode(&i); err != nil {
+		dc.add(span(n), CodeType, "%s: %s is not a whole number that fits", describe(path), n.Value)
+		return
+	}
+	v.SetInt(int64(i))
 }
 
 func describe(path string) string {

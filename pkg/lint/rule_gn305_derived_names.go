@@ -3,10 +3,7 @@ package lint
 import (
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
 
-	"github.com/gantryhq/gantry/pkg/descriptor"
 	"github.com/gantryhq/gantry/pkg/naming"
 )
 
@@ -42,79 +39,85 @@ func ruleDerivedNames() rule {
 				Message: "target group name \"payments-reconciliation-production\" (service-stage) is 34 characters; AWS allows at most 32: shorten the service or stage name",
 			},
 		},
-		check: func(c *checker) {
-			d := c.d
-			if !plainName(d.Service) {
-				return
-			}
-			for i, st := range d.Stages {
-				if !plainName(st.Name) {
-					continue
-				}
-				spec := st.Effective
-				if spec == nil {
-					spec = &d.Spec
-				}
-				at := value(d.Pos, stagePath(i)+".name")
-				check := func(sp descriptor.Span, what, name, pattern, parts string, err error) {
-					if err == nil {
-						return
-					}
-					fix := "shorten the " + parts + " name"
-					if _, ok := errors.AsType[*naming.LengthError](err); !ok {
-						fix = "change the " + parts + " name"
-					}
-					c.report(sp, "%s %q (%s) %v: %s", what, name, pattern, err, fix)
-				}
-				const fixStage = "service or stage"
-				for _, kind := range []naming.StackKind{naming.Data, naming.App} {
-					if kind == naming.Data && len(spec.Resources) == 0 {
-						continue
-					}
-					n := naming.Stack(d.Service, st.Name, kind)
-					check(at, "stack name", n, "service-stage-"+string(kind), fixStage, naming.ValidateStack(n))
-				}
-				web := spec.Compute.Port != nil
-				if web {
-					n := naming.TargetGroup(d.Service, st.Name)
-					check(at, "target group name", n, "service-stage", fixStage, naming.ValidateTargetGroup(n))
-				}
-				n := naming.LogGroup(d.Service, st.Name)
-				check(at, "log group name", n, "/gantry/service/stage", fixStage, naming.ValidateLogGroup(n))
-				for _, k := range naming.AlarmKinds(web) {
-					n := naming.Alarm(d.Service, st.Name, k)
-					check(at, "alarm name", n, "service-stage-"+k, fixStage, naming.ValidateAlarm(n))
-				}
-				for _, res := range slices.Sorted(maps.Keys(spec.Resources)) {
-					r := spec.Resources[res]
-					if r == nil || !plainName(res) {
-						continue
-					}
-					rat := locate(d.Pos, "resources."+res)
-					const fixRes = "service, stage or resource"
-					switch r.Type {
-					case descriptor.TypePostgres:
-						n := naming.DBInstance(d.Service, st.Name, res)
-						check(rat, "RDS instance id", n, fmt.Sprintf("service-stage-resource, stage %q", st.Name), fixRes, naming.ValidateDBInstance(n))
-					case descriptor.TypeRedis:
-						n := naming.ReplicationGroup(d.Service, st.Name, res)
-						check(rat, "ElastiCache replication group id", n, fmt.Sprintf("service-stage-resource, stage %q", st.Name), fixRes, naming.ValidateReplicationGroup(n))
-					case descriptor.TypeS3:
-						// Report the worst region once per stage.
-						var worst string
-						var worstErr error
-						for _, w := range st.Waves {
-							for _, region := range w.Regions {
-								n := naming.Bucket(d.Service, st.Name, res, st.Account, region)
-								if err := naming.ValidateBucket(n); err != nil && len(n) > len(worst) {
-									worst, worstErr = n, err
-								}
-							}
-						}
-						check(rat, "S3 bucket name", worst, fmt.Sprintf("service-stage-resource-account-region, stage %q", st.Name), fixRes, worstErr)
-					}
-				}
-			}
-		},
+		check: checkDerivedNames,
 	}
+}
+
+// checkDerivedNames reports, at the stage's name or at the resource, each
+// name naming.Derive lists that AWS would refuse.
+func checkDerivedNames(c *checker) {
+	d := c.d
+	if !plainName(d.Service) {
+		return
+	}
+	for i, st := range d.Stages {
+		if !plainName(st.Name) {
+			continue
+		}
+		spec := st.Effective
+		if spec == nil {
+			spec = &d.Spec
+		}
+		var regions []string
+		for _, w := range st.Waves {
+			regions = append(regions, w.Regions...)
+		}
+		for _, b := range badNames(naming.Derive(d.Service, st.Name, spec, st.Account, regions)) {
+			at := value(d.Pos, stagePath(i)+".name")
+			pattern, parts := b.Pattern, "service or stage"
+			if b.Resource != "" {
+				at = locate(d.Pos, "resources."+b.Resource)
+				pattern, parts = fmt.Sprintf("%s, stage %q", b.Pattern, st.Name), "service, stage or resource"
+			}
+			fix := "shorten the " + parts + " name"
+			if _, ok := errors.AsType[*naming.LengthError](b.err); !ok {
+				fix = "change the " + parts + " name"
+			}
+			c.report(at, "%s %q (%s) %v: %s", noun(b.Kind), b.Value, pattern, b.err, fix)
+		}
+	}
+}
+
+// badName is a derived name with why AWS would refuse it.
+type badName struct {
+	naming.Derived
+	err error
+}
+
+// badNames keeps the names AWS would refuse, skipping those of resources
+// the loader already reports (GN107). Of a resource's bucket names, one a
+// region, it keeps the longest: a stage reports a bucket once.
+func badNames(names []naming.Derived) []badName {
+	var out []badName
+	for _, n := range names {
+		if n.Resource != "" && !plainName(n.Resource) {
+			continue
+		}
+		err := n.Validate()
+		if err == nil {
+			continue
+		}
+		if k := len(out) - 1; n.Kind == naming.KindBucket && k >= 0 && out[k].Kind == naming.KindBucket && out[k].Resource == n.Resource {
+			if len(n.Value) > len(out[k].Value) {
+				out[k] = badName{n, err}
+			}
+			continue
+		}
+		out = append(out, badName{n, err})
+	}
+	return out
+}
+
+// noun is how GN305 words what a name names: a store's id with its AWS
+// service.
+func noun(k naming.Kind) string {
+	switch k {
+	case naming.KindDBInstance:
+		return "RDS instance id"
+	case naming.KindReplicationGroup:
+		return "ElastiCache replication group id"
+	case naming.KindBucket:
+		return "S3 bucket name"
+	}
+	return k.String()
 }

@@ -72,8 +72,28 @@ func (c *ctx) appStack() (Stack, error) {
 	b := newStackBuilder(fmt.Sprintf("gantry app stack of %s in %s: the service's containers, their roles, routing, scaling and alarms", c.service(), c.stageName()))
 	f := b.fns
 	tg := c.tags(f, true)
-	web := c.web()
 
+	c.appParams(b)
+	c.logGroup(b, tg)
+	container, execPolicy, err := c.container(f)
+	if err != nil {
+		return Stack{}, err
+	}
+	c.roles(b, tg, execPolicy)
+	c.taskDefinition(b, tg, container)
+	c.serviceSecurityGroup(b, tg)
+	c.ecsService(b, tg)
+	c.scaling(b)
+	c.alarms(b, tg)
+
+	b.output("ServiceName", cloudformation.Output{Value: f.getAtt(idService, "Name"), Description: ptr("ECS service name")})
+	b.output("LogGroupName", cloudformation.Output{Value: f.ref(idLogGroup), Description: ptr("Log group of the service's containers")})
+	return b.stack(name, naming.App, map[string]string{paramVersion: c.t.Version})
+}
+
+// appParams declares the version and the platform parameters the app stack
+// reads; a web service also reads the listener's.
+func (c *ctx) appParams(b *stackBuilder) {
 	b.param(paramVersion, cloudformation.Parameter{
 		Type:                  "String",
 		Description:           ptr("Image tag to run: the deployed version"),
@@ -83,7 +103,7 @@ func (c *ctx) appStack() (Stack, error) {
 	b.param(paramVpc, platformParam(paramVpc))
 	b.param(paramSubnets, platformParam(paramSubnets))
 	b.param(paramCluster, platformParam(paramCluster))
-	if web {
+	if c.web() {
 		b.param(paramListener, platformParam(paramListener))
 		b.param(paramAlbSG, platformParam(paramAlbSG))
 		b.param(paramRulePriority, cloudformation.Parameter{
@@ -94,19 +114,23 @@ func (c *ctx) appStack() (Stack, error) {
 			MaxValue:    ptr(float64(MaxRulePriority)),
 		})
 	}
+}
 
+// logGroup adds the containers' log group and the key that encrypts it.
+func (c *ctx) logGroup(b *stackBuilder, tg []tags.Tag) {
 	c.logKey(b)
 	b.resource(idLogGroup, &logs.LogGroup{
 		LogGroupName:    ptr(naming.LogGroup(c.service(), c.stageName())),
 		RetentionInDays: ptr(LogRetentionDays),
-		KmsKeyId:        ptr(f.getAtt(idLogKey, "Arn")),
+		KmsKeyId:        ptr(b.fns.getAtt(idLogKey, "Arn")),
 		Tags:            tg,
 	})
+}
 
-	container, execPolicy, err := c.container(f)
-	if err != nil {
-		return Stack{}, err
-	}
+// roles adds the execution role (ECS pulls, logs and reads secrets with it)
+// and the task role (the containers' own identity).
+func (c *ctx) roles(b *stackBuilder, tg []tags.Tag, execPolicy map[string]any) {
+	f := b.fns
 	execRole := &iam.Role{
 		Description:              ptr(fmt.Sprintf("Lets ECS pull the image, write logs and read the secrets of %s %s", c.service(), c.stageName())),
 		AssumeRolePolicyDocument: ecsTasksTrust(f),
@@ -126,7 +150,11 @@ func (c *ctx) appStack() (Stack, error) {
 		taskRole.Policies = []iam.Role_Policy{{PolicyName: "service-buckets", PolicyDocument: doc}}
 	}
 	b.resource(idTaskRole, taskRole)
+}
 
+// taskDefinition adds the Fargate task of the one container, run by the two roles.
+func (c *ctx) taskDefinition(b *stackBuilder, tg []tags.Tag, container ecs.TaskDefinition_ContainerDefinition) {
+	f := b.fns
 	b.resource(idTaskDef, &ecs.TaskDefinition{
 		Family:                  ptr(c.service() + "-" + c.stageName()),
 		RequiresCompatibilities: []string{"FARGATE"},
@@ -138,13 +166,18 @@ func (c *ctx) appStack() (Stack, error) {
 		ContainerDefinitions:    []ecs.TaskDefinition_ContainerDefinition{container},
 		Tags:                    tg,
 	})
+}
 
+// serviceSecurityGroup adds the tasks' security group; a web service's lets
+// the platform load balancer in on its port.
+func (c *ctx) serviceSecurityGroup(b *stackBuilder, tg []tags.Tag) {
+	f := b.fns
 	sg := &ec2.SecurityGroup{
 		GroupDescription: fmt.Sprintf("Tasks of %s %s", c.service(), c.stageName()),
 		VpcId:            ptr(f.ref(paramVpc)),
 		Tags:             tg,
 	}
-	if web {
+	if c.web() {
 		port := *c.spec.Compute.Port
 		sg.SecurityGroupIngress = []ec2.SecurityGroup_Ingress{{
 			Description:           ptr("From the platform load balancer"),
@@ -155,7 +188,12 @@ func (c *ctx) appStack() (Stack, error) {
 		}}
 	}
 	b.resource(idServiceSG, sg)
+}
 
+// ecsService adds the ECS service; a web service's also gets its routing
+// and sits behind the target group.
+func (c *ctx) ecsService(b *stackBuilder, tg []tags.Tag) {
+	f := b.fns
 	groups := []string{f.getAtt(idServiceSG, "GroupId")}
 	if c.network() {
 		groups = append(groups, f.importValue(c.exportName(OutputClientSG)))
@@ -179,7 +217,7 @@ func (c *ctx) appStack() (Stack, error) {
 		PropagateTags:        ptr("SERVICE"),
 		Tags:                 tg,
 	}
-	if web {
+	if c.web() {
 		c.routing(b, tg)
 		svc.LoadBalancers = []ecs.Service_LoadBalancer{{
 			ContainerName:  ptr(c.service()),
@@ -192,7 +230,11 @@ func (c *ctx) appStack() (Stack, error) {
 		svc.AWSCloudFormationDependsOn = []string{idListenerRule}
 	}
 	b.resource(idService, svc)
+}
 
+// scaling adds the service's scalable target and its CPU tracking policy.
+func (c *ctx) scaling(b *stackBuilder) {
+	f := b.fns
 	b.resource(idScalableTarget, &applicationautoscaling.ScalableTarget{
 		ServiceNamespace:  "ecs",
 		ScalableDimension: "ecs:service:DesiredCount",
@@ -213,12 +255,6 @@ func (c *ctx) appStack() (Stack, error) {
 			ScaleOutCooldown: ptr(60),
 		},
 	})
-
-	c.alarms(b, tg)
-
-	b.output("ServiceName", cloudformation.Output{Value: f.getAtt(idService, "Name"), Description: ptr("ECS service name")})
-	b.output("LogGroupName", cloudformation.Output{Value: f.ref(idLogGroup), Description: ptr("Log group of the service's containers")})
-	return b.stack(name, naming.App, map[string]string{paramVersion: c.t.Version})
 }
 
 // container builds the task's one container and the execution role's policy

@@ -174,54 +174,30 @@ func (c *ctx) prepare() error {
 	if c.web() && (c.spec.Routing == nil || (c.spec.Routing.Path == "" && c.spec.Routing.Host == "")) {
 		return fmt.Errorf("compute.port is set but routing is not: add routing.path or routing.host so the load balancer can reach the service, or remove port for a worker")
 	}
-	for _, n := range c.names() {
-		if err := n.check(n.Value); err != nil {
-			return fmt.Errorf("%s %q (from %s) %w", n.Kind, n.Value, n.From, err)
+	return c.checkNames()
+}
+
+// checkNames refuses the first explicit name AWS would refuse; lint checks
+// the same names (naming.Derive) before anyone renders.
+func (c *ctx) checkNames() error {
+	for _, n := range naming.Derive(c.service(), c.stageName(), c.spec, c.t.Account, []string{c.t.Region}) {
+		if err := n.Validate(); err != nil {
+			return fmt.Errorf("%s %q (from %s) %w", n.Kind, n.Value, derivedFrom(n), err)
 		}
 	}
 	return nil
 }
 
-// derivedName is an explicit AWS name the stacks set, with where it comes
-// from and the check AWS's limits impose.
-type derivedName struct {
-	Kind  string // what is named, e.g. "target group name"
-	Value string
-	From  string // the descriptor paths it derives from
-	Max   int    // AWS's length limit
-	check func(string) error
-}
-
-// names lists the explicit names the stacks set (lint checks the same
-// through package naming, before anyone renders).
-func (c *ctx) names() []derivedName {
-	svc, stage := c.service(), c.stageName()
-	out := []derivedName{
-		{"stack name", naming.Stack(svc, stage, naming.App), "service, stages[].name", naming.MaxStack, naming.ValidateStack},
-		{"log group name", naming.LogGroup(svc, stage), "service, stages[].name", naming.MaxLogGroup, naming.ValidateLogGroup},
+// derivedFrom names the descriptor fields a derived name is built from.
+func derivedFrom(n naming.Derived) string {
+	from := "service, stages[].name"
+	if n.Resource != "" {
+		from += ", resources." + n.Resource
 	}
-	if len(c.resources) > 0 {
-		out = append(out, derivedName{"stack name", naming.Stack(svc, stage, naming.Data), "service, stages[].name", naming.MaxStack, naming.ValidateStack})
+	if n.Kind == naming.KindBucket {
+		from += ", stages[].account, region"
 	}
-	if c.web() {
-		out = append(out, derivedName{"target group name", naming.TargetGroup(svc, stage), "service, stages[].name", naming.MaxTargetGroup, naming.ValidateTargetGroup})
-	}
-	for _, kind := range naming.AlarmKinds(c.web()) {
-		out = append(out, derivedName{"alarm name", naming.Alarm(svc, stage, kind), "service, stages[].name", naming.MaxAlarm, naming.ValidateAlarm})
-	}
-	for _, name := range c.resources {
-		r := c.spec.Resources[name]
-		from := "service, stages[].name, resources." + name
-		switch {
-		case r.Postgres != nil:
-			out = append(out, derivedName{"DB instance identifier", naming.DBInstance(svc, stage, name), from, naming.MaxDBInstance, naming.ValidateDBInstance})
-		case r.Redis != nil:
-			out = append(out, derivedName{"replication group id", naming.ReplicationGroup(svc, stage, name), from, naming.MaxReplicationGroup, naming.ValidateReplicationGroup})
-		case r.S3 != nil:
-			out = append(out, derivedName{"bucket name", naming.Bucket(svc, stage, name, c.t.Account, c.t.Region), from + ", stages[].account, region", naming.MaxBucket, naming.ValidateBucket})
-		}
-	}
-	return out
+	return from
 }
 
 // logicalStem turns a resource name into the CamelCase stem of its logical

@@ -251,78 +251,117 @@ func (l *loader) flag(key string, keyOff int64, n *node, evaluators map[string]*
 	l.unknownKeys(n, flagKeys, fmt.Sprintf("property of flag %q:", key))
 	l.duplicateKeys(n, fmt.Sprintf("property of flag %q:", key))
 
+	l.flagState(f, n)
+	l.flagVariants(f, n)
+	l.flagDefaultVariant(f, n)
+	l.flagTargeting(f, n, evaluators)
+	l.flagMetadata(f, n, setMeta)
+	canon, _ := json.Marshal(map[string]any{
+		"state": f.State, "variants": f.Variants, "defaultVariant": f.DefaultVariant,
+		"targeting": f.Targeting, "metadata": f.Metadata, "refError": f.refError,
+	})
+	f.canon = string(canon)
+	return f
+}
+
+func (l *loader) flagState(f *Flag, n *node) {
 	switch st, _ := n.get("state"); {
 	case st == nil:
-		l.errorf(n.off, "flag %q has no \"state\": give \"ENABLED\" or \"DISABLED\"", key)
+		l.errorf(n.off, "flag %q has no \"state\": give \"ENABLED\" or \"DISABLED\"", f.Key)
 	case st.kind != kindString || (st.str != StateEnabled && st.str != StateDisabled):
-		l.errorf(st.off, "flag %q: state must be \"ENABLED\" or \"DISABLED\", not %s", key, describe(st))
+		l.errorf(st.off, "flag %q: state must be \"ENABLED\" or \"DISABLED\", not %s", f.Key, describe(st))
 	default:
 		f.State = st.str
 	}
+}
 
+// flagVariants reads the variants, which must all have one type.
+func (l *loader) flagVariants(f *Flag, n *node) {
+	key := f.Key
 	vars, _ := n.get("variants")
 	switch {
 	case vars == nil:
 		l.errorf(n.off, "flag %q has no \"variants\"", key)
+		return
 	case vars.kind != kindObject:
 		l.errorf(vars.off, "flag %q: variants must be an object mapping variant names to values; this is %s", key, vars.kind)
+		return
 	case len(vars.keys) == 0:
 		l.errorf(vars.off, "flag %q: variants is empty; a flag needs at least one variant", key)
-	default:
-		l.duplicateKeys(vars, fmt.Sprintf("variant of flag %q:", key))
-		f.Variants = map[string]any{}
-		var firstKind kind
-		for i, name := range vars.keys {
-			v := vars.vals[i]
-			switch v.kind {
-			case kindNull:
-				l.errorf(v.off, "flag %q: variant %q is null; variants are booleans, strings, numbers or objects", key, name)
-				continue
-			case kindArray:
-				l.errorf(v.off, "flag %q: variant %q is an array; variants are booleans, strings, numbers or objects", key, name)
-				continue
-			}
-			if i == 0 {
-				firstKind = v.kind
-			} else if v.kind != firstKind {
-				l.errorf(v.off, "flag %q: variant %q is %s but variant %q is %s; all variants of a flag have one type", key, name, v.kind, vars.keys[0], firstKind)
-			}
-			f.Variants[name] = v.value()
-		}
+		return
 	}
-
-	if dv, _ := n.get("defaultVariant"); dv != nil {
-		switch dv.kind {
+	l.duplicateKeys(vars, fmt.Sprintf("variant of flag %q:", key))
+	f.Variants = map[string]any{}
+	var firstKind kind
+	for i, name := range vars.keys {
+		v := vars.vals[i]
+		switch v.kind {
 		case kindNull:
-		case kindString:
-			if _, ok := f.Variants[dv.str]; !ok && f.Variants != nil {
-				msg := fmt.Sprintf("flag %q: defaultVariant %q is not one of its variants (%s)", key, dv.str, strings.Join(sortedKeys(f.Variants), ", "))
-				if s := suggest(dv.str, sortedKeys(f.Variants)); s != "" {
-					msg += fmt.Sprintf("; did you mean %q?", s)
-				}
-				l.errorf(dv.off, "%s", msg)
+			l.errorf(v.off, "flag %q: variant %q is null; variants are booleans, strings, numbers or objects", key, name)
+			continue
+		case kindArray:
+			l.errorf(v.off, "flag %q: variant %q is an array; variants are booleans, strings, numbers or objects", key, name)
+			continue
+		}
+		if i == 0 {
+			firstKind = v.kind
+		} else if v.kind != firstKind {
+			l.errorf(v.off, "flag %q: variant %q is %s but variant %q is %s; all variants of a flag have one type", key, name, v.kind, vars.keys[0], firstKind)
+		}
+		f.Variants[name] = v.value()
+	}
+}
+
+// flagDefaultVariant reads defaultVariant, which names one of the variants
+// read before it (or is null).
+func (l *loader) flagDefaultVariant(f *Flag, n *node) {
+	dv, _ := n.get("defaultVariant")
+	if dv == nil {
+		return
+	}
+	switch dv.kind {
+	case kindNull:
+	case kindString:
+		if _, ok := f.Variants[dv.str]; !ok && f.Variants != nil {
+			msg := fmt.Sprintf("flag %q: defaultVariant %q is not one of its variants (%s)", f.Key, dv.str, strings.Join(sortedKeys(f.Variants), ", "))
+			if s := suggest(dv.str, sortedKeys(f.Variants)); s != "" {
+				msg += fmt.Sprintf("; did you mean %q?", s)
 			}
-			f.DefaultVariant = dv.str
-		default:
-			l.errorf(dv.off, "flag %q: defaultVariant must be a variant name or null; this is %s", key, dv.kind)
+			l.errorf(dv.off, "%s", msg)
+		}
+		f.DefaultVariant = dv.str
+	default:
+		l.errorf(dv.off, "flag %q: defaultVariant must be a variant name or null; this is %s", f.Key, dv.kind)
+	}
+}
+
+// flagTargeting reads the targeting rule with the shared evaluators' $refs
+// expanded; a rule that cannot be evaluated is kept with its refError.
+func (l *loader) flagTargeting(f *Flag, n *node, evaluators map[string]*node) {
+	key := f.Key
+	t, _ := n.get("targeting")
+	if t == nil || t.kind == kindNull {
+		return
+	}
+	if t.kind != kindObject {
+		l.errorf(t.off, "flag %q: targeting must be a JsonLogic object; this is %s", key, t.kind)
+		return
+	}
+	if len(t.keys) == 0 {
+		return
+	}
+	f.Targeting = l.expandRefs(key, t, evaluators, nil)
+	f.refError = l.refErrs[key]
+	if f.refError == "" {
+		if op := unknownOperator(f.Targeting); op != "" {
+			f.refError = fmt.Sprintf("targeting uses %q, which is not a JsonLogic or flagd operator", op)
 		}
 	}
+	l.checkOperators(fmt.Sprintf("flag %q", key), t)
+}
 
-	if t, _ := n.get("targeting"); t != nil && t.kind != kindNull {
-		if t.kind != kindObject {
-			l.errorf(t.off, "flag %q: targeting must be a JsonLogic object; this is %s", key, t.kind)
-		} else if len(t.keys) > 0 {
-			f.Targeting = l.expandRefs(key, t, evaluators, nil)
-			f.refError = l.refErrs[key]
-			if f.refError == "" {
-				if op := unknownOperator(f.Targeting); op != "" {
-					f.refError = fmt.Sprintf("targeting uses %q, which is not a JsonLogic or flagd operator", op)
-				}
-			}
-			l.checkOperators(fmt.Sprintf("flag %q", key), t)
-		}
-	}
-
+// flagMetadata is the flag set's metadata with the flag's own on top.
+func (l *loader) flagMetadata(f *Flag, n *node, setMeta map[string]any) {
 	f.Metadata = maps.Clone(setMeta)
 	if md, _ := n.get("metadata"); md != nil {
 		if own := l.metadata(md); own != nil {
@@ -332,12 +371,6 @@ func (l *loader) flag(key string, keyOff int64, n *node, evaluators map[string]*
 			maps.Copy(f.Metadata, own)
 		}
 	}
-	canon, _ := json.Marshal(map[string]any{
-		"state": f.State, "variants": f.Variants, "defaultVariant": f.DefaultVariant,
-		"targeting": f.Targeting, "metadata": f.Metadata, "refError": f.refError,
-	})
-	f.canon = string(canon)
-	return f
 }
 
 // expandRefs returns the rule as plain values with every {"$ref": NAME}

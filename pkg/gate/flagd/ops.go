@@ -156,48 +156,9 @@ func fractional(values, data any) any {
 		opFail("fractional", "needs at least one [variant, weight] entry")
 	}
 
-	type entry struct {
-		variant any
-		weight  int64
-	}
-	entries := make([]entry, len(args))
-	var total int64
-	for i, a := range args {
-		dist, ok := a.([]any)
-		if !ok || len(dist) == 0 {
-			opFail("fractional", "entry %d must be [variant, weight], got %s", i+1, typeName(a))
-		}
-		w := int64(1)
-		if len(dist) >= 2 {
-			wv := evalNested(dist[1], data)
-			switch x := wv.(type) {
-			case float64:
-				if x != math.Trunc(x) {
-					opFail("fractional", "weight %v of entry %d is not a whole number", x, i+1)
-				}
-				w = int64(max(x, 0))
-			case nil:
-			default:
-				opFail("fractional", "weight of entry %d must be a number, got %s", i+1, typeName(wv))
-			}
-		}
-		if w > math.MaxInt32 {
-			opFail("fractional", "weight %d of entry %d exceeds %d", w, i+1, math.MaxInt32)
-		}
-		total += w
-		entries[i] = entry{variant: dist[0], weight: w}
-	}
-	if total > math.MaxInt32 {
-		opFail("fractional", "the weights add up to %d, more than %d", total, math.MaxInt32)
-	}
-	if total == 0 {
-		opFail("fractional", "every weight is zero")
-	}
-
-	pick := -1
-	if len(entries) == 1 {
-		pick = 0 // one entry needs no bucketing value
-	} else {
+	entries, total := fractionalEntries(args, data)
+	pick := 0 // one entry needs no bucketing value
+	if len(entries) > 1 {
 		if !haveBucket {
 			tk, ok := ctx["targetingKey"].(string)
 			if !ok {
@@ -205,15 +166,7 @@ func fractional(values, data any) any {
 			}
 			bucketBy = flagKeyOf(ctx) + tk
 		}
-		bucket := (uint64(murmur3.StringSum32(bucketBy)) * uint64(total)) >> 32
-		var end uint64
-		for i, e := range entries {
-			end += uint64(e.weight)
-			if bucket < end {
-				pick = i
-				break
-			}
-		}
+		pick = fractionalPick(entries, total, bucketBy)
 	}
 	v := evalNested(entries[pick].variant, data)
 	switch v.(type) {
@@ -222,6 +175,73 @@ func fractional(values, data any) any {
 	}
 	opFail("fractional", "variant of entry %d must be a string, boolean, number or null, got %s", pick+1, typeName(v))
 	return nil
+}
+
+// fractionalEntry is one [variant, weight] of a fractional split.
+type fractionalEntry struct {
+	variant any
+	weight  int64
+}
+
+// fractionalEntries reads the [variant, weight] entries and their total
+// weight, which must fit in 32 bits and not be zero.
+func fractionalEntries(args []any, data any) ([]fractionalEntry, int64) {
+	entries := make([]fractionalEntry, len(args))
+	var total int64
+	for i, a := range args {
+		dist, ok := a.([]any)
+		if !ok || len(dist) == 0 {
+			opFail("fractional", "entry %d must be [variant, weight], got %s", i+1, typeName(a))
+		}
+		w := int64(1)
+		if len(dist) >= 2 {
+			w = fractionalWeight(dist[1], data, i)
+		}
+		if w > math.MaxInt32 {
+			opFail("fractional", "weight %d of entry %d exceeds %d", w, i+1, math.MaxInt32)
+		}
+		total += w
+		entries[i] = fractionalEntry{variant: dist[0], weight: w}
+	}
+	if total > math.MaxInt32 {
+		opFail("fractional", "the weights add up to %d, more than %d", total, math.MaxInt32)
+	}
+	if total == 0 {
+		opFail("fractional", "every weight is zero")
+	}
+	return entries, total
+}
+
+// fractionalWeight evaluates the weight of entry i: a whole number, a
+// negative one counting as 0, or null for 1.
+func fractionalWeight(weight, data any, i int) int64 {
+	wv := evalNested(weight, data)
+	switch x := wv.(type) {
+	case float64:
+		if x != math.Trunc(x) {
+			opFail("fractional", "weight %v of entry %d is not a whole number", x, i+1)
+		}
+		return int64(max(x, 0))
+	case nil:
+		return 1
+	default:
+		opFail("fractional", "weight of entry %d must be a number, got %s", i+1, typeName(wv))
+	}
+	return 1
+}
+
+// fractionalPick is the index of the entry whose share of the weights holds
+// bucketBy's bucket.
+func fractionalPick(entries []fractionalEntry, total int64, bucketBy string) int {
+	bucket := (uint64(murmur3.StringSum32(bucketBy)) * uint64(total)) >> 32
+	var end uint64
+	for i, e := range entries {
+		end += uint64(e.weight)
+		if bucket < end {
+			return i
+		}
+	}
+	return -1
 }
 
 // evalNested evaluates a JsonLogic expression found inside an argument
