@@ -38,6 +38,7 @@ func (r *run) bake(ctx context.Context, j *journal, st plan.Stage, w plan.Wave, 
 		if msg != "" {
 			r.obs.Message(wref, level, fmt.Sprintf("wave %d not baked%s", w.Index, msg))
 		}
+		r.baked(ctx, j, regions, nil)
 		return
 	}
 	msg = fmt.Sprintf("baking wave %d for %s%s, watching %s and the halt flag", w.Index, d, msg, joinNames(regions[0].alarms))
@@ -94,7 +95,21 @@ func (r *run) bake(ctx context.Context, j *journal, st plan.Stage, w plan.Wave, 
 			r.finish(ctx, j, b.ref, rollout.StatusFailed, r.get(b.ref).Stacks, msg)
 		}
 	}
+	r.baked(ctx, j, active, lastErr)
 	j.entry(JournalEntry{Wave: w.Index, Step: "bake", Status: "done", Attrs: attrs})
+}
+
+// baked records the bake of every region that went through it whole and
+// healthy: only those are done, and a rerun skips them. The others (cut
+// short, halted, restored, unreadable) a rerun bakes again.
+func (r *run) baked(ctx context.Context, j *journal, regions []*inBake, lastErr map[*inBake]error) {
+	for _, b := range regions {
+		if lastErr[b] != nil || r.get(b.ref).Status != rollout.StatusDeployed {
+			continue
+		}
+		rg := &regionRun{r: r, j: j, ref: b.ref, reg: b.reg, log: r.log.With("stage", b.ref.Stage, "region", b.ref.Region)}
+		rg.markBaked(ctx, b.dep)
+	}
 }
 
 // readAlarms reads the alarms of every region in parallel and returns the

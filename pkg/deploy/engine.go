@@ -364,12 +364,15 @@ func (r *run) unchanged(step plan.Step, cur Current) bool {
 	return cur.Complete() && cur.Version == r.req.Version && cur.Hash == pre.hash
 }
 
-// recorded reports whether the region's latest recorded deployment is of
+// recorded returns the region's latest recorded deployment when it is of
 // this version and template hash, so that a restore or a rollback finds
-// it. Unreadable records count as missing.
-func (r *run) recorded(ctx context.Context, reg Region, step plan.Step) bool {
+// it; nil otherwise. Unreadable records count as missing.
+func (r *run) recorded(ctx context.Context, reg Region, step plan.Step) *Deployment {
 	d, err := reg.Previous(ctx, "") // no version is "": the latest of all
-	return err == nil && d != nil && d.Version == r.req.Version && d.Hash == r.pre[key{step.Stage, step.Region}].hash
+	if err != nil || d == nil || d.Version != r.req.Version || d.Hash != r.pre[key{step.Stage, step.Region}].hash {
+		return nil
+	}
+	return d
 }
 
 func (r *run) unchangedStacks(step plan.Step, cur Current) []rollout.StackResult {
@@ -398,7 +401,12 @@ func (r *run) alreadyDone(ctx context.Context, st plan.Stage) bool {
 		if err != nil {
 			return false
 		}
-		if currents[i], err = reg.Current(ctx); err != nil || !r.unchanged(step, currents[i]) || !r.recorded(ctx, reg, step) {
+		if currents[i], err = reg.Current(ctx); err != nil || !r.unchanged(step, currents[i]) {
+			return false
+		}
+		// A region whose bake did not finish is not done: the normal path
+		// bakes it again, under the lock.
+		if d := r.recorded(ctx, reg, step); d == nil || d.BakedAt.IsZero() {
 			return false
 		}
 	}
@@ -521,6 +529,11 @@ func (r *run) waves(ctx context.Context, st plan.Stage, j *journal) {
 // stageStatus is the stage's rollout status from its regions.
 func (r *run) stageStatus(st plan.Stage) (string, string) {
 	kind, reason := r.stopState()
+	if kind == stopCanceled {
+		// An interrupted stage is not done, whatever its regions say: a
+		// bake cut short leaves them deployed but not baked.
+		return RolloutFailed, reason
+	}
 	var held, pending bool
 	for _, s := range st.Steps() {
 		switch r.get(refOf(s)).Status {
@@ -533,7 +546,7 @@ func (r *run) stageStatus(st plan.Stage) (string, string) {
 		}
 	}
 	switch {
-	case held || (pending && kind == stopHeld):
+	case held || kind == stopHeld:
 		return RolloutHeld, reason
 	case pending:
 		return RolloutFailed, reason

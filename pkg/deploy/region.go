@@ -18,6 +18,8 @@ type inBake struct {
 	step   plan.Step
 	reg    Region
 	alarms []string
+	// dep is the recorded deployment the bake vouches for (MarkBaked).
+	dep Deployment
 }
 
 func (b *inBake) key() key { return key{b.ref.Stage, b.ref.Region} }
@@ -46,6 +48,9 @@ func (r *run) region(ctx context.Context, j *journal, step plan.Step, sem slots,
 	if !ok {
 		return nil
 	}
+	if rg.unbaked != nil {
+		return rg.bakeAgain()
+	}
 	if !recordOnly {
 		if open, reason := r.waitGate(ctx, j, step, sem, &holding); !open {
 			if reason == "" {
@@ -58,18 +63,56 @@ func (r *run) region(ctx context.Context, j *journal, step plan.Step, sem slots,
 		}
 	}
 	stacks, params, ok := rg.apply(ctx, stackObserver{r.obs, rg.ref, started})
-	if !ok || !rg.record(ctx, stacks, params) {
+	if !ok {
 		return nil
 	}
+	dep, ok := rg.record(ctx, stacks, params)
+	if !ok {
+		return nil
+	}
+	note := ""
 	if !slices.ContainsFunc(stacks, func(s rollout.StackResult) bool { return s.Action != rollout.ActionUnchanged }) {
-		// The tags were stale but nothing in the stacks changed: there is
-		// nothing new to bake.
-		r.finish(ctx, j, rg.ref, rollout.StatusUnchanged, stacks, "")
-		return nil
+		if !recordOnly {
+			// The tags were stale but nothing in the stacks changed: there
+			// is nothing new to bake.
+			rg.markBaked(ctx, dep)
+			r.finish(ctx, j, rg.ref, rollout.StatusUnchanged, stacks, "")
+			return nil
+		}
+		// The run that deployed these stacks died before it recorded them,
+		// so before their bake too.
+		note = "deployed by an earlier run that stopped before its bake: baking it now"
 	}
-	r.set(rg.ref, rollout.StatusDeployed, stacks, "")
+	r.set(rg.ref, rollout.StatusDeployed, stacks, note)
 	r.obs.StepChanged(rg.ref, rollout.StepWaiting, "")
-	return &inBake{ref: rg.ref, step: step, reg: rg.reg, alarms: rg.pre.alarms}
+	return &inBake{ref: rg.ref, step: step, reg: rg.reg, alarms: rg.pre.alarms, dep: dep}
+}
+
+// markBaked records that dep's bake finished (or that it had nothing to
+// bake). A failure is a warning: the rerun then bakes the region again,
+// which is the safe side.
+func (rg *regionRun) markBaked(ctx context.Context, dep Deployment) {
+	now := rg.r.clock.Now()
+	if err := rg.reg.MarkBaked(ctx, dep, now); err != nil {
+		rg.log.Warn("recording the bake failed", "err", err)
+		rg.r.obs.Message(rg.ref, slog.LevelWarn, fmt.Sprintf("recording the bake failed (a rerun bakes this region again): %v", err))
+		return
+	}
+	rg.j.region(rg.ref, "bake", "baked", "version "+dep.Version, map[string]string{"version": dep.Version, "hash": dep.Hash})
+}
+
+// bakeAgain sends a region whose stacks are done but whose bake did not
+// finish in an earlier run (interrupted, halted) to this wave's bake, with
+// no gate (nothing changes) and nothing applied: a bake is never skipped.
+func (rg *regionRun) bakeAgain() *inBake {
+	r, d := rg.r, rg.unbaked
+	note := fmt.Sprintf("the bake of version %s did not finish in an earlier run (rollout %s): baking it again", d.Version, d.RolloutID)
+	rg.log.Warn("region deployed but not baked: baking it again", "deployedBy", d.RolloutID)
+	rg.j.region(rg.ref, "check", "unbaked", note, map[string]string{"deployedBy": d.RolloutID, "hash": d.Hash})
+	r.obs.Message(rg.ref, slog.LevelWarn, note)
+	r.set(rg.ref, rollout.StatusDeployed, r.unchangedStacks(rg.step, rg.cur), note)
+	r.obs.StepChanged(rg.ref, rollout.StepWaiting, "")
+	return &inBake{ref: rg.ref, step: rg.step, reg: rg.reg, alarms: rg.pre.alarms, dep: *d}
 }
 
 // regionRun is one region's way through a rollout.
@@ -82,6 +125,9 @@ type regionRun struct {
 	log  *slog.Logger
 	reg  Region
 	cur  Current
+	// unbaked is the region's recorded deployment of this version when its
+	// bake never finished.
+	unbaked *Deployment
 }
 
 // check reaches the region and reads its app stack. It finishes the region
@@ -106,7 +152,11 @@ func (rg *regionRun) check(ctx context.Context) (recordOnly, ok bool) {
 	// region only needs its record (its empty change sets give the exact
 	// parameters), not the gate.
 	if r.unchanged(step, rg.cur) {
-		if r.recorded(ctx, rg.reg, step) {
+		if d := r.recorded(ctx, rg.reg, step); d != nil {
+			if d.BakedAt.IsZero() {
+				rg.unbaked = d
+				return false, true
+			}
 			rg.log.Info("region unchanged", "hash", rg.pre.hash)
 			r.finish(ctx, rg.j, ref, rollout.StatusUnchanged, r.unchangedStacks(step, rg.cur), "")
 			return false, false
@@ -161,7 +211,7 @@ func (rg *regionRun) apply(ctx context.Context, obs StackObserver) ([]rollout.St
 
 // record saves the exact templates and parameters deployed, so a restore
 // or rollback finds them; a failure fails the region.
-func (rg *regionRun) record(ctx context.Context, stacks []rollout.StackResult, params map[string]map[string]string) bool {
+func (rg *regionRun) record(ctx context.Context, stacks []rollout.StackResult, params map[string]map[string]string) (Deployment, bool) {
 	r := rg.r
 	dep := Deployment{
 		Service: r.d.Service, Stage: rg.step.Stage, Region: rg.step.Region, Version: r.req.Version,
@@ -175,9 +225,9 @@ func (rg *regionRun) record(ctx context.Context, stacks []rollout.StackResult, p
 	}
 	if err := rg.reg.SaveDeployment(ctx, dep); err != nil {
 		r.fail(ctx, rg.j, rg.ref, stacks, fmt.Errorf("deployed, but recording the deployment failed (a restore or rollback cannot find this version): %w", err))
-		return false
+		return dep, false
 	}
-	return true
+	return dep, true
 }
 
 func stackResult(o StackOutcome) rollout.StackResult {

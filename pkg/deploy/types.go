@@ -80,6 +80,8 @@ type Region interface {
 	// Previous returns the latest recorded deployment of a version other
 	// than notVersion, or nil when there is none.
 	Previous(ctx context.Context, notVersion string) (*Deployment, error)
+	// MarkBaked records that d's bake finished at at.
+	MarkBaked(ctx context.Context, d Deployment, at time.Time) error
 	// Deployment returns the latest recorded deployment of version, or nil
 	// when that version was never deployed here.
 	Deployment(ctx context.Context, version string) (*Deployment, error)
@@ -160,7 +162,10 @@ type Deployment struct {
 	Hash       string // the app stack's gantry:hash
 	DeployedAt time.Time
 	RolloutID  string
-	Stacks     []DeployedStack // in deploy order: data, then app
+	// BakedAt is when its bake finished; zero means it did not (it was
+	// interrupted, halted, or is still running), so a rerun bakes it.
+	BakedAt time.Time
+	Stacks  []DeployedStack // in deploy order: data, then app
 }
 
 // DeployedStack is one stack of a Deployment.

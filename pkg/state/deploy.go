@@ -28,6 +28,9 @@ type Deployment struct {
 	Hash       string
 	RolloutID  string
 	DeployedAt time.Time
+	// BakedAt is when the deployment's bake finished (zero: it did not, or
+	// it was never baked: a rerun bakes it).
+	BakedAt time.Time
 	// Stacks in deployment order (data, then app).
 	Stacks []DeployedStack
 }
@@ -81,6 +84,9 @@ func (s *Store) SaveDeployment(ctx context.Context, d Deployment) error {
 		"deployedAt": str(formatTime(d.DeployedAt)),
 		"stacks":     &types.AttributeValueMemberL{Value: stacks},
 	}
+	if !d.BakedAt.IsZero() {
+		item["bakedAt"] = str(formatTime(d.BakedAt))
+	}
 	if n := itemSize(item); n > MaxItemBytes {
 		return fmt.Errorf("saving deployment %s of %s/%s/%s: it is %d bytes with templates compressed; a DynamoDB item holds at most %d",
 			d.Version, d.Service, d.Stage, d.Region, n, MaxItemBytes)
@@ -88,6 +94,25 @@ func (s *Store) SaveDeployment(ctx context.Context, d Deployment) error {
 	_, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item})
 	if err != nil {
 		return fmt.Errorf("saving deployment %s of %s/%s/%s: %w", d.Version, d.Service, d.Stage, d.Region, err)
+	}
+	return nil
+}
+
+// MarkBaked records that the bake of the deployment of version made at
+// deployedAt finished at bakedAt. The record must exist.
+func (s *Store) MarkBaked(ctx context.Context, service, stage, region, version string, deployedAt, bakedAt time.Time) error {
+	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String(s.table),
+		Key: map[string]types.AttributeValue{
+			"pk": str(deployPK(service, stage, region)),
+			"sk": str(formatTime(deployedAt) + "#" + version),
+		},
+		UpdateExpression:          aws.String("SET bakedAt = :t"),
+		ConditionExpression:       aws.String("attribute_exists(pk)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":t": str(formatTime(bakedAt))},
+	})
+	if err != nil {
+		return fmt.Errorf("recording the bake of %s in %s/%s/%s: %w", version, service, stage, region, err)
 	}
 	return nil
 }
@@ -156,6 +181,9 @@ func decodeDeployment(service, stage, region string, item map[string]types.Attri
 		Hash:       getS(item, "hash"),
 		RolloutID:  getS(item, "rolloutId"),
 		DeployedAt: parseTime(getS(item, "deployedAt")),
+	}
+	if at := getS(item, "bakedAt"); at != "" {
+		d.BakedAt = parseTime(at)
 	}
 	list, _ := item["stacks"].(*types.AttributeValueMemberL)
 	if list == nil {

@@ -652,3 +652,38 @@ func TestRetriedWritesAfterLostAnswers(t *testing.T) {
 		t.Errorf("journal %v, want %v (each entry once)", got, want)
 	}
 }
+
+// The bake of a deployment is recorded on its own record, kept by a
+// re-save (a restore), and refused for a record that does not exist.
+func TestMarkBaked(t *testing.T) {
+	e := newEnv(t)
+	s := e.store
+	t0 := time.Date(2026, 8, 28, 10, 0, 0, 0, time.UTC)
+	d := deployment(t, "v1", t0)
+	if err := s.SaveDeployment(e.ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.LatestDeployment(e.ctx, d.Service, d.Stage, d.Region)
+	if err != nil || !got.BakedAt.IsZero() {
+		t.Fatalf("a new deployment is baked: %+v, %v", got, err)
+	}
+	baked := t0.Add(30 * time.Minute)
+	if err := s.MarkBaked(e.ctx, d.Service, d.Stage, d.Region, d.Version, d.DeployedAt, baked); err != nil {
+		t.Fatal(err)
+	}
+	got, err = s.LatestDeployment(e.ctx, d.Service, d.Stage, d.Region)
+	if err != nil || !got.BakedAt.Equal(baked) || len(got.Stacks) != len(d.Stacks) {
+		t.Fatalf("after MarkBaked: %+v, %v", got, err)
+	}
+	again := *got
+	again.DeployedAt = t0.Add(time.Hour)
+	if err := s.SaveDeployment(e.ctx, again); err != nil {
+		t.Fatal(err)
+	}
+	if got, err = s.LatestDeployment(e.ctx, d.Service, d.Stage, d.Region); err != nil || !got.BakedAt.Equal(baked) {
+		t.Fatalf("a re-saved deployment lost its bake: %+v, %v", got, err)
+	}
+	if err := s.MarkBaked(e.ctx, d.Service, d.Stage, d.Region, "v9", t0, baked); err == nil {
+		t.Fatal("MarkBaked of a deployment never recorded succeeded")
+	}
+}

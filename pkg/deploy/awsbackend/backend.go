@@ -278,7 +278,7 @@ type storeHistory struct {
 func (h storeHistory) save(ctx context.Context, d deploy.Deployment) error {
 	sd := state.Deployment{
 		Service: d.Service, Stage: d.Stage, Region: d.Region, Version: d.Version,
-		Hash: d.Hash, RolloutID: d.RolloutID, DeployedAt: d.DeployedAt,
+		Hash: d.Hash, RolloutID: d.RolloutID, DeployedAt: d.DeployedAt, BakedAt: d.BakedAt,
 	}
 	for _, s := range d.Stacks {
 		sd.Stacks = append(sd.Stacks, state.DeployedStack{Name: s.Name, Kind: string(s.Kind), Template: s.Template, Parameters: s.Parameters})
@@ -298,7 +298,7 @@ func (h storeHistory) previous(ctx context.Context, notVersion string) (*deploy.
 func FromState(sd *state.Deployment) *deploy.Deployment {
 	d := &deploy.Deployment{
 		Service: sd.Service, Stage: sd.Stage, Region: sd.Region, Version: sd.Version,
-		Hash: sd.Hash, RolloutID: sd.RolloutID, DeployedAt: sd.DeployedAt,
+		Hash: sd.Hash, RolloutID: sd.RolloutID, DeployedAt: sd.DeployedAt, BakedAt: sd.BakedAt,
 	}
 	for _, s := range sd.Stacks {
 		d.Stacks = append(d.Stacks, deploy.DeployedStack{Name: s.Name, Kind: naming.StackKind(s.Kind), Template: s.Template, Parameters: s.Parameters})

@@ -338,6 +338,11 @@ func (r *region) Previous(ctx context.Context, notVersion string) (*deploy.Deplo
 	return r.history.previous(ctx, notVersion)
 }
 
+func (r *region) MarkBaked(ctx context.Context, d deploy.Deployment, at time.Time) error {
+	h := r.history
+	return h.store.MarkBaked(ctx, h.service, h.stage, h.region, d.Version, d.DeployedAt, at)
+}
+
 func (r *region) Deployment(ctx context.Context, version string) (*deploy.Deployment, error) {
 	sd, err := r.history.store.GetDeployment(ctx, r.history.service, r.history.stage, r.history.region, version)
 	if err != nil || sd == nil {

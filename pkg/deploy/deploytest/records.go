@@ -3,6 +3,7 @@ package deploytest
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 	"time"
@@ -83,6 +84,20 @@ func (b *Backend) HoldLock(stage, rolloutID string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.locked[stage] = rolloutID
+}
+
+// MarkBaked implements deploy.Region.
+func (r *Region) MarkBaked(_ context.Context, d deploy.Deployment, at time.Time) error {
+	r.b.mu.Lock()
+	defer r.b.mu.Unlock()
+	r.b.calls = append(r.b.calls, Call{Op: "baked", Stage: r.step.Stage, Region: r.step.Region, Version: d.Version})
+	for i := range r.deployments {
+		if x := &r.deployments[i]; x.Version == d.Version && x.DeployedAt.Equal(d.DeployedAt) {
+			x.BakedAt = at
+			return nil
+		}
+	}
+	return fmt.Errorf("no deployment of %s at %s to mark baked", d.Version, d.DeployedAt)
 }
 
 // Deployment implements deploy.Region.
