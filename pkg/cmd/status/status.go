@@ -11,14 +11,11 @@ import (
 	"sync"
 	"time"
 
-	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/spf13/cobra"
 
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
-	"github.com/gantryhq/gantry/pkg/deploy/awsbackend"
-	"github.com/gantryhq/gantry/pkg/naming"
+	"github.com/gantryhq/gantry/pkg/deploy"
 	"github.com/gantryhq/gantry/pkg/plan"
-	"github.com/gantryhq/gantry/pkg/render"
 )
 
 // MaxParallel bounds how many regions (and state tables) are read at once.
@@ -155,43 +152,11 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	if err != nil {
 		return cmdutil.InputError(err)
 	}
-	provider, err := f.AWS.Provider(ctx, f.Log())
+	backend, err := f.Backend(ctx, p, opts.File)
 	if err != nil {
 		return cmdutil.Failure(err)
 	}
-	backend := awsbackend.New(awsbackend.Options{Configs: provider, Plan: p, Table: f.AWS.StateTable, Logger: f.Log(), File: opts.File})
-
-	out := &Status{Service: d.Service, Stages: make([]Stage, len(p.Stages))}
-	var (
-		wg  sync.WaitGroup
-		sem = make(chan struct{}, MaxParallel)
-	)
-	spawn := func(fn func()) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			fn()
-		}()
-	}
-	for i, st := range p.Stages {
-		out.Stages[i] = Stage{Stage: st.Name, Account: st.Account, Regions: make([]Region, len(st.Steps()))}
-		sp := &out.Stages[i]
-		spawn(func() { readState(ctx, backend, p.Service, st, sp) })
-		for j, step := range st.Steps() {
-			rp := &sp.Regions[j]
-			spawn(func() { *rp = readRegion(ctx, backend, p.Service, step) })
-		}
-	}
-	wg.Wait()
-	for i := range out.Stages {
-		st := &out.Stages[i]
-		for j := range st.Regions {
-			r := &st.Regions[j]
-			r.Rollout, r.RolloutReason = st.rolloutRegions[r.Region], st.rolloutErrors[r.Region]
-		}
-	}
+	out := read(ctx, backend, p)
 
 	if opts.Output == "json" {
 		b, err := json.Marshal(out)
@@ -200,7 +165,7 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 		}
 		fmt.Fprintln(ios.Out, string(b))
 	} else {
-		fmt.Fprint(ios.Out, Text(out, time.Now(), ios.ColorEnabled()))
+		fmt.Fprint(ios.Out, Text(out, f.TimeNow(), ios.ColorEnabled()))
 	}
 	var problems []string
 	for _, st := range out.Stages {
@@ -223,20 +188,60 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	return nil
 }
 
-// readState fills the stage's lock and latest rollout from its state table.
-func readState(ctx context.Context, b *awsbackend.Backend, service string, st plan.Stage, out *Stage) {
-	store, err := b.Store(ctx, st)
-	if err != nil {
-		out.Error = err.Error()
-		return
+// read reads every stage's records and every region's app stack, at most
+// MaxParallel at a time: each is a round trip to another account or region.
+func read(ctx context.Context, backend deploy.Backend, p *plan.Plan) *Status {
+	out := &Status{Service: p.Service, Stages: make([]Stage, len(p.Stages))}
+	var (
+		wg  sync.WaitGroup
+		sem = make(chan struct{}, MaxParallel)
+	)
+	spawn := func(fn func()) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			fn()
+		}()
 	}
-	lock, err := store.Lock(ctx, service, st.Name)
-	if err != nil {
-		if isNoTable(err) {
+	for i, st := range p.Stages {
+		out.Stages[i] = Stage{Stage: st.Name, Account: st.Account, Regions: make([]Region, len(st.Steps()))}
+		sp := &out.Stages[i]
+		spawn(func() { readState(ctx, backend, st, sp) })
+		for j, step := range st.Steps() {
+			rp := &sp.Regions[j]
+			spawn(func() { *rp = readRegion(ctx, backend, step) })
+		}
+	}
+	wg.Wait()
+	for i := range out.Stages {
+		st := &out.Stages[i]
+		for j := range st.Regions {
+			r := &st.Regions[j]
+			r.Rollout, r.RolloutReason = st.rolloutRegions[r.Region], st.rolloutErrors[r.Region]
+		}
+	}
+	return out
+}
+
+// readState fills the stage's lock and latest rollout from its records.
+func readState(ctx context.Context, b deploy.Backend, st plan.Stage, out *Stage) {
+	fail := func(err error) {
+		if errors.Is(err, deploy.ErrNoStateTable) {
 			out.NoStateTable = true
 			return
 		}
 		out.Error = err.Error()
+	}
+	recs, err := b.Records(ctx, st)
+	if err != nil {
+		fail(err)
+		return
+	}
+	lock, err := recs.LockHolder(ctx)
+	if err != nil {
+		fail(err)
 		return
 	}
 	if lock != nil {
@@ -245,47 +250,47 @@ func readState(ctx context.Context, b *awsbackend.Backend, service string, st pl
 			AcquiredAt: lock.AcquiredAt, HeartbeatAt: lock.HeartbeatAt, ExpiresAt: lock.ExpiresAt, Expired: lock.Expired,
 		}
 	}
-	ro, err := store.LatestRollout(ctx, service, st.Name)
+	ro, err := recs.LatestRollout(ctx)
 	if err != nil {
-		out.Error = err.Error()
+		fail(err)
 		return
 	}
 	if ro != nil {
 		out.Rollout = &Rollout{
-			ID: ro.ID, Version: ro.Version, Status: ro.Status, Reason: ro.HeldReason, Owner: ro.Owner,
+			ID: ro.RolloutID, Version: ro.Version, Status: ro.Status, Reason: ro.Reason, Owner: ro.Owner,
 			StartedAt: ro.StartedAt, UpdatedAt: ro.UpdatedAt,
 		}
-		out.rolloutRegions, out.rolloutErrors = ro.Regions, ro.RegionErrors
+		out.rolloutRegions = make(map[string]string, len(ro.Regions))
+		for region, status := range ro.Regions {
+			out.rolloutRegions[region] = string(status)
+		}
+		out.rolloutErrors = ro.RegionErrors
 	}
-}
-
-func isNoTable(err error) bool {
-	var nf *ddbtypes.ResourceNotFoundException
-	return errors.As(err, &nf)
 }
 
 // readRegion describes the region's app stack.
-func readRegion(ctx context.Context, b *awsbackend.Backend, service string, step plan.Step) Region {
+func readRegion(ctx context.Context, b deploy.Backend, step plan.Step) Region {
 	r := Region{Region: step.Region, Wave: step.Wave, Status: NotDeployed}
-	view, err := b.View(ctx, step)
+	reg, err := b.Region(ctx, step)
 	if err != nil {
 		r.Status, r.Error = "UNKNOWN", err.Error()
 		return r
 	}
-	st, err := view.CFN().Describe(ctx, naming.Stack(service, step.Stage, naming.App))
+	cur, err := reg.Current(ctx)
 	if err != nil {
 		r.Status, r.Error = "UNKNOWN", err.Error()
 		return r
 	}
-	if !st.Exists {
+	if !cur.Exists {
 		return r
 	}
-	r.Status = st.Status
-	if v, ok := st.Tags[render.TagVersion]; ok {
+	r.Status = cur.Status
+	if cur.Version != "" {
+		v := cur.Version
 		r.Version = &v
 	}
-	if !st.LastUpdated.IsZero() {
-		t := st.LastUpdated.UTC()
+	if !cur.Updated.IsZero() {
+		t := cur.Updated.UTC()
 		r.UpdatedAt = &t
 	}
 	return r
