@@ -251,6 +251,35 @@ func TestDeployApprovalPrompt(t *testing.T) {
 	}
 }
 
+// On a real terminal (the live view on stderr, the Factory's own prompter)
+// the question pauses the view and takes the typed answer.
+func TestDeployApprovalOnATerminal(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		typed string
+		code  int
+		want  int
+	}{
+		{"y\n", 0, 3},
+		{"\n", 3, 0},
+	} {
+		t.Run(strings.TrimSpace(tc.typed), func(t *testing.T) {
+			h := newHarness(t, "shop")
+			ios := h.f.IOStreams
+			ios.In = strings.NewReader(tc.typed)
+			ios.SetStdinTTY(true)
+			ios.SetStderrTTY(true)
+			r := h.run(t, shop(t, ""), "--version", "1.0.0", "--stage", "prod", "--bake", "0s")
+			if r.code != tc.code || !strings.Contains(r.stderr, "Stage prod needs approval. Deploy it now? [y/N]") {
+				t.Fatalf("exit %d, want %d with the question\n%s", r.code, tc.code, r.stderr)
+			}
+			if got := h.applied("prod"); len(got) != tc.want {
+				t.Errorf("prod applied in %v, want %d regions", got, tc.want)
+			}
+		})
+	}
+}
+
 // --approve STAGE approves without asking, even on a terminal.
 func TestDeployApproveFlag(t *testing.T) {
 	t.Parallel()
