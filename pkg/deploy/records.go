@@ -21,6 +21,9 @@ type Records interface {
 	// LatestRollout returns the stage's newest rollout record, nil when
 	// there is none.
 	LatestRollout(ctx context.Context) (*RolloutRecord, error)
+	// Journal appends e to the journal of rollout rolloutID: unlock leaves
+	// a trace there that it broke that rollout's lock.
+	Journal(ctx context.Context, rolloutID string, e JournalEntry) error
 }
 
 // LockInfo describes a held (or expired) stage lock.

@@ -5,26 +5,19 @@ package bootstrap
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"regexp"
 	"slices"
 	"strings"
 	"sync"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/spf13/cobra"
 
-	"github.com/gantryhq/gantry/pkg/awsx"
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
 	"github.com/gantryhq/gantry/pkg/descriptor"
 	"github.com/gantryhq/gantry/pkg/iostreams"
 	"github.com/gantryhq/gantry/pkg/platform"
-	"github.com/gantryhq/gantry/pkg/state"
 )
 
 // Parallel is how many (account, region) pairs are bootstrapped at once.
@@ -158,56 +151,15 @@ type Summary struct {
 }
 
 func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
-	if err := cmdutil.OneOf("output", opts.Output, "text", "json"); err != nil {
+	if err := checkFlags(opts); err != nil {
 		return err
 	}
-	if opts.File == "" && len(opts.Regions) == 0 {
-		return cmdutil.UsageErrorf("bootstrap needs a descriptor FILE or at least one --region")
-	}
-	if opts.File == "" && len(opts.Stages) > 0 {
-		return cmdutil.UsageErrorf("--stage needs a descriptor FILE")
-	}
-	for _, r := range opts.Regions {
-		if !regionRE.MatchString(r) {
-			return cmdutil.UsageErrorf("invalid value %q for --region: not an AWS region name such as us-east-1", r)
-		}
+	targets, b, err := targetsOf(ctx, f, opts)
+	if err != nil {
+		return err
 	}
 	table := f.AWS.Table()
-
-	var targets []*target
-	if opts.File != "" {
-		d, err := cmdutil.LoadDescriptor(ctx, f, opts.File)
-		if err != nil {
-			return err
-		}
-		if err := cmdutil.CheckSelection(d, opts.Stages, opts.Regions); err != nil {
-			return err
-		}
-		targets = fromDescriptor(d, opts)
-	}
-
-	log := f.Log()
-	provider, err := f.AWS.Provider(ctx, log)
-	if err != nil {
-		return err
-	}
-	// Who the caller is, asked once: no credentials or an unreachable
-	// endpoint is one line with what to do, not one per account and region.
-	region := ""
-	if len(opts.Regions) > 0 {
-		region = opts.Regions[0]
-	} else if len(targets) > 0 {
-		region = targets[0].Region
-	}
-	id, err := provider.CallerIdentity(ctx, region)
-	if err != nil {
-		return cmdutil.AWSError(err, f.AWS.Setting())
-	}
-	if opts.File == "" {
-		targets = fromRegions(id.Account, opts)
-	}
-
-	results := bootstrapAll(ctx, f, opts.Output, provider, table, targets)
+	results := bootstrapAll(ctx, f, opts, b, table, targets)
 
 	ios := f.IOStreams
 	sum := Summary{Result: "succeeded", StateTable: table, Targets: results}
@@ -232,10 +184,64 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 	return nil
 }
 
-// bootstrapAll does the targets, Parallel at a time, and prints each one's
-// lines as it finishes: on stdout for text, on a terminal's stderr for json
-// (so stdout keeps only the JSON).
-func bootstrapAll(ctx context.Context, f *cmdutil.Factory, output string, provider *awsx.Provider, table string, targets []*target) []TargetResult {
+// checkFlags refuses bad usage before anything is read (exit 2).
+func checkFlags(opts *Options) error {
+	if err := cmdutil.OneOf("output", opts.Output, "text", "json"); err != nil {
+		return err
+	}
+	if opts.File == "" && len(opts.Regions) == 0 {
+		return cmdutil.UsageErrorf("bootstrap needs a descriptor FILE or at least one --region")
+	}
+	if opts.File == "" && len(opts.Stages) > 0 {
+		return cmdutil.UsageErrorf("--stage needs a descriptor FILE")
+	}
+	for _, r := range opts.Regions {
+		if !regionRE.MatchString(r) {
+			return cmdutil.UsageErrorf("invalid value %q for --region: not an AWS region name such as us-east-1", r)
+		}
+	}
+	return nil
+}
+
+// targetsOf lists the targets: the descriptor's, or the --region ones in the
+// caller's account; and returns the Bootstrapper to make them with.
+func targetsOf(ctx context.Context, f *cmdutil.Factory, opts *Options) ([]*target, cmdutil.Bootstrapper, error) {
+	var targets []*target
+	if opts.File != "" {
+		d, err := cmdutil.LoadDescriptor(ctx, f, opts.File)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := cmdutil.CheckSelection(d, opts.Stages, opts.Regions); err != nil {
+			return nil, nil, err
+		}
+		targets = fromDescriptor(d, opts)
+	}
+	b, err := f.Bootstrapper(ctx)
+	if err != nil {
+		return nil, nil, cmdutil.AWSError(err, f.AWS.Setting())
+	}
+	// Who the caller is, asked once: no credentials or an unreachable
+	// endpoint is one line with what to do, not one per account and region.
+	region := ""
+	if len(opts.Regions) > 0 {
+		region = opts.Regions[0]
+	} else if len(targets) > 0 {
+		region = targets[0].Region
+	}
+	account, err := b.CallerAccount(ctx, region)
+	if err != nil {
+		return nil, nil, cmdutil.AWSError(err, f.AWS.Setting())
+	}
+	if opts.File == "" {
+		targets = fromRegions(account, opts)
+	}
+	return targets, b, nil
+}
+
+// bootstrapAll does the targets, Parallel at a time, printing each one's
+// lines as it ends: on stdout for text, on a terminal's stderr for json.
+func bootstrapAll(ctx context.Context, f *cmdutil.Factory, opts *Options, b cmdutil.Bootstrapper, table string, targets []*target) []TargetResult {
 	ios := f.IOStreams
 	var (
 		outMu sync.Mutex
@@ -243,7 +249,7 @@ func bootstrapAll(ctx context.Context, f *cmdutil.Factory, output string, provid
 		color bool
 	)
 	switch {
-	case output == "text":
+	case opts.Output == "text":
 		w, color = ios.Out, ios.ColorEnabled()
 	case ios.IsStderrTTY():
 		w, color = ios.ErrOut, ios.ColorEnabledStderr()
@@ -257,7 +263,7 @@ func bootstrapAll(ctx context.Context, f *cmdutil.Factory, output string, provid
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			results[i] = bootstrap(ctx, provider, f.Log(), table, t)
+			results[i] = bootstrap(ctx, b, table, t)
 			if w != nil {
 				outMu.Lock()
 				defer outMu.Unlock()
@@ -327,7 +333,7 @@ func fromRegions(account string, opts *Options) []*target {
 }
 
 // bootstrap does one target; its error is kept in the result.
-func bootstrap(ctx context.Context, provider *awsx.Provider, log *slog.Logger, table string, t *target) TargetResult {
+func bootstrap(ctx context.Context, b cmdutil.Bootstrapper, table string, t *target) TargetResult {
 	res := TargetResult{Account: t.Account, Region: t.Region, Stages: t.Stages, Resources: []Resource{}}
 	if res.Stages == nil {
 		res.Stages = []string{}
@@ -337,21 +343,15 @@ func bootstrap(ctx context.Context, provider *awsx.Provider, log *slog.Logger, t
 		res.Error = err.Error()
 		return res
 	}
-	cfg, err := provider.Config(ctx, t.Account, t.Region)
-	if err != nil {
-		return fail(err)
-	}
 	if t.Table {
-		st, err := ensureTable(ctx, cfg, table)
+		st, err := b.StateTable(ctx, t.Account, t.Region, table)
 		if err != nil {
 			return fail(err)
 		}
-		res.Resources = append(res.Resources, Resource{Kind: "state-table", ID: table, Status: st})
+		res.Resources = append(res.Resources, Resource{Kind: "state-table", ID: table, Status: string(st)})
 	}
 	if t.Platform {
-		clients := platform.NewClients(cfg)
-		clients.Logger = log
-		p, err := platform.EnsureDemo(ctx, clients, t.Region)
+		p, err := b.DemoPlatform(ctx, t.Account, t.Region)
 		if p != nil {
 			for _, r := range p.Resources {
 				res.Resources = append(res.Resources, Resource{Kind: r.Kind, ID: r.ID, Status: string(r.Status)})
@@ -369,24 +369,6 @@ func bootstrap(ctx context.Context, provider *awsx.Provider, log *slog.Logger, t
 		}
 	}
 	return res
-}
-
-// ensureTable makes the state table exist and says whether it was there.
-func ensureTable(ctx context.Context, cfg aws.Config, table string) (string, error) {
-	db := dynamodb.NewFromConfig(cfg)
-	status := string(platform.Found)
-	_, err := db.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
-	var notFound *types.ResourceNotFoundException
-	switch {
-	case errors.As(err, &notFound):
-		status = string(platform.Created)
-	case err != nil:
-		return "", fmt.Errorf("describing state table %s: %w", table, err)
-	}
-	if err := state.New(db, table).EnsureTable(ctx); err != nil {
-		return "", err
-	}
-	return status, nil
 }
 
 // printTarget writes one line per resource of r:

@@ -4,11 +4,15 @@
 package cmdutil
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
+	"github.com/gantryhq/gantry/pkg/deploy"
 	"github.com/gantryhq/gantry/pkg/iostreams"
+	"github.com/gantryhq/gantry/pkg/plan"
 	"github.com/gantryhq/gantry/pkg/prompt"
 )
 
@@ -36,6 +40,17 @@ type Factory struct {
 	Logger *slog.Logger
 	// Prompter asks the person at the terminal; nil asks on IOStreams.
 	Prompter prompt.Prompter
+	// NewBackend makes the deploy backend of a plan (see Backend); nil
+	// makes the AWS one. Tests set an in-memory one.
+	NewBackend func(ctx context.Context, p *plan.Plan, file string) (deploy.Backend, error)
+	// NewBootstrapper makes what gantry bootstrap creates things with (see
+	// Bootstrapper); nil makes the AWS one.
+	NewBootstrapper func(ctx context.Context) (Bootstrapper, error)
+	// Getenv reads the environment (GITHUB_STEP_SUMMARY, GANTRY_FLAGS);
+	// nil is os.Getenv, so tests do not depend on the process's.
+	Getenv func(string) string
+	// Now tells the time shown (ages, lock expiries); nil is time.Now.
+	Now func() time.Time
 }
 
 // Prompt returns f.Prompter, or one that asks on f.IOStreams.

@@ -26,7 +26,7 @@ func AddFlagsFlag(fs *pflag.FlagSet, spec *string) {
 // file:line:column), 1 for a provider that cannot be reached. Load
 // warnings of a flag file go to stderr.
 func OpenFlags(ctx context.Context, f *Factory, spec string) (*gate.Opened, error) {
-	o, err := gate.OpenProvider(ctx, spec, gate.OpenOptions{Logger: f.Log()})
+	o, err := gate.OpenProvider(ctx, spec, gate.OpenOptions{Logger: f.Log(), Getenv: f.Env})
 	var (
 		se *gate.SpecError
 		le *flagd.LoadError

@@ -95,19 +95,9 @@ resume.`,
 
 func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	ctx := cmd.Context()
-	if opts.Version == "" {
-		return cmdutil.UsageErrorf("--version is required: the image tag to deploy")
-	}
-	if err := cmdutil.OneOf("output", opts.Output, "text", "json"); err != nil {
+	bake, err := checkFlags(opts)
+	if err != nil {
 		return err
-	}
-	var bake *time.Duration
-	if opts.Bake != "" {
-		d, err := time.ParseDuration(opts.Bake)
-		if err != nil || d < 0 {
-			return cmdutil.UsageErrorf("--bake %q is not a duration such as 0s or 5m", opts.Bake)
-		}
-		bake = &d
 	}
 	d, err := cmdutil.LoadDescriptor(ctx, f, opts.File)
 	if err != nil {
@@ -152,7 +142,7 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 		BakeOverride:  bake,
 		GateWait:      opts.GateWait,
 		AllowDataLoss: opts.AllowDataLoss,
-		RolloutID:     rollout.NewID(time.Now()),
+		RolloutID:     rollout.NewID(f.TimeNow()),
 	})
 	stop()
 	if err != nil {
@@ -165,6 +155,25 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 		return cmdutil.SilentExit(code)
 	}
 	return nil
+}
+
+// checkFlags refuses bad flag values before anything is read (exit 2) and
+// returns the --bake override, nil when not given.
+func checkFlags(opts *Options) (*time.Duration, error) {
+	if opts.Version == "" {
+		return nil, cmdutil.UsageErrorf("--version is required: the image tag to deploy")
+	}
+	if err := cmdutil.OneOf("output", opts.Output, "text", "json"); err != nil {
+		return nil, err
+	}
+	if opts.Bake == "" {
+		return nil, nil
+	}
+	d, err := time.ParseDuration(opts.Bake)
+	if err != nil || d < 0 {
+		return nil, cmdutil.UsageErrorf("--bake %q is not a duration such as 0s or 5m", opts.Bake)
+	}
+	return &d, nil
 }
 
 // approver approves the --approve stages and, on a terminal, asks about
@@ -197,7 +206,7 @@ func report(f *cmdutil.Factory, opts *Options, res *rollout.Result) error {
 	} else {
 		fmt.Fprintln(ios.Out, res.Summary())
 	}
-	if path := os.Getenv("GITHUB_STEP_SUMMARY"); path != "" {
+	if path := f.Env("GITHUB_STEP_SUMMARY"); path != "" {
 		if err := appendFile(path, progress.Markdown(res)); err != nil {
 			fmt.Fprintf(ios.ErrOut, "warning: writing the step summary: %v\n", err)
 		}

@@ -10,16 +10,13 @@ import (
 	"sync"
 	"time"
 
-	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/spf13/cobra"
 
 	"github.com/gantryhq/gantry/pkg/awsx"
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil/preflight"
-	"github.com/gantryhq/gantry/pkg/deploy/awsbackend"
-	"github.com/gantryhq/gantry/pkg/naming"
+	"github.com/gantryhq/gantry/pkg/deploy"
 	"github.com/gantryhq/gantry/pkg/plan"
-	"github.com/gantryhq/gantry/pkg/render"
 )
 
 // MaxParallel bounds how many regions (and state tables) are read at once.
@@ -169,13 +166,13 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 		return err
 	}
 
-	out := readAll(ctx, f.Log(), backend, d.Service, p)
+	out := read(ctx, f.Log(), backend, p)
 	if opts.Output == "json" {
 		if err := cmdutil.WriteJSON(ios.Out, out); err != nil {
 			return cmdutil.Failure(err)
 		}
 	} else {
-		fmt.Fprint(ios.Out, Text(out, time.Now(), ios.ColorEnabled()))
+		fmt.Fprint(ios.Out, Text(out, f.TimeNow(), ios.ColorEnabled()))
 	}
 	return problems(f, opts, out)
 }
@@ -204,10 +201,10 @@ func problems(f *cmdutil.Factory, opts *Options, out *Status) error {
 	return nil
 }
 
-// readAll reads every stage's state and every region's stacks, at most
-// MaxParallel at a time.
-func readAll(ctx context.Context, log *slog.Logger, backend *awsbackend.Backend, service string, p *plan.Plan) *Status {
-	out := &Status{Service: service, Stages: make([]Stage, len(p.Stages))}
+// read reads every stage's records and every region's app stack, at most
+// MaxParallel at a time: each is a round trip to another account or region.
+func read(ctx context.Context, log *slog.Logger, backend deploy.Backend, p *plan.Plan) *Status {
+	out := &Status{Service: p.Service, Stages: make([]Stage, len(p.Stages))}
 	var (
 		wg  sync.WaitGroup
 		sem = make(chan struct{}, MaxParallel)
@@ -222,10 +219,10 @@ func readAll(ctx context.Context, log *slog.Logger, backend *awsbackend.Backend,
 	for i, st := range p.Stages {
 		out.Stages[i] = Stage{Stage: st.Name, Account: st.Account, Regions: make([]Region, len(st.Steps()))}
 		sp := &out.Stages[i]
-		spawn(func() { readState(ctx, log, backend, p.Service, st, sp) })
+		spawn(func() { readState(ctx, log, backend, st, sp) })
 		for j, step := range st.Steps() {
 			rp := &sp.Regions[j]
-			spawn(func() { *rp = readRegion(ctx, log, backend, p.Service, step) })
+			spawn(func() { *rp = readRegion(ctx, log, backend, step) })
 		}
 	}
 	wg.Wait()
@@ -239,20 +236,23 @@ func readAll(ctx context.Context, log *slog.Logger, backend *awsbackend.Backend,
 	return out
 }
 
-// readState fills the stage's lock and latest rollout from its state table.
-func readState(ctx context.Context, log *slog.Logger, b *awsbackend.Backend, service string, st plan.Stage, out *Stage) {
-	store, err := b.Store(ctx, st)
-	if err != nil {
-		out.Error = brief(ctx, log, err)
-		return
-	}
-	lock, err := store.Lock(ctx, service, st.Name)
-	if err != nil {
-		if isNoTable(err) {
+// readState fills the stage's lock and latest rollout from its records.
+func readState(ctx context.Context, log *slog.Logger, b deploy.Backend, st plan.Stage, out *Stage) {
+	fail := func(err error) {
+		if errors.Is(err, deploy.ErrNoStateTable) {
 			out.NoStateTable = true
 			return
 		}
 		out.Error = brief(ctx, log, err)
+	}
+	recs, err := b.Records(ctx, st)
+	if err != nil {
+		fail(err)
+		return
+	}
+	lock, err := recs.LockHolder(ctx)
+	if err != nil {
+		fail(err)
 		return
 	}
 	if lock != nil {
@@ -261,18 +261,50 @@ func readState(ctx context.Context, log *slog.Logger, b *awsbackend.Backend, ser
 			AcquiredAt: lock.AcquiredAt, HeartbeatAt: lock.HeartbeatAt, ExpiresAt: lock.ExpiresAt, Expired: lock.Expired,
 		}
 	}
-	ro, err := store.LatestRollout(ctx, service, st.Name)
+	ro, err := recs.LatestRollout(ctx)
 	if err != nil {
-		out.Error = brief(ctx, log, err)
+		fail(err)
 		return
 	}
 	if ro != nil {
 		out.Rollout = &Rollout{
-			ID: ro.ID, Version: ro.Version, Status: ro.Status, Reason: ro.HeldReason, Owner: ro.Owner,
+			ID: ro.RolloutID, Version: ro.Version, Status: ro.Status, Reason: ro.Reason, Owner: ro.Owner,
 			StartedAt: ro.StartedAt, UpdatedAt: ro.UpdatedAt,
 		}
-		out.rolloutRegions, out.rolloutErrors = ro.Regions, ro.RegionErrors
+		out.rolloutRegions = make(map[string]string, len(ro.Regions))
+		for region, status := range ro.Regions {
+			out.rolloutRegions[region] = string(status)
+		}
+		out.rolloutErrors = ro.RegionErrors
 	}
+}
+
+// readRegion describes the region's app stack.
+func readRegion(ctx context.Context, log *slog.Logger, b deploy.Backend, step plan.Step) Region {
+	r := Region{Region: step.Region, Wave: step.Wave, Status: NotDeployed}
+	reg, err := b.Region(ctx, step)
+	if err != nil {
+		r.Status, r.Error = "UNKNOWN", brief(ctx, log, err)
+		return r
+	}
+	cur, err := reg.Current(ctx)
+	if err != nil {
+		r.Status, r.Error = "UNKNOWN", brief(ctx, log, err)
+		return r
+	}
+	if !cur.Exists {
+		return r
+	}
+	r.Status = cur.Status
+	if cur.Version != "" {
+		v := cur.Version
+		r.Version = &v
+	}
+	if !cur.Updated.IsZero() {
+		t := cur.Updated.UTC()
+		r.UpdatedAt = &t
+	}
+	return r
 }
 
 // brief is err shortened for a person; the SDK's whole chain goes to the
@@ -280,36 +312,4 @@ func readState(ctx context.Context, log *slog.Logger, b *awsbackend.Backend, ser
 func brief(ctx context.Context, log *slog.Logger, err error) string {
 	log.DebugContext(ctx, "status: read failed", "err", err.Error())
 	return awsx.Brief(err)
-}
-
-func isNoTable(err error) bool {
-	var nf *ddbtypes.ResourceNotFoundException
-	return errors.As(err, &nf)
-}
-
-// readRegion describes the region's app stack.
-func readRegion(ctx context.Context, log *slog.Logger, b *awsbackend.Backend, service string, step plan.Step) Region {
-	r := Region{Region: step.Region, Wave: step.Wave, Status: NotDeployed}
-	view, err := b.View(ctx, step)
-	if err != nil {
-		r.Status, r.Error = "UNKNOWN", brief(ctx, log, err)
-		return r
-	}
-	st, err := view.CFN().Describe(ctx, naming.Stack(service, step.Stage, naming.App))
-	if err != nil {
-		r.Status, r.Error = "UNKNOWN", brief(ctx, log, err)
-		return r
-	}
-	if !st.Exists {
-		return r
-	}
-	r.Status = st.Status
-	if v, ok := st.Tags[render.TagVersion]; ok {
-		r.Version = &v
-	}
-	if !st.LastUpdated.IsZero() {
-		t := st.LastUpdated.UTC()
-		r.UpdatedAt = &t
-	}
-	return r
 }

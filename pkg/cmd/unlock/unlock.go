@@ -14,9 +14,9 @@ import (
 
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil/preflight"
+	"github.com/gantryhq/gantry/pkg/deploy"
 	"github.com/gantryhq/gantry/pkg/deploy/awsbackend"
 	"github.com/gantryhq/gantry/pkg/plan"
-	"github.com/gantryhq/gantry/pkg/state"
 )
 
 // Options are unlock's flags and arguments.
@@ -81,18 +81,18 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 		return cmdutil.InputError(err)
 	}
 	st, _ := p.Stage(opts.Stage)
-	be, _, err := preflight.Backend(ctx, f, p, preflight.Check{File: opts.File, Stages: []plan.Stage{st}})
+	backend, _, err := preflight.Backend(ctx, f, p, preflight.Check{File: opts.File, Stages: []plan.Stage{st}})
 	if err != nil {
 		return err
 	}
-	store, err := be.Store(ctx, st)
+	recs, err := backend.Records(ctx, st)
 	if err != nil {
 		return cmdutil.Failure(err)
 	}
 	where := d.Service + "/" + st.Name
-	table := fmt.Sprintf("state table %s, account %s, %s", store.Table(), st.Account, st.StateRegion)
+	table := fmt.Sprintf("state table %s, account %s, %s", f.AWS.Table(), st.Account, st.StateRegion)
 
-	info, err := store.Lock(ctx, d.Service, st.Name)
+	info, err := recs.LockHolder(ctx)
 	if err != nil {
 		return cmdutil.Failure(err)
 	}
@@ -101,24 +101,38 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 		return nil
 	}
 	fmt.Fprintf(ios.Out, "Rollout lock of %s (%s):\n", where, table)
-	if err := describe(ios.Out, info, time.Now()); err != nil {
+	if err := describe(ios.Out, info, f.TimeNow()); err != nil {
 		return fmt.Errorf("writing the lock: %w", err)
 	}
-
 	if !opts.Yes {
-		if !f.Prompt().CanPrompt() {
-			return cmdutil.UsageErrorf("not breaking the lock of %s without a confirmation, and there is no terminal to ask on: pass --yes to break it", where)
-		}
-		question := "Break this lock? If its rollout is still running, it goes on without a lock."
-		if info.Expired {
-			question = "Break this lock? It has expired already: the next rollout takes it anyway."
-		}
-		if ok, err := f.Prompt().Confirm(question); err != nil || !ok {
-			return cmdutil.Failure(errors.New("unlock cancelled: the lock is left in place"))
+		if err := confirm(f, where, info); err != nil {
+			return err
 		}
 	}
+	return breakLock(ctx, f, recs, where, info)
+}
 
-	broken, err := store.BreakLock(ctx, d.Service, st.Name)
+// confirm asks before breaking the lock; without a terminal it refuses
+// (exit 2), and a no leaves the lock (exit 1).
+func confirm(f *cmdutil.Factory, where string, info *deploy.LockInfo) error {
+	if !f.Prompt().CanPrompt() {
+		return cmdutil.UsageErrorf("not breaking the lock of %s without a confirmation, and there is no terminal to ask on: pass --yes to break it", where)
+	}
+	question := "Break this lock? If its rollout is still running, it goes on without a lock."
+	if info.Expired {
+		question = "Break this lock? It has expired already: the next rollout takes it anyway."
+	}
+	if ok, err := f.Prompt().Confirm(question); err != nil || !ok {
+		return cmdutil.Failure(errors.New("unlock cancelled: the lock is left in place"))
+	}
+	return nil
+}
+
+// breakLock breaks the lock and notes it in the journal of the rollout
+// that lost it.
+func breakLock(ctx context.Context, f *cmdutil.Factory, recs deploy.Records, where string, info *deploy.LockInfo) error {
+	ios := f.IOStreams
+	broken, err := recs.BreakLock(ctx)
 	if err != nil {
 		return cmdutil.Failure(err)
 	}
@@ -130,11 +144,10 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 		fmt.Fprintf(ios.ErrOut, "warning: the lock changed hands since it was shown: broke the lock of rollout %s (held by %s, version %s) instead\n",
 			broken.RolloutID, broken.Owner, orDash(broken.Version))
 	}
-	// Leave a trace in the journal of the rollout that lost its lock.
-	if err := store.Append(ctx, state.Entry{
-		Service: d.Service, Stage: st.Name, RolloutID: broken.RolloutID,
-		Step: "lock", Status: "broken", Message: "broken by gantry unlock (" + awsbackend.Owner() + ")",
-		Attrs: map[string]string{"brokenBy": awsbackend.Owner()},
+	by := awsbackend.Owner()
+	if err := recs.Journal(ctx, broken.RolloutID, deploy.JournalEntry{
+		Stage: broken.Stage, Step: "lock", Status: "broken", Message: "broken by gantry unlock (" + by + ")",
+		Attrs: map[string]string{"brokenBy": by},
 	}); err != nil {
 		fmt.Fprintf(ios.ErrOut, "warning: the lock is broken, but writing that to the journal failed: %v\n", err)
 	}
@@ -143,7 +156,7 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 }
 
 // describe writes the lock's fields, one a line.
-func describe(w io.Writer, info *state.LockInfo, now time.Time) error {
+func describe(w io.Writer, info *deploy.LockInfo, now time.Time) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	status := "held"
 	if info.Expired {

@@ -54,6 +54,14 @@ func (r records) LatestRollout(ctx context.Context) (*deploy.RolloutRecord, erro
 	return rec, nil
 }
 
+func (r records) Journal(ctx context.Context, rolloutID string, e deploy.JournalEntry) error {
+	err := r.store.Append(ctx, state.Entry{
+		Service: r.service, Stage: r.stage, RolloutID: rolloutID, Time: e.Time,
+		Region: e.Region, Step: e.Step, Status: e.Status, Message: e.Message, Attrs: e.Attrs,
+	})
+	return r.wrap(err)
+}
+
 // wrap marks a missing table as deploy.ErrNoStateTable.
 func (r records) wrap(err error) error {
 	var nf *ddbtypes.ResourceNotFoundException

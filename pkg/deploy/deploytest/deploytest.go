@@ -69,7 +69,7 @@ func (c *Clock) Sleeps() []time.Duration {
 
 // Call is one recorded backend call.
 type Call struct {
-	Op      string // lock, release, region, current, prepare, apply, alarms, save, previous, discard
+	Op      string // lock, release, region, current, prepare, apply, alarms, save, previous, discard, records, break, journal, preview
 	Stage   string
 	Region  string
 	Stack   string // apply: the stack name
@@ -77,6 +77,8 @@ type Call struct {
 	// Prepared: an apply that used a change set prepared ahead; a discard
 	// of that many prepared change sets.
 	Prepared int
+	// RolloutID: the rollout whose journal a records' journal call wrote.
+	RolloutID string
 }
 
 // Stack is a fake stack.

@@ -66,6 +66,17 @@ func (r records) LatestRollout(context.Context) (*deploy.RolloutRecord, error) {
 	return nil, nil
 }
 
+func (r records) Journal(_ context.Context, rolloutID string, e deploy.JournalEntry) error {
+	r.b.mu.Lock()
+	defer r.b.mu.Unlock()
+	if e.Stage == "" {
+		e.Stage = r.stage
+	}
+	r.b.journal = append(r.b.journal, e)
+	r.b.calls = append(r.b.calls, Call{Op: "journal", Stage: r.stage, RolloutID: rolloutID})
+	return nil
+}
+
 // lockInfo describes the stage's lock, nil when free; b.mu is held.
 func (b *Backend) lockInfo(stage string) *deploy.LockInfo {
 	id, ok := b.locked[stage]

@@ -19,6 +19,7 @@ import (
 
 	"github.com/gantryhq/gantry/pkg/awsx"
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
+	"github.com/gantryhq/gantry/pkg/deploy"
 	"github.com/gantryhq/gantry/pkg/deploy/awsbackend"
 	"github.com/gantryhq/gantry/pkg/plan"
 	"github.com/gantryhq/gantry/pkg/state"
@@ -175,15 +176,23 @@ func globalFlags(f *cmdutil.Factory) string {
 	return s
 }
 
-// Backend loads the AWS configuration, makes the rollout backend for p and
-// runs the check on it (c.Identity and c.Stores are filled in): what every
-// command on a descriptor does before it talks to AWS any further.
-func Backend(ctx context.Context, f *cmdutil.Factory, p *plan.Plan, c Check) (*awsbackend.Backend, Result, error) {
+// Backend returns the rollout backend for p and, when it is the AWS one,
+// runs the check on it first (c.Identity and c.Stores are filled in): what
+// every command on a descriptor does before it talks to AWS any further.
+// A backend handed in through the Factory (tests' fakes) is not checked.
+func Backend(ctx context.Context, f *cmdutil.Factory, p *plan.Plan, c Check) (deploy.Backend, Result, error) {
+	if f.NewBackend != nil {
+		be, err := f.NewBackend(ctx, p, c.File)
+		if err != nil {
+			return nil, Result{}, cmdutil.Failure(err)
+		}
+		return be, Result{}, nil
+	}
 	provider, err := f.AWS.Provider(ctx, f.Log())
 	if err != nil {
 		return nil, Result{}, err
 	}
-	be := awsbackend.New(awsbackend.Options{Configs: provider, Plan: p, Table: f.AWS.StateTable, Logger: f.Log(), File: c.File})
+	be := awsbackend.New(awsbackend.Options{Configs: provider, Plan: p, Table: f.AWS.Table(), Logger: f.Log(), File: c.File})
 	c.Identity, c.Stores = provider, be
 	res, err := Run(ctx, f, c)
 	if err != nil {
