@@ -22,6 +22,10 @@ const (
 	ExitError = 1 // lint findings of error severity, a failed rollout, or an internal failure
 	ExitUsage = 2 // bad usage or invalid input
 	ExitHeld  = 3 // a rollout held (closed gate, halt flag, missing approval)
+	// ExitChanges is `plan --exit-code`'s answer "there are changes to
+	// deploy": distinct from every error, so a pipeline can tell "deploy
+	// this" from "the plan failed".
+	ExitChanges = 4
 )
 
 // Factory holds the dependencies commands are built from. Tests build one

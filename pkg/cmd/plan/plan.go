@@ -61,16 +61,16 @@ as created, its resources read from the template.
    "summary":{"changes","dataLoss","errors"}}
 --output markdown prints a table per region, ready for a pull-request comment.
 
-Exit status: 0 when the plan was made; with --exit-code, 1 when any region
-has changes (so 0 means "nothing to deploy"); 1 when a region could not be
-planned (each distinct error once, with its regions); 2 bad usage, invalid
+Exit status: 0 when the plan was made; with --exit-code, 4 when it was made
+and any region has changes (so 0 means "nothing to deploy"), a code no
+error uses; 1 when a region could not be planned (each distinct error once, with its regions); 2 bad usage, invalid
 descriptor, or a set-up problem found before planning (no credentials, an
 unknown profile, an unreachable endpoint, no state table: run the
 bootstrap it names).`,
 		Example: `  $ gantry plan payments.sd.yaml --stage staging
   $ gantry plan payments.sd.yaml --stage prod --version 1.4.2 --output markdown >> "$GITHUB_STEP_SUMMARY"
   $ gantry plan payments.sd.yaml --stage dev --version "$GIT_SHA" --output json | jq '.summary'
-  $ gantry plan payments.sd.yaml --stage prod --exit-code || echo "prod has changes"`,
+  $ gantry plan payments.sd.yaml --stage prod --exit-code; [ $? -eq 4 ] && echo "prod has changes"`,
 		Args: cmdutil.ExactArgs(1, "one descriptor FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.File = args[0]
@@ -81,7 +81,7 @@ bootstrap it names).`,
 	fl.StringVar(&opts.Stage, "stage", "", "stage to plan (required)")
 	fl.StringVar(&opts.Version, "version", "", "version (image tag) to plan (default: what each region runs now, else \"latest\")")
 	cmdutil.AddOutputFlag(cmd, &opts.Output, "text", "json", "markdown")
-	fl.BoolVar(&opts.ExitCode, "exit-code", false, "exit 1 when any region has changes (0 when there is nothing to deploy)")
+	fl.BoolVar(&opts.ExitCode, "exit-code", false, "exit 4 when any region has changes (0 when there is nothing to deploy)")
 	return cmd
 }
 
@@ -141,7 +141,7 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 			cmdutil.Plural(res.Summary.Errors, "region"), len(res.Regions), cmdutil.GroupErrors(errs)))
 	}
 	if opts.ExitCode && res.HasChanges() {
-		return cmdutil.SilentExit(cmdutil.ExitError)
+		return cmdutil.SilentExit(cmdutil.ExitChanges)
 	}
 	return nil
 }

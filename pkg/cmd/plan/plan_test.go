@@ -198,10 +198,11 @@ func TestPlanNeverDeployed(t *testing.T) {
 		t.Errorf("stderr: %q", stderr)
 	}
 
-	// Text, and --exit-code: changes mean exit 1, with the plan printed.
+	// Text, and --exit-code: changes mean exit 4 (no error uses it), with
+	// the plan printed.
 	code, stdout, _ = run(t, plan.NewCmd, payments, "--stage", "dev", "--exit-code")
-	if code != 1 {
-		t.Errorf("--exit-code with changes: exit %d, want 1", code)
+	if code != cmdutil.ExitChanges {
+		t.Errorf("--exit-code with changes: exit %d, want %d", code, cmdutil.ExitChanges)
 	}
 	for _, want := range []string{"Plan for payments stage dev, version latest", "payments-dev-data: create, 11 changes", "+  Add  DbInstance", "Plan: "} {
 		if !strings.Contains(stdout, want) {
@@ -257,8 +258,8 @@ func TestPlanAfterDeploy(t *testing.T) {
 
 	t.Run("new version", func(t *testing.T) {
 		code, stdout, stderr := run(t, plan.NewCmd, file, "--stage", "dev", "--version", "2.0.0", "--output", "json", "--exit-code")
-		if code != 1 {
-			t.Fatalf("exit %d, want 1 (changes with --exit-code)\n%s", code, stderr)
+		if code != cmdutil.ExitChanges {
+			t.Fatalf("exit %d, want %d (changes with --exit-code)\n%s", code, cmdutil.ExitChanges, stderr)
 		}
 		res := decode(t, stdout)
 		if res.Version != "2.0.0" || len(res.Regions) != 2 || res.Summary.DataLoss != 0 || res.Summary.Changes == 0 {
