@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -70,20 +71,10 @@ func (r *run) bake(ctx context.Context, j *journal, st plan.Stage, w plan.Wave, 
 				return
 			}
 		}
-		firing := r.readAlarms(ctx, active, lastErr)
-		if len(firing) == 0 {
-			continue
-		}
-		var wg sync.WaitGroup
-		for b, names := range firing {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				r.restore(ctx, j, b, names)
-			}()
-		}
-		wg.Wait()
-		active = slices.DeleteFunc(active, func(b *inBake) bool { return firing[b] != nil })
+		gone := map[*inBake]bool{}
+		firing := r.readAlarms(ctx, j, active, lastErr, gone)
+		r.restoreAll(ctx, j, firing)
+		active = slices.DeleteFunc(active, func(b *inBake) bool { return firing[b] != nil || gone[b] })
 	}
 	for _, b := range active {
 		if err := lastErr[b]; err != nil {
@@ -114,7 +105,9 @@ func (r *run) baked(ctx context.Context, j *journal, regions []*inBake, lastErr 
 
 // readAlarms reads the alarms of every region in parallel and returns the
 // regions with alarms in ALARM.
-func (r *run) readAlarms(ctx context.Context, active []*inBake, lastErr map[*inBake]error) map[*inBake][]string {
+// A region one of whose alarms does not exist fails at once and is in
+// gone.
+func (r *run) readAlarms(ctx context.Context, j *journal, active []*inBake, lastErr map[*inBake]error, gone map[*inBake]bool) map[*inBake][]string {
 	type answer struct {
 		names []string
 		err   error
@@ -133,6 +126,17 @@ func (r *run) readAlarms(ctx context.Context, active []*inBake, lastErr map[*inB
 	firing := map[*inBake][]string{}
 	for i, b := range active {
 		a := answers[i]
+		var missing *MissingAlarmsError
+		if errors.As(a.err, &missing) {
+			// Not a reading problem to retry: the bake cannot watch what
+			// is not there, and that is never healthy.
+			missing.Where = b.ref.String()
+			r.halt(stopFailed, missing.Error())
+			r.obs.Message(b.ref, slog.LevelError, missing.Error())
+			r.finish(ctx, j, b.ref, rollout.StatusFailed, r.get(b.ref).Stacks, missing.Error())
+			gone[b] = true
+			continue
+		}
 		if a.err != nil {
 			if lastErr[b] == nil {
 				r.obs.Message(b.ref, slog.LevelWarn, fmt.Sprintf("reading alarms failed (trying again): %v", a.err))
@@ -147,6 +151,15 @@ func (r *run) readAlarms(ctx context.Context, active []*inBake, lastErr map[*inB
 		}
 	}
 	return firing
+}
+
+// restoreAll restores the regions whose alarms fired, in parallel.
+func (r *run) restoreAll(ctx context.Context, j *journal, firing map[*inBake][]string) {
+	var wg sync.WaitGroup
+	for b, names := range firing {
+		wg.Go(func() { r.restore(ctx, j, b, names) })
+	}
+	wg.Wait()
 }
 
 // restore puts a region whose alarms fired back on its previous deployment.

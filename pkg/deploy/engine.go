@@ -67,12 +67,16 @@ type Request struct {
 }
 
 // Run executes the rollout. It returns an error, having touched nothing,
-// when the request is invalid or a region cannot be rendered (a usage or
-// input error, exit 2). Otherwise every outcome, failures included, is in
+// when the request is invalid, a region cannot be rendered, or an alarm of
+// rollout.alarms does not exist in a region (*MissingAlarmsError): a usage
+// or input error, exit 2. Otherwise every outcome, failures included, is in
 // the Result, whose ExitCode is 0, 1 or 3.
 func (e *Engine) Run(ctx context.Context, req Request) (*rollout.Result, error) {
 	r, err := e.newRun(req)
 	if err != nil {
+		return nil, err
+	}
+	if err := r.checkAlarms(ctx); err != nil {
 		return nil, err
 	}
 	return r.run(ctx), nil
@@ -234,16 +238,19 @@ func (e *Engine) prepare(d *descriptor.Descriptor, step plan.Step, version strin
 // alarmNames are the alarms a stage's bake watches: the rendered 5xx,
 // unhealthy-hosts and CPU alarms (CPU only for a worker) and the
 // descriptor's rollout.alarms.
-func (r *run) alarmNames(stage string) []string {
+func (r *run) alarmNames(stage string) []string { return watchedAlarms(r.d, stage) }
+
+// watchedAlarms are the alarms a stage's bakes watch.
+func watchedAlarms(d *descriptor.Descriptor, stage string) []string {
 	web := true
-	if spec := r.d.SpecFor(stage); spec != nil {
+	if spec := d.SpecFor(stage); spec != nil {
 		web = spec.Compute.Port != nil
 	}
 	var out []string
 	for _, kind := range naming.AlarmKinds(web) {
-		out = append(out, naming.Alarm(r.d.Service, stage, kind))
+		out = append(out, naming.Alarm(d.Service, stage, kind))
 	}
-	for _, a := range r.d.Rollout.Alarms {
+	for _, a := range d.Rollout.Alarms {
 		if !slices.Contains(out, a) {
 			out = append(out, a)
 		}

@@ -33,8 +33,18 @@ type RegionPreview struct {
 	// Version is the version planned for this region.
 	Version string         `json:"version"`
 	Stacks  []StackPreview `json:"stacks"`
+	// Alarms are what the region's bakes will watch.
+	Alarms AlarmsPreview `json:"alarms"`
 	// Error says why the region could not be planned.
 	Error string `json:"error,omitempty"`
+}
+
+// AlarmsPreview is what a region's bakes will watch, and which of those
+// alarms do not exist: a deploy refuses to start while one of
+// rollout.alarms is missing (the rendered ones the app stack makes).
+type AlarmsPreview struct {
+	Watched []string `json:"watched"`
+	Missing []string `json:"missing"`
 }
 
 // StackPreview is what a deploy of one stack would do: Region.Preview's
@@ -57,6 +67,9 @@ type PreviewSummary struct {
 	DataLoss int `json:"dataLoss"`
 	// Errors is the number of regions that could not be planned.
 	Errors int `json:"errors"`
+	// MissingAlarms is how many of rollout.alarms are missing somewhere:
+	// a deploy refuses to start until they exist.
+	MissingAlarms int `json:"missingAlarms"`
 }
 
 // HasChanges reports whether any stack of any region would change.
@@ -73,10 +86,14 @@ func (r RegionPreview) HasChanges() bool {
 // defaulted to.
 func (p *Preview) summarize() {
 	p.Summary = PreviewSummary{}
+	missing := map[string]bool{}
 	versions := map[string]bool{}
 	for _, reg := range p.Regions {
 		if reg.Error != "" {
 			p.Summary.Errors++
+		}
+		for _, a := range reg.Alarms.Missing {
+			missing[a] = true
 		}
 		if reg.Version != "" {
 			versions[reg.Version] = true
@@ -90,6 +107,7 @@ func (p *Preview) summarize() {
 			}
 		}
 	}
+	p.Summary.MissingAlarms = len(missing)
 	if p.Version == "" && len(versions) == 1 {
 		for v := range versions {
 			p.Version = v
@@ -176,11 +194,19 @@ func (e *Engine) CheckRenders(d *descriptor.Descriptor, st plan.Stage, version s
 
 // previewRegion previews one region's stacks in deploy order.
 func (e *Engine) previewRegion(ctx context.Context, req PreviewRequest, step plan.Step) RegionPreview {
-	out := RegionPreview{Region: step.Region, Account: step.Account, Version: req.Version, Stacks: []StackPreview{}}
+	out := RegionPreview{Region: step.Region, Account: step.Account, Version: req.Version, Stacks: []StackPreview{},
+		Alarms: AlarmsPreview{Watched: watchedAlarms(req.Descriptor, step.Stage), Missing: []string{}}}
 	fail := func(err error) RegionPreview { out.Error = e.errorText(ctx, err); return out }
 	reg, err := e.Backend.Region(ctx, step)
 	if err != nil {
 		return fail(err)
+	}
+	if names := req.Descriptor.Rollout.Alarms; len(names) > 0 {
+		missing, err := reg.MissingAlarms(ctx, names)
+		if err != nil {
+			return fail(fmt.Errorf("reading the rollout alarms: %w", err))
+		}
+		out.Alarms.Missing = append(out.Alarms.Missing, missing...)
 	}
 	if out.Version == "" {
 		cur, err := reg.Current(ctx)

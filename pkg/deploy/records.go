@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -45,4 +46,24 @@ type DeploymentSummary struct {
 	Hash       string
 	RolloutID  string
 	DeployedAt time.Time
+}
+
+// MissingAlarmsError says that alarms a bake must watch do not exist: a
+// typo in rollout.alarms, or an alarm deleted, must never read as healthy.
+type MissingAlarmsError struct {
+	// Where is stage/region, or "" when the names say it.
+	Where string
+	Names []string
+}
+
+func (e *MissingAlarmsError) Error() string {
+	noun, verb := "alarm", "does"
+	if len(e.Names) > 1 {
+		noun, verb = "alarms", "do"
+	}
+	msg := fmt.Sprintf("%s %s %s not exist", noun, joinNames(e.Names), verb)
+	if e.Where != "" {
+		msg = e.Where + ": " + msg
+	}
+	return msg + ", so the bake cannot watch it: create it, or fix its name in rollout.alarms"
 }

@@ -72,9 +72,12 @@ type Region interface {
 	// stack events to obs. On failure the returned outcome says as much as
 	// is known (final status, changes) beside the error.
 	Apply(ctx context.Context, a StackApply, obs StackObserver) (StackOutcome, error)
-	// AlarmsInAlarm returns which of the named CloudWatch alarms are in
-	// ALARM now; alarms that do not exist are not in ALARM.
+	// AlarmsInAlarm returns which of the named CloudWatch alarms (metric
+	// or composite) are in ALARM now. A named alarm that does not exist is
+	// never a healthy one: the error is then a *MissingAlarmsError.
 	AlarmsInAlarm(ctx context.Context, names []string) ([]string, error)
+	// MissingAlarms returns which of the named alarms do not exist.
+	MissingAlarms(ctx context.Context, names []string) ([]string, error)
 	// SaveDeployment records the exact templates and parameters deployed.
 	SaveDeployment(ctx context.Context, d Deployment) error
 	// Previous returns the latest recorded deployment of a version other

@@ -10,7 +10,10 @@ import (
 	"testing"
 	"time"
 
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -353,5 +356,31 @@ func TestEnsureDemoOverwritesAStaleParameter(t *testing.T) {
 func TestEnsureDemoNeedsClients(t *testing.T) {
 	if _, err := EnsureDemo(context.Background(), Clients{}, "us-east-1"); err == nil {
 		t.Fatal("EnsureDemo with no clients did not fail")
+	}
+}
+
+// The stand-ins of rollout.alarms exist after EnsureDemoAlarms, are found
+// (not made again) by a second call, and never fire by themselves.
+func TestEnsureDemoAlarms(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	cw := cloudwatch.NewFromConfig(emu.Config(t, "ca-central-1"))
+	names := []string{"svc-p99-latency", "svc-errors"}
+	res, err := EnsureDemoAlarms(ctx, cw, names)
+	if err != nil || len(res) != 2 || res[0].Status != Created || res[1].Status != Created {
+		t.Fatalf("first call: %+v, %v", res, err)
+	}
+	again, err := EnsureDemoAlarms(ctx, cw, names)
+	if err != nil || len(again) != 2 || again[0].Status != Found || again[1].Status != Found {
+		t.Fatalf("second call: %+v, %v", again, err)
+	}
+	out, err := cw.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: names})
+	if err != nil || len(out.MetricAlarms) != 2 {
+		t.Fatalf("DescribeAlarms: %+v, %v", out, err)
+	}
+	for _, a := range out.MetricAlarms {
+		if a.StateValue == cwtypes.StateValueAlarm {
+			t.Errorf("%s is in ALARM", aws.ToString(a.AlarmName))
+		}
 	}
 }

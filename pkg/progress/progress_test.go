@@ -69,7 +69,7 @@ func TestResultJSONShape(t *testing.T) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
 	}
-	if got := keys(m); !reflect.DeepEqual(got, []string{"regions", "result", "service", "version"}) {
+	if got := keys(m); !reflect.DeepEqual(got, []string{"notes", "regions", "result", "rolloutId", "service", "version"}) {
 		t.Errorf("top-level keys = %v", got)
 	}
 	regions := m["regions"].([]any)

@@ -383,8 +383,9 @@ func ParseResult(t *testing.T, r Run) *Result {
 	if err := json.Unmarshal([]byte(out), &raw); err != nil {
 		t.Fatalf("stdout is not a JSON object: %v\n%s", err, r)
 	}
-	if got, want := slices.Sorted(maps.Keys(raw)), []string{"regions", "result", "service", "version"}; !slices.Equal(got, want) {
-		t.Errorf("JSON result keys = %v, want the design's %v", got, want)
+	// The design's keys, and issue 16's rolloutId and notes.
+	if got, want := slices.Sorted(maps.Keys(raw)), []string{"notes", "regions", "result", "rolloutId", "service", "version"}; !slices.Equal(got, want) {
+		t.Errorf("JSON result keys = %v, want %v", got, want)
 	}
 	var regions []map[string]json.RawMessage
 	if err := json.Unmarshal(raw["regions"], &regions); err != nil {

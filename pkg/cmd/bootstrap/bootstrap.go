@@ -113,6 +113,9 @@ type target struct {
 	Stages   []string // the stages that use it (empty without FILE)
 	Table    bool
 	Platform bool
+	// Alarms are the descriptor's rollout.alarms, made as stand-ins on a
+	// demo platform (a rollout refuses to start while one is missing).
+	Alarms []string
 }
 
 // Resource is one line of the result.
@@ -313,7 +316,7 @@ func fromDescriptor(d *descriptor.Descriptor, opts *Options) []*target {
 					continue
 				}
 				t := get(st.Account, r)
-				t.Platform = true
+				t.Platform, t.Alarms = true, d.Rollout.Alarms
 				use(t, st.Name)
 			}
 		}
@@ -356,6 +359,13 @@ func bootstrap(ctx context.Context, b cmdutil.Bootstrapper, table string, t *tar
 			for _, r := range p.Resources {
 				res.Resources = append(res.Resources, Resource{Kind: r.Kind, ID: r.ID, Status: string(r.Status)})
 			}
+		}
+		if err != nil {
+			return fail(err)
+		}
+		alarms, err := b.DemoAlarms(ctx, t.Account, t.Region, t.Alarms)
+		for _, r := range alarms {
+			res.Resources = append(res.Resources, Resource{Kind: r.Kind, ID: r.ID, Status: string(r.Status)})
 		}
 		if err != nil {
 			return fail(err)

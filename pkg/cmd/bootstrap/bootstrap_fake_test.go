@@ -83,6 +83,26 @@ func (b *fakeBootstrapper) DemoPlatform(_ context.Context, account, region strin
 	}, nil
 }
 
+func (b *fakeBootstrapper) DemoAlarms(_ context.Context, account, region string, names []string) ([]platform.Resource, error) {
+	if len(names) == 0 {
+		return nil, nil
+	}
+	k := account + "/" + region
+	b.record("alarms " + k + " " + strings.Join(names, ","))
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []platform.Resource
+	for _, n := range names {
+		status := platform.Created
+		if b.platforms[k+"/alarm/"+n] {
+			status = platform.Found
+		}
+		b.platforms[k+"/alarm/"+n] = true
+		out = append(out, platform.Resource{Kind: "alarm", ID: n, Status: status})
+	}
+	return out, nil
+}
+
 // runFake runs gantry bootstrap in-process over b; newErr fails making it.
 func runFake(t *testing.T, b *fakeBootstrapper, newErr error, args ...string) (int, string, string, int) {
 	t.Helper()
@@ -117,14 +137,18 @@ func TestBootstrapOverFakeTargets(t *testing.T) {
 			t.Errorf("%s/%s platform %+v", tr.Account, tr.Region, tr.Platform)
 		}
 	}
-	want := []string{"111122223333/us-east-1 [dev] 3", "444455556666/us-east-1 [staging] 3", "444455556666/eu-west-1 [staging] 2"}
+	// Each platform target also gets the stand-in of payments' one
+	// rollout.alarms alarm.
+	want := []string{"111122223333/us-east-1 [dev] 4", "444455556666/us-east-1 [staging] 4", "444455556666/eu-west-1 [staging] 3"}
 	if sum.Result != "succeeded" || sum.StateTable != "gantry-state" || !slices.Equal(got, want) {
 		t.Errorf("summary %s %s %v, want %v", sum.Result, sum.StateTable, got, want)
 	}
-	if n := statuses(sum); n["created"] != 8 || n["found"] != 0 {
+	if n := statuses(sum); n["created"] != 11 || n["found"] != 0 {
 		t.Errorf("first run %v", n)
 	}
 	wantCalls := []string{
+		"alarms 111122223333/us-east-1 payments-p99-latency", "alarms 444455556666/eu-west-1 payments-p99-latency",
+		"alarms 444455556666/us-east-1 payments-p99-latency",
 		"caller us-east-1", // who the caller is, asked once before any work
 		"platform 111122223333/us-east-1", "platform 444455556666/eu-west-1", "platform 444455556666/us-east-1",
 		"table 111122223333/us-east-1 gantry-state", "table 444455556666/us-east-1 gantry-state",
@@ -135,10 +159,11 @@ func TestBootstrapOverFakeTargets(t *testing.T) {
 
 	code, stdout, stderr, _ = runFake(t, b, nil, payments, "--stage", "dev", "--stage", "staging", "--demo-platform")
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
-	if code != 0 || len(lines) != 8 {
+	if code != 0 || len(lines) != 11 {
 		t.Fatalf("rerun: exit %d, %d lines\n%s\n%s", code, len(lines), stdout, stderr)
 	}
-	for _, want := range []string{"111122223333  us-east-1       found    state-table     gantry-state", "444455556666  eu-west-1       found    vpc             vpc-eu-west-1"} {
+	for _, want := range []string{"111122223333  us-east-1       found    state-table     gantry-state", "444455556666  eu-west-1       found    vpc             vpc-eu-west-1",
+		"444455556666  eu-west-1       found    alarm           payments-p99-latency"} {
 		if !slices.Contains(lines, want) {
 			t.Errorf("rerun lacks %q:\n%s", want, stdout)
 		}

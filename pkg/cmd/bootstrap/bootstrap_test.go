@@ -124,8 +124,10 @@ func TestBootstrapPaymentsInTwoAccounts(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("targets %v, want %v", got, want)
 	}
-	if n := statuses(sum); n["found"] != 0 || n["created"] != 2+3*12 {
-		t.Errorf("first run: %v, want 2 tables and 3 platforms of 12 resources created", n)
+	// 12 resources of a platform, and the stand-in of payments' one
+	// rollout.alarms alarm.
+	if n := statuses(sum); n["found"] != 0 || n["created"] != 2+3*13 {
+		t.Errorf("first run: %v, want 2 tables and 3 platforms of 13 resources created", n)
 	}
 
 	// What the JSON says is there, through each account's own credentials.
@@ -157,8 +159,8 @@ func TestBootstrapPaymentsInTwoAccounts(t *testing.T) {
 		t.Fatalf("rerun: exit %d\n%s", code, stderr)
 	}
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
-	if len(lines) != 2+3*12 {
-		t.Errorf("rerun printed %d lines, want %d:\n%s", len(lines), 2+3*12, stdout)
+	if len(lines) != 2+3*13 {
+		t.Errorf("rerun printed %d lines, want %d:\n%s", len(lines), 2+3*13, stdout)
 	}
 	for _, l := range lines {
 		f := strings.Fields(l)

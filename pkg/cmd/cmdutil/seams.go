@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -46,6 +47,9 @@ type Bootstrapper interface {
 	// DemoPlatform makes the demo platform exist in account and region. On
 	// failure the platform, when not nil, lists what was done before it.
 	DemoPlatform(ctx context.Context, account, region string) (*platform.Platform, error)
+	// DemoAlarms makes the named alarms exist in account and region: the
+	// stand-ins of a descriptor's rollout.alarms on a demo platform.
+	DemoAlarms(ctx context.Context, account, region string, names []string) ([]platform.Resource, error)
 }
 
 // Bootstrapper returns f.NewBootstrapper's, or, when that is nil, the AWS
@@ -121,4 +125,12 @@ func (b awsBootstrapper) DemoPlatform(ctx context.Context, account, region strin
 	clients := platform.NewClients(cfg)
 	clients.Logger = b.log
 	return platform.EnsureDemo(ctx, clients, region)
+}
+
+func (b awsBootstrapper) DemoAlarms(ctx context.Context, account, region string, names []string) ([]platform.Resource, error) {
+	cfg, err := b.provider.Config(ctx, account, region)
+	if err != nil {
+		return nil, err
+	}
+	return platform.EnsureDemoAlarms(ctx, cloudwatch.NewFromConfig(cfg), names)
 }

@@ -95,3 +95,43 @@ func TestPlanOverFakeGroupsErrors(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
 }
+
+// plan says which alarms the bakes will watch and which are missing.
+func TestPlanOverFakeNamesMissingAlarms(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "shop.sd.yaml")
+	if err := os.WriteFile(file, []byte(fakeShop+"rollout:\n  alarms: [shop-p99, shop-errors]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b := deploytest.NewBackend("shop")
+	b.Missing = func(step planpkg.Step, names []string) []string {
+		if step.Region == "eu-west-1" {
+			return []string{"shop-p99"}
+		}
+		return nil
+	}
+	code, stdout, stderr := planOverFake(t, b, file, "--version", "1.0.0", "--output", "json")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	var p deploy.Preview
+	if err := json.Unmarshal([]byte(stdout), &p); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range p.Regions {
+		want := []string{}
+		if r.Region == "eu-west-1" {
+			want = []string{"shop-p99"}
+		}
+		if !strings.Contains(strings.Join(r.Alarms.Watched, ","), "shop-dev-5xx") || !strings.Contains(strings.Join(r.Alarms.Watched, ","), "shop-errors") ||
+			strings.Join(r.Alarms.Missing, ",") != strings.Join(want, ",") {
+			t.Errorf("%s alarms %+v", r.Region, r.Alarms)
+		}
+	}
+	if p.Summary.MissingAlarms != 1 {
+		t.Errorf("summary %+v", p.Summary)
+	}
+	_, stdout, _ = planOverFake(t, b, file, "--version", "1.0.0")
+	if !strings.Contains(stdout, "! missing alarms: shop-p99: gantry deploy refuses to start until they exist") || !strings.Contains(stdout, "1 alarm of rollout.alarms missing") {
+		t.Errorf("text:\n%s", stdout)
+	}
+}

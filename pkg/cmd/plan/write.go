@@ -112,12 +112,24 @@ func Text(r *deploy.Preview, color bool) string {
 				b.WriteString(st.Paint(iostreams.Muted, "    note: "+n) + "\n")
 			}
 		}
+		writeAlarms(&b, st, reg.Alarms)
 		if reg.Error != "" {
 			b.WriteString(st.Paint(iostreams.Failure, "  error: "+reg.Error) + "\n")
 		}
 	}
 	b.WriteString("\n" + summaryLine(r) + "\n")
 	return b.String()
+}
+
+// writeAlarms says what the region's bakes will watch, and which of those
+// alarms are missing (a deploy refuses to start until they exist).
+func writeAlarms(b *strings.Builder, st iostreams.ColorScheme, a deploy.AlarmsPreview) {
+	if len(a.Watched) > 0 {
+		b.WriteString(st.Paint(iostreams.Muted, "  bake watches: "+strings.Join(a.Watched, ", ")) + "\n")
+	}
+	if len(a.Missing) > 0 {
+		b.WriteString(st.Paint(iostreams.Danger, "  ! missing alarms: "+strings.Join(a.Missing, ", ")+": gantry deploy refuses to start until they exist") + "\n")
+	}
 }
 
 func summaryLine(r *deploy.Preview) string {
@@ -139,6 +151,9 @@ func summaryLine(r *deploy.Preview) string {
 	if r.Summary.Errors > 0 {
 		s += fmt.Sprintf("; %s could not be planned", cmdutil.Plural(r.Summary.Errors, "region"))
 	}
+	if r.Summary.MissingAlarms > 0 {
+		s += fmt.Sprintf("; %s of rollout.alarms missing (deploy refuses to start)", cmdutil.Plural(r.Summary.MissingAlarms, "alarm"))
+	}
 	return "Plan: " + s + "."
 }
 
@@ -159,6 +174,9 @@ func Markdown(r *deploy.Preview) string {
 		b.WriteString(")\n\n")
 		if reg.Error != "" {
 			fmt.Fprintf(&b, "> [!WARNING]\n> Could not plan this region: %s\n\n", mdText(reg.Error))
+		}
+		if len(reg.Alarms.Missing) > 0 {
+			fmt.Fprintf(&b, "> [!CAUTION]\n> Missing alarms (`gantry deploy` refuses to start until they exist): %s\n\n", mdCodes(reg.Alarms.Missing))
 		}
 		var rows []string
 		var losses []string
@@ -209,6 +227,15 @@ func Markdown(r *deploy.Preview) string {
 }
 
 // mdText escapes what would break a table cell or start markup.
+// mdCodes is each name as inline code, comma separated.
+func mdCodes(names []string) string {
+	var out []string
+	for _, n := range names {
+		out = append(out, "`"+mdCode(n)+"`")
+	}
+	return strings.Join(out, ", ")
+}
+
 func mdText(s string) string {
 	r := strings.NewReplacer("|", `\|`, "\n", " ", "<", "&lt;", ">", "&gt;", "*", `\*`, "_", `\_`, "`", "'")
 	return r.Replace(s)

@@ -305,29 +305,64 @@ func (r *region) priority(ctx context.Context, tmpl *template, current *cfn.Stac
 }
 
 func (r *region) AlarmsInAlarm(ctx context.Context, names []string) ([]string, error) {
-	var firing []string
+	states, err := r.alarmStates(ctx, names)
+	if err != nil {
+		return nil, err
+	}
+	var firing, missing []string
+	for _, n := range names {
+		switch st, ok := states[n]; {
+		case !ok:
+			missing = append(missing, n)
+		case st == cwtypes.StateValueAlarm:
+			firing = append(firing, n)
+		}
+	}
+	slices.Sort(firing)
+	if len(missing) > 0 {
+		return firing, &deploy.MissingAlarmsError{Names: missing}
+	}
+	return firing, nil
+}
+
+func (r *region) MissingAlarms(ctx context.Context, names []string) ([]string, error) {
+	states, err := r.alarmStates(ctx, names)
+	if err != nil {
+		return nil, err
+	}
+	var missing []string
+	for _, n := range names {
+		if _, ok := states[n]; !ok {
+			missing = append(missing, n)
+		}
+	}
+	return missing, nil
+}
+
+// alarmStates reads the named alarms' states, metric and composite alike
+// (without AlarmTypes, DescribeAlarms returns metric alarms only).
+func (r *region) alarmStates(ctx context.Context, names []string) (map[string]cwtypes.StateValue, error) {
+	states := map[string]cwtypes.StateValue{}
 	// DescribeAlarms takes at most 100 names a call.
 	for chunk := range slices.Chunk(names, 100) {
-		pages := cloudwatch.NewDescribeAlarmsPaginator(r.cw, &cloudwatch.DescribeAlarmsInput{AlarmNames: chunk})
+		pages := cloudwatch.NewDescribeAlarmsPaginator(r.cw, &cloudwatch.DescribeAlarmsInput{
+			AlarmNames: chunk,
+			AlarmTypes: []cwtypes.AlarmType{cwtypes.AlarmTypeMetricAlarm, cwtypes.AlarmTypeCompositeAlarm},
+		})
 		for pages.HasMorePages() {
 			page, err := pages.NextPage(ctx)
 			if err != nil {
 				return nil, fmt.Errorf("reading alarms: %w", err)
 			}
 			for _, a := range page.MetricAlarms {
-				if a.StateValue == cwtypes.StateValueAlarm {
-					firing = append(firing, aws.ToString(a.AlarmName))
-				}
+				states[aws.ToString(a.AlarmName)] = a.StateValue
 			}
 			for _, a := range page.CompositeAlarms {
-				if a.StateValue == cwtypes.StateValueAlarm {
-					firing = append(firing, aws.ToString(a.AlarmName))
-				}
+				states[aws.ToString(a.AlarmName)] = a.StateValue
 			}
 		}
 	}
-	slices.Sort(firing)
-	return firing, nil
+	return states, nil
 }
 
 func (r *region) SaveDeployment(ctx context.Context, d deploy.Deployment) error {

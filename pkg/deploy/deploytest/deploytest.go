@@ -108,6 +108,9 @@ type Backend struct {
 	// Alarms returns which of names are in ALARM for a step's region; call
 	// counts AlarmsInAlarm calls for that region, from 1.
 	Alarms func(step plan.Step, names []string, call int) ([]string, error)
+	// Missing returns which of names do not exist in a step's region; nil
+	// means every alarm exists.
+	Missing func(step plan.Step, names []string) []string
 	// CurrentErr, when it returns an error, fails Current for the step.
 	CurrentErr func(step plan.Step) error
 	// RulePriority, when set, is added to web app stacks' parameters as
@@ -433,10 +436,26 @@ func (r *Region) AlarmsInAlarm(_ context.Context, names []string) ([]string, err
 	call := r.alarmCalls
 	r.b.calls = append(r.b.calls, Call{Op: "alarms", Stage: r.step.Stage, Region: r.step.Region})
 	r.b.mu.Unlock()
-	if r.b.Alarms == nil {
+	var firing []string
+	var err error
+	if r.b.Alarms != nil {
+		firing, err = r.b.Alarms(r.step, names, call)
+	}
+	if err == nil && r.b.Missing != nil {
+		if missing := r.b.Missing(r.step, names); len(missing) > 0 {
+			err = &deploy.MissingAlarmsError{Names: missing}
+		}
+	}
+	return firing, err
+}
+
+// MissingAlarms implements deploy.Region.
+func (r *Region) MissingAlarms(_ context.Context, names []string) ([]string, error) {
+	r.b.record(Call{Op: "missing-alarms", Stage: r.step.Stage, Region: r.step.Region})
+	if r.b.Missing == nil {
 		return nil, nil
 	}
-	return r.b.Alarms(r.step, names, call)
+	return r.b.Missing(r.step, names), nil
 }
 
 // SaveDeployment implements deploy.Region.
