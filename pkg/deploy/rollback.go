@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -202,11 +203,48 @@ func (rb *rollback) target(ctx context.Context, reg Region) (RollbackTarget, err
 		err = rb.notRecorded(ctx, reg, t, fmt.Sprintf("%s has no app stack (%s), so there is no current version to go back from; name one with --to",
 			t.Where, naming.Stack(d.Service, rb.step.Stage, naming.App)))
 	default:
-		if t.To, err = reg.Previous(ctx, t.Current.Version); err == nil && t.To == nil {
-			err = rb.notRecorded(ctx, reg, t, fmt.Sprintf("no version other than the current one (%s) was ever deployed to %s: nothing to roll back to", t.From(), t.Where))
+		if t.To, err = rb.before(ctx, reg, t.Current); err == nil && t.To == nil {
+			err = rb.notRecorded(ctx, reg, t, fmt.Sprintf("no version was deployed to %s before the current one (%s): nothing to roll back to; name one with --to", t.Where, t.From()))
 		}
 	}
 	return t, err
+}
+
+// before finds the deployment of the version deployed before the one
+// running now, in the order the versions were first deployed: a rollback
+// never goes forward to a version deployed after it, however often it is
+// repeated. A restore records a deployment again under its original
+// rollout, so the first record of each rollout is its deploy.
+func (rb *rollback) before(ctx context.Context, reg Region, cur Current) (*Deployment, error) {
+	list, err := reg.Deployments(ctx) // newest first
+	if err != nil {
+		return nil, err
+	}
+	var order []DeploymentSummary // oldest first, one per rollout
+	seen := map[string]bool{}
+	for _, d := range slices.Backward(list) {
+		if !seen[d.RolloutID] {
+			seen[d.RolloutID] = true
+			order = append(order, d)
+		}
+	}
+	at := -1
+	for _, d := range list {
+		if d.Version == cur.Version && d.Hash == cur.Hash {
+			at = slices.IndexFunc(order, func(o DeploymentSummary) bool { return o.RolloutID == d.RolloutID })
+			break
+		}
+	}
+	if at < 0 {
+		// Not deployed by gantry as it runs now: the latest other version.
+		return reg.Previous(ctx, cur.Version)
+	}
+	for i := at - 1; i >= 0; i-- {
+		if order[i].Version != cur.Version {
+			return reg.Deployment(ctx, order[i].Version)
+		}
+	}
+	return nil, nil
 }
 
 func (rb *rollback) notRecorded(ctx context.Context, reg Region, t RollbackTarget, msg string) error {

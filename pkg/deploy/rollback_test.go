@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gantryhq/gantry/pkg/deploy"
 	"github.com/gantryhq/gantry/pkg/naming"
@@ -141,5 +142,44 @@ func TestRollbackFailureIsAFailedResult(t *testing.T) {
 	recs := e.b.Rollouts()
 	if recs[len(recs)-1].Status != deploy.RolloutFailed {
 		t.Fatalf("record %+v", recs[len(recs)-1])
+	}
+}
+
+// The sequence of issue 16: with 1.0.0, 1.1.0 and 1.2.0 deployed, rollback
+// goes to 1.1.0, then to 1.0.0, then has nowhere older to go; it never goes
+// forward to the bad 1.2.0. After --to 1.0.0 likewise.
+func TestRollbackNeverGoesForward(t *testing.T) {
+	e := newEnv(t, full)
+	for _, v := range []string{"1.0.0", "1.1.0", "1.2.0"} {
+		e.run(v, e.plan("dev"))
+		e.clock.Advance(time.Minute)
+	}
+	step := plan.Step{Stage: "dev", Region: "us-east-1"}
+	running := func() string {
+		return e.b.RegionOf(step).Stack(naming.Stack("payments", "dev", naming.App)).Tags[render.TagVersion]
+	}
+	for _, want := range []string{"1.1.0", "1.0.0"} {
+		if _, err := e.rollback(""); err != nil {
+			t.Fatal(err)
+		}
+		if running() != want {
+			t.Fatalf("rollback went to %s, want %s", running(), want)
+		}
+		e.clock.Advance(time.Minute)
+	}
+	_, err := e.rollback("")
+	var nr *deploy.NotRecordedError
+	if !errors.As(err, &nr) || running() != "1.0.0" {
+		t.Fatalf("a rollback from the oldest version: %v, running %s", err, running())
+	}
+
+	e.run("1.2.0", e.plan("dev"))
+	e.clock.Advance(time.Minute)
+	if _, err := e.rollback("1.0.0"); err != nil || running() != "1.0.0" {
+		t.Fatalf("--to 1.0.0: %v, running %s", err, running())
+	}
+	e.clock.Advance(time.Minute)
+	if _, err := e.rollback(""); !errors.As(err, &nr) || running() != "1.0.0" {
+		t.Fatalf("after --to 1.0.0 the next rollback went to %s (%v), want nowhere", running(), err)
 	}
 }

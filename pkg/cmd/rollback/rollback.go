@@ -4,6 +4,7 @@ package rollback
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil/preflight"
 	"github.com/gantryhq/gantry/pkg/deploy"
+	"github.com/gantryhq/gantry/pkg/iostreams"
 	"github.com/gantryhq/gantry/pkg/plan"
 	"github.com/gantryhq/gantry/pkg/progress"
 	"github.com/gantryhq/gantry/pkg/rollout"
@@ -36,9 +38,11 @@ func NewCmd(f *cmdutil.Factory) *cobra.Command {
 		Short: "Redeploy an earlier version's exact templates in one region",
 		Long: `Redeploy the exact templates and parameters, byte for byte, that an
 earlier version was deployed with in one (stage, region), as recorded in the
-stage's state table: --to VERSION, or by default the latest recorded
-deployment of a version other than the one the app stack runs now (so two
-rollbacks in a row go back and forth, like kubectl rollout undo).
+stage's state table: --to VERSION, or by default the version deployed
+before the one the app stack runs now, in the order versions were first
+deployed there. Two rollbacks in a row go back two versions; a rollback
+never goes forward to a version deployed after the one running now (with
+1.0.0, 1.1.0 and 1.2.0 deployed: 1.1.0, then 1.0.0, then nothing older).
 
 The data stack goes first (unchanged unless the versions differ there),
 then the app stack. The stage's rollout lock is held meanwhile, as for a
@@ -137,6 +141,24 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 	return nil
 }
 
+// writeJSON prints the result as a deploy's JSON, plus the versions the
+// rollback went from and to.
+func writeJSON(ios *iostreams.IOStreams, t deploy.RollbackTarget, res *rollout.Result) error {
+	b, err := json.Marshal(res)
+	if err != nil {
+		return fmt.Errorf("encoding the result: %w", err)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		return fmt.Errorf("encoding the result: %w", err)
+	}
+	out["to"] = res.Version
+	if t.To != nil {
+		out["from"] = t.Current.Version
+	}
+	return cmdutil.WriteJSON(ios.Out, out)
+}
+
 // rollbackError gives an engine error its exit code: 2 for a version that
 // is not recorded, 1 for everything else (a held lock, a cancellation).
 func rollbackError(err error) error {
@@ -168,7 +190,7 @@ func confirm(f *cmdutil.Factory, opts *Options, obs rollout.Observer, t deploy.R
 func report(f *cmdutil.Factory, opts *Options, t deploy.RollbackTarget, res *rollout.Result) error {
 	ios := f.IOStreams
 	if opts.Output == "json" {
-		return cmdutil.WriteJSON(ios.Out, res)
+		return writeJSON(ios, t, res)
 	}
 	rr := res.Regions[0]
 	where := res.Service + "/" + rr.Stage + "/" + rr.Region

@@ -119,6 +119,10 @@ func TestRollbackOverFakeWithoutATerminal(t *testing.T) {
 	if res.Version != "1.0.0" || res.RolloutID == "" || res.Regions[0].Status != rollout.StatusRolledBack {
 		t.Fatalf("JSON %+v", res)
 	}
+	var fromTo struct{ From, To string }
+	if err := json.Unmarshal([]byte(stdout), &fromTo); err != nil || fromTo.From != "1.1.0" || fromTo.To != "1.0.0" {
+		t.Fatalf("from %q to %q (%v), want 1.1.0 to 1.0.0", fromTo.From, fromTo.To, err)
+	}
 }
 
 func TestRollbackOverFakeUnknownVersionListsRecorded(t *testing.T) {
