@@ -60,8 +60,9 @@ type Request struct {
 	// GateWait is how long a closed gate is waited for (--gate-wait); 0
 	// holds the region at once.
 	GateWait time.Duration
-	// AllowDataLoss lets change sets replace or delete stateful resources.
-	AllowDataLoss bool
+	// AllowDataLoss is what change sets may replace or delete of the
+	// stateful resources (--allow-data-loss): noted loudly for the run.
+	AllowDataLoss DataLossConsent
 	// RolloutID identifies the rollout in locks and the journal; "" makes one.
 	RolloutID string
 }
@@ -195,6 +196,9 @@ func (e *Engine) newRun(req Request) (*run, error) {
 	}
 	if req.BakeOverride != nil {
 		r.res.Notes = append(r.res.Notes, fmt.Sprintf("--bake %s replaces every wave's bake time for this run", *req.BakeOverride))
+	}
+	if req.AllowDataLoss.Any() {
+		r.res.Notes = append(r.res.Notes, consentNote(req.AllowDataLoss))
 	}
 	return r, nil
 }
@@ -680,6 +684,13 @@ func joinNames(names []string) string {
 		return names[0]
 	}
 	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
+// note adds a note to the result.
+func (r *run) note(notes ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.res.Notes = append(r.res.Notes, notes...)
 }
 
 // record is the stage's rollout record as it is now.

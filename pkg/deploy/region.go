@@ -200,6 +200,7 @@ func (rg *regionRun) apply(ctx context.Context, obs StackObserver) ([]rollout.St
 			rg.r.fail(ctx, rg.j, rg.ref, stacks, fmt.Errorf("stack %s: %w", s.Name, err))
 			return stacks, nil, false
 		}
+		rg.r.note(reportDataLoss(rg.r.obs, rg.j, rg.ref, out.DataLoss)...)
 		rg.log.Info("stack applied", "stack", s.Name, "action", out.Action, "changes", out.Changes, "stackStatus", out.Status)
 		rg.j.region(rg.ref, string(stepName), out.Action, s.Name, map[string]string{
 			"stack": s.Name, "stackStatus": out.Status, "changes": fmt.Sprint(out.Changes),

@@ -43,8 +43,8 @@ func StackTags(base map[string]string, s DeployedStack, version, regionHash stri
 type RestoreOptions struct {
 	// Tags are the base tags (BaseTags).
 	Tags map[string]string
-	// AllowDataLoss lets the restore replace or delete stateful resources.
-	AllowDataLoss bool
+	// AllowDataLoss is what the restore may replace or delete.
+	AllowDataLoss DataLossConsent
 	// Observer receives the stacks' events; nil drops them.
 	Observer StackObserver
 	// Now is recorded as the restored deployment's time; zero is time.Now().

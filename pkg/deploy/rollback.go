@@ -24,7 +24,7 @@ type RollbackRequest struct {
 	// To is the version to go back to; "" is the latest recorded
 	// deployment of a version other than the one running now.
 	To            string
-	AllowDataLoss bool
+	AllowDataLoss DataLossConsent
 	// RolloutID identifies the rollback in the lock and journal; "" makes
 	// one.
 	RolloutID string
@@ -307,7 +307,7 @@ func (rb *rollback) restore(ctx context.Context, reg Region, t RollbackTarget, j
 	rb.obs.RegionStarted(ref)
 	j.region(ref, "rollback", "started", fmt.Sprintf("from %s to %s", t.From(), t.To.Version), map[string]string{
 		"fromVersion": t.Current.Version, "fromHash": t.Current.Hash, "version": t.To.Version, "hash": t.To.Hash,
-		"recordedRollout": t.To.RolloutID, "allowDataLoss": fmt.Sprint(rb.req.AllowDataLoss),
+		"recordedRollout": t.To.RolloutID, "allowDataLoss": rb.req.AllowDataLoss.String(),
 	})
 	outs, err := Restore(ctx, journaledRegion{Region: reg, ref: ref, obs: rb.obs, j: j}, t.To, RestoreOptions{
 		Tags: BaseTags(rb.req.Descriptor, rb.st.Name), AllowDataLoss: rb.req.AllowDataLoss,
@@ -345,6 +345,7 @@ func (r journaledRegion) Apply(ctx context.Context, a StackApply, so StackObserv
 	r.obs.StepChanged(r.ref, step, a.Name)
 	r.j.region(r.ref, string(step), "started", a.Name, nil)
 	out, err := r.Region.Apply(ctx, a, so)
+	reportDataLoss(r.obs, r.j, r.ref, out.DataLoss)
 	status, msg := out.Action, a.Name
 	if err != nil {
 		status, msg = "failed", err.Error()

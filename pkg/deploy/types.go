@@ -132,8 +132,9 @@ type StackApply struct {
 	Parameters map[string]string
 	// Tags are the stack tags to set.
 	Tags map[string]string
-	// AllowDataLoss lets a change set replace or delete stateful resources.
-	AllowDataLoss bool
+	// AllowDataLoss is what a change set may replace or delete of the
+	// stateful resources (--allow-data-loss).
+	AllowDataLoss DataLossConsent
 	// Protect asks for termination protection and the stack policy that
 	// denies replacing or deleting stateful resources (the data stack).
 	Protect bool
@@ -149,6 +150,9 @@ type StackOutcome struct {
 	Status string
 	// Changes is the number of resource changes in the change set.
 	Changes int
+	// DataLoss are the stateful resources the change replaced or deleted
+	// with the consent of AllowDataLoss: said loudly, journaled.
+	DataLoss []DataLossChange
 	// Parameters are the parameter values actually passed, including any
 	// the backend added (ListenerRulePriority); nil means a.Parameters.
 	Parameters map[string]string

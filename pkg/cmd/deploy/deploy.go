@@ -28,7 +28,7 @@ type Options struct {
 	Approve       []string
 	GateWait      time.Duration
 	Bake          string
-	AllowDataLoss bool
+	AllowDataLoss string
 	Output        string
 	Flags         string
 }
@@ -87,7 +87,7 @@ resume.`,
 	fl.StringSliceVar(&opts.Approve, "approve", nil, "approve this stage (repeat for several)")
 	fl.DurationVar(&opts.GateWait, "gate-wait", 0, "wait this long for a closed gate to open, polling")
 	fl.StringVar(&opts.Bake, "bake", "", "replace every bake time for this run, e.g. 0s (emergencies, tests)")
-	fl.BoolVar(&opts.AllowDataLoss, "allow-data-loss", false, "allow changes that replace or delete databases, caches or buckets")
+	cmdutil.AddDataLossFlag(fl, &opts.AllowDataLoss)
 	cmdutil.AddOutputFlag(cmd, &opts.Output, "text", "json")
 	cmdutil.AddFlagsFlag(fl, &opts.Flags)
 	return cmd
@@ -141,7 +141,7 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 		Version:       opts.Version,
 		BakeOverride:  bake,
 		GateWait:      opts.GateWait,
-		AllowDataLoss: opts.AllowDataLoss,
+		AllowDataLoss: deploy.ParseDataLossConsent(opts.AllowDataLoss),
 		RolloutID:     rollout.NewID(f.TimeNow()),
 	})
 	stop()

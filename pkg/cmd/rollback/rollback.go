@@ -25,7 +25,7 @@ type Options struct {
 	Stage         string
 	Region        string
 	To            string
-	AllowDataLoss bool
+	AllowDataLoss string
 	Yes           bool
 	Output        string
 }
@@ -81,7 +81,7 @@ set-up problem (no credentials, an unreachable endpoint, no state table).`,
 	fl.StringVar(&opts.Stage, "stage", "", "stage to roll back (required)")
 	fl.StringVar(&opts.Region, "region", "", "region of the stage to roll back (required)")
 	fl.StringVar(&opts.To, "to", "", "version to go back to (default: the one deployed before the current one)")
-	fl.BoolVar(&opts.AllowDataLoss, "allow-data-loss", false, "allow changes that replace or delete databases, caches or buckets")
+	cmdutil.AddDataLossFlag(fl, &opts.AllowDataLoss)
 	fl.BoolVarP(&opts.Yes, "yes", "y", false, "do not ask for confirmation on a terminal")
 	cmdutil.AddOutputFlag(cmd, &opts.Output, "text", "json")
 	return cmd
@@ -122,7 +122,7 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 		Logger:   f.Log(),
 	}
 	res, err := eng.Rollback(ctx, deploy.RollbackRequest{
-		Descriptor: d, Plan: p, Stage: opts.Stage, Region: opts.Region, To: opts.To, AllowDataLoss: opts.AllowDataLoss,
+		Descriptor: d, Plan: p, Stage: opts.Stage, Region: opts.Region, To: opts.To, AllowDataLoss: deploy.ParseDataLossConsent(opts.AllowDataLoss),
 		Confirm: func(_ context.Context, t deploy.RollbackTarget) (bool, error) {
 			target = t
 			return confirm(f, opts, obs, t)

@@ -162,14 +162,15 @@ func (r *region) Apply(ctx context.Context, a deploy.StackApply, obs deploy.Stac
 		out.Action = rollout.ActionCreate
 	}
 	out.Changes = len(cs.Changes)
-	if err := dataLoss(a.Name, cs.Changes); err != nil {
-		if !a.AllowDataLoss {
+	if lossy := dataLoss(a.Name, cs.Changes); lossy != nil {
+		if err := lossy.refused(a.AllowDataLoss); err != nil {
 			if derr := r.cfn.DeleteChangeSet(context.WithoutCancel(ctx), cs); derr != nil {
 				err = errors.Join(err, derr)
 			}
 			out.Status = current.Status
 			return out, err
 		}
+		out.DataLoss = lossy.changes()
 		// The stack policy would stop the replacement the user allowed;
 		// protect() puts it back after the update.
 		if current.Exists {
@@ -249,11 +250,44 @@ func (e *DataLossError) Error() string {
 		}
 		parts = append(parts, p)
 	}
-	return fmt.Sprintf("refusing to %s in %s: that loses data; restore the old value, or run again with --allow-data-loss if you mean it", strings.Join(parts, "; "), e.Stack)
+	var ids []string
+	for _, c := range e.Changes {
+		ids = append(ids, c.LogicalID)
+	}
+	return fmt.Sprintf("refusing to %s in %s: that loses data; restore the old value, or run again with --allow-data-loss=%s if you mean it",
+		strings.Join(parts, "; "), e.Stack, strings.Join(ids, ","))
 }
 
-// dataLoss refuses changes that replace or delete stateful resources.
-func dataLoss(stack string, changes []cfn.Change) error {
+// refused is the error for the changes consent does not allow, nil when
+// it allows them all.
+func (e *DataLossError) refused(consent deploy.DataLossConsent) error {
+	var bad []cfn.Change
+	for _, c := range e.Changes {
+		if !consent.Allows(c.LogicalID) {
+			bad = append(bad, c)
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	return &DataLossError{Stack: e.Stack, Changes: bad}
+}
+
+// changes are the engine's view of the data loss.
+func (e *DataLossError) changes() []deploy.DataLossChange {
+	var out []deploy.DataLossChange
+	for _, c := range e.Changes {
+		action := "replace"
+		if c.Action == "Remove" {
+			action = "delete"
+		}
+		out = append(out, deploy.DataLossChange{Stack: e.Stack, LogicalID: c.LogicalID, Type: c.ResourceType, Action: action, Causes: c.Causes})
+	}
+	return out
+}
+
+// dataLoss finds the changes that replace or delete stateful resources.
+func dataLoss(stack string, changes []cfn.Change) *DataLossError {
 	var bad []cfn.Change
 	for _, c := range changes {
 		if !slices.Contains(statefulTypes, c.ResourceType) {

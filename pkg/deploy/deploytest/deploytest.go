@@ -108,6 +108,9 @@ type Backend struct {
 	// Alarms returns which of names are in ALARM for a step's region; call
 	// counts AlarmsInAlarm calls for that region, from 1.
 	Alarms func(step plan.Step, names []string, call int) ([]string, error)
+	// DataLoss returns the stateful resources an Apply of a would replace
+	// or delete; those a.AllowDataLoss does not allow refuse the Apply.
+	DataLoss func(step plan.Step, a deploy.StackApply) []deploy.DataLossChange
 	// Missing returns which of names do not exist in a step's region; nil
 	// means every alarm exists.
 	Missing func(step plan.Step, names []string) []string
@@ -405,6 +408,15 @@ func (r *Region) Apply(ctx context.Context, a deploy.StackApply, obs deploy.Stac
 	}
 	if err := ctx.Err(); err != nil {
 		return out, err
+	}
+	if b.DataLoss != nil {
+		lossy := b.DataLoss(r.step, a)
+		for _, d := range lossy {
+			if !a.AllowDataLoss.Allows(d.LogicalID) {
+				return out, fmt.Errorf("refusing to %s: that loses data", d)
+			}
+		}
+		out.DataLoss = lossy
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
