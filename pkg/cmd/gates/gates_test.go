@@ -65,6 +65,9 @@ func TestExamplePolicies(t *testing.T) {
 		{"prod-after-version.flagd.json", "1.5.0", allRegions},
 		{"prod-after-version.flagd.json", "2.0.0-rc.1", allRegions},
 		{"prod-after-version.flagd.json", "1.5.0-rc.1", []string{"dev/us-east-1", "staging/us-east-1", "staging/eu-west-1"}},
+		// A commit SHA is no semantic version: sem_ver is null, the rule goes
+		// on to "closed" (it used to fall to the default variant, open).
+		{"prod-after-version.flagd.json", "3f2a9c1e", []string{"dev/us-east-1", "staging/us-east-1", "staging/eu-west-1"}},
 		{"half-the-regions-first.flagd.json", "1.4.2", []string{"dev/us-east-1", "staging/us-east-1", "staging/eu-west-1",
 			"prod/us-west-2", "prod/eu-west-1", "prod/ap-northeast-1"}},
 	} {
