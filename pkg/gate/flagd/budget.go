@@ -57,7 +57,7 @@ func readCapped(path string) ([]byte, error) {
 }
 
 // ErrTooLarge is a flag file or context over its size budget.
-var ErrTooLarge = errors.New("over the size budget")
+var ErrTooLarge = errors.New("too large")
 
 // CheckContext refuses an evaluation context (as JSON values) larger or
 // deeper than the context budgets.

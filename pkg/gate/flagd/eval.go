@@ -45,6 +45,9 @@ type Result struct {
 	// Fractional is the bucketing algorithm of the fractional operator that
 	// ran during targeting (FractionalV2 or FractionalV3), or "".
 	Fractional string
+	// Explain says which rule branch decided, or which error; "" for a flag
+	// without targeting.
+	Explain string
 }
 
 // Evaluate evaluates flag key as type t for the evaluation context ctx (a
@@ -69,8 +72,15 @@ func (s *FlagSet) Evaluate(key string, t Type, def any, ctx map[string]any, now 
 			return withMeta(errResult(def, of.InvalidContextCode, fmt.Sprintf("flag %q: %v", key, err)), f)
 		}
 		tr := &trace{algo: f.Fractional}
-		out, err := applyTargeting(f.Targeting, targetingData(key, ctx, now, tr))
+		data := targetingData(key, ctx, now, tr)
+		out, err := applyTargeting(f.Targeting, data)
 		res.OperatorError, res.Fractional = strings.Join(tr.opErrors, "; "), tr.fractional
+		if err == nil {
+			res.Explain = explain(f.Targeting, data)
+			if res.OperatorError != "" {
+				res.Explain += "; null from " + res.OperatorError
+			}
+		}
 		var be *budgetError
 		switch {
 		case errors.As(err, &be):

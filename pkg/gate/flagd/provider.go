@@ -320,6 +320,8 @@ const (
 	MetaFractional = "gantry.fractional"
 	// MetaOperatorErrors holds the operator errors that evaluated to null.
 	MetaOperatorErrors = "gantry.operatorErrors"
+	// MetaExplain says which rule branch decided.
+	MetaExplain = "gantry.explain"
 )
 
 func detail(r Result) of.ProviderResolutionDetail {
@@ -332,6 +334,9 @@ func detail(r Result) of.ProviderResolutionDetail {
 	}
 	if r.OperatorError != "" {
 		md[MetaOperatorErrors] = r.OperatorError
+	}
+	if r.Explain != "" {
+		md[MetaExplain] = r.Explain
 	}
 	d := of.ProviderResolutionDetail{Reason: r.Reason, Variant: r.Variant, FlagMetadata: md}
 	switch r.ErrorCode {
