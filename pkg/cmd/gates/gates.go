@@ -297,6 +297,10 @@ func writeExplain(w io.Writer, rep *Report) {
 			}
 			how := "reason " + fl.Reason + " (the provider gives no more detail)"
 			switch {
+			case fl.Reason == "STATIC":
+				how = "no targeting rule: the default variant"
+			case fl.Reason == "DISABLED":
+				how = "the flag is disabled"
 			case fl.ErrorCode != nil:
 				how = *fl.ErrorCode
 				if fl.ErrorMessage != nil {

@@ -182,3 +182,31 @@ func TestUsage(t *testing.T) {
 		}
 	}
 }
+
+// Issue 10: --explain says which rule branch decided each region, and a
+// SHA as --version is explained as sem_ver's null, never opening prod.
+func TestExplain(t *testing.T) {
+	code, out, errOut := gantry(t, payments, "--version", "3f2a9c1e", "--stage", "prod", "--explain",
+		"--flags", "file:"+filepath.Join(flagsDir, "prod-after-version.flagd.json"))
+	if code != 3 {
+		t.Fatalf("exit %d: %s %s", code, out, errOut)
+	}
+	for _, want := range []string{
+		"Why, region by region:",
+		`prod/us-west-2 payments-deploy-gate closed: no condition held: else "closed"; null from sem_ver: "3f2a9c1e" is not a semantic version`,
+		"prod/ap-northeast-1 deploy-halt running: no targeting rule: the default variant",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in\n%s", want, out)
+		}
+	}
+	_, rep := report(t, payments, "--version", "1.4.2", "--stage", "prod",
+		"--flags", "file:"+filepath.Join(flagsDir, "half-the-regions-first.flagd.json"))
+	g := rep.Regions[0].Gate
+	if g.Fractional == nil || *g.Fractional != "v2" || g.Explain == nil || g.Metadata["policy"] == nil {
+		t.Errorf("json gate: %+v", g)
+	}
+	if rep.Regions[0].Halt.Explain != nil || rep.Regions[0].Halt.Metadata == nil {
+		t.Errorf("a static flag has no explanation and {} metadata: %+v", rep.Regions[0].Halt)
+	}
+}
