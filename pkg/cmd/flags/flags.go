@@ -87,7 +87,7 @@ flag file that cannot be used.`,
 		Example: `  $ gantry flags eval --flags file:flags.json --flag payments-deploy-gate \
       --context '{"targetingKey": "payments/prod/eu-west-1", "region": "eu-west-1", "stage": "prod"}'
   $ GANTRY_FLAGS=launchdarkly gantry flags eval --flag max-connections --type integer --default 10 -o json
-  $ gantry flags eval --flags file:examples/flags/prod-after-version.flagd.json --flag payments-deploy-gate \\
+  $ gantry flags eval --flags file:examples/flags/prod-after-version.flagd.json --flag payments-deploy-gate \
       --context '{"targetingKey": "payments/prod/us-west-2", "stage": "prod", "version": "3f2a9c1e"}' -o json`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runEval(cmd, f, opts) },

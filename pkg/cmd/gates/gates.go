@@ -66,7 +66,7 @@ Exit status: 0 every region would start; 3 at least one region would be
 held or the halt flag is on; 2 bad usage, an invalid descriptor or flag
 file; 1 the provider cannot be reached.`,
 		Example: `  $ gantry gates payments.sd.yaml --version 1.4.2 --flags file:flags.json
-  $ gantry gates payments.sd.yaml --version 3f2a9c1e --stage prod --explain \\
+  $ gantry gates payments.sd.yaml --version 3f2a9c1e --stage prod --explain \
       --flags file:examples/flags/prod-after-version.flagd.json
   $ gantry gates payments.sd.yaml --version 1.4.2 --stage prod --output json`,
 		Args: cmdutil.ExactArgs(1, "one descriptor FILE"),
