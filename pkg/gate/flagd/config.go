@@ -275,7 +275,7 @@ func (l *loader) flag(key string, keyOff int64, n *node, evaluators map[string]*
 	l.flagDefaultVariant(f, n)
 	l.flagTargeting(f, n, evaluators)
 	l.flagMetadata(f, n, setMeta)
-	f.Fractional = l.fractionalOf(f.Metadata, DefaultFractional, keyOff)
+	f.Fractional = l.flagFractional(n, setMeta)
 	canon, _ := json.Marshal(map[string]any{
 		"state": f.State, "variants": f.Variants, "defaultVariant": f.DefaultVariant,
 		"targeting": f.Targeting, "metadata": f.Metadata, "refError": f.refError,
@@ -568,6 +568,24 @@ func levenshtein(a, b string) int {
 // FractionalKey is the metadata key (of the flag set or of a flag) that
 // chooses the fractional bucketing algorithm.
 const FractionalKey = "fractionalAlgorithm"
+
+// flagFractional is the flag's own fractionalAlgorithm, else the set's
+// (whose bad value was reported once, at the set).
+func (l *loader) flagFractional(n *node, setMeta map[string]any) string {
+	def := DefaultFractional
+	if v, ok := setMeta[FractionalKey].(string); ok && (v == FractionalV2 || v == FractionalV3) {
+		def = v
+	}
+	md, _ := n.get("metadata")
+	if md == nil || md.kind != kindObject {
+		return def
+	}
+	v, _ := md.get(FractionalKey)
+	if v == nil {
+		return def
+	}
+	return l.fractionalOf(map[string]any{FractionalKey: v.value()}, def, v.off)
+}
 
 // fractionalOf reads the algorithm from metadata, def when absent.
 func (l *loader) fractionalOf(md map[string]any, def string, off int64) string {

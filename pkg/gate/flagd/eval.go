@@ -76,10 +76,7 @@ func (s *FlagSet) Evaluate(key string, t Type, def any, ctx map[string]any, now 
 		out, err := applyTargeting(f.Targeting, data)
 		res.OperatorError, res.Fractional = strings.Join(tr.opErrors, "; "), tr.fractional
 		if err == nil {
-			res.Explain = explain(f.Targeting, data)
-			if res.OperatorError != "" {
-				res.Explain += "; null from " + res.OperatorError
-			}
+			res.Explain = explain(f.Targeting, data, f.Fractional)
 		}
 		var be *budgetError
 		switch {
