@@ -3,6 +3,7 @@ package flags
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -218,5 +219,26 @@ func TestEvalDevZeroFailsFast(t *testing.T) {
 	code, _, errOut := run(t, "eval", "--flags", "file:/dev/zero", "--flag", "x")
 	if code != 2 || !strings.Contains(errOut, "at most 8 MiB") || time.Since(start) > 5*time.Second {
 		t.Errorf("exit %d after %s, stderr %q; want exit 2 at once naming the 8 MiB budget", code, time.Since(start), errOut)
+	}
+}
+
+// Issue 14 item 7: 60,000 flags are refused by the count budget, at once
+// and as an unusable flag file (exit 2), not "not ready within 15s" (exit 1).
+func TestEvalTooManyFlags(t *testing.T) {
+	t.Setenv("GANTRY_FLAGS", "")
+	var b strings.Builder
+	b.WriteString(`{"flags": {`)
+	for i := range 60_000 {
+		if i > 0 {
+			b.WriteString(",\n")
+		}
+		fmt.Fprintf(&b, `"flag-%d": {"state": "ENABLED", "variants": {"on": true}, "defaultVariant": "on"}`, i)
+	}
+	b.WriteString("}}")
+	path := writeFlags(t, b.String())
+	start := time.Now()
+	code, out, errOut := run(t, "eval", "--flags", "file:"+path, "--flag", "flag-1")
+	if code != 2 || out != "" || !strings.Contains(errOut, "a flag file may define at most 10000") || time.Since(start) > 10*time.Second {
+		t.Errorf("exit %d after %s, stdout %q, stderr %q", code, time.Since(start), out, errOut)
 	}
 }
