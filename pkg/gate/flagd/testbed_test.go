@@ -66,8 +66,10 @@ func TestFlagdTestbed(t *testing.T) {
 			} else {
 				counts["failed"]++
 			}
-			if slices.Contains(sc.tags, "@fractional-v3") {
-				counts["of which @fractional-v3"]++
+			for _, tag := range []string{"@fractional-v2", "@fractional-v3", "@operator-errors"} {
+				if slices.Contains(sc.tags, tag) {
+					counts["of which "+tag]++
+				}
 			}
 		}
 	}
