@@ -66,7 +66,18 @@ type Evaluation struct {
 	// halt "halted" or "running".
 	Outcome string
 	// Why is the sentence a person reads.
-	Why      string
+	Why string
+	// Metadata is the flag's metadata (a flagd flag file's flag and flag
+	// set "metadata"), without the provider's own keys below.
+	Metadata map[string]any
+	// Fractional names the fractional bucketing algorithm that decided
+	// ("v2" or "v3"), when a flagd fractional split ran: a change of
+	// algorithm re-buckets regions.
+	Fractional string
+	// Explain says which rule branch decided, or which error (flagd: the
+	// if-branch taken and operators that returned null; LaunchDarkly: the
+	// evaluation reason, e.g. RULE_MATCH rule 0).
+	Explain  string
 	Duration time.Duration
 }
 
@@ -88,7 +99,42 @@ func (e Evaluation) Attrs() map[string]string {
 	for k, v := range e.Context {
 		a["context."+k] = fmt.Sprint(v)
 	}
+	for k, v := range e.Metadata {
+		a["metadata."+k] = fmt.Sprint(v)
+	}
+	if e.Fractional != "" {
+		a["fractional"] = e.Fractional
+	}
+	if e.Explain != "" {
+		a["explain"] = e.Explain
+	}
 	return a
+}
+
+// Keys providers add to flag metadata for gantry (see flagd.MetaExplain):
+// read into Evaluation's fields, kept out of its Metadata.
+const (
+	metaFractional     = "gantry.fractional"
+	metaExplain        = "gantry.explain"
+	metaOperatorErrors = "gantry.operatorErrors"
+)
+
+// fromMetadata fills the evaluation's metadata, algorithm and explanation.
+func (e *Evaluation) fromMetadata(md of.FlagMetadata) {
+	for k, v := range md {
+		switch k {
+		case metaFractional:
+			e.Fractional, _ = v.(string)
+		case metaExplain:
+			e.Explain, _ = v.(string)
+		case metaOperatorErrors:
+		default:
+			if e.Metadata == nil {
+				e.Metadata = map[string]any{}
+			}
+			e.Metadata[k] = v
+		}
+	}
 }
 
 // Options configure a Gate.
@@ -248,6 +294,7 @@ func (g *Gate) evaluate(ctx context.Context, kind, flag string, def bool, req ro
 		d, err := g.client.BooleanValueDetails(ctx, flag, def, Context(req))
 		ev.Value, ev.Variant, ev.Reason = d.Value, d.Variant, string(d.Reason)
 		ev.ErrorCode, ev.ErrorMessage = string(d.ErrorCode), d.ErrorMessage
+		ev.fromMetadata(d.FlagMetadata)
 		if err != nil || d.ErrorCode != "" || d.Reason == of.ErrorReason {
 			ev.Failed = true
 			if ev.ErrorCode == "" {
@@ -266,6 +313,7 @@ func (g *Gate) evaluate(ctx context.Context, kind, flag string, def bool, req ro
 		slog.Any("context", ev.Context), slog.Bool("value", ev.Value), slog.String("variant", ev.Variant),
 		slog.String("reason", ev.Reason), slog.String("errorCode", ev.ErrorCode),
 		slog.String("errorMessage", ev.ErrorMessage), slog.String("outcome", ev.Outcome),
+		slog.Any("metadata", ev.Metadata), slog.String("fractional", ev.Fractional), slog.String("explain", ev.Explain),
 		slog.Duration("took", ev.Duration))
 	if g.opts.OnEvaluation != nil {
 		g.opts.OnEvaluation(ev)
@@ -299,6 +347,9 @@ func (g *Gate) explain(ev Evaluation) (outcome, why string) {
 	detail := "reason " + ev.Reason
 	if ev.Variant != "" {
 		detail = fmt.Sprintf("variant %q, reason %s", ev.Variant, ev.Reason)
+	}
+	if ev.Fractional != "" {
+		detail += ", fractional " + ev.Fractional
 	}
 	why = fmt.Sprintf("flag %q is %t for %s (%s)", ev.Flag, ev.Value, ev.TargetingKey, detail)
 	switch {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -285,5 +287,41 @@ func TestDisabledFlags(t *testing.T) {
 	}
 	if h, why, err := g.Halted(context.Background(), req("prod", "us-east-1")); h || err != nil {
 		t.Errorf("disabled halt: %v %q %v", h, why, err)
+	}
+}
+
+// Issue 10: every journaled gate evaluation (Decision.Attrs) carries the
+// flag's metadata, the fractional algorithm that decided and which rule
+// branch did.
+func TestAttrsCarryMetadataAlgorithmAndExplain(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "flags.json")
+	src := `{"metadata": {"owner": "release", "fractionalAlgorithm": "v3"}, "flags": {"gate": {"state": "ENABLED",
+	  "variants": {"open": true, "closed": false}, "defaultVariant": "closed", "metadata": {"policy": "split"},
+	  "targeting": {"if": [{"==": [{"var": "stage"}, "prod"]}, {"fractional": [["open", 1], ["closed", 0]]}, "closed"]}}}}`
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	client, closeFn, err := gate.Open(context.Background(), "file:"+path, gate.OpenOptions{PollInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeFn()
+	g := gate.New(client, desc("gate", ""), gate.Options{})
+	defer g.Close()
+	dec, err := g.Check(context.Background(), req("prod", "eu-west-1"))
+	if err != nil || !dec.Open {
+		t.Fatalf("%+v %v", dec, err)
+	}
+	for k, want := range map[string]string{"metadata.owner": "release", "metadata.policy": "split",
+		"metadata.fractionalAlgorithm": "v3", "fractional": "v3"} {
+		if dec.Attrs[k] != want {
+			t.Errorf("Attrs[%q] = %q, want %q (%v)", k, dec.Attrs[k], want, dec.Attrs)
+		}
+	}
+	if !strings.Contains(dec.Attrs["explain"], `condition 1 {"==":[{"var":"stage"},"prod"]} held`) {
+		t.Errorf("explain %q", dec.Attrs["explain"])
+	}
+	if !strings.Contains(dec.Reason, "fractional v3") {
+		t.Errorf("the reason must name the algorithm: %s", dec.Reason)
 	}
 }

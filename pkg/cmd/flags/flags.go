@@ -8,6 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -16,6 +19,7 @@ import (
 
 	"github.com/gantryhq/gantry/internal/jsonout"
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
+	"github.com/gantryhq/gantry/pkg/gate/flagd"
 )
 
 // NewCmd builds `gantry flags`.
@@ -66,16 +70,25 @@ DEFAULT, DISABLED, SPLIT, ERROR, ...) and, when it failed, the error code
 targeting key <service>/<stage>/<region> and attributes service, team,
 stage, region, wave, version, account and rolloutId.
 
+--context may be at most 64 KiB and nested at most 16 levels deep.
+
 --output json (or -o json; --format is an alias kept for existing
 scripts) prints one line, {"flag", "value", "variant", "reason",
-"errorCode"} (variant and errorCode null when there is none).
+"errorCode", "metadata", "fractional", "explain"}: variant and errorCode
+null when there is none; metadata the flag's metadata (a flag file's flag
+and flag-set "metadata", {} when none); fractional the bucketing algorithm
+("v2" or "v3") when a fractional split decided, else null; explain which
+rule branch decided (or null). --default for a float flag must be finite
+(JSON has no NaN or infinity).
 
 Exit status: 0 evaluated; 1 the evaluation failed (an error code: the value
 printed is --default) or the provider cannot be reached; 2 bad usage or a
 flag file that cannot be used.`,
 		Example: `  $ gantry flags eval --flags file:flags.json --flag payments-deploy-gate \
       --context '{"targetingKey": "payments/prod/eu-west-1", "region": "eu-west-1", "stage": "prod"}'
-  $ GANTRY_FLAGS=launchdarkly gantry flags eval --flag max-connections --type integer --default 10 -o json`,
+  $ GANTRY_FLAGS=launchdarkly gantry flags eval --flag max-connections --type integer --default 10 -o json
+  $ gantry flags eval --flags file:examples/flags/prod-after-version.flagd.json --flag payments-deploy-gate \
+      --context '{"targetingKey": "payments/prod/us-west-2", "stage": "prod", "version": "3f2a9c1e"}' -o json`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runEval(cmd, f, opts) },
 	}
@@ -97,6 +110,11 @@ type Result struct {
 	Reason       string `json:"reason"`
 	ErrorCode    string `json:"-"`
 	ErrorMessage string `json:"-"`
+	// Metadata is the flag's metadata; Fractional and Explain come from the
+	// provider (see gate.Evaluation).
+	Metadata   map[string]any `json:"-"`
+	Fractional string         `json:"-"`
+	Explain    string         `json:"-"`
 }
 
 // MarshalJSON gives the design's shape: variant and errorCode are null when
@@ -108,13 +126,39 @@ func (r Result) MarshalJSON() ([]byte, error) {
 		}
 		return s
 	}
+	md := r.Metadata
+	if md == nil {
+		md = map[string]any{}
+	}
 	return jsonout.Marshal(struct {
-		Flag      string `json:"flag"`
-		Value     any    `json:"value"`
-		Variant   any    `json:"variant"`
-		Reason    string `json:"reason"`
-		ErrorCode any    `json:"errorCode"`
-	}{r.Flag, r.Value, null(r.Variant), r.Reason, null(r.ErrorCode)})
+		Flag       string         `json:"flag"`
+		Value      any            `json:"value"`
+		Variant    any            `json:"variant"`
+		Reason     string         `json:"reason"`
+		ErrorCode  any            `json:"errorCode"`
+		Metadata   map[string]any `json:"metadata"`
+		Fractional any            `json:"fractional"`
+		Explain    any            `json:"explain"`
+	}{r.Flag, r.Value, null(r.Variant), r.Reason, null(r.ErrorCode), md, null(r.Fractional), null(r.Explain)})
+}
+
+// fromMetadata splits the provider's flag metadata into the flag's own and
+// the keys gantry's providers add.
+func (r *Result) fromMetadata(md of.FlagMetadata) {
+	for k, v := range md {
+		switch k {
+		case flagd.MetaFractional:
+			r.Fractional, _ = v.(string)
+		case flagd.MetaExplain:
+			r.Explain, _ = v.(string)
+		case flagd.MetaOperatorErrors:
+		default:
+			if r.Metadata == nil {
+				r.Metadata = map[string]any{}
+			}
+			r.Metadata[k] = v
+		}
+	}
 }
 
 func runEval(cmd *cobra.Command, f *cmdutil.Factory, opts *EvalOptions) error {
@@ -176,6 +220,7 @@ func Evaluate(ctx context.Context, client *of.Client, flag, typ string, def any,
 	}
 	r := Result{Flag: flag, Value: d.Value, Variant: d.Variant, Reason: string(d.Reason),
 		ErrorCode: string(d.ErrorCode), ErrorMessage: d.ErrorMessage}
+	r.fromMetadata(d.FlagMetadata)
 	if err != nil && r.ErrorCode == "" {
 		r.ErrorCode, r.ErrorMessage = string(of.GeneralCode), err.Error()
 	}
@@ -198,6 +243,15 @@ func write(w io.Writer, format string, r Result) error {
 	fmt.Fprintf(w, "reason     %s\n", r.Reason)
 	if r.ErrorCode != "" {
 		fmt.Fprintf(w, "errorCode  %s\n", r.ErrorCode)
+	}
+	for _, k := range slices.Sorted(maps.Keys(r.Metadata)) {
+		fmt.Fprintf(w, "metadata   %s=%v\n", k, r.Metadata[k])
+	}
+	if r.Fractional != "" {
+		fmt.Fprintf(w, "fractional %s\n", r.Fractional)
+	}
+	if r.Explain != "" {
+		fmt.Fprintf(w, "explain    %s\n", r.Explain)
 	}
 	return nil
 }
@@ -235,6 +289,10 @@ func parseDefault(typ, v string, given bool) (any, error) {
 		if err != nil {
 			return nil, bad()
 		}
+		// JSON has no NaN or infinity: such a default could never be printed.
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil, cmdutil.UsageErrorf("--default %q is not a finite number; give a float such as 0.5", v)
+		}
 		return x, nil
 	}
 	if !given {
@@ -251,12 +309,20 @@ func parseContext(s string) (of.EvaluationContext, error) {
 	if strings.TrimSpace(s) == "" {
 		return of.EvaluationContext{}, nil
 	}
+	// Budgets before and after parsing: size first, so a huge value is
+	// never decoded; then depth (the evaluator checks both again).
+	if len(s) > flagd.MaxContextBytes {
+		return of.EvaluationContext{}, cmdutil.UsageErrorf("--context is %d bytes; at most %d are allowed (context budget)", len(s), flagd.MaxContextBytes)
+	}
 	var attrs map[string]any
 	if err := json.Unmarshal([]byte(s), &attrs); err != nil || attrs == nil {
 		if err == nil {
 			err = errors.New("not an object")
 		}
 		return of.EvaluationContext{}, cmdutil.UsageErrorf("--context must be a JSON object, e.g. '{\"targetingKey\": \"payments/prod/eu-west-1\", \"region\": \"eu-west-1\"}': %v", err)
+	}
+	if err := flagd.CheckContext(attrs); err != nil {
+		return of.EvaluationContext{}, cmdutil.UsageErrorf("--context: %v (context budget)", err)
 	}
 	key := ""
 	if tk, ok := attrs[of.TargetingKey]; ok {

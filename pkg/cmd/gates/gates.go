@@ -27,6 +27,7 @@ type Options struct {
 	Stages  []string
 	Output  string
 	Spec    string
+	Explain bool
 }
 
 // NewCmd builds `gantry gates`.
@@ -46,16 +47,27 @@ attributes service, team, stage, region, wave, version, account and
 rolloutId ("dry-run" here). The provider is --flags file:PATH or
 --flags launchdarkly, or $GANTRY_FLAGS.
 
+--explain adds, for each region, which branch of the flag's rule decided
+(the first "if" condition that held, or none), which flagd operators
+returned null on the way (a version that is not semantic, say), or the
+error that fails closed; for LaunchDarkly, the evaluation reason (rule
+index and id). When a fractional split decided, the table names its
+bucketing algorithm (v2 or v3): changing it re-buckets regions.
+
 --output json prints one object on one line: {"service", "version",
 "provider", "gateFlag", "haltFlag", "regions": [{"stage", "wave", "region",
 "targetingKey", "start", "gate", "halt"}], "summary": {"regions", "open",
 "closed", "halted"}}, where gate and halt are null or {"flag", "outcome",
-"value", "variant", "reason", "errorCode", "errorMessage", "why"}.
+"value", "variant", "reason", "errorCode", "errorMessage", "why",
+"metadata", "fractional", "explain"} (metadata is the flag's metadata,
+fractional and explain null when there is none).
 
 Exit status: 0 every region would start; 3 at least one region would be
 held or the halt flag is on; 2 bad usage, an invalid descriptor or flag
 file; 1 the provider cannot be reached.`,
 		Example: `  $ gantry gates payments.sd.yaml --version 1.4.2 --flags file:flags.json
+  $ gantry gates payments.sd.yaml --version 3f2a9c1e --stage prod --explain \
+      --flags file:examples/flags/prod-after-version.flagd.json
   $ gantry gates payments.sd.yaml --version 1.4.2 --stage prod --output json`,
 		Args: cmdutil.ExactArgs(1, "one descriptor FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -66,6 +78,7 @@ file; 1 the provider cannot be reached.`,
 	fl := cmd.Flags()
 	fl.StringVar(&opts.Version, "version", "", "version the rollout would deploy (required): the version attribute")
 	fl.StringSliceVar(&opts.Stages, "stage", nil, "only this stage (repeatable; default all, in file order)")
+	fl.BoolVar(&opts.Explain, "explain", false, "also show, per region, which rule branch decided each flag (or which error)")
 	cmdutil.AddOutputFlag(cmd, &opts.Output, "text", "json")
 	cmdutil.AddFlagsFlag(fl, &opts.Spec)
 	return cmd
@@ -104,6 +117,13 @@ type Flag struct {
 	ErrorCode    *string `json:"errorCode"`
 	ErrorMessage *string `json:"errorMessage"`
 	Why          string  `json:"why"`
+	// Metadata is the flag's metadata ({} when it has none).
+	Metadata map[string]any `json:"metadata"`
+	// Fractional names the fractional algorithm that decided, or null.
+	Fractional *string `json:"fractional"`
+	// Explain says which rule branch decided, or which error; null when
+	// the provider says nothing more than the reason.
+	Explain *string `json:"explain"`
 }
 
 // Summary counts the answers.
@@ -179,7 +199,7 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 			return err
 		}
 	} else {
-		writeText(f.IOStreams.Out, rep)
+		writeText(f.IOStreams.Out, rep, opts.Explain)
 	}
 	if rep.Summary.Closed > 0 || rep.Summary.Halted {
 		return cmdutil.SilentExit(cmdutil.ExitHeld)
@@ -194,8 +214,13 @@ func flagOf(ev gate.Evaluation) *Flag {
 		}
 		return &s
 	}
+	md := ev.Metadata
+	if md == nil {
+		md = map[string]any{}
+	}
 	return &Flag{Flag: ev.Flag, Outcome: ev.Outcome, Value: ev.Value, Variant: opt(ev.Variant), Reason: ev.Reason,
-		ErrorCode: opt(ev.ErrorCode), ErrorMessage: opt(ev.ErrorMessage), Why: ev.Why}
+		ErrorCode: opt(ev.ErrorCode), ErrorMessage: opt(ev.ErrorMessage), Why: ev.Why,
+		Metadata: md, Fractional: opt(ev.Fractional), Explain: opt(ev.Explain)}
 }
 
 // detail is the short "why" of the table: value and variant and reason,
@@ -212,10 +237,13 @@ func detail(fl *Flag) string {
 	if fl.Variant != nil {
 		v = fmt.Sprintf(", variant %s", *fl.Variant)
 	}
+	if fl.Fractional != nil {
+		v += ", fractional " + *fl.Fractional
+	}
 	return fmt.Sprintf("%s=%t (%s%s)", fl.Flag, fl.Value, fl.Reason, v)
 }
 
-func writeText(w io.Writer, rep *Report) {
+func writeText(w io.Writer, rep *Report, explain bool) {
 	head := fmt.Sprintf("%s %s", rep.Service, rep.Version)
 	if rep.Provider != "" {
 		head += " · flags from " + rep.Provider
@@ -244,6 +272,9 @@ func writeText(w io.Writer, rep *Report) {
 		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\n", r.Stage, r.Wave, r.Region, gateCol, haltCol, strings.Join(why, "; "))
 	}
 	tw.Flush()
+	if explain {
+		writeExplain(w, rep)
+	}
 	s := rep.Summary
 	switch {
 	case s.Halted:
@@ -252,5 +283,33 @@ func writeText(w io.Writer, rep *Report) {
 		fmt.Fprintf(w, "\n%d of %d regions would start; %d held by the gate (exit 3).\n", s.Open, s.Regions, s.Closed)
 	default:
 		fmt.Fprintf(w, "\nAll %d regions would start.\n", s.Regions)
+	}
+}
+
+// writeExplain prints, per region, which rule branch decided each flag, or
+// which error.
+func writeExplain(w io.Writer, rep *Report) {
+	fmt.Fprintln(w, "\nWhy, region by region:")
+	for _, r := range rep.Regions {
+		for _, fl := range []*Flag{r.Gate, r.Halt} {
+			if fl == nil {
+				continue
+			}
+			how := "reason " + fl.Reason + " (the provider gives no more detail)"
+			switch {
+			case fl.Reason == "STATIC":
+				how = "no targeting rule: the default variant"
+			case fl.Reason == "DISABLED":
+				how = "the flag is disabled"
+			case fl.ErrorCode != nil:
+				how = *fl.ErrorCode
+				if fl.ErrorMessage != nil {
+					how += ": " + *fl.ErrorMessage
+				}
+			case fl.Explain != nil:
+				how = *fl.Explain
+			}
+			fmt.Fprintf(w, "  %s/%s %s %s: %s\n", r.Stage, r.Region, fl.Flag, fl.Outcome, how)
+		}
 	}
 }

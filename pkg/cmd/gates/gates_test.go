@@ -65,6 +65,9 @@ func TestExamplePolicies(t *testing.T) {
 		{"prod-after-version.flagd.json", "1.5.0", allRegions},
 		{"prod-after-version.flagd.json", "2.0.0-rc.1", allRegions},
 		{"prod-after-version.flagd.json", "1.5.0-rc.1", []string{"dev/us-east-1", "staging/us-east-1", "staging/eu-west-1"}},
+		// A commit SHA is no semantic version: sem_ver is null, the rule goes
+		// on to "closed" (it used to fall to the default variant, open).
+		{"prod-after-version.flagd.json", "3f2a9c1e", []string{"dev/us-east-1", "staging/us-east-1", "staging/eu-west-1"}},
 		{"half-the-regions-first.flagd.json", "1.4.2", []string{"dev/us-east-1", "staging/us-east-1", "staging/eu-west-1",
 			"prod/us-west-2", "prod/eu-west-1", "prod/ap-northeast-1"}},
 	} {
@@ -177,5 +180,33 @@ func TestUsage(t *testing.T) {
 		if code != 2 || !strings.Contains(errOut, c.want) {
 			t.Errorf("%v: exit %d, %q lacks %q", c.args, code, errOut, c.want)
 		}
+	}
+}
+
+// Issue 10: --explain says which rule branch decided each region, and a
+// SHA as --version is explained as sem_ver's null, never opening prod.
+func TestExplain(t *testing.T) {
+	code, out, errOut := gantry(t, payments, "--version", "3f2a9c1e", "--stage", "prod", "--explain",
+		"--flags", "file:"+filepath.Join(flagsDir, "prod-after-version.flagd.json"))
+	if code != 3 {
+		t.Fatalf("exit %d: %s %s", code, out, errOut)
+	}
+	for _, want := range []string{
+		"Why, region by region:",
+		`prod/us-west-2 payments-deploy-gate closed: no condition held: else "closed"; null from sem_ver: "3f2a9c1e" is not a semantic version`,
+		"prod/ap-northeast-1 deploy-halt running: no targeting rule: the default variant",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in\n%s", want, out)
+		}
+	}
+	_, rep := report(t, payments, "--version", "1.4.2", "--stage", "prod",
+		"--flags", "file:"+filepath.Join(flagsDir, "half-the-regions-first.flagd.json"))
+	g := rep.Regions[0].Gate
+	if g.Fractional == nil || *g.Fractional != "v2" || g.Explain == nil || g.Metadata["policy"] == nil {
+		t.Errorf("json gate: %+v", g)
+	}
+	if rep.Regions[0].Halt.Explain != nil || rep.Regions[0].Halt.Metadata == nil {
+		t.Errorf("a static flag has no explanation and {} metadata: %+v", rep.Regions[0].Halt)
 	}
 }

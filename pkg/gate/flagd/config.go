@@ -38,6 +38,10 @@ type Flag struct {
 	Metadata map[string]any
 	// Pos is where the flag is defined.
 	Pos Pos
+	// Fractional is the fractional bucketing algorithm, FractionalV2 or
+	// FractionalV3: metadata "fractionalAlgorithm" of the flag, else of
+	// the flag set, else DefaultFractional.
+	Fractional string
 
 	// refError, when set, is why the targeting could not be assembled (a
 	// $ref naming no evaluator): evaluating the flag is a PARSE_ERROR, as in
@@ -53,6 +57,8 @@ type FlagSet struct {
 	File     string
 	Flags    map[string]*Flag
 	Metadata map[string]any
+	// Fractional is the flag set's fractional algorithm (see Flag).
+	Fractional string
 	// Warnings are problems that do not stop the file from loading (as in
 	// flagd), such as a $ref to an evaluator that does not exist: the flags
 	// concerned evaluate to an error.
@@ -108,14 +114,22 @@ func (e *LoadError) Unwrap() error { return e.Err }
 type loader struct {
 	file  string
 	data  []byte
-	probs []Problem
-	warns []Problem
+	lines *positions
+	// expanded counts the values of targeting rules with $refs inlined,
+	// against MaxExpandedNodes.
+	expanded   int
+	overBudget bool
+	probs      []Problem
+	warns      []Problem
 	// refErrs holds, per flag, the first $ref that names no evaluator.
 	refErrs map[string]string
 }
 
 func (l *loader) pos(off int64) Pos {
-	line, col := lineCol(l.data, off)
+	if l.lines == nil {
+		l.lines = newPositions(l.data)
+	}
+	line, col := l.lines.lineCol(off)
 	return Pos{File: l.file, Line: line, Column: col}
 }
 
@@ -184,6 +198,11 @@ func (l *loader) flagSet(root *node) *FlagSet {
 		l.errorf(flags.off, "\"flags\" must be an object mapping flag keys to flags; this is %s", flags.kind)
 		return set
 	}
+	if len(flags.keys) > MaxFlags {
+		l.errorf(flags.off, "the file defines %d flags; a flag file may define at most %d (flag file budget): split it", len(flags.keys), MaxFlags)
+		return set
+	}
+	set.Fractional = l.fractionalOf(set.Metadata, DefaultFractional, root.off)
 	l.duplicateKeys(flags, "flag")
 	for i, key := range flags.keys {
 		if f := l.flag(key, flags.keyOffs[i], flags.vals[i], evaluators, set.Metadata); f != nil {
@@ -256,6 +275,7 @@ func (l *loader) flag(key string, keyOff int64, n *node, evaluators map[string]*
 	l.flagDefaultVariant(f, n)
 	l.flagTargeting(f, n, evaluators)
 	l.flagMetadata(f, n, setMeta)
+	f.Fractional = l.flagFractional(n, setMeta)
 	canon, _ := json.Marshal(map[string]any{
 		"state": f.State, "variants": f.Variants, "defaultVariant": f.DefaultVariant,
 		"targeting": f.Targeting, "metadata": f.Metadata, "refError": f.refError,
@@ -351,11 +371,18 @@ func (l *loader) flagTargeting(f *Flag, n *node, evaluators map[string]*node) {
 		return
 	}
 	f.Targeting = l.expandRefs(key, t, evaluators, nil)
+	if l.overBudget {
+		return
+	}
 	f.refError = l.refErrs[key]
 	if f.refError == "" {
 		if op := unknownOperator(f.Targeting); op != "" {
 			f.refError = fmt.Sprintf("targeting uses %q, which is not a JsonLogic or flagd operator", op)
 		}
+	}
+	if f.refError == "" && workEstimate(f.Targeting) > MaxEvalWork {
+		f.refError = fmt.Sprintf("targeting would take more than %d steps per evaluation (evaluation budget): loops over loops multiply", MaxEvalWork)
+		l.warnf(t.off, "flag %q: %s; evaluating it is a PARSE_ERROR", key, f.refError)
 	}
 	l.checkOperators(fmt.Sprintf("flag %q", key), t)
 }
@@ -377,6 +404,16 @@ func (l *loader) flagMetadata(f *Flag, n *node, setMeta map[string]any) {
 // replaced by the evaluator NAME (its properties merged into the object
 // holding the $ref, as flagd's textual substitution does), recursively.
 func (l *loader) expandRefs(flag string, n *node, evaluators map[string]*node, stack []string) any {
+	// Counting as the copy is built keeps a $ref chain that doubles at each
+	// step from being built at all.
+	if l.overBudget {
+		return nil
+	}
+	if l.expanded++; l.expanded > MaxExpandedNodes {
+		l.overBudget = true
+		l.errorf(n.off, "flag %q: targeting rules with every $ref inlined would exceed %d values (flag file budget): a $ref chain that repeats an evaluator doubles at each step", flag, MaxExpandedNodes)
+		return nil
+	}
 	switch n.kind {
 	case kindArray:
 		out := make([]any, len(n.elems))
@@ -412,7 +449,7 @@ func (l *loader) expandRefs(flag string, n *node, evaluators map[string]*node, s
 			case ev.kind != kindObject:
 				l.errorf(ev.off, "evaluator %q must be a JsonLogic object; this is %s", v.str, ev.kind)
 			default:
-				sub := l.expandRefs(flag, ev, evaluators, append(slices.Clone(stack), v.str)).(map[string]any)
+				sub, _ := l.expandRefs(flag, ev, evaluators, append(slices.Clone(stack), v.str)).(map[string]any)
 				maps.Copy(out, sub)
 			}
 		}
@@ -526,4 +563,40 @@ func levenshtein(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(rb)]
+}
+
+// FractionalKey is the metadata key (of the flag set or of a flag) that
+// chooses the fractional bucketing algorithm.
+const FractionalKey = "fractionalAlgorithm"
+
+// flagFractional is the flag's own fractionalAlgorithm, else the set's
+// (whose bad value was reported once, at the set).
+func (l *loader) flagFractional(n *node, setMeta map[string]any) string {
+	def := DefaultFractional
+	if v, ok := setMeta[FractionalKey].(string); ok && (v == FractionalV2 || v == FractionalV3) {
+		def = v
+	}
+	md, _ := n.get("metadata")
+	if md == nil || md.kind != kindObject {
+		return def
+	}
+	v, _ := md.get(FractionalKey)
+	if v == nil {
+		return def
+	}
+	return l.fractionalOf(map[string]any{FractionalKey: v.value()}, def, v.off)
+}
+
+// fractionalOf reads the algorithm from metadata, def when absent.
+func (l *loader) fractionalOf(md map[string]any, def string, off int64) string {
+	v, ok := md[FractionalKey]
+	if !ok {
+		return def
+	}
+	switch v {
+	case FractionalV2, FractionalV3:
+		return v.(string)
+	}
+	l.errorf(off, "metadata %q must be %q or %q, not %s", FractionalKey, FractionalV2, FractionalV3, compact(v))
+	return def
 }

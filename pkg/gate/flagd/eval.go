@@ -38,9 +38,16 @@ type Result struct {
 	ErrorCode    of.ErrorCode
 	ErrorMessage string
 	Metadata     map[string]any
-	// OperatorError, when set, is why a flagd operator returned null during
-	// targeting (and so the default variant was used): worth logging.
+	// OperatorError, when set, says which flagd operators returned null
+	// during targeting and why (the rule went on without them): worth
+	// logging, and what --explain shows.
 	OperatorError string
+	// Fractional is the bucketing algorithm of the fractional operator that
+	// ran during targeting (FractionalV2 or FractionalV3), or "".
+	Fractional string
+	// Explain says which rule branch decided, or which error; "" for a flag
+	// without targeting.
+	Explain string
 }
 
 // Evaluate evaluates flag key as type t for the evaluation context ctx (a
@@ -61,11 +68,23 @@ func (s *FlagSet) Evaluate(key string, t Type, def any, ctx map[string]any, now 
 		if f.refError != "" {
 			return withMeta(errResult(def, of.ParseErrorCode, fmt.Sprintf("flag %q: %s", key, f.refError)), f)
 		}
-		out, opErr, err := applyTargeting(f.Targeting, targetingData(key, ctx, now))
-		if err != nil {
+		if err := CheckContext(ctx); err != nil {
+			return withMeta(errResult(def, of.InvalidContextCode, fmt.Sprintf("flag %q: %v", key, err)), f)
+		}
+		tr := &trace{algo: f.Fractional}
+		data := targetingData(key, ctx, now, tr)
+		out, err := applyTargeting(f.Targeting, data)
+		res.OperatorError, res.Fractional = strings.Join(tr.opErrors, "; "), tr.fractional
+		if err == nil {
+			res.Explain = explain(f.Targeting, data, f.Fractional)
+		}
+		var be *budgetError
+		switch {
+		case errors.As(err, &be):
+			return withMeta(errResult(def, of.GeneralCode, fmt.Sprintf("flag %q: targeting stopped: %v", key, err)), f)
+		case err != nil:
 			return withMeta(errResult(def, of.ParseErrorCode, fmt.Sprintf("flag %q: targeting: %v", key, err)), f)
 		}
-		res.OperatorError = opErr
 		switch v := out.(type) {
 		case nil:
 			reason = of.DefaultReason
@@ -155,7 +174,7 @@ func deepCopy(v any) any {
 
 // targetingData is the data JsonLogic sees: the context, as JSON values,
 // with the $flagd properties.
-func targetingData(key string, ctx map[string]any, now time.Time) map[string]any {
+func targetingData(key string, ctx map[string]any, now time.Time, tr *trace) map[string]any {
 	data := map[string]any{}
 	if len(ctx) > 0 {
 		if b, err := json.Marshal(ctx); err == nil {
@@ -163,32 +182,24 @@ func targetingData(key string, ctx map[string]any, now time.Time) map[string]any
 		}
 	}
 	data["$flagd"] = map[string]any{"flagKey": key, "timestamp": float64(now.Unix())}
+	data[traceKey] = tr
 	return data
 }
 
-// applyTargeting runs a rule. A flagd operator's invalid input makes the
-// rule return null (reported as opErr); anything else that stops the rule,
-// an unknown operator for one, is an error (flagd's PARSE_ERROR).
-func applyTargeting(rule any, data map[string]any) (out any, opErr string, err error) {
+// applyTargeting runs a rule. flagd's operators return null on invalid
+// input by themselves (see guarded); what still stops the rule, an unknown
+// operator or a budget, is an error.
+func applyTargeting(rule any, data map[string]any) (out any, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			out, err = nil, nil
-			if e, ok := r.(*operatorError); ok {
-				opErr = e.Error()
+			if e, ok := r.(error); ok {
+				out, err = nil, e
 				return
 			}
-			err = fmt.Errorf("%v", r)
+			out, err = nil, fmt.Errorf("%v", r)
 		}
 	}()
-	out, err = jsonlogic.ApplyInterface(rule, data)
-	if err != nil {
-		var oe *operatorError
-		if errors.As(err, &oe) {
-			return nil, oe.Error(), nil
-		}
-		return nil, "", err
-	}
-	return out, "", nil
+	return jsonlogic.ApplyInterface(rule, data)
 }
 
 func compact(v any) string {

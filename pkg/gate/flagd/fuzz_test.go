@@ -8,7 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -54,10 +56,42 @@ func FuzzLoad(f *testing.F) {
 		`{"flags": {"a": {"state": "ENABLED", "variants": {"on": true}, "targeting": {"$ref": "x"}}}, "$evaluators": {"x": {"$ref": "x"}}}`,
 		`{"flags": {"a": {"state": "ENABLED", "variants": {"on": true}, "targeting": {"$ref": "y"}}}, "$evaluators": {"x": true}}`,
 		`{"flags": {"a": {"state": "DISABLED", "variants": {"on": "1", "off": 0}}}, "metadata": {"m": [1]}}`,
+		`{"metadata": {"fractionalAlgorithm": "v3"}, "flags": {"a": {"state": "ENABLED", "variants": {"x": "x", "y": "y"}, "targeting": {"fractional": [["x", 1], ["y", 1]]}}}}`,
+		`{"metadata": {"fractionalAlgorithm": "v9"}, "flags": {}}`,
+		// hostile inputs of issue 14, kept small so that the fuzzer can
+		// mutate and minimize them (the unit tests try the huge ones): a
+		// doubling $ref chain, deep nesting, many flags
+		refChain(24), refChain(40), deepArray(MaxDepth), deepArray(MaxDepth + 1), deepArray(4 * MaxDepth),
+		`{"flags": ` + strings.Repeat(`{"a": `, 2*MaxDepth) + `1` + strings.Repeat("}", 2*MaxDepth) + "}",
+		manyFlags(20),
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		withinBudget(t, func() { fuzzLoadOne(t, data) })
+	})
+}
+
+// fuzzBudgetTime is how long one fuzz input may take.
+const fuzzBudgetTime = 5 * time.Second
+
+// withinBudget runs fn and fails when it allocated more than memBudget or
+// ran longer than fuzzBudgetTime: a hostile file must cost little.
+func withinBudget(t *testing.T, fn func()) {
+	t.Helper()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	fn()
+	took := time.Since(start)
+	runtime.ReadMemStats(&after)
+	if mem := after.TotalAlloc - before.TotalAlloc; mem > memBudget || took > fuzzBudgetTime {
+		t.Fatalf("one input took %d MB and %s (budget %d MB, %s)", mem>>20, took, memBudget>>20, fuzzBudgetTime)
+	}
+}
+
+func fuzzLoadOne(t *testing.T, data []byte) {
+	{
 		const file = "fuzz.flagd.json"
 		set, err := Parse(file, data)
 		if err != nil {
@@ -110,7 +144,7 @@ func FuzzLoad(f *testing.F) {
 				evalAndCheck(t, set, key, typ, map[string]any{"targetingKey": key})
 			}
 		}
-	})
+	}
 }
 
 // checkPos fails unless pos is a line and column of data (a column may be
@@ -162,6 +196,13 @@ func FuzzEvaluate(f *testing.F) {
 		`{"cat": ["tr", "ue"]}`, `{"substr": ["abc", -1]}`, `{"nope": [1]}`, `{"var": ["missing", "b"]}`, `{"merge": [1, [2]]}`,
 		`{"if": [{"missing": ["email"]}, {"fractional": [{"var": "targetingKey"}, ["a", 1], ["b", 1]]}, true]}`,
 		`{"/": [1, 0]}`, `{"%": [1, 0]}`, `{"reduce": [[1, 2], {"+": [{"var": "current"}, {"var": "accumulator"}]}, 0]}`,
+		// budgets: merge and cat caps, loops over loops, deep rules, $ref
+		`{"merge": [[` + strings.Repeat("1,", MaxMergeElements) + `1]]}`,
+		`{"reduce": [[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1], {"cat": [{"var": "accumulator"}, {"var": "accumulator"}]}, "ab"]}`,
+		`{"map": [{"var": "a"}, {"map": [{"var": "b"}, {"map": [{"var": "c"}, 1]}]}]}`,
+		strings.Repeat(`{"!": [`, 60) + "true" + strings.Repeat("]}", 60),
+		`{"and": [{"$ref": "shared"}, {"$ref": "shared"}]}`,
+		`{"fractional": [{"var": "email"}, ["a", 1], ["b", 1]]}`, `{"fractional": [{"var": ""}, ["a", 1], ["b", 1]]}`,
 	} {
 		ctx := []string{`{"targetingKey": "payments/prod/us-east-1", "region": "us-east-1", "email": "a@example.com", "version": "1.2.3"}`,
 			`{}`, `not json`, `{"targetingKey": 7, "$flagd": {"flagKey": "x"}}`, `{"targetingKey": "", "version": [1]}`}[i%5]
@@ -173,15 +214,20 @@ func FuzzEvaluate(f *testing.F) {
 		if json.Unmarshal([]byte(ctxSrc), &ctx) != nil {
 			ctx = map[string]any{"targetingKey": ctxSrc, "email": ctxSrc, "region": ctxSrc, "version": ctxSrc}
 		}
-		asked := Type(typ % 5)
-		evalAndCheck(t, cases, keys[int(pick)%len(keys)], asked, ctx)
-		src := fmt.Sprintf(`{"flags": {"fuzz": {"state": "ENABLED", "variants": %s, "defaultVariant": "a", "targeting": %s}},
-		  "$evaluators": {"shared": {"in": [{"var": "region"}, ["us-east-1"]]}}}`, fuzzVariants[int(pick)%len(fuzzVariants)], rule)
-		if set, err := Parse("fuzz.json", []byte(src)); err == nil {
-			evalAndCheck(t, set, "fuzz", asked, ctx)
-		}
-		checkFractional(t, split, ctx)
+		withinBudget(t, func() { fuzzEvaluateOne(t, cases, split, keys, rule, ctx, pick, typ) })
 	})
+}
+
+func fuzzEvaluateOne(t *testing.T, cases, split *FlagSet, keys []string, rule string, ctx map[string]any, pick, typ uint8) {
+	asked := Type(typ % 5)
+	evalAndCheck(t, cases, keys[int(pick)%len(keys)], asked, ctx)
+	algo := []string{FractionalV2, FractionalV3}[int(typ/5)%2]
+	src := fmt.Sprintf(`{"metadata": {"fractionalAlgorithm": %q}, "flags": {"fuzz": {"state": "ENABLED", "variants": %s, "defaultVariant": "a", "targeting": %s}},
+	  "$evaluators": {"shared": {"in": [{"var": "region"}, ["us-east-1"]]}}}`, algo, fuzzVariants[int(pick)%len(fuzzVariants)], rule)
+	if set, err := Parse("fuzz.json", []byte(src)); err == nil {
+		evalAndCheck(t, set, "fuzz", asked, ctx)
+	}
+	checkFractional(t, split, ctx)
 }
 
 // fuzzDefaults are the callers' defaults per type.
@@ -209,7 +255,7 @@ func evalAndCheck(t *testing.T, set *FlagSet, key string, typ Type, ctx map[stri
 func checkResult(t *testing.T, fl *Flag, typ Type, def any, r Result) {
 	t.Helper()
 	if r.ErrorCode != "" {
-		codes := []of.ErrorCode{of.FlagNotFoundCode, of.ParseErrorCode, of.TypeMismatchCode, of.GeneralCode}
+		codes := []of.ErrorCode{of.FlagNotFoundCode, of.ParseErrorCode, of.TypeMismatchCode, of.GeneralCode, of.InvalidContextCode}
 		if !slices.Contains(codes, r.ErrorCode) || r.Reason != of.ErrorReason || r.ErrorMessage == "" ||
 			r.Variant != "" || !reflect.DeepEqual(r.Value, def) {
 			t.Fatalf("bad error result: %+v", r)
@@ -261,6 +307,12 @@ func checkResult(t *testing.T, fl *Flag, typ Type, def any, r Result) {
 func checkFractional(t *testing.T, split *FlagSet, ctx map[string]any) {
 	t.Helper()
 	r := split.Evaluate("split", String, "x", ctx, testNow.Add(time.Duration(len(ctx))*time.Hour))
+	if CheckContext(ctx) != nil {
+		if r.ErrorCode != of.InvalidContextCode {
+			t.Fatalf("a context over budget must be INVALID_CONTEXT: %+v", r)
+		}
+		return
+	}
 	tk, ok := ctx["targetingKey"].(string)
 	if !ok {
 		if r.Variant != "a" || r.Reason != of.DefaultReason || r.OperatorError == "" {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 	"unicode/utf8"
 )
@@ -93,8 +94,9 @@ func (n *node) value() any {
 
 // parser walks encoding/json's tokens, recording where each value starts.
 type parser struct {
-	data []byte
-	dec  *json.Decoder
+	data  []byte
+	dec   *json.Decoder
+	depth int
 }
 
 // parseJSON decodes data into a positioned tree. A syntax error carries the
@@ -176,6 +178,12 @@ func (p *parser) valueFrom(t json.Token, off int64) (*node, error) {
 	case string:
 		n.kind, n.str = kindString, v
 	case json.Delim:
+		// The tree is built recursively: the depth budget keeps a deeply
+		// nested file from overflowing the stack.
+		if p.depth++; p.depth > MaxDepth {
+			return nil, &offsetError{off: off, msg: fmt.Sprintf("JSON nested more than %d levels deep (flag file budget)", MaxDepth)}
+		}
+		defer func() { p.depth-- }()
 		switch v {
 		case '{':
 			n.kind = kindObject
@@ -215,21 +223,43 @@ func (p *parser) valueFrom(t json.Token, off int64) (*node, error) {
 	return n, nil
 }
 
+// positions turns byte offsets into 1-based lines and columns (in runes).
+// Line starts are found once; a column is counted from the previous answer
+// when it is on the same line and further on, so asking for the offsets of
+// a file in order is linear overall however long its lines are.
+type positions struct {
+	data   []byte
+	starts []int64 // offset of each line's first byte
+	// the last answer, to count on from
+	lastOff       int64
+	lastLine      int
+	lastCol       int
+	haveLastState bool
+}
+
+func newPositions(data []byte) *positions {
+	starts := []int64{0}
+	for i, b := range data {
+		if b == '\n' {
+			starts = append(starts, int64(i)+1)
+		}
+	}
+	return &positions{data: data, starts: starts}
+}
+
+func (p *positions) lineCol(off int64) (int, int) {
+	off = min(max(off, 0), int64(len(p.data)))
+	line := sort.Search(len(p.starts), func(i int) bool { return p.starts[i] > off }) // 1-based
+	from, col := p.starts[line-1], 1
+	if p.haveLastState && p.lastLine == line && p.lastOff <= off {
+		from, col = p.lastOff, p.lastCol
+	}
+	col += utf8.RuneCount(p.data[from:off])
+	p.lastOff, p.lastLine, p.lastCol, p.haveLastState = off, line, col, true
+	return line, col
+}
+
 // lineCol turns a byte offset into a 1-based line and column (in runes).
 func lineCol(data []byte, off int64) (int, int) {
-	if off > int64(len(data)) {
-		off = int64(len(data))
-	}
-	line, col := 1, 1
-	for i := int64(0); i < off; {
-		r, size := utf8.DecodeRune(data[i:])
-		if r == '\n' {
-			line++
-			col = 1
-		} else {
-			col++
-		}
-		i += int64(size)
-	}
-	return line, col
+	return newPositions(data).lineCol(off)
 }

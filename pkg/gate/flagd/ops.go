@@ -14,17 +14,21 @@ import (
 // flagd's custom JsonLogic operators. The jsonlogic module keeps custom
 // operators in one process-wide table, so they are registered once here.
 func init() {
-	jsonlogic.AddOperator("fractional", fractional)
-	jsonlogic.AddOperator("sem_ver", semVer)
-	jsonlogic.AddOperator("starts_with", startsWith)
-	jsonlogic.AddOperator("ends_with", endsWith)
+	jsonlogic.AddOperator("fractional", guarded(fractional))
+	jsonlogic.AddOperator("sem_ver", guarded(semVer))
+	jsonlogic.AddOperator("starts_with", guarded(startsWith))
+	jsonlogic.AddOperator("ends_with", guarded(endsWith))
+	// merge and cat are the built-ins whose output can grow faster than
+	// their input (reduce with merge doubles per step): capped here.
+	jsonlogic.AddOperator("merge", cappedMerge)
+	jsonlogic.AddOperator("cat", cappedCat)
 }
 
 // operatorError is how a flagd operator reports invalid input. flagd's
-// operators return null on error so that the flag falls back to its default
-// variant (reason DEFAULT) instead of taking a false branch; the evaluator
-// recovers this panic and treats the whole targeting as having returned
-// null, which gives that result however deeply the operator is nested.
+// operators return null where they cannot evaluate and the rest of the rule
+// goes on (an `if` whose condition is null takes its else branch), so each
+// operator here recovers its own failure, returns null and notes the error
+// in the evaluation's trace for logs and --explain.
 type operatorError struct {
 	op  string
 	msg string
@@ -34,6 +38,24 @@ func (e *operatorError) Error() string { return e.op + ": " + e.msg }
 
 func opFail(op, format string, args ...any) {
 	panic(&operatorError{op: op, msg: fmt.Sprintf(format, args...)})
+}
+
+// guarded runs a flagd operator: an operatorError becomes null, noted in the
+// trace found in data; a budget error goes on up and stops the evaluation.
+func guarded(fn func(values, data any) any) func(values, data any) any {
+	return func(values, data any) (out any) {
+		defer func() {
+			if r := recover(); r != nil {
+				oe, ok := r.(*operatorError)
+				if !ok {
+					panic(r)
+				}
+				traceOf(data).opError(oe)
+				out = nil
+			}
+		}()
+		return fn(values, data)
+	}
 }
 
 // ---- starts_with / ends_with -------------------------------------------
@@ -127,47 +149,48 @@ func parseVersion(v any) *semver.Version {
 
 // ---- fractional -----------------------------------------------------------
 
+// Fractional bucketing algorithms (flagd's generations; see docs/flags.md).
+const (
+	// FractionalV2 hashes the bucketing value's string bytes; the shorthand
+	// hashes flagKey followed by the targeting key.
+	FractionalV2 = "v2"
+	// FractionalV3 hashes the canonical CBOR encoding of the bucketing
+	// value (any JSON value but null); the shorthand hashes the CBOR array
+	// [flagKey, targetingKey].
+	FractionalV3 = "v3"
+	// DefaultFractional is what flagd's current release does.
+	DefaultFractional = FractionalV2
+)
+
 // fractional implements flagd's deterministic split:
 //
 //	{"fractional": [BUCKETING?, [VARIANT, WEIGHT?], ...]}
 //
-// The bucketing value is the first argument when it evaluates to a string,
-// otherwise $flagd.flagKey followed by the targeting key. Its 32-bit
-// murmur3 hash (seed 0) h picks bucket (h × total weight) >> 32 among the
-// entries' relative weights (an entry without a weight weighs 1, a negative
-// weight counts as 0). Variants and weights may be JsonLogic expressions.
+// The bucketing value's 32-bit murmur3 hash (seed 0, unsigned) h picks
+// bucket (h × total weight) >> 32 among the entries' relative weights (an
+// entry without a weight weighs 1, a negative weight counts as 0). What is
+// hashed depends on the flag's algorithm (FractionalV2 or FractionalV3).
+// Variants and weights may be JsonLogic expressions.
 func fractional(values, data any) any {
 	args, ok := values.([]any)
 	if !ok || len(args) == 0 {
 		opFail("fractional", "needs at least one [variant, weight] entry")
 	}
 	ctx, _ := data.(map[string]any)
-
-	var bucketBy string
-	haveBucket := false
-	switch first := args[0].(type) {
-	case string:
-		bucketBy, haveBucket = first, true
-		args = args[1:]
-	case nil:
-		args = args[1:]
+	tr := traceOf(data)
+	algo := tr.algorithm()
+	tr.fractional = algo
+	var key []byte
+	if algo == FractionalV3 {
+		key, args = bucketKeyV3(args, ctx)
+	} else {
+		key, args = bucketKeyV2(args, ctx)
 	}
 	if len(args) == 0 {
 		opFail("fractional", "needs at least one [variant, weight] entry")
 	}
-
 	entries, total := fractionalEntries(args, data)
-	pick := 0 // one entry needs no bucketing value
-	if len(entries) > 1 {
-		if !haveBucket {
-			tk, ok := ctx["targetingKey"].(string)
-			if !ok {
-				opFail("fractional", "no bucketing value: the first argument is not a string and the context has no targetingKey")
-			}
-			bucketBy = flagKeyOf(ctx) + tk
-		}
-		pick = fractionalPick(entries, total, bucketBy)
-	}
+	pick := fractionalPick(entries, total, key)
 	v := evalNested(entries[pick].variant, data)
 	switch v.(type) {
 	case string, bool, float64, nil:
@@ -175,6 +198,47 @@ func fractional(values, data any) any {
 	}
 	opFail("fractional", "variant of entry %d must be a string, boolean, number or null, got %s", pick+1, typeName(v))
 	return nil
+}
+
+// bucketKeyV2 is the bytes v2 hashes and the entries: a string first
+// argument, else $flagd.flagKey followed by the targeting key.
+func bucketKeyV2(args []any, ctx map[string]any) ([]byte, []any) {
+	switch first := args[0].(type) {
+	case string:
+		return []byte(first), args[1:]
+	case nil:
+		args = args[1:]
+	}
+	tk, ok := ctx["targetingKey"].(string)
+	if !ok {
+		opFail("fractional", "no bucketing value: the first argument is not a string and the context has no targetingKey")
+	}
+	return []byte(flagKeyOf(ctx) + tk), args
+}
+
+// bucketKeyV3 is the bytes v3 hashes and the entries: the canonical CBOR of
+// a first argument that is not an entry, else of [flagKey, targetingKey].
+func bucketKeyV3(args []any, ctx map[string]any) ([]byte, []any) {
+	switch first := args[0].(type) {
+	case []any:
+	case nil:
+		opFail("fractional", "the bucketing value is null")
+	default:
+		b, err := canonicalCBOR(first)
+		if err != nil {
+			opFail("fractional", "bucketing value: %v", err)
+		}
+		return b, args[1:]
+	}
+	tk, ok := ctx["targetingKey"].(string)
+	if !ok {
+		opFail("fractional", "no bucketing value: no first argument and the context has no string targetingKey")
+	}
+	b, err := canonicalCBOR([]any{flagKeyOf(ctx), tk})
+	if err != nil {
+		opFail("fractional", "bucketing value: %v", err)
+	}
+	return b, args
 }
 
 // fractionalEntry is one [variant, weight] of a fractional split.
@@ -231,9 +295,9 @@ func fractionalWeight(weight, data any, i int) int64 {
 }
 
 // fractionalPick is the index of the entry whose share of the weights holds
-// bucketBy's bucket.
-func fractionalPick(entries []fractionalEntry, total int64, bucketBy string) int {
-	bucket := (uint64(murmur3.StringSum32(bucketBy)) * uint64(total)) >> 32
+// key's bucket.
+func fractionalPick(entries []fractionalEntry, total int64, key []byte) int {
+	bucket := (uint64(murmur3.Sum32(key)) * uint64(total)) >> 32
 	var end uint64
 	for i, e := range entries {
 		end += uint64(e.weight)

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -85,7 +84,7 @@ func New(path string, opts Options) *Provider {
 
 // Load parses the flag file at path.
 func Load(path string) (*FlagSet, error) {
-	data, err := os.ReadFile(path)
+	data, err := readCapped(path)
 	if err != nil {
 		return nil, &LoadError{File: path, Err: err}
 	}
@@ -118,7 +117,7 @@ func (p *Provider) Init(of.EvaluationContext) error {
 
 // InitWithContext loads the file and starts watching it.
 func (p *Provider) InitWithContext(_ context.Context, _ of.EvaluationContext) error {
-	data, err := os.ReadFile(p.path)
+	data, err := readCapped(p.path)
 	if err != nil {
 		return &LoadError{File: p.path, Err: err}
 	}
@@ -218,7 +217,7 @@ func (p *Provider) watch() {
 func (p *Provider) Reload() { p.reload() }
 
 func (p *Provider) reload() {
-	data, err := os.ReadFile(p.path)
+	data, err := readCapped(p.path)
 	p.mu.RLock()
 	same := err == nil && p.loadErr == nil && bytes.Equal(data, p.content)
 	hadErr := p.loadErr != nil
@@ -309,13 +308,37 @@ func (p *Provider) evaluate(flag string, t Type, def any, ctx of.FlattenedContex
 		r = set.Evaluate(flag, t, def, ctx, p.opts.Now())
 	}
 	if r.OperatorError != "" {
-		p.log.Warn("flagd operator returned null, so the default variant applies", "flag", flag, "error", r.OperatorError)
+		p.log.Debug("flagd operator returned null; the rule went on without it", "flag", flag, "error", r.OperatorError)
 	}
 	return r
 }
 
+// Metadata keys the provider adds to a result's flag metadata, beside the
+// flag file's own: what a gate journals and --explain shows.
+const (
+	// MetaFractional names the fractional algorithm that decided.
+	MetaFractional = "gantry.fractional"
+	// MetaOperatorErrors holds the operator errors that evaluated to null.
+	MetaOperatorErrors = "gantry.operatorErrors"
+	// MetaExplain says which rule branch decided.
+	MetaExplain = "gantry.explain"
+)
+
 func detail(r Result) of.ProviderResolutionDetail {
-	d := of.ProviderResolutionDetail{Reason: r.Reason, Variant: r.Variant, FlagMetadata: of.FlagMetadata(r.Metadata)}
+	md := of.FlagMetadata{}
+	for k, v := range r.Metadata {
+		md[k] = v
+	}
+	if r.Fractional != "" {
+		md[MetaFractional] = r.Fractional
+	}
+	if r.OperatorError != "" {
+		md[MetaOperatorErrors] = r.OperatorError
+	}
+	if r.Explain != "" {
+		md[MetaExplain] = r.Explain
+	}
+	d := of.ProviderResolutionDetail{Reason: r.Reason, Variant: r.Variant, FlagMetadata: md}
 	switch r.ErrorCode {
 	case "":
 	case of.FlagNotFoundCode:

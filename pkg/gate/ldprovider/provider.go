@@ -1,9 +1,9 @@
 // Package ldprovider is an OpenFeature provider over LaunchDarkly's Go
 // server SDK (v7). It maps the OpenFeature evaluation context to an LD
-// context (targeting key → key; kind from a "kind" attribute, "user" by
-// default; "name" and "anonymous" to the built-in attributes; everything
-// else to custom attributes), LD reasons and errors to OpenFeature's, and
-// LD flag changes to PROVIDER_CONFIGURATION_CHANGED.
+// context (a rollout's as a multi-kind context of "service" and "region"
+// contexts; see Context), LD reasons and errors to OpenFeature's (with the
+// reason's detail as flag metadata "gantry.explain"), and LD flag changes
+// to PROVIDER_CONFIGURATION_CHANGED.
 package ldprovider
 
 import (
@@ -172,8 +172,109 @@ func (p *Provider) emit(t of.EventType, msg string, changed []string, code of.Er
 	}
 }
 
-// Context maps an OpenFeature evaluation context to a LaunchDarkly one.
+// LaunchDarkly context kinds of a rollout's evaluation (see Context).
+const (
+	KindService = ldcontext.Kind("service")
+	KindRegion  = ldcontext.Kind("region")
+)
+
+// Context maps an OpenFeature evaluation context to a LaunchDarkly one:
+//
+//   - "kind": "multi" with one object per kind ({"kind": "multi",
+//     "service": {"key": "payments", ...}, "region": {"key": ...}}): a
+//     multi-kind context, each object's "key" (or "targetingKey") its key;
+//   - a rollout's context (attributes service, stage and region, no kind):
+//     a multi-kind context of a "service" context (key the service;
+//     attributes name, team, version, rolloutId), a "region" context (key
+//     the region; attributes stage, wave, account, service and deployment,
+//     the targeting key <service>/<stage>/<region>) and, so that rules
+//     written before these kinds keep working, the "user" context of the
+//     targeting key with every attribute;
+//   - anything else: one context of kind "kind" (default "user") keyed by
+//     the targeting key.
 func Context(flat of.FlattenedContext) (ldcontext.Context, *of.ResolutionError) {
+	if k, ok := flat["kind"]; ok && k == "multi" {
+		return multiContext(flat)
+	}
+	single, rerr := singleContext(flat)
+	if rerr != nil {
+		return single, rerr
+	}
+	if _, hasKind := flat["kind"]; hasKind || !isRollout(flat) {
+		return single, nil
+	}
+	return rolloutContext(single, flat)
+}
+
+func isRollout(flat of.FlattenedContext) bool {
+	for _, a := range []string{"service", "stage", "region"} {
+		if s, _ := flat[a].(string); s == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// rolloutContext adds the service and region contexts to the user one.
+func rolloutContext(user ldcontext.Context, flat of.FlattenedContext) (ldcontext.Context, *of.ResolutionError) {
+	str := func(k string) string { s, _ := flat[k].(string); return s }
+	svc := ldcontext.NewBuilder(str("service")).Kind(KindService).Name(str("service"))
+	for _, a := range []string{"team", "version", "rolloutId"} {
+		if v, ok := flat[a]; ok {
+			svc.SetValue(a, ldvalue.CopyArbitraryValue(v))
+		}
+	}
+	reg := ldcontext.NewBuilder(str("region")).Kind(KindRegion)
+	for _, a := range []string{"stage", "wave", "account", "service"} {
+		if v, ok := flat[a]; ok {
+			reg.SetValue(a, ldvalue.CopyArbitraryValue(v))
+		}
+	}
+	reg.SetString("deployment", user.Key())
+	c, err := ldcontext.NewMultiBuilder().Add(user).Add(svc.Build()).Add(reg.Build()).TryBuild()
+	if err != nil {
+		e := of.NewInvalidContextResolutionError(err.Error())
+		return ldcontext.Context{}, &e
+	}
+	return c, nil
+}
+
+// multiContext builds a multi-kind context from one object per kind.
+func multiContext(flat of.FlattenedContext) (ldcontext.Context, *of.ResolutionError) {
+	mb := ldcontext.NewMultiBuilder()
+	n := 0
+	for name, v := range flat {
+		obj, ok := v.(map[string]any)
+		if !ok || name == "kind" {
+			continue
+		}
+		attrs := of.FlattenedContext{"kind": name}
+		for k, e := range obj {
+			attrs[k] = e
+		}
+		c, rerr := singleContext(attrs)
+		if rerr != nil {
+			return ldcontext.Context{}, rerr
+		}
+		mb.Add(c)
+		n++
+	}
+	c, err := mb.TryBuild()
+	if err != nil || n == 0 {
+		msg := "a multi-kind context needs one object per kind, each with a key"
+		if err != nil {
+			msg += ": " + err.Error()
+		}
+		e := of.NewInvalidContextResolutionError(msg)
+		return ldcontext.Context{}, &e
+	}
+	return c, nil
+}
+
+// singleContext is one context: kind from "kind" (default user), key from
+// the targeting key or "key", "name" and "anonymous" built in, the rest
+// custom attributes.
+func singleContext(flat of.FlattenedContext) (ldcontext.Context, *of.ResolutionError) {
 	key, _ := flat[of.TargetingKey].(string)
 	if key == "" {
 		key, _ = flat["key"].(string)
@@ -193,30 +294,7 @@ func Context(flat of.FlattenedContext) (ldcontext.Context, *of.ResolutionError) 
 	}
 	b := ldcontext.NewBuilder(key).Kind(kind)
 	for name, v := range flat {
-		switch name {
-		case of.TargetingKey, "key", "kind":
-			continue
-		case "name":
-			if s, ok := v.(string); ok {
-				b.Name(s)
-				continue
-			}
-		case "anonymous":
-			if a, ok := v.(bool); ok {
-				b.Anonymous(a)
-				continue
-			}
-		case "privateAttributes":
-			if list, ok := v.([]any); ok {
-				for _, a := range list {
-					if s, ok := a.(string); ok {
-						b.Private(s)
-					}
-				}
-				continue
-			}
-		}
-		b.SetValue(name, ldvalue.CopyArbitraryValue(v))
+		setAttribute(b, name, v)
 	}
 	c, err := b.TryBuild()
 	if err != nil {
@@ -224,6 +302,34 @@ func Context(flat of.FlattenedContext) (ldcontext.Context, *of.ResolutionError) 
 		return ldcontext.Context{}, &e
 	}
 	return c, nil
+}
+
+// setAttribute sets one attribute: the built-in ones where they fit.
+func setAttribute(b *ldcontext.Builder, name string, v any) {
+	switch name {
+	case of.TargetingKey, "key", "kind":
+		return
+	case "name":
+		if s, ok := v.(string); ok {
+			b.Name(s)
+			return
+		}
+	case "anonymous":
+		if a, ok := v.(bool); ok {
+			b.Anonymous(a)
+			return
+		}
+	case "privateAttributes":
+		if list, ok := v.([]any); ok {
+			for _, a := range list {
+				if s, ok := a.(string); ok {
+					b.Private(s)
+				}
+			}
+			return
+		}
+	}
+	b.SetValue(name, ldvalue.CopyArbitraryValue(v))
 }
 
 // Reason maps an LD evaluation reason to OpenFeature's reason.
@@ -246,6 +352,31 @@ func Reason(r ldreason.EvaluationReason) of.Reason {
 	return of.UnknownReason
 }
 
+// MetaExplain is the flag-metadata key of Explain's text (the flagd
+// provider's key too).
+const MetaExplain = "gantry.explain"
+
+// Explain says which part of an LD flag decided: the reason, with the rule
+// index and id, the prerequisite or the error kind.
+func Explain(r ldreason.EvaluationReason) string {
+	s := string(r.GetKind())
+	switch r.GetKind() {
+	case ldreason.EvalReasonRuleMatch:
+		s += fmt.Sprintf(" rule %d", r.GetRuleIndex())
+		if id := r.GetRuleID(); id != "" {
+			s += fmt.Sprintf(" (id %s)", id)
+		}
+	case ldreason.EvalReasonPrerequisiteFailed:
+		s += " " + r.GetPrerequisiteKey()
+	case ldreason.EvalReasonError:
+		s += " " + string(r.GetErrorKind())
+	}
+	if r.IsInExperiment() {
+		s += ", in an experiment"
+	}
+	return s
+}
+
 // resolutionError maps an LD error kind to OpenFeature's error.
 func resolutionError(kind ldreason.EvalErrorKind, flag string) of.ResolutionError {
 	switch kind {
@@ -264,7 +395,7 @@ func resolutionError(kind ldreason.EvalErrorKind, flag string) of.ResolutionErro
 }
 
 func detail(flag string, d ldreason.EvaluationDetail) of.ProviderResolutionDetail {
-	out := of.ProviderResolutionDetail{Reason: Reason(d.Reason)}
+	out := of.ProviderResolutionDetail{Reason: Reason(d.Reason), FlagMetadata: of.FlagMetadata{MetaExplain: Explain(d.Reason)}}
 	if d.VariationIndex.IsDefined() {
 		out.Variant = strconv.Itoa(d.VariationIndex.IntValue())
 	}

@@ -134,3 +134,86 @@ func TestGateOverLaunchDarkly(t *testing.T) {
 		t.Fatalf("halt: %v %v", h, err)
 	}
 }
+
+// Issue 10: a rollout's context reaches LaunchDarkly as a multi-kind
+// context, so a rule can target the region context or the service context;
+// the user context of the targeting key stays for rules written before.
+func TestMultiKindRolloutContext(t *testing.T) {
+	td, client := setup(t)
+	td.Update(td.Flag("region-gate").BooleanFlag().
+		IfMatchContext(ldprovider.KindRegion, "key", ldvalue.String("eu-west-1")).ThenReturn(true).FallthroughVariation(false))
+	td.Update(td.Flag("service-in-prod").BooleanFlag().
+		IfMatchContext(ldprovider.KindService, "key", ldvalue.String("payments")).
+		AndMatchContext(ldprovider.KindRegion, "stage", ldvalue.String("prod")).
+		AndMatchContext(ldprovider.KindService, "version", ldvalue.String("1.0.0")).ThenReturn(true).FallthroughVariation(false))
+	td.Update(td.Flag("deployment").BooleanFlag().
+		IfMatchContext(ldprovider.KindRegion, "deployment", ldvalue.String("payments/prod/us-east-1")).ThenReturn(true).FallthroughVariation(false))
+	ctx := context.Background()
+	other := req("eu-west-1")
+	other.Service = "billing"
+	for _, c := range []struct {
+		name, flag string
+		r          rollout.GateRequest
+		want       bool
+	}{
+		{"region key", "region-gate", req("eu-west-1"), true},
+		{"other region", "region-gate", req("us-east-1"), false},
+		{"service and stage", "service-in-prod", req("us-east-1"), true},
+		{"other service", "service-in-prod", other, false},
+		{"deployment attribute", "deployment", req("us-east-1"), true},
+		{"user context kept", "payments-deploy-gate", req("eu-west-1"), true},
+	} {
+		d, err := client.BooleanValueDetails(ctx, c.flag, false, gate.Context(c.r))
+		if err != nil || d.Value != c.want {
+			t.Errorf("%s: %v %s %v", c.name, d.Value, d.Reason, err)
+		}
+	}
+	lc, rerr := ldprovider.Context(gate.Context(req("eu-west-1")).Attributes())
+	if rerr == nil {
+		t.Fatalf("flattened context without targeting key must fail: %v", lc)
+	}
+	flat := of.FlattenedContext{"targetingKey": "payments/prod/eu-west-1"}
+	for k, v := range gate.Context(req("eu-west-1")).Attributes() {
+		flat[k] = v
+	}
+	lc, rerr = ldprovider.Context(flat)
+	if rerr != nil || !lc.Multiple() || lc.IndividualContextCount() != 3 {
+		t.Fatalf("want user, service and region: %v %v", lc, rerr)
+	}
+	if r := lc.IndividualContextByKind(ldprovider.KindRegion); r.Key() != "eu-west-1" || r.GetValue("stage").StringValue() != "prod" {
+		t.Errorf("region context %v", r)
+	}
+	if s := lc.IndividualContextByKind(ldprovider.KindService); s.Key() != "payments" || s.GetValue("team").StringValue() != "pay" {
+		t.Errorf("service context %v", s)
+	}
+}
+
+// A hand-written multi-kind context ({"kind": "multi", KIND: {...}}), as
+// `flags eval --context` takes it.
+func TestExplicitMultiKindContext(t *testing.T) {
+	td, client := setup(t)
+	td.Update(td.Flag("region-gate").BooleanFlag().
+		IfMatchContext(ldprovider.KindRegion, "key", ldvalue.String("eu-west-1")).ThenReturn(true).FallthroughVariation(false))
+	ec := of.NewTargetlessEvaluationContext(map[string]any{"kind": "multi",
+		"region": map[string]any{"key": "eu-west-1", "stage": "prod"}, "service": map[string]any{"key": "payments"}})
+	d, err := client.BooleanValueDetails(context.Background(), "region-gate", false, ec)
+	if err != nil || !d.Value || d.FlagMetadata["gantry.explain"] != "RULE_MATCH rule 0 (id rule0)" {
+		t.Errorf("%+v %v", d, err)
+	}
+	bad := of.NewTargetlessEvaluationContext(map[string]any{"kind": "multi", "region": map[string]any{"stage": "prod"}})
+	if d, _ := client.BooleanValueDetails(context.Background(), "region-gate", false, bad); d.ErrorCode != of.TargetingKeyMissingCode {
+		t.Errorf("a kind without key: %+v", d)
+	}
+}
+
+// The journaled evaluation names the LaunchDarkly rule that decided.
+func TestGateAttrsExplainLaunchDarkly(t *testing.T) {
+	_, client := setup(t)
+	d := &descriptor.Descriptor{Service: "payments", Rollout: descriptor.Rollout{Gate: "payments-deploy-gate"}}
+	g := gate.New(client, d, gate.Options{})
+	defer g.Close()
+	dec, err := g.Check(context.Background(), req("eu-west-1"))
+	if err != nil || !dec.Open || dec.Attrs["explain"] != "RULE_MATCH rule 0 (id rule0)" {
+		t.Errorf("%+v %v", dec, err)
+	}
+}
