@@ -493,7 +493,7 @@ func (r *run) endStage(ctx context.Context, st plan.Stage, lock Lock, j *journal
 // approve asks the Approver about a stage with approval: true; a stage not
 // approved holds, and so does the rollout.
 func (r *run) approve(ctx context.Context, st plan.Stage, log *slog.Logger) bool {
-	ok, err := r.approver.Approve(ctx, st.Name)
+	ok, err := r.approver.Approve(ctx, r.approvalRequest(st))
 	if ok && err == nil {
 		r.obs.Message(rollout.Ref{Stage: st.Name}, slog.LevelInfo, "stage approved")
 		return true
@@ -506,6 +506,18 @@ func (r *run) approve(ctx context.Context, st plan.Stage, log *slog.Logger) bool
 	r.obs.Message(rollout.Ref{Stage: st.Name}, slog.LevelWarn, reason)
 	r.stopStage(st, rollout.StatusHeld, stopHeld, reason)
 	return false
+}
+
+// approvalRequest describes a stage to whoever approves it.
+func (r *run) approvalRequest(st plan.Stage) ApprovalRequest {
+	req := ApprovalRequest{Stage: st.Name, Version: r.req.Version, Account: st.Account}
+	for _, s := range st.Steps() {
+		req.Regions = append(req.Regions, s.Region)
+	}
+	req.Preview = func(ctx context.Context) (*Preview, error) {
+		return r.e.Preview(ctx, PreviewRequest{Descriptor: r.d, Plan: r.req.Plan, Stage: st.Name, Version: r.req.Version})
+	}
+	return req
 }
 
 // waves runs a stage's waves in order; each wave's change sets are made

@@ -904,7 +904,7 @@ func TestFailureEndsGateWait(t *testing.T) {
 
 func TestApprovalMissingHolds(t *testing.T) {
 	e := newEnv(t, full)
-	e.eng.Approver = deploy.ApproverFunc(func(context.Context, string) (bool, error) { return false, nil })
+	e.eng.Approver = deploy.ApproverFunc(func(context.Context, deploy.ApprovalRequest) (bool, error) { return false, nil })
 	res := e.run("v1", e.plan())
 	for _, rr := range res.Regions {
 		want := rollout.StatusDeployed
@@ -939,7 +939,7 @@ func TestApprovalMissingHolds(t *testing.T) {
 		t.Errorf("no held rollout record for prod: %+v", e.b.Rollouts())
 	}
 
-	e.eng.Approver = deploy.ApproverFunc(func(context.Context, string) (bool, error) { return false, errors.New("EOF") })
+	e.eng.Approver = deploy.ApproverFunc(func(context.Context, deploy.ApprovalRequest) (bool, error) { return false, errors.New("EOF") })
 	res = e.run("v1", e.plan("prod"))
 	if rr := region(t, res, "prod", "us-west-2"); rr.Status != rollout.StatusHeld || !strings.Contains(rr.Error, "EOF") {
 		t.Errorf("approval error: %+v", rr)

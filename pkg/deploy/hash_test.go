@@ -116,10 +116,10 @@ func TestOpenGateAndApprovers(t *testing.T) {
 		t.Errorf("OpenGate.Halted = %v, %v", h, err)
 	}
 	a := ApproveStages("prod")
-	if ok, _ := a.Approve(ctx, "prod"); !ok {
+	if ok, _ := a.Approve(ctx, ApprovalRequest{Stage: "prod"}); !ok {
 		t.Error("prod not approved")
 	}
-	if ok, _ := a.Approve(ctx, "staging"); ok {
+	if ok, _ := a.Approve(ctx, ApprovalRequest{Stage: "staging"}); ok {
 		t.Error("staging approved")
 	}
 }

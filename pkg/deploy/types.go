@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/gantryhq/gantry/pkg/naming"
@@ -251,24 +252,34 @@ func (OpenGate) Halted(context.Context, rollout.GateRequest) (bool, string, erro
 
 // Approver approves stages marked `approval: true`.
 type Approver interface {
-	Approve(ctx context.Context, stage string) (bool, error)
+	Approve(ctx context.Context, req ApprovalRequest) (bool, error)
+}
+
+// ApprovalRequest is what a stage's approval is asked about: the version,
+// the account and regions, and (on demand: it makes the stage's change
+// sets) what would change.
+type ApprovalRequest struct {
+	Stage   string
+	Version string
+	Account string
+	Regions []string
+	// Preview is the stage's plan: each region's change sets made, read
+	// and deleted. Only a person being asked needs it.
+	Preview func(ctx context.Context) (*Preview, error)
 }
 
 // ApproverFunc adapts a function to Approver.
-type ApproverFunc func(ctx context.Context, stage string) (bool, error)
+type ApproverFunc func(ctx context.Context, req ApprovalRequest) (bool, error)
 
 // Approve implements Approver.
-func (f ApproverFunc) Approve(ctx context.Context, stage string) (bool, error) { return f(ctx, stage) }
+func (f ApproverFunc) Approve(ctx context.Context, req ApprovalRequest) (bool, error) {
+	return f(ctx, req)
+}
 
 // ApproveStages approves exactly the named stages (--approve STAGE).
 func ApproveStages(stages ...string) Approver {
-	return ApproverFunc(func(_ context.Context, stage string) (bool, error) {
-		for _, s := range stages {
-			if s == stage {
-				return true, nil
-			}
-		}
-		return false, nil
+	return ApproverFunc(func(_ context.Context, req ApprovalRequest) (bool, error) {
+		return slices.Contains(stages, req.Stage), nil
 	})
 }
 

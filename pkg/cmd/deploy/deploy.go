@@ -2,10 +2,8 @@
 package deploy
 
 import (
-	"context"
 	"fmt"
 	"os"
-	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -174,25 +172,6 @@ func checkFlags(opts *Options) (*time.Duration, error) {
 		return nil, cmdutil.UsageErrorf("--bake %q is not a duration such as 0s or 5m", opts.Bake)
 	}
 	return &d, nil
-}
-
-// approver approves the --approve stages and, on a terminal, asks about
-// the others; without a terminal nothing else is approved (the stage holds).
-func approver(f *cmdutil.Factory, approved []string, obs rollout.Observer) deploy.Approver {
-	p := f.Prompt()
-	return deploy.ApproverFunc(func(ctx context.Context, stage string) (bool, error) {
-		if slices.Contains(approved, stage) {
-			return true, nil
-		}
-		if !p.CanPrompt() {
-			return false, nil
-		}
-		if tty, ok := obs.(*progress.TTY); ok {
-			tty.Pause()
-			defer tty.Resume()
-		}
-		return p.Confirm(fmt.Sprintf("Stage %s needs approval. Deploy it now?", stage))
-	})
 }
 
 // report prints the result (text summary or the JSON object) and appends

@@ -248,8 +248,18 @@ func TestDeployApprovalPrompt(t *testing.T) {
 			if r.code != tc.code {
 				t.Fatalf("exit %d, want %d\n%s\n%s", r.code, tc.code, r.stdout, r.stderr)
 			}
-			if len(answers.Asked) != 1 || !strings.Contains(answers.Asked[0], "Stage prod needs approval") {
+			if len(answers.Asked) != 1 || answers.Asked[0] != "Deploy stage prod now?" {
 				t.Errorf("asked %q", answers.Asked)
+			}
+			// What a yes would do is said first: version, account,
+			// regions, and the stage's plan in a line.
+			for _, want := range []string{
+				"Stage prod needs approval: version 1.0.0 to account 220000000002, 3 regions: eu-west-1, us-east-1, us-west-2",
+				"plan: app: create in 3 regions (3 changes)",
+			} {
+				if !strings.Contains(r.stderr, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+				}
 			}
 			if got := h.applied("prod"); !slices.Equal(got, tc.want) {
 				t.Errorf("prod applied in %v, want %v", got, tc.want)
@@ -277,7 +287,7 @@ func TestDeployApprovalOnATerminal(t *testing.T) {
 			ios.SetStdinTTY(true)
 			ios.SetStderrTTY(true)
 			r := h.run(t, shop(t, ""), "--version", "1.0.0", "--stage", "prod", "--bake", "0s")
-			if r.code != tc.code || !strings.Contains(r.stderr, "Stage prod needs approval. Deploy it now? [y/N]") {
+			if r.code != tc.code || !strings.Contains(r.stderr, "Deploy stage prod now? [y/N]") {
 				t.Fatalf("exit %d, want %d with the question\n%s", r.code, tc.code, r.stderr)
 			}
 			if got := h.applied("prod"); len(got) != tc.want {
