@@ -49,32 +49,9 @@ func (r *run) bake(ctx context.Context, j *journal, st plan.Stage, w plan.Wave, 
 		r.obs.StepChanged(b.ref, rollout.StepBake, "")
 	}
 
-	start := r.clock.Now()
-	deadline := start.Add(d)
-	active := slices.Clone(regions)
-	lastErr := map[*inBake]error{}
-	for len(active) > 0 {
-		left := deadline.Sub(r.clock.Now())
-		if left <= 0 {
-			break
-		}
-		if err := r.sleep(ctx, min(r.bakePoll, left)); err != nil {
-			note := fmt.Sprintf("bake interrupted after %s of %s: %v", r.since(start), d, err)
-			r.halt(stopCanceled, note)
-			r.noteAll(ctx, j, active, note)
-			return
-		}
-		for _, b := range active {
-			if h, why := r.halted(ctx, j, b.ref, r.gateRequest(b.step)); h {
-				r.halt(stopHeld, why)
-				r.noteAll(ctx, j, active, fmt.Sprintf("bake stopped after %s of %s: %s", r.since(start), d, why))
-				return
-			}
-		}
-		gone := map[*inBake]bool{}
-		firing := r.readAlarms(ctx, j, active, lastErr, gone)
-		r.restoreAll(ctx, j, firing)
-		active = slices.DeleteFunc(active, func(b *inBake) bool { return firing[b] != nil || gone[b] })
+	active, lastErr, ok := r.watch(ctx, j, w, d, regions)
+	if !ok {
+		return
 	}
 	for _, b := range active {
 		if err := lastErr[b]; err != nil {
@@ -88,6 +65,57 @@ func (r *run) bake(ctx context.Context, j *journal, st plan.Stage, w plan.Wave, 
 	}
 	r.baked(ctx, j, active, lastErr)
 	j.entry(JournalEntry{Wave: w.Index, Step: "bake", Status: "done", Attrs: attrs})
+}
+
+// heartbeat is how often a bake says, in plain logs, that it goes on.
+const heartbeat = time.Minute
+
+// watch polls the bake's regions until its time is up: alarms restore
+// their region, the halt flag or a cancelled context stop the bake (ok is
+// false then). It returns the regions still baking and their last alarm
+// read errors.
+func (r *run) watch(ctx context.Context, j *journal, w plan.Wave, d time.Duration, regions []*inBake) ([]*inBake, map[*inBake]error, bool) {
+	start := r.clock.Now()
+	deadline, beat := start.Add(d), start
+	active := slices.Clone(regions)
+	lastErr := map[*inBake]error{}
+	for len(active) > 0 {
+		left := deadline.Sub(r.clock.Now())
+		if left <= 0 {
+			break
+		}
+		if err := r.sleep(ctx, min(r.bakePoll, left)); err != nil {
+			note := fmt.Sprintf("bake interrupted after %s of %s: %v", r.since(start), d, err)
+			r.halt(stopCanceled, note)
+			r.noteAll(ctx, j, active, note)
+			return nil, nil, false
+		}
+		for _, b := range active {
+			if h, why := r.halted(ctx, j, b.ref, r.gateRequest(b.step)); h {
+				r.halt(stopHeld, why)
+				r.noteAll(ctx, j, active, fmt.Sprintf("bake stopped after %s of %s: %s", r.since(start), d, why))
+				return nil, nil, false
+			}
+		}
+		gone := map[*inBake]bool{}
+		firing := r.readAlarms(ctx, j, active, lastErr, gone)
+		r.restoreAll(ctx, j, firing)
+		active = slices.DeleteFunc(active, func(b *inBake) bool { return firing[b] != nil || gone[b] })
+		if now := r.clock.Now(); now.Sub(beat) >= heartbeat && len(active) > 0 && now.Before(deadline) {
+			beat = now
+			r.obs.Message(rollout.Ref{Stage: active[0].ref.Stage}, rollout.LevelHeartbeat, fmt.Sprintf("wave %d baking: %s left of %s, %s healthy, watching %s",
+				w.Index, deadline.Sub(now).Round(time.Second), d, plural(len(active), "region"), joinNames(active[0].alarms)))
+		}
+	}
+	return active, lastErr, true
+}
+
+// plural is "1 region" or "3 regions".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // baked records the bake of every region that went through it whole and

@@ -120,3 +120,19 @@ func TestZeroBakeOverrideCountsAsBaked(t *testing.T) {
 		t.Errorf("rerun after --bake 0s: exit %d, %d locks; want unchanged", res.ExitCode(), len(e.b.CallsOf("lock"))-locks)
 	}
 }
+
+// A long bake says every minute, at heartbeat level, that it goes on: how
+// long is left and what it watches.
+func TestLongBakeHasAHeartbeat(t *testing.T) {
+	e := newEnv(t, twoStages)
+	e.run("v1", e.plan("staging"))
+	var beats []string
+	for _, ev := range e.rec.Snapshot() {
+		if ev.Kind == "Message" && ev.Level == rollout.LevelHeartbeat {
+			beats = append(beats, ev.Text)
+		}
+	}
+	if len(beats) < 8 || len(beats) > 10 || !strings.Contains(beats[0], "wave 1 baking: 9m") || !strings.Contains(beats[0], "left of 10m0s, 2 regions healthy, watching payments-staging-5xx") {
+		t.Fatalf("%d heartbeats over a 10m bake: %q", len(beats), beats)
+	}
+}

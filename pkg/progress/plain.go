@@ -19,6 +19,9 @@ type Plain struct {
 	mu    sync.Mutex
 	w     io.Writer
 	clock Clock
+	// NoSummary leaves out the final "rollout ..." line, for a command
+	// that prints the summary on stdout itself.
+	NoSummary bool
 }
 
 // NewPlain returns a Plain writing to w; a nil clock is the system clock.
@@ -100,6 +103,9 @@ func (p *Plain) Message(ref rollout.Ref, level slog.Level, text string) {
 
 // RolloutDone implements Observer.
 func (p *Plain) RolloutDone(r *rollout.Result) {
+	if p.NoSummary {
+		return
+	}
 	p.line(rollout.Ref{}, "rollout %s", r.Summary())
 }
 

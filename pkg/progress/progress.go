@@ -119,11 +119,15 @@ func (r *Recorder) RolloutDone(res *rollout.Result) { r.add(Event{Kind: "Rollout
 // stderr is a terminal, plain lines otherwise, both on stderr so that
 // stdout stays for the result. stop ends the live view; it may be called
 // more than once.
-func ForStderr(ios *iostreams.IOStreams) (obs rollout.Observer, stop func()) {
+// summary says whether the view ends with the result's summary line: not
+// when the command prints it on stdout (said once).
+func ForStderr(ios *iostreams.IOStreams, summary bool) (obs rollout.Observer, stop func()) {
 	if !ios.IsStderrTTY() {
-		return NewPlain(ios.ErrOut, nil), func() {}
+		p := NewPlain(ios.ErrOut, nil)
+		p.NoSummary = !summary
+		return p, func() {}
 	}
-	tty := NewTTY(ios.ErrOut, TTYOptions{Color: ios.ColorEnabledStderr(), Width: ios.TerminalWidth()})
+	tty := NewTTY(ios.ErrOut, TTYOptions{Color: ios.ColorEnabledStderr(), Width: ios.TerminalWidth(), NoSummary: !summary})
 	tty.Start()
 	var once sync.Once
 	return tty, func() { once.Do(tty.Stop) }

@@ -360,3 +360,24 @@ func TestFormatElapsed(t *testing.T) {
 		}
 	}
 }
+
+// A heartbeat shows in plain logs, not in the live view; NoSummary leaves
+// out the final line (the command prints it on stdout).
+func TestHeartbeatAndNoSummary(t *testing.T) {
+	var plain, live bytes.Buffer
+	p := NewPlain(&plain, newClock())
+	p.NoSummary = true
+	v := NewTTY(&live, TTYOptions{Clock: newClock(), NoSummary: true})
+	res := &rollout.Result{Service: "payments", Version: "1", Result: rollout.Succeeded}
+	for _, o := range []rollout.Observer{p, v} {
+		o.RolloutStarted(rollout.Start{Service: "payments", Version: "1", Regions: []rollout.Ref{devUE1}})
+		o.Message(rollout.Ref{Stage: "dev"}, rollout.LevelHeartbeat, "wave 1 baking: 9m0s left of 10m0s")
+		o.RolloutDone(res)
+	}
+	if !strings.Contains(plain.String(), "wave 1 baking: 9m0s left") || strings.Contains(live.String(), "baking") {
+		t.Errorf("heartbeat: plain %q, live %q", plain.String(), live.String())
+	}
+	if strings.Contains(plain.String(), "rollout succeeded") || strings.Contains(live.String(), "Rollout succeeded") {
+		t.Errorf("summary printed although NoSummary: plain %q, live %q", plain.String(), live.String())
+	}
+}

@@ -26,6 +26,9 @@ type TTYOptions struct {
 	// Interval is the least time between two redraws (default 100ms, ~10
 	// frames per second).
 	Interval time.Duration
+	// NoSummary leaves out the final "Rollout ..." line, for a command
+	// that prints the summary on stdout itself (said once, not twice).
+	NoSummary bool
 }
 
 // TTY is the live view for a terminal: one row per region with its wave,
@@ -228,6 +231,9 @@ func (t *TTY) RegionDone(ref rollout.Ref, res rollout.RegionResult) {
 
 // Message implements Observer.
 func (t *TTY) Message(ref rollout.Ref, level slog.Level, text string) {
+	if level <= rollout.LevelHeartbeat {
+		return // the table shows the elapsed time
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	line := text
@@ -259,7 +265,9 @@ func (t *TTY) RolloutDone(res *rollout.Result) {
 	}
 	t.draw()
 	color := map[rollout.Outcome]iostreams.Style{rollout.Succeeded: iostreams.Success, rollout.Failed: iostreams.Failure, rollout.Held: iostreams.Warning}[res.Result]
-	_, _ = io.WriteString(t.w, t.paint("Rollout "+res.Summary(), color)+"\n")
+	if !t.opt.NoSummary {
+		_, _ = io.WriteString(t.w, t.paint("Rollout "+res.Summary(), color)+"\n")
+	}
 	t.drawn = 0
 	t.finished = true
 }

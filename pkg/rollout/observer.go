@@ -71,6 +71,11 @@ type Start struct {
 	Notes []string
 }
 
+// LevelHeartbeat is the level of a Message that only says a long wait
+// goes on (a bake's time left): plain logs show it, so a CI log is never
+// silent for minutes; a live view, which shows elapsed times, need not.
+const LevelHeartbeat = slog.LevelInfo - 2
+
 // Observer receives a rollout's events.
 type Observer interface {
 	RolloutStarted(s Start)

@@ -130,7 +130,7 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	obs, stop := progress.ForStderr(f.IOStreams)
+	obs, stop := progress.ForStderr(f.IOStreams, opts.Output == "json")
 	defer stop()
 	eng.Backend, eng.Approver, eng.Observer = backend, approver(f, opts.Approve, obs), obs
 	res, err := eng.Run(ctx, deploy.Request{

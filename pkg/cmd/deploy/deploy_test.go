@@ -133,6 +133,10 @@ func TestDeploySucceeds(t *testing.T) {
 	if r.code != 0 || strings.TrimSpace(r.stdout) != "succeeded: 1 deployed" {
 		t.Fatalf("exit %d, stdout %q\n%s", r.code, r.stdout, r.stderr)
 	}
+	// The summary is said once: on stdout, not again in the log.
+	if strings.Contains(r.stderr, "succeeded: 1 deployed") {
+		t.Errorf("the summary is on stderr too:\n%s", r.stderr)
+	}
 	if got := h.applied("dev"); !slices.Equal(got, []string{"us-east-1"}) {
 		t.Errorf("applied in %v", got)
 	}

@@ -113,7 +113,7 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	obs, stop := progress.ForStderr(f.IOStreams)
+	obs, stop := progress.ForStderr(f.IOStreams, opts.Output == "json")
 	defer stop()
 	var target deploy.RollbackTarget
 	eng := &deploy.Engine{
