@@ -398,6 +398,10 @@ func (s *soak) checkStacks(i int, version string) {
 		dep, err := s.truth.store(st.account, st.region).LatestDeployment(s.truth.ctx(), service, g.stage, g.region)
 		if err != nil || dep == nil || dep.Version != version {
 			s.t.Errorf("trial %d: %s's latest recorded deployment is %s (%v), want %s (a rollback or an alarm restore works from it)", i, g, depVersion(dep), err, version)
+		} else if dep.BakedAt.IsZero() {
+			// Whatever the kill interrupted, a bake included, the rerun
+			// baked the region before it called the rollout done.
+			s.t.Errorf("trial %d: %s's deployment of %s is not recorded as baked after the rerun", i, g, version)
 		}
 	}
 	for _, g := range stageTargets() {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -272,5 +273,52 @@ func TestConcurrentRolloutRefused(t *testing.T) {
 	wantStatuses(t, parseResult(t, fr), map[string]string{"*": "deployed"})
 	if v := c.mustStack(stagingAccount, "us-east-1", appStack("twin", "staging")).Tags["gantry:version"]; v != "1.0.0" {
 		t.Errorf("the stack runs %q, want the first rollout's 1.0.0", v)
+	}
+}
+
+// TestTerminatedBakeIsBakedOnTheRerun sends SIGTERM (what a cancelled CI
+// job sends) during staging's bake: the run ends failed and the stage's
+// record says so; the retried pipeline's rerun bakes staging again, whole,
+// before prod starts (issue 16: a bake is never skipped).
+func TestTerminatedBakeIsBakedOnTheRerun(t *testing.T) {
+	e := newEnv(t)
+	file := e.writeDescriptor("oven", small("oven", `  - name: staging
+    account: "444455556666"
+    regions: [us-east-1]
+  - name: prod
+    account: "777788889999"
+    regions: [us-west-2]
+`))
+	e.bootstrap(file)
+	const bake = "6s"
+	p := e.start("deploy", file, "--version", "1.0.0", "--bake", bake, "--output", "json")
+	p.WaitStderr(2*time.Minute, "baking wave 1")
+	term := p.Signal(syscall.SIGTERM)
+	if term.Code != 1 {
+		t.Fatalf("SIGTERM during the bake: exit %d, want 1\n%s", term.Code, e2etest.Tail(term.Stderr, 20))
+	}
+	c := newCloud(t)
+	if s := c.stack("777788889999", "us-west-2", appStack("oven", "prod")); s != nil {
+		t.Fatalf("prod was deployed by the interrupted run: %s", s.Status)
+	}
+	ro, err := c.store("444455556666", "us-east-1").LatestRollout(ctx(t), "oven", "staging")
+	if err != nil || ro == nil || ro.Status != "failed" {
+		t.Fatalf("staging's rollout record after SIGTERM in its bake: %+v (%v), want failed", ro, err)
+	}
+
+	start := time.Now()
+	res, r := e.deploy(0, file, "1.0.0", "--bake", bake)
+	wantStatuses(t, res, map[string]string{"*": "deployed"})
+	if rr := res.Region(t, "staging", "us-east-1"); !strings.Contains(rr.Error, "did not finish in an earlier run") {
+		t.Errorf("staging on the rerun: %+v, want it baked again", rr)
+	}
+	// staging's bake, then prod's: two whole bakes.
+	if took := time.Since(start); took < 12*time.Second {
+		t.Errorf("the rerun took %s: staging's bake was skipped", took)
+	}
+	bakeAt := strings.Index(r.Stderr, "staging/us-east-1 (wave 1): deployed")
+	prodAt := strings.Index(r.Stderr, "prod/us-west-2 (wave 1): started")
+	if bakeAt < 0 || prodAt < 0 || prodAt < bakeAt {
+		t.Errorf("prod started before staging's bake\n%s", e2etest.Tail(r.Stderr, 30))
 	}
 }

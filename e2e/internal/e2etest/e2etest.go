@@ -319,6 +319,16 @@ func (p *Proc) Wait() Run {
 	return r
 }
 
+// Signal sends sig to gantry (SIGTERM: what a cancelled CI job sends) and
+// waits for it to end.
+func (p *Proc) Signal(sig syscall.Signal) Run {
+	p.t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		p.t.Fatalf("signal %v to gantry: %v", sig, err)
+	}
+	return p.Wait()
+}
+
 // Kill sends SIGKILL to gantry (not its process group: gantry starts no
 // children) and waits for it to die.
 func (p *Proc) Kill() Run {
