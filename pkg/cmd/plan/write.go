@@ -87,9 +87,10 @@ func Text(r *deploy.Preview, color bool) string {
 				line += fmt.Sprintf(", %s", cmdutil.Plural(n, "change"))
 			}
 			b.WriteString(line + "\n")
+			changes, tagged := foldTags(s.Changes)
 			var rows [][]string
 			var styles []iostreams.Style
-			for _, c := range s.Changes {
+			for _, c := range changes {
 				repl := ""
 				if c.Replacement != "" {
 					repl = "replacement: " + c.Replacement
@@ -101,6 +102,10 @@ func Text(r *deploy.Preview, color bool) string {
 				}
 				rows = append(rows, []string{symbol(c), c.Action, c.LogicalID, c.Type, repl, causes, mark})
 				styles = append(styles, style(c))
+			}
+			if len(tagged) > 0 {
+				rows = append(rows, []string{"~", "Modify", tagsOnly(tagged)})
+				styles = append(styles, iostreams.Muted)
 			}
 			st.Table(&b, "    ", rows, styles)
 			for _, c := range s.Changes {
@@ -119,6 +124,30 @@ func Text(r *deploy.Preview, color bool) string {
 	}
 	b.WriteString("\n" + summaryLine(r) + "\n")
 	return b.String()
+}
+
+// foldTags splits off the changes that only retag a resource (every
+// resource changes its tags when the version tag does): they would swamp
+// the one change that matters, so plan shows them as one line.
+func foldTags(cs []deploy.Change) (rest []deploy.Change, tagged []string) {
+	for _, c := range cs {
+		if c.Action == "Modify" && !c.DataLoss && (c.Replacement == "False" || c.Replacement == "") && len(c.Causes) == 1 && c.Causes[0] == "Tags" {
+			tagged = append(tagged, c.LogicalID)
+			continue
+		}
+		rest = append(rest, c)
+	}
+	return rest, tagged
+}
+
+// tagsOnly is "12 resources: tags only (A, B, C, ...)".
+func tagsOnly(ids []string) string {
+	const shown = 4
+	list := strings.Join(ids[:min(len(ids), shown)], ", ")
+	if len(ids) > shown {
+		list += ", ..."
+	}
+	return fmt.Sprintf("%s: tags only (%s)", cmdutil.Plural(len(ids), "resource"), list)
 }
 
 // writeAlarms says what the region's bakes will watch, and which of those
@@ -181,13 +210,15 @@ func Markdown(r *deploy.Preview) string {
 		var rows []string
 		var losses []string
 		for _, s := range reg.Stacks {
+			head := fmt.Sprintf("`%s` (%s)", mdCode(s.Name), actionText(s.Action))
 			if len(s.Changes) == 0 {
-				rows = append(rows, fmt.Sprintf("| `%s` (%s) | | | | | | |", mdCode(s.Name), actionText(s.Action)))
+				rows = append(rows, fmt.Sprintf("| %s | | | | | | |", head))
 			}
-			for i, c := range s.Changes {
+			changes, tagged := foldTags(s.Changes)
+			for i, c := range changes {
 				stack := ""
 				if i == 0 {
-					stack = fmt.Sprintf("`%s` (%s)", mdCode(s.Name), actionText(s.Action))
+					stack = head
 				}
 				loss := ""
 				if c.DataLoss {
@@ -204,6 +235,13 @@ func Markdown(r *deploy.Preview) string {
 				}
 				rows = append(rows, fmt.Sprintf("| %s | %s | `%s` | `%s` | %s | %s | %s |",
 					stack, c.Action, mdCode(c.LogicalID), mdCode(c.Type), repl, strings.Join(causes, ", "), loss))
+			}
+			if len(tagged) > 0 {
+				stack := ""
+				if len(changes) == 0 {
+					stack = head
+				}
+				rows = append(rows, fmt.Sprintf("| %s | Modify | %s | | | `Tags` | |", stack, mdText(tagsOnly(tagged))))
 			}
 		}
 		if len(rows) > 0 {

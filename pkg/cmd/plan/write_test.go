@@ -18,7 +18,7 @@ func sample() *deploy.Preview {
 				{Name: "shop-prod-data", Kind: "data", Action: rollout.ActionUpdate, Changes: []deploy.Change{
 					{Action: "Modify", LogicalID: "DbInstance", Type: "AWS::RDS::DBInstance", Replacement: "True", Causes: []string{"DBInstanceIdentifier"}, DataLoss: true},
 					{Action: "Remove", LogicalID: "OldBucket", Type: "AWS::S3::Bucket", Causes: []string{}, DataLoss: true},
-					{Action: "Modify", LogicalID: "Store|Group", Type: "AWS::EC2::SecurityGroup", Replacement: "False", Causes: []string{"Tags"}},
+					{Action: "Modify", LogicalID: "Store|Group", Type: "AWS::EC2::SecurityGroup", Replacement: "False", Causes: []string{"SecurityGroupIngress"}},
 				}},
 				{Name: "shop-prod-app", Kind: "app", Action: rollout.ActionUnchanged, Changes: []deploy.Change{}},
 			},
@@ -64,5 +64,31 @@ func TestMarkdownEscapes(t *testing.T) {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}
+	}
+}
+
+// Changes that only retag a resource fold into one line per stack, so the
+// change that matters stands out.
+func TestTagOnlyChangesFold(t *testing.T) {
+	r := &deploy.Preview{Service: "shop", Stage: "prod", Version: "1.2.1", Regions: []deploy.RegionPreview{{
+		Region: "eu-west-1", Account: "777788889999", Version: "1.2.1",
+		Stacks: []deploy.StackPreview{{Name: "shop-prod-app", Kind: "app", Action: rollout.ActionUpdate, Changes: []deploy.Change{
+			{Action: "Modify", LogicalID: "TaskDefinition", Type: "AWS::ECS::TaskDefinition", Replacement: "True", Causes: []string{"ContainerDefinitions"}},
+			{Action: "Modify", LogicalID: "CpuAlarm", Type: "AWS::CloudWatch::Alarm", Replacement: "False", Causes: []string{"Tags"}},
+			{Action: "Modify", LogicalID: "LogGroup", Type: "AWS::Logs::LogGroup", Replacement: "False", Causes: []string{"Tags"}},
+			{Action: "Modify", LogicalID: "Service", Type: "AWS::ECS::Service", Replacement: "False", Causes: []string{"Tags", "TaskDefinition"}},
+		}}},
+	}}}
+	text := plan.Text(r, false)
+	for _, want := range []string{"TaskDefinition", "Service", "2 resources: tags only (CpuAlarm, LogGroup)"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("text lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "AWS::CloudWatch::Alarm") {
+		t.Errorf("a tag-only change has a row of its own:\n%s", text)
+	}
+	if md := plan.Markdown(r); !strings.Contains(md, "| Modify | 2 resources: tags only (CpuAlarm, LogGroup) |") {
+		t.Errorf("markdown:\n%s", md)
 	}
 }
