@@ -66,6 +66,8 @@ type Lock interface {
 type Region interface {
 	// Current describes the app stack: one DescribeStacks call.
 	Current(ctx context.Context) (Current, error)
+	// Describe describes the region's stack of kind (the data stack, say).
+	Describe(ctx context.Context, kind naming.StackKind) (Current, error)
 	// Apply brings one stack to a.Template and a.Parameters with a.Tags:
 	// change set; an empty one is deleted and reported as ActionUnchanged
 	// (the tags are still brought up to date); stateful replacements or

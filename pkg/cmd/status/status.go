@@ -16,6 +16,7 @@ import (
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil/preflight"
 	"github.com/gantryhq/gantry/pkg/deploy"
+	"github.com/gantryhq/gantry/pkg/naming"
 	"github.com/gantryhq/gantry/pkg/plan"
 )
 
@@ -140,6 +141,9 @@ type Region struct {
 	// simply done.
 	Rollout       string `json:"rollout,omitempty"`
 	RolloutReason string `json:"rolloutReason,omitempty"`
+	// DataStack is the data stack's status when there is no app stack but
+	// a data stack (one a failed create left ROLLBACK_COMPLETE, say).
+	DataStack string `json:"dataStack,omitempty"`
 }
 
 func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
@@ -293,6 +297,11 @@ func readRegion(ctx context.Context, log *slog.Logger, b deploy.Backend, step pl
 		return r
 	}
 	if !cur.Exists {
+		// No app stack; a data stack a failed create left behind is not
+		// "not deployed".
+		if data, err := reg.Describe(ctx, naming.Data); err == nil && data.Exists {
+			r.DataStack = data.Status
+		}
 		return r
 	}
 	r.Status = cur.Status

@@ -194,8 +194,10 @@ func TestStatus(t *testing.T) {
 		if !strings.Contains(squeeze(stdout), "dev 220000000001 us-east-1 1 1.1.0 UPDATE_COMPLETE 20") {
 			t.Errorf("text after the second deploy:\n%s", stdout)
 		}
-		if strings.Contains(stdout, "dev: ") {
-			t.Errorf("a succeeded rollout and no lock need no line:\n%s", stdout)
+		// A succeeded rollout is shown too (issue 16): status --help says
+		// it shows the latest rollout of every stage.
+		if !strings.Contains(stdout, "dev: rollout ") || !strings.Contains(stdout, "(version 1.1.0, by ") || !strings.Contains(stdout, ") succeeded at ") {
+			t.Errorf("no line for the succeeded rollout:\n%s", stdout)
 		}
 	})
 

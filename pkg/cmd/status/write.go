@@ -1,6 +1,7 @@
 package status
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"time"
@@ -40,6 +41,8 @@ func Text(s *Status, now time.Time, color bool) string {
 			}
 			if r.Status != NotDeployed {
 				status = r.Status
+			} else if r.DataStack != "" {
+				status = "data stack " + r.DataStack
 			}
 			if r.UpdatedAt != nil {
 				when = stamp(*r.UpdatedAt) + " (" + ago(now, *r.UpdatedAt) + ")"
@@ -49,7 +52,7 @@ func Text(s *Status, now time.Time, color bool) string {
 				status, when = "UNKNOWN", "could not read (see the error)"
 			}
 			rows = append(rows, []string{stage.Stage, stage.Account, r.Region, fmt.Sprint(r.Wave), version, status, when})
-			styles = append(styles, stackStyle(r.Status))
+			styles = append(styles, stackStyle(cmp.Or(r.DataStack, r.Status)))
 		}
 	}
 	st.Table(&b, "", rows, styles)
@@ -81,6 +84,21 @@ func noteStyle(s Stage) iostreams.Style {
 }
 
 // stageNotes says what is in flight, held or locked in a stage.
+// rolledBack says which regions the stage's latest rollout rolled back (a
+// gantry rollback, or an alarm's restore), "" when none.
+func rolledBack(s Stage) string {
+	var regions []string
+	for _, r := range s.Regions {
+		if r.Rollout == "rolled-back" {
+			regions = append(regions, r.Region)
+		}
+	}
+	if len(regions) == 0 {
+		return ""
+	}
+	return "; rolled back in " + strings.Join(regions, ", ")
+}
+
 func stageNotes(s Stage, now time.Time) []string {
 	var out []string
 	if s.Error != "" {
@@ -112,6 +130,8 @@ func stageNotes(s Stage, now time.Time) []string {
 				line += ": " + ro.Reason
 			}
 			out = append(out, line)
+		case "succeeded":
+			out = append(out, head+"succeeded at "+stamp(ro.UpdatedAt)+rolledBack(s))
 		}
 	}
 	if ro := s.Rollout; ro != nil && ro.Status != "succeeded" {

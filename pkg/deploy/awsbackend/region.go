@@ -19,6 +19,7 @@ import (
 
 	"github.com/gantryhq/gantry/pkg/cfn"
 	"github.com/gantryhq/gantry/pkg/deploy"
+	"github.com/gantryhq/gantry/pkg/naming"
 	"github.com/gantryhq/gantry/pkg/render"
 	"github.com/gantryhq/gantry/pkg/rollout"
 )
@@ -62,6 +63,21 @@ type region struct {
 // seenFor is how long a described app stack may stand in for a fresh
 // describe.
 const seenFor = 30 * time.Second
+
+func (r *region) Describe(ctx context.Context, kind naming.StackKind) (deploy.Current, error) {
+	name := r.stack
+	if kind == naming.Data {
+		name = r.data
+	}
+	st, err := r.cfn.Describe(ctx, name)
+	if err != nil {
+		return deploy.Current{}, fmt.Errorf("describing %s: %w", name, err)
+	}
+	if !st.Exists {
+		return deploy.Current{}, nil
+	}
+	return deploy.Current{Exists: true, Status: st.Status, Version: st.Tags[render.TagVersion], Hash: st.Tags[deploy.TagHash], Updated: st.LastUpdated}, nil
+}
 
 func (r *region) Current(ctx context.Context) (deploy.Current, error) {
 	st, err := r.cfn.Describe(ctx, r.stack)

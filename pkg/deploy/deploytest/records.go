@@ -97,6 +97,17 @@ func (b *Backend) HoldLock(stage, rolloutID string) {
 	b.locked[stage] = rolloutID
 }
 
+// Describe implements deploy.Region.
+func (r *Region) Describe(_ context.Context, kind naming.StackKind) (deploy.Current, error) {
+	r.b.mu.Lock()
+	defer r.b.mu.Unlock()
+	s := r.stacks[naming.Stack(r.b.Service, r.step.Stage, kind)]
+	if s == nil {
+		return deploy.Current{}, nil
+	}
+	return deploy.Current{Exists: true, Status: s.Status, Version: s.Tags[render.TagVersion], Hash: s.Tags[deploy.TagHash], Updated: s.Updated}, nil
+}
+
 // MarkBaked implements deploy.Region.
 func (r *Region) MarkBaked(_ context.Context, d deploy.Deployment, at time.Time) error {
 	r.b.mu.Lock()
