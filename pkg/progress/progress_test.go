@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gantryhq/gantry/pkg/iostreams"
 	"github.com/gantryhq/gantry/pkg/rollout"
@@ -379,5 +380,34 @@ func TestHeartbeatAndNoSummary(t *testing.T) {
 	}
 	if strings.Contains(plain.String(), "rollout succeeded") || strings.Contains(live.String(), "Rollout succeeded") {
 		t.Errorf("summary printed although NoSummary: plain %q, live %q", plain.String(), live.String())
+	}
+}
+
+// Long messages in the live view break at word boundaries, never mid-word.
+func TestTTYWrapsAtWords(t *testing.T) {
+	var buf bytes.Buffer
+	v := NewTTY(&buf, TTYOptions{Clock: newClock(), Width: 40})
+	v.Message(devUE1, slog.LevelError, "stack payments-dev-app failed: Resource handler returned message: the security group does not exist")
+	out := stripANSI(buf.String())
+	var lines []string
+	for _, l := range strings.Split(out, "\n") {
+		if strings.TrimSpace(l) != "" && !strings.Contains(l, "STAGE") && !strings.Contains(l, "dev   ") {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) < 3 {
+		t.Fatalf("not wrapped:\n%s", out)
+	}
+	for _, l := range lines {
+		if utf8.RuneCountInString(l) > 39 {
+			t.Errorf("line longer than the width: %q", l)
+		}
+	}
+	joined := strings.Join(strings.Fields(strings.Join(lines, " ")), " ")
+	if !strings.Contains(joined, "Resource handler returned message: the security group does not exist") {
+		t.Errorf("a word was cut:\n%s", out)
+	}
+	if got := wrapWords(strings.Repeat("x", 25), 10, "  "); got != "xxxxxxxx\n  xxxxxxxx\n  xxxxxxxx\n  x" {
+		t.Errorf("a long word is not cut: %q", got)
 	}
 }

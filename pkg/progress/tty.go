@@ -174,7 +174,7 @@ func (t *TTY) RolloutStarted(s rollout.Start) {
 		t.row(ref)
 	}
 	for _, n := range s.Notes {
-		t.above(t.paint("WARNING: "+n, iostreams.Warning))
+		t.above(t.paint(t.wrap("WARNING: "+n), iostreams.Warning))
 	}
 	t.draw()
 }
@@ -212,7 +212,7 @@ func (t *TTY) StackEvent(ref rollout.Ref, e rollout.StackEvent) {
 		r.resource = e.LogicalID + " " + e.Status
 	}
 	if e.Failed() {
-		t.above(t.paint(fmt.Sprintf("%s: %s %s %s: %s", ref, e.Stack, e.LogicalID, e.Status, e.Reason), iostreams.Failure))
+		t.above(t.paint(t.wrap(fmt.Sprintf("%s: %s %s %s: %s", ref, e.Stack, e.LogicalID, e.Status, e.Reason)), iostreams.Failure))
 		t.draw()
 		return
 	}
@@ -240,7 +240,7 @@ func (t *TTY) Message(ref rollout.Ref, level slog.Level, text string) {
 	if s := ref.String(); s != "" {
 		line = s + ": " + text
 	}
-	line = levelPrefix(level) + line
+	line = t.wrap(levelPrefix(level) + line)
 	switch {
 	case level >= slog.LevelError:
 		line = t.paint(line, iostreams.Failure)
@@ -283,6 +283,41 @@ func (t *TTY) maybeDraw() {
 
 // above prints a line above the table: clear the table, print, and let the
 // next draw put the table back below.
+// wrap breaks a message at word boundaries to the terminal's width, the
+// lines after the first indented, so a long error never breaks mid-word.
+func (t *TTY) wrap(text string) string {
+	return wrapWords(text, t.opt.Width-1, "  ")
+}
+
+// wrapWords breaks text into lines of at most width runes at spaces;
+// a word longer than a line is cut. width <= 0 leaves text as it is.
+func wrapWords(text string, width int, indent string) string {
+	if width <= len(indent) || utf8.RuneCountInString(text) <= width {
+		return text
+	}
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(text) {
+		limit := width
+		if len(lines) > 0 {
+			limit = width - len(indent)
+		}
+		switch {
+		case line == "":
+			line = word
+		case utf8.RuneCountInString(line)+1+utf8.RuneCountInString(word) <= limit:
+			line += " " + word
+		default:
+			lines, line = append(lines, line), word
+		}
+		for r := []rune(line); len(r) > width-len(indent); r = []rune(line) {
+			lines, line = append(lines, string(r[:width-len(indent)])), string(r[width-len(indent):])
+		}
+	}
+	lines = append(lines, line)
+	return strings.Join(lines, "\n"+indent)
+}
+
 func (t *TTY) above(line string) {
 	if t.paused {
 		t.queued = append(t.queued, line)
