@@ -584,6 +584,27 @@ class ChangeSetTest(EmulatorTest):
         cs = change_set(self.cfn, "app", bucket_template("a bucket, v2"), {"BucketName": "gantry-outputs", "Version": "v2"}, {"gantry:version": "v2"})
         self.assertEqual(cs["Status"], "FAILED")
 
+    def test_an_imported_export_cannot_be_removed(self) -> None:
+        deploy(self.cfn, "app", bucket_template(), {"BucketName": "gantry-in-use", "Version": "v1"})
+        importer = {
+            "Resources": {"Param": {"Type": "AWS::SSM::Parameter", "Properties": {"Name": "/in-use", "Type": "String", "Value": {"Fn::ImportValue": "app-BucketName"}}}},
+        }
+        deploy(self.cfn, "importer", importer)
+        without = bucket_template("no export")
+        del without["Outputs"]["BucketName"]["Export"]
+        stack = deploy(self.cfn, "app", without, {"BucketName": "gantry-in-use", "Version": "v2"})
+        self.assertEqual(stack["StackStatus"], "UPDATE_ROLLBACK_COMPLETE")
+        reasons = [e.get("ResourceStatusReason", "") for e in self.cfn.describe_stack_events(StackName="app")["StackEvents"]]
+        self.assertTrue(any("Export app-BucketName cannot be deleted as it is in use by importer" in r for r in reasons), reasons)
+        exports = {e["Name"] for e in self.cfn.list_exports()["Exports"]}
+        self.assertIn("app-BucketName", exports)
+        self.assertEqual(self.cfn.list_imports(ExportName="app-BucketName")["Imports"], ["importer"])
+        # Once nothing imports it, it can go.
+        self.cfn.delete_stack(StackName="importer")
+        stack = deploy(self.cfn, "app", without, {"BucketName": "gantry-in-use", "Version": "v3"})
+        self.assertEqual(stack["StackStatus"], "UPDATE_COMPLETE")
+        self.assertNotIn("app-BucketName", {e["Name"] for e in self.cfn.list_exports()["Exports"]})
+
     def stack_events(self, name: str) -> list[tuple[str, str]]:
         """(logical id, status) of the stack's events, newest first."""
         events = self.cfn.describe_stack_events(StackName=name)["StackEvents"]

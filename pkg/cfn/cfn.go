@@ -38,6 +38,7 @@ type API interface {
 	UpdateTerminationProtection(context.Context, *cloudformation.UpdateTerminationProtectionInput, ...func(*cloudformation.Options)) (*cloudformation.UpdateTerminationProtectionOutput, error)
 	SetStackPolicy(context.Context, *cloudformation.SetStackPolicyInput, ...func(*cloudformation.Options)) (*cloudformation.SetStackPolicyOutput, error)
 	GetStackPolicy(context.Context, *cloudformation.GetStackPolicyInput, ...func(*cloudformation.Options)) (*cloudformation.GetStackPolicyOutput, error)
+	ListImports(context.Context, *cloudformation.ListImportsInput, ...func(*cloudformation.Options)) (*cloudformation.ListImportsOutput, error)
 }
 
 var _ API = (*cloudformation.Client)(nil)
@@ -108,13 +109,30 @@ type Stack struct {
 	StatusReason string
 	// Exists is false when there is no such stack (and every other field is
 	// empty but Name).
-	Exists                bool
-	Tags                  map[string]string
-	Outputs               map[string]string
+	Exists  bool
+	Tags    map[string]string
+	Outputs map[string]string
+	// Exports are the export names of the outputs that have one, by
+	// output key.
+	Exports               map[string]string
 	Parameters            map[string]string
 	TerminationProtection bool
 	// LastUpdated is the last update's time, else the creation time.
 	LastUpdated time.Time
+}
+
+// Importers returns the stacks that import the export name (ListImports).
+func (c *Client) Importers(ctx context.Context, export string) ([]string, error) {
+	var out []string
+	pages := cloudformation.NewListImportsPaginator(c.api, &cloudformation.ListImportsInput{ExportName: aws.String(export)})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("listing the stacks that import %s: %w", export, err)
+		}
+		out = append(out, page.Imports...)
+	}
+	return out, nil
 }
 
 // Describe returns the stack named name. A stack that does not exist (or
@@ -143,6 +161,7 @@ func (c *Client) Describe(ctx context.Context, name string) (*Stack, error) {
 		Exists:                true,
 		Tags:                  map[string]string{},
 		Outputs:               map[string]string{},
+		Exports:               map[string]string{},
 		Parameters:            map[string]string{},
 		TerminationProtection: aws.ToBool(s.EnableTerminationProtection),
 		LastUpdated:           aws.ToTime(s.CreationTime),
@@ -155,6 +174,9 @@ func (c *Client) Describe(ctx context.Context, name string) (*Stack, error) {
 	}
 	for _, o := range s.Outputs {
 		st.Outputs[aws.ToString(o.OutputKey)] = aws.ToString(o.OutputValue)
+		if o.ExportName != nil {
+			st.Exports[aws.ToString(o.OutputKey)] = aws.ToString(o.ExportName)
+		}
 	}
 	for _, p := range s.Parameters {
 		st.Parameters[aws.ToString(p.ParameterKey)] = aws.ToString(p.ParameterValue)

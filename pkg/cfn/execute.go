@@ -441,7 +441,22 @@ func (t *eventTracker) failures() []ResourceFailure {
 	if len(real) > 0 {
 		return real
 	}
-	return cancelled
+	if len(cancelled) > 0 {
+		return cancelled
+	}
+	return t.stackFailure()
+}
+
+// stackFailure is the reason on the stack's own *ROLLBACK_IN_PROGRESS
+// event: where CloudFormation says why an update failed that no resource
+// did (an export another stack still imports, say).
+func (t *eventTracker) stackFailure() []ResourceFailure {
+	for _, e := range slices.Backward(t.events) {
+		if t.isStack(e) && strings.HasSuffix(e.Status, "ROLLBACK_IN_PROGRESS") && e.Reason != "" {
+			return []ResourceFailure{{LogicalID: e.LogicalID, ResourceType: e.ResourceType, Status: e.Status, Reason: e.Reason}}
+		}
+	}
+	return nil
 }
 
 func (t *eventTracker) isStack(e Event) bool {

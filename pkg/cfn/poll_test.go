@@ -263,6 +263,10 @@ func (f *fakeCFN) GetStackPolicy(context.Context, *cloudformation.GetStackPolicy
 	return nil, errors.New("not in the fake")
 }
 
+func (f *fakeCFN) ListImports(context.Context, *cloudformation.ListImportsInput, ...func(*cloudformation.Options)) (*cloudformation.ListImportsOutput, error) {
+	return nil, errors.New("not in the fake")
+}
+
 func newFakeClient(f *fakeCFN) *Client {
 	c := New(f)
 	c.sleep = f.clock.sleep

@@ -59,6 +59,15 @@ type StackPreview struct {
 	// Notes say what the preview could not show exactly (a listener
 	// priority allocated at deploy, a stack that must be recreated).
 	Notes []string `json:"notes,omitempty"`
+	// ExportsInUse are exports the change removes while other stacks
+	// import them: CloudFormation refuses that, so the deploy would fail.
+	ExportsInUse []ExportInUse `json:"exportsInUse,omitempty"`
+}
+
+// ExportInUse is an export a change removes and the stacks importing it.
+type ExportInUse struct {
+	Export     string   `json:"export"`
+	ImportedBy []string `json:"importedBy"`
 }
 
 // PreviewSummary counts a preview's resource changes.

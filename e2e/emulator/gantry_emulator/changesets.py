@@ -12,7 +12,9 @@ change set. This module wraps the CloudFormation backend so that:
   exports go, its new ones come, and an export name another stack already
   uses is refused ("Export with name X is already exported by stack Y").
   UpdateStack gets the same export refresh (moto recomputed its outputs but
-  not the export table).
+  not the export table). An export another stack imports cannot be removed:
+  the update fails ("Export X cannot be deleted as it is in use by Y") and
+  the stack rolls back, as on AWS.
 - **Fn::ImportValue** works in a stack created by a change set (moto gave such
   stacks an empty export table).
 - **The stack remembers what was deployed**: after execution its template,
@@ -72,6 +74,7 @@ from typing import Any
 from moto.cloudformation import models
 from moto.cloudformation.exceptions import AlreadyExistsException, CloudFormationError, ValidationError
 from moto.cloudformation.responses import CloudFormationResponse, transform_dict
+from moto.core.responses import ActionResult
 from moto.cloudformation.utils import generate_changeset_id, validate_create_change_set
 from moto.core.utils import utcnow
 
@@ -105,8 +108,54 @@ def refresh_outputs(backend: Any, stack: Any) -> None:
     refresh_exports(backend, stack)
 
 
+def imported_names(node: Any) -> set[str]:
+    """The export names a template imports with Fn::ImportValue (literal
+    names, Fn::Sub without variables, Fn::Join of literals)."""
+    found: set[str] = set()
+    if isinstance(node, list):
+        for item in node:
+            found |= imported_names(item)
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            if key == "Fn::ImportValue":
+                name = _literal(value)
+                if name:
+                    found.add(name)
+            else:
+                found |= imported_names(value)
+    return found
+
+
+def _literal(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and isinstance(value.get("Fn::Sub"), str) and "${" not in value["Fn::Sub"]:
+        return value["Fn::Sub"]
+    if isinstance(value, dict) and isinstance(value.get("Fn::Join"), list) and len(value["Fn::Join"]) == 2:
+        sep, parts = value["Fn::Join"]
+        if isinstance(sep, str) and isinstance(parts, list) and all(isinstance(p, str) for p in parts):
+            return sep.join(parts)
+    return None
+
+
+def refuse_removing_imported_exports(backend: Any, stack: Any, keep: set[str]) -> None:
+    """As CloudFormation does: an export another stack imports cannot go."""
+    for name, export in backend.exports.items():
+        if export.exporting_stack_id != stack.stack_id or name in keep:
+            continue
+        for other in backend.stacks.values():
+            if other.stack_id == stack.stack_id or "DELETE_COMPLETE" in other.status:
+                continue
+            if name in imported_names(getattr(other, "template_dict", None) or {}):
+                raise ValidationError(
+                    stack.stack_id,
+                    message=f"Export {name} cannot be deleted as it is in use by {other.name}",
+                )
+
+
 def refresh_exports(backend: Any, stack: Any) -> None:
     exports = stack.exports
+    refuse_removing_imported_exports(backend, stack, {e.name for e in exports})
     for export in exports:
         holder = backend.exports.get(export.name)
         if holder is not None and holder.exporting_stack_id != stack.stack_id:
@@ -335,6 +384,22 @@ def install() -> None:
         stack.last_updated_time = utcnow()
         refresh_exports(self, stack)
         return stack
+
+    def list_imports(self: Any) -> Any:
+        # moto has no ListImports: the stacks whose templates import the
+        # export, as CloudFormation answers (an unknown export is an error).
+        name = self._get_param("ExportName")
+        backend = self.cloudformation_backend
+        if name not in backend.exports:
+            raise ValidationError(name, message=f"Export '{name}' does not exist.")
+        importers = sorted(
+            other.name
+            for other in backend.stacks.values()
+            if "DELETE_COMPLETE" not in other.status and name in imported_names(getattr(other, "template_dict", None) or {})
+        )
+        return ActionResult({"Imports": importers})
+
+    CloudFormationResponse.list_imports = list_imports
 
     original_validate = CloudFormationResponse._validate_different_update
 

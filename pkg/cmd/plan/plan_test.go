@@ -368,3 +368,37 @@ func TestPlanUsage(t *testing.T) {
 		t.Error("plan needs an Example and --exit-code")
 	}
 }
+
+// Renaming a resource removes the data stack's export that the running app
+// stack imports: CloudFormation refuses that (so does the emulator), and
+// plan says so before a deploy fails on it.
+func TestPlanFlagsARemovedExportInUse(t *testing.T) {
+	t.Parallel()
+	const account, service = "210000000009", "renamer"
+	file := descriptor(t, t.TempDir(), service, account, "files")
+	mustRun(t, bootstrap.NewCmd, file, "--demo-platform")
+	mustRun(t, deploycmd.NewCmd, file, "--version", "1.0.0", "--bake", "0s")
+
+	renamed := descriptor(t, t.TempDir(), service, account, "uploads")
+	res := decode(t, mustRun(t, plan.NewCmd, renamed, "--stage", "dev", "--version", "1.0.0", "--output", "json"))
+	for _, reg := range res.Regions {
+		data := stackOf(t, reg, naming.Data)
+		if len(data.ExportsInUse) == 0 {
+			t.Fatalf("%s: no export in use flagged: %+v", reg.Region, data)
+		}
+		e := data.ExportsInUse[0]
+		if !strings.HasPrefix(e.Export, "renamer-dev-data:Files") || len(e.ImportedBy) != 1 || e.ImportedBy[0] != "renamer-dev-app" {
+			t.Errorf("%s: %+v", reg.Region, e)
+		}
+	}
+	text := mustRun(t, plan.NewCmd, renamed, "--stage", "dev", "--version", "1.0.0")
+	if !strings.Contains(text, "which renamer-dev-app imports: CloudFormation refuses that, so the deploy would fail") {
+		t.Errorf("text:\n%s", text)
+	}
+	// And indeed the deploy fails on it (even with the bucket's loss
+	// allowed), the data stack rolled back.
+	code, _, stderr := run(t, deploycmd.NewCmd, renamed, "--version", "1.0.0", "--bake", "0s", "--allow-data-loss")
+	if code != 1 || !strings.Contains(stderr, "cannot be deleted as it is in use by renamer-dev-app") {
+		t.Errorf("deploy of the rename: exit %d\n%s", code, stderr)
+	}
+}

@@ -113,6 +113,9 @@ func Text(r *deploy.Preview, color bool) string {
 					b.WriteString(st.Paint(iostreams.Danger, fmt.Sprintf("    ! %s: gantry deploy refuses it without --allow-data-loss", lossText(c))) + "\n")
 				}
 			}
+			for _, e := range s.ExportsInUse {
+				b.WriteString(st.Paint(iostreams.Danger, "    ! "+exportText(e)) + "\n")
+			}
 			for _, n := range s.Notes {
 				b.WriteString(st.Paint(iostreams.Muted, "    note: "+n) + "\n")
 			}
@@ -124,6 +127,12 @@ func Text(r *deploy.Preview, color bool) string {
 	}
 	b.WriteString("\n" + summaryLine(r) + "\n")
 	return b.String()
+}
+
+// exportText says why removing an export in use fails the deploy.
+func exportText(e deploy.ExportInUse) string {
+	return fmt.Sprintf("removes export %s, which %s imports: CloudFormation refuses that, so the deploy would fail; stop importing it first",
+		e.Export, strings.Join(e.ImportedBy, ", "))
 }
 
 // foldTags splits off the changes that only retag a resource (every
@@ -248,6 +257,11 @@ func Markdown(r *deploy.Preview) string {
 			b.WriteString("| Stack | Change | Logical ID | Type | Replacement | Caused by | |\n")
 			b.WriteString("|---|---|---|---|---|---|---|\n")
 			b.WriteString(strings.Join(rows, "\n") + "\n")
+		}
+		for _, s := range reg.Stacks {
+			for _, e := range s.ExportsInUse {
+				fmt.Fprintf(&b, "\n> [!CAUTION]\n> `%s` %s\n", mdCode(s.Name), mdText(exportText(e)))
+			}
 		}
 		if len(losses) > 0 {
 			b.WriteString("\n> [!CAUTION]\n> `gantry deploy` refuses these without `--allow-data-loss`:\n")

@@ -50,7 +50,29 @@ func (r *region) Preview(ctx context.Context, a deploy.StackApply) (deploy.Stack
 	if err != nil {
 		return p, err
 	}
-	return previewOf(p, cs), nil
+	p = previewOf(p, cs)
+	p.ExportsInUse, err = r.exportsInUse(ctx, current, tmpl)
+	return p, err
+}
+
+// exportsInUse are the exports of current that tmpl no longer declares
+// while another stack imports them (ListImports): the update would fail.
+func (r *region) exportsInUse(ctx context.Context, current *cfn.Stack, tmpl *template) ([]deploy.ExportInUse, error) {
+	keep := tmpl.exports(current.Name)
+	var out []deploy.ExportInUse
+	for _, name := range slices.Sorted(maps.Values(current.Exports)) {
+		if keep[name] {
+			continue
+		}
+		importers, err := r.cfn.Importers(ctx, name)
+		if err != nil {
+			return out, err
+		}
+		if len(importers) > 0 {
+			out = append(out, deploy.ExportInUse{Export: name, ImportedBy: importers})
+		}
+	}
+	return out, nil
 }
 
 // unpreviewable says why a's change set cannot be made now, if so: a stack

@@ -456,6 +456,31 @@ type template struct {
 	Resources map[string]struct {
 		Type string `json:"Type"`
 	} `json:"Resources"`
+	Outputs map[string]struct {
+		Export *struct {
+			Name any `json:"Name"`
+		} `json:"Export"`
+	} `json:"Outputs"`
+}
+
+// exports are the export names the template's outputs declare; a name
+// that is not a literal (or an Fn::Sub of the stack name) is left out.
+func (t *template) exports(stack string) map[string]bool {
+	out := map[string]bool{}
+	for _, o := range t.Outputs {
+		if o.Export == nil {
+			continue
+		}
+		switch n := o.Export.Name.(type) {
+		case string:
+			out[n] = true
+		case map[string]any:
+			if sub, ok := n["Fn::Sub"].(string); ok {
+				out[strings.ReplaceAll(sub, "${AWS::StackName}", stack)] = true
+			}
+		}
+	}
+	return out
 }
 
 func parseTemplate(b []byte) (*template, error) {
