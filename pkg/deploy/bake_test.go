@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gantryhq/gantry/pkg/deploy"
+	"github.com/gantryhq/gantry/pkg/naming"
 	"github.com/gantryhq/gantry/pkg/plan"
 	"github.com/gantryhq/gantry/pkg/rollout"
 )
@@ -135,4 +136,28 @@ func TestLongBakeHasAHeartbeat(t *testing.T) {
 	if len(beats) < 8 || len(beats) > 10 || !strings.Contains(beats[0], "wave 1 baking: 9m") || !strings.Contains(beats[0], "left of 10m0s, 2 regions healthy, watching payments-staging-5xx") {
 		t.Fatalf("%d heartbeats over a 10m bake: %q", len(beats), beats)
 	}
+}
+
+// Ctrl-C says at once what the rollout waits for: the stack being
+// cancelled, and how to stop waiting.
+func TestInterruptSaysWhatItWaitsFor(t *testing.T) {
+	e := newEnv(t, waves)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e.b.ApplyHook = func(ctx context.Context, step plan.Step, a deploy.StackApply) error {
+		if step.Region == "us-west-2" && a.Kind == naming.App {
+			cancel()
+			time.Sleep(100 * time.Millisecond) // CloudFormation rolling back
+			return ctx.Err()
+		}
+		return nil
+	}
+	e.runCtx(ctx, "v1", e.plan())
+	want := "interrupted: cancelling the update of payments-prod-app; waiting for CloudFormation to roll back — press Ctrl-C again to stop waiting and leave the lock for `gantry unlock`"
+	for _, ev := range e.rec.Snapshot() {
+		if ev.Kind == "Message" && ev.Ref.Region == "us-west-2" && ev.Text == want {
+			return
+		}
+	}
+	t.Errorf("no message %q", want)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -109,6 +110,7 @@ type run struct {
 	pre      map[key]*prepared
 
 	mu         sync.Mutex
+	inflight   map[rollout.Ref]string // region → the stack being applied
 	res        *rollout.Result
 	index      map[key]int
 	stop       stopKind
@@ -273,6 +275,7 @@ func (r *run) run(ctx context.Context) *rollout.Result {
 		r.log.Warn(n)
 	}
 	r.log.Info("rollout started", "stages", len(r.req.Plan.Stages), "regions", len(refs))
+	defer context.AfterFunc(ctx, r.interrupted)()
 	for _, st := range r.req.Plan.Stages {
 		if err := ctx.Err(); err != nil {
 			r.halt(stopCanceled, "interrupted: "+err.Error())
@@ -696,6 +699,38 @@ func joinNames(names []string) string {
 		return names[0]
 	}
 	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
+// applying marks a region's stack as being applied ("" when done), so an
+// interruption can say what it waits for.
+func (r *run) applying(ref rollout.Ref, stack string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.inflight == nil {
+		r.inflight = map[rollout.Ref]string{}
+	}
+	if stack == "" {
+		delete(r.inflight, ref)
+		return
+	}
+	r.inflight[ref] = stack
+}
+
+// interrupted says at once, on Ctrl-C or SIGTERM, what the rollout does
+// now: stack operations in flight are cancelled and their rollback waited
+// for (minutes on AWS), and how not to wait.
+func (r *run) interrupted() {
+	r.mu.Lock()
+	inflight := maps.Clone(r.inflight)
+	r.mu.Unlock()
+	const again = "press Ctrl-C again to stop waiting and leave the lock for `gantry unlock`"
+	if len(inflight) == 0 {
+		r.obs.Message(rollout.Ref{}, slog.LevelWarn, "interrupted: no region starts now; regions in flight finish their step, then the lock is released — "+again)
+		return
+	}
+	for _, ref := range slices.SortedFunc(maps.Keys(inflight), func(a, b rollout.Ref) int { return strings.Compare(a.String(), b.String()) }) {
+		r.obs.Message(ref, slog.LevelWarn, fmt.Sprintf("interrupted: cancelling the update of %s; waiting for CloudFormation to roll back — %s", inflight[ref], again))
+	}
 }
 
 // note adds a note to the result.

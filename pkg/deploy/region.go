@@ -184,7 +184,9 @@ func (rg *regionRun) apply(ctx context.Context, obs StackObserver) ([]rollout.St
 		rg.r.obs.StepChanged(rg.ref, stepName, s.Name)
 		rg.j.region(rg.ref, string(stepName), "started", s.Name, nil)
 		a := rg.r.stackApply(rg.step, s, rg.pre)
+		rg.r.applying(rg.ref, s.Name)
 		out, err := rg.reg.Apply(ctx, a, obs)
+		rg.r.applying(rg.ref, "")
 		out = fillOutcome(out, a)
 		if out.Action == "" {
 			// A backend that failed before it knew: the app stack's
