@@ -44,7 +44,15 @@ data stack, app stack (CloudFormation change sets), then the wave's bake,
 watching its alarms and the halt flag.
 
 Re-running the same command resumes: a region whose stacks already carry the
-version and template hash is "unchanged" and costs one describe call.
+version and template hash, and whose bake finished, is "unchanged" and costs
+one describe call; one whose bake was cut short (Ctrl-C, SIGTERM, kill, the
+halt flag) is baked again, whole, before anything after it starts. Every
+alarm of rollout.alarms must exist in every region before anything changes
+(exit 2 naming the missing one).
+
+Ctrl-C (or SIGTERM) cancels the stack updates in flight and waits for
+CloudFormation to roll them back, saying which; a second Ctrl-C stops
+waiting and leaves the lock for gantry unlock.
 One rollout per (service, stage) at a time holds a lock in the stage's state
 table (gantry unlock breaks a stale one).
 
@@ -54,13 +62,18 @@ the command refuses to start (exit 2). A closed gate holds its region; any
 flag error holds too (fail closed).
 
 A stage with approval: true starts only with --approve STAGE, or a yes at the
-prompt on a terminal. A change that would replace or delete a database,
-cache or bucket is refused unless --allow-data-loss.
+prompt on a terminal, which shows the version, account, regions and the
+stage's plan in a line. A change that would replace or delete a database,
+cache or bucket is refused unless --allow-data-loss (all of them) or
+--allow-data-loss=RESOURCE[,RESOURCE] (only those: descriptor names or
+logical IDs); each one allowed is a warning, a journal entry and a note.
 
 Progress goes to stderr. --output json prints one object on one line at the
 end: {"service", "version", "result": "succeeded|failed|held", "regions":
 [{"stage", "region", "wave", "status": "deployed|unchanged|failed|held|
-rolled-back|pending", "stacks": [...], "error"}]}. With $GITHUB_STEP_SUMMARY
+rolled-back|pending", "stacks": [...], "error"}], "rolloutId", "notes":
+[...]}. With text output the summary line goes to stdout. With
+$GITHUB_STEP_SUMMARY
 set, a Markdown table of the result is appended to that file.
 
 Exit status: 0 succeeded, 1 failed (every region is listed), 2 bad usage,

@@ -42,8 +42,10 @@ func NewCmd(f *cmdutil.Factory) *cobra.Command {
 		Long: `Show, for every stage and region of the descriptor, the version the app
 stack runs (its gantry:version tag), the stack's status and when it was last
 deployed; and for every stage the latest rollout (in flight, held, failed or
-succeeded) and who holds the stage's rollout lock, until when. A region
-whose app stack does not exist is "not deployed". Every region and state
+succeeded, with the regions it rolled back) and who holds the stage's
+rollout lock, until when. A region whose app stack does not exist is "not
+deployed", unless a data stack is there (one a failed create left
+ROLLBACK_COMPLETE, say): then it shows "data stack STATUS". Every region and state
 table is read in parallel; nothing is changed.
 
 --output json prints one object:
@@ -51,7 +53,7 @@ table is read in parallel; nothing is changed.
    "version","acquiredAt","heartbeatAt","expiresAt","expired"}|null,
    "rollout":{"id","version","status","reason","owner","startedAt",
    "updatedAt"}|null,"regions":[{"region","wave","version","status",
-   "updatedAt","error"}],"error"}]}
+   "updatedAt","error","rollout","rolloutReason","dataStack"}],"error"}]}
 where a region's status is the CloudFormation stack status, or NOT_DEPLOYED.
 
 Before reading, gantry checks once that it can reach AWS (credentials,
