@@ -217,7 +217,7 @@ func (r *run) restore(ctx context.Context, j *journal, b *inBake, firing []strin
 	j.region(ref, "restore", "started", "version "+prev.Version, map[string]string{"version": prev.Version, "hash": prev.Hash})
 	outs, err := Restore(ctx, b.reg, prev, RestoreOptions{
 		Tags: r.base[ref.Stage], AllowDataLoss: r.req.AllowDataLoss,
-		Observer: stackObserver{r.obs, ref, func() {}}, Now: r.clock.Now(),
+		Observer: stackObserver{r.obs, ref, func() {}}, Now: r.clock.Now(), Running: &b.dep,
 	})
 	stacks = mergeRestore(stacks, outs)
 	if err != nil {

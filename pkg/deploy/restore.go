@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"strings"
 	"time"
 
 	"github.com/gantryhq/gantry/pkg/descriptor"
@@ -49,11 +50,15 @@ type RestoreOptions struct {
 	Observer StackObserver
 	// Now is recorded as the restored deployment's time; zero is time.Now().
 	Now time.Time
+	// Running is the deployment being replaced, when known: it decides
+	// whether the app stack must go back before the data stack.
+	Running *Deployment
 }
 
 // Restore redeploys a recorded deployment's exact templates and parameters
-// (data stack first; an unchanged one costs an empty change set and no
-// update), tags the stacks with that deployment's version and hash, and
+// (data stack first, unless the running app stack imports an export the
+// restored data stack lacks; an unchanged one costs an empty change set and
+// no update), tags the stacks with that deployment's version and hash, and
 // records it again as the latest deployment of the region. The bake's
 // alarm restore and `gantry rollback` both use it.
 func Restore(ctx context.Context, reg Region, dep *Deployment, opt RestoreOptions) ([]StackOutcome, error) {
@@ -64,17 +69,23 @@ func Restore(ctx context.Context, reg Region, dep *Deployment, opt RestoreOption
 	if obs == nil {
 		obs = discardStack{}
 	}
-	var outs []StackOutcome
-	for _, s := range dep.Stacks {
-		a := StackApply{
+	var applies []StackApply
+	for _, s := range restoreOrder(dep, opt.Running) {
+		applies = append(applies, StackApply{
 			Name: s.Name, Kind: s.Kind, Template: s.Template, Parameters: maps.Clone(s.Parameters),
 			Tags:          StackTags(opt.Tags, s, dep.Version, dep.Hash),
 			AllowDataLoss: opt.AllowDataLoss, Protect: s.Kind == naming.Data,
-		}
+		})
+	}
+	if err := refuseLateDataLoss(ctx, reg, applies); err != nil {
+		return nil, err
+	}
+	var outs []StackOutcome
+	for _, a := range applies {
 		out, err := reg.Apply(ctx, a, obs)
 		outs = append(outs, fillOutcome(out, a))
 		if err != nil {
-			return outs, fmt.Errorf("restoring stack %s to version %s: %w", s.Name, dep.Version, err)
+			return outs, fmt.Errorf("restoring stack %s to version %s: %w", a.Name, dep.Version, err)
 		}
 	}
 	again := *dep
@@ -86,6 +97,38 @@ func Restore(ctx context.Context, reg Region, dep *Deployment, opt RestoreOption
 		return outs, fmt.Errorf("restored version %s, but recording it failed: %w", dep.Version, err)
 	}
 	return outs, nil
+}
+
+// refuseLateDataLoss previews the data stack when it goes back after the
+// app stack, so that a replacement or deletion the consent does not allow
+// is refused before anything changes, not with the app stack already back.
+func refuseLateDataLoss(ctx context.Context, reg Region, applies []StackApply) error {
+	if len(applies) < 2 || applies[0].Kind != naming.App {
+		return nil
+	}
+	for _, a := range applies[1:] {
+		p, err := reg.Preview(ctx, a)
+		if err != nil {
+			return fmt.Errorf("previewing %s before the app stack goes back: %w", a.Name, err)
+		}
+		var refused []string
+		var ids []string
+		for _, c := range p.Changes {
+			if c.DataLoss && !a.AllowDataLoss.Allows(c.LogicalID) {
+				verb := "replace"
+				if c.Action == "Remove" {
+					verb = "delete"
+				}
+				refused = append(refused, fmt.Sprintf("%s %s (%s)", verb, c.LogicalID, c.Type))
+				ids = append(ids, c.LogicalID)
+			}
+		}
+		if len(refused) > 0 {
+			return fmt.Errorf("refusing to %s in %s: that loses data; nothing was changed; run again with --allow-data-loss=%s if you mean it",
+				strings.Join(refused, "; "), a.Name, strings.Join(ids, ","))
+		}
+	}
+	return nil
 }
 
 // fillOutcome names an outcome the backend left anonymous.

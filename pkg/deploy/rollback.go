@@ -309,9 +309,13 @@ func (rb *rollback) restore(ctx context.Context, reg Region, t RollbackTarget, j
 		"fromVersion": t.Current.Version, "fromHash": t.Current.Hash, "version": t.To.Version, "hash": t.To.Hash,
 		"recordedRollout": t.To.RolloutID, "allowDataLoss": rb.req.AllowDataLoss.String(),
 	})
+	var running *Deployment
+	if t.Current.Exists && t.Current.Version != "" {
+		running, _ = reg.Deployment(ctx, t.Current.Version) // best effort: it only orders the stacks
+	}
 	outs, err := Restore(ctx, journaledRegion{Region: reg, ref: ref, obs: rb.obs, j: j}, t.To, RestoreOptions{
 		Tags: BaseTags(rb.req.Descriptor, rb.st.Name), AllowDataLoss: rb.req.AllowDataLoss,
-		Observer: stackObserver{rb.obs, ref, func() {}}, Now: rb.clock.Now(),
+		Observer: stackObserver{rb.obs, ref, func() {}}, Now: rb.clock.Now(), Running: running,
 	})
 	rr := rollout.RegionResult{Stage: ref.Stage, Region: ref.Region, Wave: ref.Wave, Stacks: restoredStacks(outs)}
 	if err != nil {

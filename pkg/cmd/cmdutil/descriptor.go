@@ -8,6 +8,7 @@ import (
 
 	"github.com/gantryhq/gantry/pkg/descriptor"
 	"github.com/gantryhq/gantry/pkg/lint"
+	"github.com/gantryhq/gantry/pkg/plan"
 )
 
 // LoadDescriptor reads file once, loads it, and refuses it (exit 2) when it has load
@@ -102,4 +103,22 @@ func them(n int) string {
 		return "it"
 	}
 	return "them"
+}
+
+// LoadPlan loads file (LoadDescriptor), refuses --stage and --region values
+// it does not have (CheckSelection), and builds the plan of stages (all
+// when none): the start of every command that acts on a stage.
+func LoadPlan(ctx context.Context, f *Factory, file string, stages, regions []string) (*descriptor.Descriptor, *plan.Plan, error) {
+	d, err := LoadDescriptor(ctx, f, file)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := CheckSelection(d, stages, regions); err != nil {
+		return nil, nil, err
+	}
+	p, err := plan.Build(d, stages)
+	if err != nil {
+		return nil, nil, InputError(err)
+	}
+	return d, p, nil
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil/preflight"
 	"github.com/gantryhq/gantry/pkg/deploy"
 	"github.com/gantryhq/gantry/pkg/gate"
-	"github.com/gantryhq/gantry/pkg/plan"
 	"github.com/gantryhq/gantry/pkg/progress"
 	"github.com/gantryhq/gantry/pkg/rollout"
 )
@@ -110,19 +109,12 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	if err != nil {
 		return err
 	}
-	d, err := cmdutil.LoadDescriptor(ctx, f, opts.File)
+	d, p, err := cmdutil.LoadPlan(ctx, f, opts.File, opts.Stages, nil)
 	if err != nil {
-		return err
-	}
-	if err := cmdutil.CheckSelection(d, opts.Stages, nil); err != nil {
 		return err
 	}
 	if err := cmdutil.CheckSelection(d, opts.Approve, nil); err != nil {
 		return err
-	}
-	p, err := plan.Build(d, opts.Stages)
-	if err != nil {
-		return cmdutil.InputError(err)
 	}
 	eng := &deploy.Engine{Logger: f.Log(), ErrorText: awsx.Brief}
 	if d.Rollout.Gate != "" || d.Rollout.Halt != "" {

@@ -13,7 +13,6 @@ import (
 
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
 	"github.com/gantryhq/gantry/pkg/gate"
-	"github.com/gantryhq/gantry/pkg/plan"
 	"github.com/gantryhq/gantry/pkg/rollout"
 )
 
@@ -142,16 +141,9 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 		return err
 	}
 	ctx := cmd.Context()
-	d, err := cmdutil.LoadDescriptor(ctx, f, opts.File)
+	d, p, err := cmdutil.LoadPlan(ctx, f, opts.File, opts.Stages, nil)
 	if err != nil {
 		return err
-	}
-	if err := cmdutil.CheckSelection(d, opts.Stages, nil); err != nil {
-		return err
-	}
-	p, err := plan.Build(d, opts.Stages)
-	if err != nil {
-		return cmdutil.InputError(err)
 	}
 	rep := &Report{Service: d.Service, Version: opts.Version, GateFlag: d.Rollout.Gate, HaltFlag: d.Rollout.Halt}
 	var g *gate.Gate

@@ -13,7 +13,6 @@ import (
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil/preflight"
 	"github.com/gantryhq/gantry/pkg/deploy"
-	"github.com/gantryhq/gantry/pkg/plan"
 )
 
 // MaxParallel bounds how many regions are planned at once.
@@ -94,16 +93,9 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	if err := cmdutil.CheckOutput(cmd, opts.Output, "text", "json", "markdown"); err != nil {
 		return err
 	}
-	d, err := cmdutil.LoadDescriptor(ctx, f, opts.File)
+	d, p, err := cmdutil.LoadPlan(ctx, f, opts.File, []string{opts.Stage}, nil)
 	if err != nil {
 		return err
-	}
-	if err := cmdutil.CheckSelection(d, []string{opts.Stage}, nil); err != nil {
-		return err
-	}
-	p, err := plan.Build(d, []string{opts.Stage})
-	if err != nil {
-		return cmdutil.InputError(err)
 	}
 	st := p.Stages[0]
 	eng := &deploy.Engine{Logger: f.Log(), ErrorText: awsx.Brief}

@@ -97,16 +97,9 @@ func run(ctx context.Context, f *cmdutil.Factory, opts *Options) error {
 	if err := cmdutil.OneOf("output", opts.Output, "text", "json"); err != nil {
 		return err
 	}
-	d, err := cmdutil.LoadDescriptor(ctx, f, opts.File)
+	d, p, err := cmdutil.LoadPlan(ctx, f, opts.File, []string{opts.Stage}, []string{opts.Region})
 	if err != nil {
 		return err
-	}
-	if err := cmdutil.CheckSelection(d, []string{opts.Stage}, []string{opts.Region}); err != nil {
-		return err
-	}
-	p, err := plan.Build(d, []string{opts.Stage})
-	if err != nil {
-		return cmdutil.InputError(err)
 	}
 	st, _ := p.Stage(opts.Stage)
 	backend, _, err := preflight.Backend(ctx, f, p, preflight.Check{File: opts.File, Stages: []plan.Stage{st}})

@@ -154,16 +154,9 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	if err := cmdutil.OneOf("output", opts.Output, "text", "json"); err != nil {
 		return err
 	}
-	d, err := cmdutil.LoadDescriptor(ctx, f, opts.File)
+	_, p, err := cmdutil.LoadPlan(ctx, f, opts.File, opts.Stages, nil)
 	if err != nil {
 		return err
-	}
-	if err := cmdutil.CheckSelection(d, opts.Stages, nil); err != nil {
-		return err
-	}
-	p, err := plan.Build(d, opts.Stages)
-	if err != nil {
-		return cmdutil.InputError(err)
 	}
 	// Set-up problems are said once here, not in every row; a stage never
 	// bootstrapped is shown as such unless none of them was.
