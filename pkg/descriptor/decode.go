@@ -47,10 +47,17 @@ func (dc *decoder) add(sp Span, code, format string, args ...any) {
 
 // visit counts a node against the budget and reports when it is spent.
 func (dc *decoder) visit(n *yaml.Node) bool {
+	return dc.charge(n, 1)
+}
+
+// charge counts k nodes against the budget at n. A merge key's expansion is
+// charged before it is made, so `<<: [*a, *a, ...]` cannot copy a large
+// mapping many times over inside the budget.
+func (dc *decoder) charge(n *yaml.Node, k int) bool {
 	if dc.spent {
 		return false
 	}
-	dc.visits++
+	dc.visits += k
 	if dc.visits > maxNodes {
 		dc.spent = true
 		dc.add(span(n), CodeSyntax, "the document expands to more than %d nodes (aliases?); write the descriptor out plainly", maxNodes)
@@ -406,6 +413,9 @@ func (dc *decoder) entries(n *yaml.Node, path string) [][2]*yaml.Node {
 		}
 		if k.Value == "<<" && k.ShortTag() == "!!merge" {
 			for _, src := range mergeSources(val) {
+				if !dc.charge(k, len(src.Content)/2) {
+					return out
+				}
 				for j := 0; j+1 < len(src.Content); j += 2 {
 					merged = append(merged, [2]*yaml.Node{src.Content[j], src.Content[j+1]})
 				}

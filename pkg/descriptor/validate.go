@@ -329,10 +329,15 @@ func (dc *decoder) merge(base, over *yaml.Node, path string, depth int) *yaml.No
 		return over
 	}
 	out := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: base.Line, Column: base.Column}
-	quiet := &decoder{pos: Positions{}} // base's duplicates were reported already
+	// base's duplicates were reported already; its merge keys still cost.
+	quiet := &decoder{pos: Positions{}, visits: dc.visits}
+	baseEntries := quiet.entries(base, path)
+	if !dc.charge(base, quiet.visits-dc.visits) {
+		return over
+	}
 	overEntries := dc.entries(over, path)
 	used := map[string]bool{}
-	for _, b := range quiet.entries(base, path) {
+	for _, b := range baseEntries {
 		k := b[0].Value
 		kv := b
 		for _, o := range overEntries {
