@@ -75,3 +75,41 @@ func hasProblem(probs []Problem, code, text string) bool {
 func firstProblems(probs []Problem) []Problem {
 	return probs[:min(len(probs), 5)]
 }
+
+func TestSecretReferencesRefuseWildcards(t *testing.T) {
+	for _, ref := range []string{
+		"ssm:*", "ssm:/prod/*", "ssm:/prod/db-?", "ssm:/a b", "ssm:/", "ssm:arn:aws:ssm:us-east-1:111122223333:parameter/*",
+		"secretsmanager:*", "secretsmanager:prod/*", "secretsmanager:db?", "secretsmanager:x#", "secretsmanager:#k",
+		"secretsmanager:arn:aws:secretsmanager:us-east-1:111122223333:secret:*",
+	} {
+		src := minimal + "secrets:\n  X: \"" + ref + "\"\n"
+		_, probs := parse(t, src)
+		if len(probs) != 1 || probs[0].Code != CodeValue || probs[0].Line != 19 || probs[0].Column != 6 {
+			t.Errorf("%s: problems %v, want one GN108 at the value, 19:6", ref, probs)
+		}
+	}
+	for _, ref := range []string{
+		"ssm:/payments/stripe-api-key", "ssm:signing-key", "ssm:arn:aws:ssm:us-east-1:111122223333:parameter/a/b",
+		"secretsmanager:edge/api-token", "secretsmanager:edge/db#url", "secretsmanager:a+b=c.d@e-f",
+		"secretsmanager:arn:aws:secretsmanager:us-east-1:111122223333:secret:db-AbCdEf",
+	} {
+		if _, probs := parse(t, minimal+"secrets:\n  X: \""+ref+"\"\n"); len(probs) != 0 {
+			t.Errorf("%s: %v", ref, probs)
+		}
+	}
+}
+
+func TestMalformedSecretReferencesAreNotEchoed(t *testing.T) {
+	const token = "ghp_0123456789abcdefghijABCDEFGHIJ0123"
+	for _, ref := range []string{"ssm: " + token, "secretsmanager:" + token + " x", "${" + token + "}", "${" + token} {
+		_, probs := parse(t, minimal+"secrets:\n  X: \""+ref+"\"\n")
+		if len(probs) == 0 {
+			t.Errorf("%q loaded", ref)
+		}
+		for _, p := range probs {
+			if strings.Contains(p.Message, "ghp_") {
+				t.Errorf("%q: the message repeats the value: %s", ref, p.Message)
+			}
+		}
+	}
+}

@@ -137,23 +137,38 @@ func byteOffset(src []byte, line, col int) int {
 	return i
 }
 
-// secretRef checks one value under `secrets:`.
+// Secret references name exactly one parameter or secret: the characters
+// SSM and Secrets Manager allow in names, so that no `*` or `?` can widen
+// the execution role's IAM policy to other secrets.
+var (
+	ssmNameRe = regexp.MustCompile(`^(arn:aws[a-z-]*:ssm:[a-z0-9-]+:[0-9]{12}:parameter)?/?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$`)
+	smNameRe  = regexp.MustCompile(`^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:)?[A-Za-z0-9/_+=.@-]+$`)
+	smKeyRe   = regexp.MustCompile(`^[^\x00-\x1f\x7f*?]+$`)
+)
+
+// maxSecretRef bounds a reference: an SSM name is at most 2,048 characters
+// with its ARN, a Secrets Manager name 512.
+const maxSecretRef = 2048
+
+// secretRef checks one value under `secrets:`. A malformed reference may
+// hold the secret itself (pasted by mistake), so messages never repeat it.
 func (dc *decoder) secretRef(v string, pos Positions, path string) {
 	sp := pos.Lookup(path)
 	switch {
 	case strings.HasPrefix(v, "ssm:"):
-		if len(v) == len("ssm:") || strings.ContainsAny(v, " ${}") {
-			dc.add(sp, CodeValue, "%s: %q needs a parameter name after ssm:, such as ssm:/payments/api-key", describe(path), v)
+		if name := strings.TrimPrefix(v, "ssm:"); len(v) > maxSecretRef || !ssmNameRe.MatchString(name) {
+			dc.add(sp, CodeValue, "%s must be ssm: and one parameter name such as ssm:/payments/api-key: letters, digits and _ . - / only, no wildcard such as * (it would let the service read other parameters)", describe(path))
 		}
 	case strings.HasPrefix(v, "secretsmanager:"):
 		name, key, hasKey := strings.Cut(strings.TrimPrefix(v, "secretsmanager:"), "#")
-		if name == "" || (hasKey && key == "") || strings.ContainsAny(v, " ${}") {
-			dc.add(sp, CodeValue, "%s: %q must be secretsmanager:NAME or secretsmanager:NAME#jsonKey", describe(path), v)
+		if len(v) > maxSecretRef || !smNameRe.MatchString(name) || (hasKey && !smKeyRe.MatchString(key)) {
+			dc.add(sp, CodeValue, "%s must be secretsmanager:NAME or secretsmanager:NAME#jsonKey, NAME one secret's name of letters, digits and / _ + = . @ - only, no wildcard such as * (it would let the service read other secrets)", describe(path))
 		}
 	case strings.HasPrefix(v, "${"):
 		segs, err := ParseTemplate(v)
 		if err != nil {
-			dc.add(dc.placeholderSpan(sp, v, err.Offset), CodePlaceholder, "%s: %s", describe(path), err.Msg)
+			// The message of err repeats the placeholder's text.
+			dc.add(dc.placeholderSpan(sp, v, err.Offset), CodePlaceholder, "%s: a malformed placeholder; a secret is one placeholder of a secret resource output, such as ${resources.db.password}", describe(path))
 			return
 		}
 		if len(segs) != 1 || segs[0].Ref == nil || segs[0].Ref.Name != "resources" {
