@@ -150,6 +150,12 @@ var (
 // with its ARN, a Secrets Manager name 512.
 const maxSecretRef = 2048
 
+// addSecret adds a problem at a value that may be a secret.
+func (dc *decoder) addSecret(sp Span, code, format string, args ...any) {
+	dc.add(sp, code, format, args...)
+	dc.probs[len(dc.probs)-1].Secret = true
+}
+
 // secretRef checks one value under `secrets:`. A malformed reference may
 // hold the secret itself (pasted by mistake), so messages never repeat it.
 func (dc *decoder) secretRef(v string, pos Positions, path string) {
@@ -157,25 +163,25 @@ func (dc *decoder) secretRef(v string, pos Positions, path string) {
 	switch {
 	case strings.HasPrefix(v, "ssm:"):
 		if name := strings.TrimPrefix(v, "ssm:"); len(v) > maxSecretRef || !ssmNameRe.MatchString(name) {
-			dc.add(sp, CodeValue, "%s must be ssm: and one parameter name such as ssm:/payments/api-key: letters, digits and _ . - / only, no wildcard such as * (it would let the service read other parameters)", describe(path))
+			dc.addSecret(sp, CodeValue, "%s must be ssm: and one parameter name such as ssm:/payments/api-key: letters, digits and _ . - / only, no wildcard such as * (it would let the service read other parameters)", describe(path))
 		}
 	case strings.HasPrefix(v, "secretsmanager:"):
 		name, key, hasKey := strings.Cut(strings.TrimPrefix(v, "secretsmanager:"), "#")
 		if len(v) > maxSecretRef || !smNameRe.MatchString(name) || (hasKey && !smKeyRe.MatchString(key)) {
-			dc.add(sp, CodeValue, "%s must be secretsmanager:NAME or secretsmanager:NAME#jsonKey, NAME one secret's name of letters, digits and / _ + = . @ - only, no wildcard such as * (it would let the service read other secrets)", describe(path))
+			dc.addSecret(sp, CodeValue, "%s must be secretsmanager:NAME or secretsmanager:NAME#jsonKey, NAME one secret's name of letters, digits and / _ + = . @ - only, no wildcard such as * (it would let the service read other secrets)", describe(path))
 		}
 	case strings.HasPrefix(v, "${"):
 		segs, err := ParseTemplate(v)
 		if err != nil {
 			// The message of err repeats the placeholder's text.
-			dc.add(dc.placeholderSpan(sp, v, err.Offset), CodePlaceholder, "%s: a malformed placeholder; a secret is one placeholder of a secret resource output, such as ${resources.db.password}", describe(path))
+			dc.addSecret(dc.placeholderSpan(sp, v, err.Offset), CodePlaceholder, "%s: a malformed placeholder; a secret is one placeholder of a secret resource output, such as ${resources.db.password}", describe(path))
 			return
 		}
 		if len(segs) != 1 || segs[0].Ref == nil || segs[0].Ref.Name != "resources" {
-			dc.add(sp, CodeValue, "%s: a secret is one placeholder of a secret resource output, such as ${resources.db.password}", describe(path))
+			dc.addSecret(sp, CodeValue, "%s: a secret is one placeholder of a secret resource output, such as ${resources.db.password}", describe(path))
 		}
 	default:
-		dc.add(sp, CodeValue, "%s: secrets are references, not values: use ssm:/path, secretsmanager:NAME[#jsonKey] or ${resources.NAME.password|auth}; put plain settings under env", describe(path))
+		dc.addSecret(sp, CodeValue, "%s: secrets are references, not values: use ssm:/path, secretsmanager:NAME[#jsonKey] or ${resources.NAME.password|auth}; put plain settings under env", describe(path))
 	}
 }
 

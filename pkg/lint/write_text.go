@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gantryhq/gantry/pkg/iostreams"
+	"github.com/gantryhq/gantry/pkg/safetext"
 )
 
 // writeText prints each finding as
@@ -29,15 +30,16 @@ func writeText(w io.Writer, r Result, o WriteOptions) error {
 		}
 		sev := paint(sevStyle, string(f.Severity))
 		fmt.Fprintf(bw, "%s %s %s: %s\n",
-			paint(iostreams.Strong, fmt.Sprintf("%s:%d:%d:", printable(f.File), f.Line, f.Column)),
-			sev, paint(iostreams.Muted, f.Rule), printable(f.Message))
+			paint(iostreams.Strong, fmt.Sprintf("%s:%d:%d:", safetext.Terminal(f.File), f.Line, f.Column)),
+			sev, paint(iostreams.Muted, f.Rule), safetext.Terminal(f.Message))
 		line, ok := sourceLine(r.Sources[f.File], f.Line)
-		if !ok {
+		if !ok || f.Secret {
+			// The line of a finding about a secret holds the secret.
 			continue
 		}
 		num := strconv.Itoa(f.Line)
 		gutter := strings.Repeat(" ", len(num))
-		fmt.Fprintf(bw, " %s %s %s\n", paint(iostreams.Frame, num), paint(iostreams.Frame, "|"), printable(line))
+		fmt.Fprintf(bw, " %s %s %s\n", paint(iostreams.Frame, num), paint(iostreams.Frame, "|"), safetext.Terminal(line))
 		fmt.Fprintf(bw, " %s %s %s\n\n", gutter, paint(iostreams.Frame, "|"), paint(sevStyle, caret(line, f)))
 	}
 	fmt.Fprintln(bw, paint(iostreams.Strong, summary(r)))
