@@ -1,6 +1,8 @@
 package descriptor
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -30,16 +32,65 @@ func Load(path string) (*Descriptor, []Problem, error) {
 // the same bytes to both (a pipe can be read only once, and a file can
 // change between two reads).
 func ReadFile(path string) ([]byte, error) {
+	return ReadFileContext(context.Background(), path)
+}
+
+// ReadFileContext is ReadFile that gives up when ctx is done. Only a
+// regular file is read: a named pipe or a device would block or never
+// end (a FIFO named *.sd.yaml in a pull request, /dev/zero).
+func ReadFileContext(ctx context.Context, path string) ([]byte, error) {
+	if info, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("reading descriptor: %w", err)
+	} else if err := regular(path, info); err != nil {
+		return nil, err
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading descriptor: %w", err)
 	}
 	defer f.Close()
+	// The file may have been swapped since the Stat.
+	if info, err := f.Stat(); err != nil {
+		return nil, fmt.Errorf("reading descriptor %s: %w", path, err)
+	} else if err := regular(path, info); err != nil {
+		return nil, err
+	}
+	stop := context.AfterFunc(ctx, func() { f.Close() })
+	defer stop()
 	src, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if cerr := ctx.Err(); cerr != nil {
+		return nil, fmt.Errorf("reading descriptor %s: %w", path, cerr)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reading descriptor %s: %w", path, err)
 	}
 	return src, nil
+}
+
+// ErrNotRegular is returned for a path that is not a regular file.
+var ErrNotRegular = errors.New("not a regular file")
+
+func regular(path string, info fs.FileInfo) error {
+	switch m := info.Mode(); {
+	case m.IsRegular():
+		return nil
+	case m.IsDir():
+		return fmt.Errorf("reading descriptor %s: a folder, %w", path, ErrNotRegular)
+	default:
+		return fmt.Errorf("reading descriptor %s: %w (%s); gantry reads descriptors from regular files only", path, ErrNotRegular, kindOf(m))
+	}
+}
+
+func kindOf(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "mode " + m.String()
 }
 
 // Lookup returns the span recorded for path, or for its nearest recorded

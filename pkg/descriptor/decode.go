@@ -2,6 +2,7 @@ package descriptor
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +24,9 @@ const (
 	maxDepth = 64
 	// maxProblems keeps the output readable when a file is garbage.
 	maxProblems = 200
+	// ctxEvery is how many nodes are decoded between looks at the
+	// context: often enough to stop within milliseconds.
+	ctxEvery = 1024
 )
 
 var (
@@ -32,6 +36,10 @@ var (
 )
 
 type decoder struct {
+	// ctx stops a long load when the caller gives up (Ctrl-C); nil never.
+	ctx context.Context
+	// checked is visits at the last look at ctx.
+	checked int
 	// src is the file, to point inside its scalars.
 	src    []byte
 	probs  []Problem
@@ -58,6 +66,14 @@ func (dc *decoder) charge(n *yaml.Node, k int) bool {
 		return false
 	}
 	dc.visits += k
+	if dc.ctx != nil && dc.visits-dc.checked >= ctxEvery {
+		dc.checked = dc.visits
+		if err := dc.ctx.Err(); err != nil {
+			dc.spent = true
+			dc.add(span(n), CodeSyntax, "loading stopped: %v", err)
+			return false
+		}
+	}
 	if dc.visits > maxNodes {
 		dc.spent = true
 		dc.add(span(n), CodeSyntax, "the document expands to more than %d nodes (aliases?); write the descriptor out plainly", maxNodes)
@@ -67,28 +83,32 @@ func (dc *decoder) charge(n *yaml.Node, k int) bool {
 }
 
 // Parse decodes src (named file in problems) into a Descriptor, applying
-// defaults and stage overrides. It never panics; every defect found is
-// returned as a problem, all of them in one pass.
+// defaults and stage overrides. Every defect found is returned as a
+// problem, all of them in one pass. A panic would be a bug of gantry's: it
+// is not turned into a problem, so that a crash is never read as a verdict
+// on the file (the fuzz targets look for them; the commands report them as
+// internal errors).
 func Parse(file string, src []byte) (d *Descriptor, probs []Problem) {
+	return ParseContext(context.Background(), file, src)
+}
+
+// ParseContext is Parse that stops early, with a problem saying so, when
+// ctx is done: a caller interrupted by Ctrl-C checks ctx.Err() after it.
+func ParseContext(ctx context.Context, file string, src []byte) (d *Descriptor, probs []Problem) {
 	d = &Descriptor{File: file, Source: src, Pos: Positions{}}
 	defer func() { clampToFile(src, probs) }()
-	defer func() {
-		// A bug of ours must not take down a CI lint run: report it as a
-		// problem of the file instead.
-		if r := recover(); r != nil {
-			probs = append(probs, Problem{Span: Span{1, 1, 1, 1}, Code: CodeSyntax,
-				Message: fmt.Sprintf("internal error while reading the descriptor (please report it): %v", r)})
-		}
-	}()
 	if len(src) > MaxFileSize {
 		return d, []Problem{{Span: Span{1, 1, 1, 1}, Code: CodeSyntax,
 			Message: fmt.Sprintf("file is larger than %d bytes; a descriptor should be a page of YAML", MaxFileSize)}}
+	}
+	if err := ctx.Err(); err != nil {
+		return d, []Problem{{Span: Span{1, 1, 1, 1}, Code: CodeSyntax, Message: fmt.Sprintf("loading stopped: %v", err)}}
 	}
 	doc, p := parseYAML(src)
 	if p != nil {
 		return d, []Problem{*p}
 	}
-	dc := &decoder{src: src, pos: d.Pos}
+	dc := &decoder{ctx: ctx, src: src, pos: d.Pos}
 	if doc.Kind != yaml.MappingNode {
 		dc.add(span(doc), CodeType, "a descriptor is a YAML mapping of keys such as service, image and stages; found %s", kindName(doc))
 		return d, dc.probs

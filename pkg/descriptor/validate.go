@@ -273,12 +273,12 @@ func (dc *decoder) stages(d *Descriptor, root *yaml.Node) {
 		merged := dc.merge(specNode, over, "", 0)
 		st.EffectivePos = Positions{}
 		st.Effective = &Spec{}
-		sub := &decoder{src: dc.src, pos: st.EffectivePos, visits: dc.visits}
+		sub := &decoder{ctx: dc.ctx, checked: dc.checked, src: dc.src, pos: st.EffectivePos, visits: dc.visits}
 		sub.structure(merged, reflect.ValueOf(st.Effective).Elem(), "", 1, nonSpecKeys(root))
 		sub.checkSpec(st.Effective, st.EffectivePos)
 		applyDefaults(st.Effective, st.EffectivePos)
 		dc.probs = append(dc.probs, sub.probs...)
-		dc.visits, dc.spent = sub.visits, sub.spent
+		dc.visits, dc.checked, dc.spent = sub.visits, sub.checked, sub.spent
 		if dc.spent {
 			return
 		}
@@ -351,7 +351,7 @@ func (dc *decoder) merge(base, over *yaml.Node, path string, depth int) *yaml.No
 	}
 	out := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: base.Line, Column: base.Column}
 	// base's duplicates were reported already; its merge keys still cost.
-	quiet := &decoder{pos: Positions{}, visits: dc.visits}
+	quiet := &decoder{ctx: dc.ctx, checked: dc.checked, pos: Positions{}, visits: dc.visits}
 	baseEntries := quiet.entries(base, path)
 	if !dc.charge(base, quiet.visits-dc.visits) {
 		return over

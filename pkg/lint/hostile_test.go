@@ -2,7 +2,11 @@ package lint
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -83,5 +87,49 @@ func TestSecretsAreNotEchoed(t *testing.T) {
 				t.Errorf("%s output repeats a secret %q:\n%s", f, s, out)
 			}
 		}
+	}
+}
+
+// TestRunStopsWhenCancelledWhileLoading: cancelling ends Run while a
+// large file loads, well before the load would finish.
+func TestRunStopsWhenCancelledWhileLoading(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	d, probs := descriptor.ParseContext(ctx, "x.sd.yaml", []byte(doc("")))
+	if d == nil || len(probs) != 1 || !strings.Contains(probs[0].Message, "stopped") {
+		t.Fatalf("a cancelled load gave %v", probs)
+	}
+}
+
+// TestOutputIsBounded: a file with thousands of defects prints at most
+// MaxFindingsPerFile findings and says how many more there were (issue 14,
+// item 15).
+func TestOutputIsBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("stages:\n")
+	for i := range 3000 {
+		fmt.Fprintf(&b, "  - {name: s%d, account: x, regions: [nowhere-%d]}\n", i, i)
+	}
+	p := filepath.Join(t.TempDir(), "big.sd.yaml")
+	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Run(context.Background(), []string{p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(res.Findings); n != MaxFindingsPerFile {
+		t.Fatalf("%d findings, want %d", n, MaxFindingsPerFile)
+	}
+	last := res.Findings[len(res.Findings)-1]
+	if !strings.Contains(last.Message, "more findings in this file are not shown") || last.Severity != Error {
+		t.Errorf("last finding %+v", last)
+	}
+	var out bytes.Buffer
+	if err := Write(&out, FormatText, res, WriteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if out.Len() > 100<<10 {
+		t.Errorf("text output of %d bytes for a %d-byte file", out.Len(), b.Len())
 	}
 }

@@ -15,11 +15,14 @@ import (
 // on a descriptor starts here, so none acts on one that lint rejects.
 func LoadDescriptor(ctx context.Context, f *Factory, file string) (*descriptor.Descriptor, error) {
 	ios := f.IOStreams
-	src, err := descriptor.ReadFile(file)
+	src, err := descriptor.ReadFileContext(ctx, file)
 	if err != nil {
 		return nil, InputError(err)
 	}
-	d, probs := descriptor.Parse(file, src)
+	d, probs := descriptor.ParseContext(ctx, file, src)
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("loading %s: %w", file, err)
+	}
 	if len(probs) > 0 {
 		for _, p := range probs {
 			fmt.Fprintf(ios.ErrOut, "%s:%d:%d: error %s: %s\n", file, p.Line, p.Column, p.Code, p.Message)
