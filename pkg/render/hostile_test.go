@@ -1,7 +1,12 @@
 package render
 
 import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/gantryhq/gantry/pkg/descriptor"
@@ -25,5 +30,40 @@ func TestNoWildcardSecretResource(t *testing.T) {
 		if strings.Contains(err.Error(), ref) {
 			t.Errorf("%s: the error repeats the reference: %v", ref, err)
 		}
+	}
+}
+
+// TestWriteAtomicLeavesNoPartialFile: a write that fails half-way (a full
+// disk) leaves neither a short template nor a temporary file, and an old
+// template stays as it was (issue 14, item 15).
+func TestWriteAtomicLeavesNoPartialFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "app.template.json")
+	full := func(w io.Writer, b []byte) error {
+		if _, err := w.Write(b[:len(b)/2]); err != nil {
+			return err
+		}
+		return syscall.ENOSPC
+	}
+	if err := writeAtomic(path, []byte(`{"Resources":{}}`), full); !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("err = %v", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Fatalf("a failed write left %v", entries)
+	}
+	if err := writeAtomic(path, []byte("old"), writeAll); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeAtomic(path, []byte("new template"), full); err == nil {
+		t.Fatal("no error")
+	}
+	if b, _ := os.ReadFile(path); string(b) != "old" {
+		t.Errorf("the old template became %q", b)
+	}
+	if info, _ := os.Stat(path); info.Mode().Perm() != 0o644 {
+		t.Errorf("mode %v", info.Mode())
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("left %v", entries)
 	}
 }
