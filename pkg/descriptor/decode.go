@@ -76,7 +76,7 @@ func (dc *decoder) charge(n *yaml.Node, k int) bool {
 	}
 	if dc.visits > maxNodes {
 		dc.spent = true
-		dc.add(span(n), CodeSyntax, "the document expands to more than %d nodes (aliases?); write the descriptor out plainly", maxNodes)
+		dc.add(span(n), CodeSyntax, "the document has more than %d nodes, counting what aliases and merge keys (<<) expand to; write the descriptor out plainly, or split it", maxNodes)
 		return false
 	}
 	return true
