@@ -113,3 +113,22 @@ func TestMalformedSecretReferencesAreNotEchoed(t *testing.T) {
 		}
 	}
 }
+
+func TestImageIsARepository(t *testing.T) {
+	img := func(v string) string {
+		return strings.Replace(minimal, "image: 111122223333.dkr.ecr.us-east-1.amazonaws.com/payments\n", "image: "+v+"\n", 1)
+	}
+	for _, bad := range []string{`""`, `" "`, `"a b/c"`, `"repo\"x"`, `"reg.io/it's"`, `"reg.io/../etc"`, `"reg.io/Payments"`,
+		`"reg.io/a\u0007b"`, `"reg.io/a\u202eb"`, `"reg.io//x"`, `"reg.io/x/"`, `"-reg.io/x"`, `"reg.io/` + strings.Repeat("a", 300) + `"`} {
+		_, probs := parse(t, img(bad))
+		if len(probs) != 1 || probs[0].Code != CodeValue || probs[0].Line != 4 {
+			t.Errorf("image %s: problems %v, want one GN108 on line 4", bad, probs)
+		}
+	}
+	for _, good := range []string{"nginx", "library/nginx", "localhost:5000/a/b", "ghcr.io/org/my_app.v2", "reg.io/a__b-c",
+		"${account}.dkr.ecr.${region}.amazonaws.com/edge-proxy", "reg.io/x:v1", "reg.io/x@sha256:abc"} {
+		if _, probs := parse(t, img(good)); len(probs) != 0 {
+			t.Errorf("image %s: %v", good, probs)
+		}
+	}
+}

@@ -50,6 +50,7 @@ func (dc *decoder) check(d *Descriptor) {
 // checkSpec validates one Spec, top-level or a stage's effective one.
 func (dc *decoder) checkSpec(s *Spec, pos Positions) {
 	dc.placeholders(s.Image, pos, "image")
+	dc.image(s.Image, pos)
 	if s.Compute.Port != nil && (*s.Compute.Port < 1 || *s.Compute.Port > 65535) {
 		dc.add(pos.Lookup("compute.port"), CodeValue, "port %d is out of range; use 1-65535, or omit port for a worker", *s.Compute.Port)
 	}
@@ -78,6 +79,53 @@ func (dc *decoder) checkSpec(s *Spec, pos Positions) {
 			dc.add(pos.Key("resources."+name), CodeName, "resource name %q must be 1-20 characters of lowercase letters, digits and hyphens, start with a letter and not end with a hyphen", name)
 		}
 	}
+}
+
+// A container repository reference, as Docker's distribution/reference reads
+// one: an optional registry host (with a port), then lowercase path
+// components. A tag or digest is GN206's to report.
+var (
+	imageRe = regexp.MustCompile(`^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?/)?` +
+		`[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`)
+	imagePlaceholderRe = regexp.MustCompile(`\$\{[^}]*\}`)
+)
+
+// maxImage is Docker's limit on a repository name, registry included.
+const maxImage = 255
+
+// image checks that `image` names a repository gantry can append a tag to.
+func (dc *decoder) image(image string, pos Positions) {
+	if _, ok := pos["image"]; !ok {
+		return
+	}
+	const example = "such as 111122223333.dkr.ecr.us-east-1.amazonaws.com/payments"
+	repo := imageRepository(image)
+	if _, err := ParseTemplate(repo); err != nil {
+		return // GN109 says what is wrong
+	}
+	repo = imagePlaceholderRe.ReplaceAllString(repo, "x0")
+	switch {
+	case strings.TrimSpace(image) == "":
+		dc.add(pos.Lookup("image"), CodeValue, "`image` is empty; name the container repository, %s", example)
+	case len(image) > maxImage:
+		dc.add(pos.Lookup("image"), CodeValue, "`image` is %d characters; a repository name has at most %d", len(image), maxImage)
+	case strings.ContainsFunc(image, func(r rune) bool { return r <= ' ' || r == '"' || r == '\'' || r == '`' || r == 0x7f || r > 0x7e }):
+		dc.add(pos.Lookup("image"), CodeValue, "`image` holds spaces, quotes, control or non-ASCII characters; name the container repository, %s", example)
+	case !imageRe.MatchString(repo):
+		dc.add(pos.Lookup("image"), CodeValue, "`image` is not a container repository: give a registry host, then lowercase path parts of letters, digits and . _ - separated by /, %s", example)
+	}
+}
+
+// imageRepository is image without a tag or digest.
+func imageRepository(image string) string {
+	if i := strings.Index(image, "@"); i >= 0 {
+		image = image[:i]
+	}
+	slash := strings.LastIndex(image, "/")
+	if i := strings.LastIndex(image, ":"); i > slash {
+		image = image[:i]
+	}
+	return image
 }
 
 // placeholders reports malformed ${...} in a string value at path.
