@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"reflect"
 	"regexp"
 	"slices"
@@ -149,6 +150,9 @@ func parseYAML(src []byte) (*yaml.Node, *Problem) {
 	return root.Content[0], nil
 }
 
+// digitsRe is an integer that YAML read as a float because it overflows.
+var digitsRe = regexp.MustCompile(`^[-+]?[0-9][0-9_]*$`)
+
 var (
 	lineRe   = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 	anchorRe = regexp.MustCompile(`^yaml: unknown anchor '([^']*)' referenced`)
@@ -169,12 +173,40 @@ func syntaxProblem(src []byte, err error) *Problem {
 			line = bytes.Count(src[:i], []byte("\n")) + 1
 		}
 		msg = strings.TrimPrefix(msg, "yaml: ") + "; define it with &" + m[1] + " before using it"
+	} else if p := badCharacter(src); p != nil {
+		// yaml.v3 names no place for these; the reader finds it.
+		return p
 	} else {
 		msg = strings.TrimPrefix(msg, "yaml: ")
 	}
 	// yaml.v3 may name the line after the last one for an error at EOF.
 	line = max(1, min(line, bytes.Count(src, []byte("\n"))+1))
 	return &Problem{Span: Span{line, 1, line, 1}, Code: CodeSyntax, Message: "invalid YAML: " + msg}
+}
+
+// badCharacter finds the first byte of src that YAML does not allow: one
+// that is not UTF-8, or a control character other than tab and line
+// breaks. It returns nil when there is none.
+func badCharacter(src []byte) *Problem {
+	line, col := 1, 1
+	for i := 0; i < len(src); {
+		r, size := utf8.DecodeRune(src[i:])
+		var what string
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			what = fmt.Sprintf("the byte 0x%02x is not UTF-8; save the file as UTF-8", src[i])
+		case r < 0x20 && r != '\t' && r != '\n' && r != '\r', r == 0x7f, r >= 0x80 && r < 0xa0 && r != 0x85, r == 0xfffe, r == 0xffff:
+			what = fmt.Sprintf("control character U+%04X is not allowed in YAML; remove it", r)
+		}
+		if what != "" {
+			return &Problem{Span: Span{line, col, line, col + 1}, Code: CodeSyntax, Message: "invalid YAML: " + what}
+		}
+		if r == '\n' {
+			line, col = line+1, 0
+		}
+		i, col = i+size, col+1
+	}
+	return nil
 }
 
 // clampToFile moves a problem that yaml.v3 placed past the end of src (the
@@ -271,6 +303,9 @@ func (dc *decoder) decode(n *yaml.Node, v reflect.Value, path string, depth int)
 		return
 	}
 	dc.pos[path] = span(n)
+	if !dc.plainTag(n, path) {
+		return
+	}
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" && v.Type() != typeNode {
 		return // an empty value leaves the default
 	}
@@ -288,10 +323,16 @@ func (dc *decoder) decode(n *yaml.Node, v reflect.Value, path string, depth int)
 	}
 	switch v.Kind() {
 	case reflect.Pointer:
-		if v.IsNil() {
+		wasNil, before := v.IsNil(), len(dc.probs)
+		if wasNil {
 			v.Set(reflect.New(v.Type().Elem()))
 		}
 		dc.decode(n, v.Elem(), path, depth)
+		// A value that did not load is absent, not zero: a wrong-typed
+		// port is one problem, not also "port 0 is out of range".
+		if wasNil && len(dc.probs) > before && v.Elem().IsZero() {
+			v.Set(reflect.Zero(v.Type()))
+		}
 	case reflect.Struct:
 		dc.structure(n, v, path, depth, nil)
 	case reflect.Map:
@@ -319,6 +360,20 @@ func (dc *decoder) decode(n *yaml.Node, v reflect.Value, path string, depth int)
 	}
 }
 
+// plainTags are the YAML tags a descriptor may spell out; any other
+// (CloudFormation's !Ref, !!binary, !!timestamp) would be read as plain
+// text or dropped, so it is refused.
+var plainTags = []string{"!!str", "!!int", "!!float", "!!bool", "!!null", "!!map", "!!seq", "!!merge"}
+
+// plainTag reports a tag the descriptor format does not have.
+func (dc *decoder) plainTag(n *yaml.Node, path string) bool {
+	if n.Style&yaml.TaggedStyle == 0 || n.Tag == "!" || slices.Contains(plainTags, n.ShortTag()) {
+		return true
+	}
+	dc.add(span(n), CodeType, "%s has the YAML tag %s, which gantry does not read; a descriptor is plain YAML (CloudFormation's short forms such as !Ref do not apply): remove the tag", describe(path), n.Tag)
+	return false
+}
+
 // list fills the slice v from the sequence n, one element a list item.
 func (dc *decoder) list(n *yaml.Node, v reflect.Value, path string, depth int) {
 	if n.Kind != yaml.SequenceNode {
@@ -335,6 +390,10 @@ func (dc *decoder) list(n *yaml.Node, v reflect.Value, path string, depth int) {
 // wholeNumber fills the int v from n; a quoted number is refused with a hint
 // to remove the quotes.
 func (dc *decoder) wholeNumber(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!float" && digitsRe.MatchString(n.Value) {
+		dc.add(span(n), CodeType, "%s: %s is too large; a whole number here is at most %d", describe(path), n.Value, math.MaxInt)
+		return
+	}
 	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
 		hint := ""
 		if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" {
@@ -347,7 +406,7 @@ func (dc *decoder) wholeNumber(n *yaml.Node, v reflect.Value, path string) {
 	}
 	var i int
 	if err := n.Decode(&i); err != nil {
-		dc.add(span(n), CodeType, "%s: %s is not a whole number that fits", describe(path), n.Value)
+		dc.add(span(n), CodeType, "%s: %s is too large; a whole number here is at most %d", describe(path), n.Value, math.MaxInt)
 		return
 	}
 	v.SetInt(int64(i))

@@ -132,3 +132,32 @@ func TestImageIsARepository(t *testing.T) {
 		}
 	}
 }
+
+// TestMessagesThatMisled: issue 14, item 14 (the descriptor's part).
+func TestMessagesThatMisled(t *testing.T) {
+	tests := []struct {
+		name, src string
+		line, col int
+		want      string
+	}{
+		{"wrong-typed port is one problem", strings.Replace(minimal, "port: 8080", "port: abc", 1), 8, 9, "must be a whole number"},
+		{"NUL at its place", minimal + "team: a\x00b\n", 18, 8, "control character U+0000"},
+		{"invalid UTF-8 at its place", minimal + "team: a\xffb\n", 18, 8, "not UTF-8"},
+		{"overflow is too large", minimal + "scaling: {min: 99999999999999999999}\n", 18, 16, "is too large"},
+		{"int64 overflow is too large", minimal + "scaling: {min: 9223372036854775808}\n", 18, 16, "is too large"},
+		{"!Ref is refused", minimal + "description: !Ref Foo\n", 18, 14, "YAML tag !Ref"},
+		{"!!binary is refused", minimal + "description: !!binary aGVsbG8=\n", 18, 14, "YAML tag !!binary"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, probs := parse(t, tt.src)
+			if len(probs) != 1 || probs[0].Line != tt.line || probs[0].Column != tt.col || !strings.Contains(probs[0].Message, tt.want) {
+				t.Errorf("problems %v, want one at %d:%d saying %q", probs, tt.line, tt.col, tt.want)
+			}
+		})
+	}
+	// Plain tags a person may spell out still load.
+	if _, probs := parse(t, minimal+"description: !!str 123\n"); len(probs) != 0 {
+		t.Errorf("!!str: %v", probs)
+	}
+}
