@@ -2,7 +2,6 @@ package descriptor
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -35,25 +34,17 @@ func ReadFile(path string) ([]byte, error) {
 	return ReadFileContext(context.Background(), path)
 }
 
-// ReadFileContext is ReadFile that gives up when ctx is done. Only a
-// regular file is read: a named pipe or a device would block or never
-// end (a FIFO named *.sd.yaml in a pull request, /dev/zero).
+// ReadFileContext is ReadFile that gives up when ctx is done, also in the
+// middle of reading a pipe (`gantry render <(generate)` reads one; a
+// folder's named pipes are skipped by Find, not read).
 func ReadFileContext(ctx context.Context, path string) ([]byte, error) {
-	if info, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("reading descriptor: %w", err)
-	} else if err := regular(path, info); err != nil {
-		return nil, err
-	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading descriptor: %w", err)
 	}
 	defer f.Close()
-	// The file may have been swapped since the Stat.
-	if info, err := f.Stat(); err != nil {
-		return nil, fmt.Errorf("reading descriptor %s: %w", path, err)
-	} else if err := regular(path, info); err != nil {
-		return nil, err
+	if info, err := f.Stat(); err == nil && info.IsDir() {
+		return nil, fmt.Errorf("reading descriptor %s: a folder, not a file", path)
 	}
 	stop := context.AfterFunc(ctx, func() { f.Close() })
 	defer stop()
@@ -65,32 +56,6 @@ func ReadFileContext(ctx context.Context, path string) ([]byte, error) {
 		return nil, fmt.Errorf("reading descriptor %s: %w", path, err)
 	}
 	return src, nil
-}
-
-// ErrNotRegular is returned for a path that is not a regular file.
-var ErrNotRegular = errors.New("not a regular file")
-
-func regular(path string, info fs.FileInfo) error {
-	switch m := info.Mode(); {
-	case m.IsRegular():
-		return nil
-	case m.IsDir():
-		return fmt.Errorf("reading descriptor %s: a folder, %w", path, ErrNotRegular)
-	default:
-		return fmt.Errorf("reading descriptor %s: %w (%s); gantry reads descriptors from regular files only", path, ErrNotRegular, kindOf(m))
-	}
-}
-
-func kindOf(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	}
-	return "mode " + m.String()
 }
 
 // Lookup returns the span recorded for path, or for its nearest recorded
@@ -159,18 +124,35 @@ func IsDescriptorFile(name string) bool {
 	return strings.HasSuffix(name, ".sd.yaml") || strings.HasSuffix(name, ".sd.yml")
 }
 
+// Skipped is a file a folder search found but did not take: it is not a
+// regular file (a named pipe would block the reader, a device never end).
+type Skipped struct {
+	Path   string
+	Reason string
+}
+
 // Discover expands paths into descriptor files: a file is taken as given, a
 // folder is searched recursively for *.sd.yaml and *.sd.yml (skipping hidden
 // folders and vendor/ and node_modules/). The result is sorted and unique.
+// Files that are not regular files are left out; Find says which.
 func Discover(paths []string) ([]string, error) {
+	files, _, err := Find(paths)
+	return files, err
+}
+
+// Find is Discover that also returns what a folder search skipped: any
+// *.sd.yaml that is not a regular file (or a link to one). A path given
+// as is (a pipe: `gantry lint <(generate)`) is taken as is.
+func Find(paths []string) ([]string, []Skipped, error) {
 	if len(paths) == 0 {
 		paths = []string{"."}
 	}
 	var out []string
+	var skipped []Skipped
 	for _, p := range paths {
 		info, err := os.Stat(p)
 		if err != nil {
-			return nil, fmt.Errorf("finding descriptors: %w", err)
+			return nil, nil, fmt.Errorf("finding descriptors: %w", err)
 		}
 		if !info.IsDir() {
 			out = append(out, p)
@@ -187,15 +169,34 @@ func Discover(paths []string) ([]string, error) {
 				}
 				return nil
 			}
-			if IsDescriptorFile(e.Name()) {
-				out = append(out, path)
+			if !IsDescriptorFile(e.Name()) {
+				return nil
 			}
+			if info, err := os.Stat(path); err == nil && !info.Mode().IsRegular() {
+				skipped = append(skipped, Skipped{Path: path, Reason: fmt.Sprintf("not a regular file (%s); gantry reads descriptors it finds in a folder from regular files only", kindOf(info.Mode()))})
+				return nil
+			}
+			out = append(out, path)
 			return nil
 		})
 		if err != nil {
-			return nil, fmt.Errorf("finding descriptors under %s: %w", p, err)
+			return nil, nil, fmt.Errorf("finding descriptors under %s: %w", p, err)
 		}
 	}
 	slices.Sort(out)
-	return slices.Compact(out), nil
+	return slices.Compact(out), skipped, nil
+}
+
+func kindOf(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m.IsDir():
+		return "a folder"
+	}
+	return "mode " + m.String()
 }

@@ -103,6 +103,23 @@ func unreadable(path string, err error) Finding {
 		Severity: Error, Rule: descriptor.CodeSyntax, Message: fmt.Sprintf("cannot read the file: %v", err)}
 }
 
+// WithSkipped adds a finding for each file a folder search skipped (a named
+// pipe, say), beside the findings of the files that were read.
+func (r Result) WithSkipped(skipped []descriptor.Skipped) Result {
+	if len(skipped) == 0 {
+		return r
+	}
+	out := r
+	out.Findings = slices.Clone(r.Findings)
+	for _, s := range skipped {
+		out.Findings = append(out.Findings, Finding{File: s.Path, Span: descriptor.Span{Line: 1, Column: 1, EndLine: 1, EndColumn: 1},
+			Severity: Error, Rule: descriptor.CodeSyntax, Message: "skipped: " + s.Reason})
+	}
+	out.Files += len(skipped)
+	out.Findings = normalize(out.Findings)
+	return out
+}
+
 // Output bounds: a hostile or broken file must not print megabytes.
 const (
 	// MaxFindingsPerFile is how many findings of one file are reported;

@@ -40,6 +40,16 @@ func Terminal(s string) string {
 	return b.String()
 }
 
+// TerminalLines is Terminal for a message of several lines: line feeds
+// stay, everything else Terminal escapes is escaped.
+func TerminalLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = Terminal(l)
+	}
+	return strings.Join(lines, "\n")
+}
+
 // clean reports whether s needs no escaping, the common case.
 func clean(s string) bool {
 	for i := 0; i < len(s); i++ {

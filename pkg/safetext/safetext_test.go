@@ -63,3 +63,9 @@ func TestMarkdownStartsNoMarkup(t *testing.T) {
 		}
 	}
 }
+
+func TestTerminalLinesKeepsLineFeeds(t *testing.T) {
+	if got := TerminalLines("a\x1b[2J\nb\u202e"); got != "a\\x1b[2J\nb\\u202e" {
+		t.Errorf("TerminalLines = %q", got)
+	}
+}

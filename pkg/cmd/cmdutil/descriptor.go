@@ -8,6 +8,7 @@ import (
 
 	"github.com/gantryhq/gantry/pkg/descriptor"
 	"github.com/gantryhq/gantry/pkg/lint"
+	"github.com/gantryhq/gantry/pkg/safetext"
 )
 
 // LoadDescriptor reads file once, loads it, and refuses it (exit 2) when it has load
@@ -25,7 +26,7 @@ func LoadDescriptor(ctx context.Context, f *Factory, file string) (*descriptor.D
 	}
 	if len(probs) > 0 {
 		for _, p := range probs {
-			fmt.Fprintf(ios.ErrOut, "%s:%d:%d: error %s: %s\n", file, p.Line, p.Column, p.Code, p.Message)
+			fmt.Fprintf(ios.ErrOut, "%s:%d:%d: error %s: %s\n", safetext.Terminal(file), p.Line, p.Column, p.Code, safetext.Terminal(p.Message))
 		}
 		return nil, InputError(fmt.Errorf("%s has %s; fix %s and run again", file, Plural(len(probs), "problem"), them(len(probs))))
 	}

@@ -65,11 +65,11 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	if err := cmdutil.CheckOutput(cmd, opts.Output, formats()...); err != nil {
 		return err
 	}
-	files, err := descriptor.Discover(opts.Paths)
+	files, skipped, err := descriptor.Find(opts.Paths)
 	if err != nil {
 		return cmdutil.InputError(err)
 	}
-	if len(files) == 0 {
+	if len(files) == 0 && len(skipped) == 0 {
 		where := "the current folder"
 		if len(opts.Paths) > 0 {
 			where = fmt.Sprintf("%q", opts.Paths)
@@ -80,6 +80,7 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	if err != nil {
 		return cmdutil.InputError(fmt.Errorf("linting: %w", err))
 	}
+	res = res.WithSkipped(skipped)
 	ios := f.IOStreams
 	wopts := lint.WriteOptions{Color: ios.ColorEnabled(), ToolVersion: f.Version}
 	if err := lint.Write(ios.Out, lint.Format(opts.Output), res, wopts); err != nil {

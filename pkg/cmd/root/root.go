@@ -175,9 +175,10 @@ func execute(ctx context.Context, f *cmdutil.Factory, root *cobra.Command, args 
 	}
 	// The first lines are for a person: the message and the next step.
 	errOut := f.IOStreams.ErrOut
-	fmt.Fprintf(errOut, "error: %s\n", ee.Err)
+	// An error may quote its input (a file name, a flag value).
+	fmt.Fprintf(errOut, "error: %s\n", safetext.TerminalLines(ee.Err.Error()))
 	if next := ee.NextStep(); next != "" {
-		fmt.Fprintf(errOut, "  → %s\n", next)
+		fmt.Fprintf(errOut, "  → %s\n", safetext.TerminalLines(next))
 	}
 	if cmdutil.IsUsageError(ee) {
 		if c == nil {
