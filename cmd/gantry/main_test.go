@@ -59,6 +59,47 @@ func TestBinary(t *testing.T) {
 	if code, _, errOut := run("render", bad, "--out", t.TempDir()); code != 2 || !strings.Contains(errOut, "bad.sd.yaml:2:10: error GN107:") {
 		t.Errorf("render bad file: exit %d\n%s", code, errOut)
 	}
+	interrupt(t, bin)
+}
+
+// interrupt: lint and render stuck opening a named pipe that no one
+// writes (a read no context can stop) still end soon after SIGINT and
+// SIGTERM, with the shell's code for the signal (issue 14, item 6).
+func interrupt(t *testing.T, bin string) {
+	fifo := filepath.Join(t.TempDir(), "stuck.sd.yaml")
+	if err := mkfifo(fifo); err != nil {
+		t.Logf("skipping the signal checks: %v", err)
+		return
+	}
+	for _, tc := range []struct {
+		args []string
+		sig  syscall.Signal
+		want int
+	}{
+		{[]string{"lint", fifo}, syscall.SIGINT, 130},
+		{[]string{"render", fifo, "--out", t.TempDir()}, syscall.SIGTERM, 143},
+	} {
+		cmd := exec.Command(bin, tc.args...)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(300 * time.Millisecond) // let it reach the open
+		if err := cmd.Process.Signal(tc.sig); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != tc.want {
+				t.Errorf("%s after %v: %v, want exit %d", tc.args[0], tc.sig, err, tc.want)
+			}
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Errorf("%s did not end after %v", tc.args[0], tc.sig)
+		}
+	}
 }
 
 // TestWaitEndsOnASignal: a command that never returns (a blocked read)
