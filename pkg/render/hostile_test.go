@@ -1,6 +1,7 @@
 package render
 
 import (
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -65,5 +66,21 @@ func TestWriteAtomicLeavesNoPartialFile(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
 		t.Errorf("left %v", entries)
+	}
+}
+
+func TestWriteAllStopsWhenCancelled(t *testing.T) {
+	d, probs := descriptor.Parse("test.sd.yaml", []byte(shop))
+	if len(probs) > 0 {
+		t.Fatal(probs)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	dir := t.TempDir()
+	if _, err := WriteAllContext(ctx, d, dir, Options{}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("wrote %v", entries)
 	}
 }

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -93,6 +94,12 @@ func stageIndex(d *descriptor.Descriptor, st *descriptor.Stage) int {
 // Everything is rendered before anything is written, so an error leaves
 // DIR untouched.
 func WriteAll(d *descriptor.Descriptor, dir string, o Options) ([]string, error) {
+	return WriteAllContext(context.Background(), d, dir, o)
+}
+
+// WriteAllContext is WriteAll that stops between targets when ctx is done
+// (Ctrl-C on a descriptor of many stages and regions), writing nothing.
+func WriteAllContext(ctx context.Context, d *descriptor.Descriptor, dir string, o Options) ([]string, error) {
 	format := o.Format
 	if format == "" {
 		format = "json"
@@ -106,6 +113,9 @@ func WriteAll(d *descriptor.Descriptor, dir string, o Options) ([]string, error)
 	}
 	files := map[string][]byte{}
 	for _, t := range targets {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("rendering: %w", err)
+		}
 		stacks, err := Render(d, t)
 		if err != nil {
 			return nil, err

@@ -86,7 +86,7 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	if err := cmdutil.CheckSelection(d, opts.Stages, opts.Regions); err != nil {
 		return err
 	}
-	written, err := render.WriteAll(d, opts.Out, render.Options{
+	written, err := render.WriteAllContext(cmd.Context(), d, opts.Out, render.Options{
 		Stages:  opts.Stages,
 		Regions: opts.Regions,
 		Version: opts.Version,
