@@ -133,3 +133,14 @@ func TestOutputIsBounded(t *testing.T) {
 		t.Errorf("text output of %d bytes for a %d-byte file", out.Len(), b.Len())
 	}
 }
+
+// TestSecretLineHiddenUnderEveryFinding: another finding on the line of a
+// pasted credential does not show the line either.
+func TestSecretLineHiddenUnderEveryFinding(t *testing.T) {
+	const key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzKEY12345"
+	src := doc("env:\n  AWS-SECRET: " + key + "\n")
+	out := writeAll(t, "s.sd.yaml", []byte(src))[FormatText]
+	if !strings.Contains(out, "GN403") || !strings.Contains(out, "GN107") || strings.Contains(out, key) {
+		t.Errorf("text output:\n%s", out)
+	}
+}

@@ -23,6 +23,17 @@ import (
 func writeText(w io.Writer, r Result, o WriteOptions) error {
 	bw := bufio.NewWriter(w)
 	paint := iostreams.NewColorScheme(o.Color).Paint
+	// A line that holds a secret is shown under no finding, whichever rule.
+	type place struct {
+		file string
+		line int
+	}
+	secret := map[place]bool{}
+	for _, f := range r.Findings {
+		if f.Secret {
+			secret[place{f.File, f.Line}] = true
+		}
+	}
 	for _, f := range r.Findings {
 		sevStyle := iostreams.Danger
 		if f.Severity == Warning {
@@ -33,8 +44,7 @@ func writeText(w io.Writer, r Result, o WriteOptions) error {
 			paint(iostreams.Strong, fmt.Sprintf("%s:%d:%d:", safetext.Terminal(f.File), f.Line, f.Column)),
 			sev, paint(iostreams.Muted, f.Rule), safetext.Terminal(f.Message))
 		line, ok := sourceLine(r.Sources[f.File], f.Line)
-		if !ok || f.Secret {
-			// The line of a finding about a secret holds the secret.
+		if !ok || secret[place{f.File, f.Line}] {
 			continue
 		}
 		num := strconv.Itoa(f.Line)
