@@ -201,7 +201,12 @@ func badCharacter(src []byte) *Problem {
 		if what != "" {
 			return &Problem{Span: Span{line, col, line, col + 1}, Code: CodeSyntax, Message: "invalid YAML: " + what}
 		}
-		if r == '\n' {
+		// Lines end as yaml.v3 ends them (see clampToFile).
+		switch {
+		case r == '\r' && i+1 < len(src) && src[i+1] == '\n':
+			i++
+			fallthrough
+		case r == '\r' || r == '\n' || r == 0x85 || r == 0x2028 || r == 0x2029:
 			line, col = line+1, 0
 		}
 		i, col = i+size, col+1

@@ -161,3 +161,16 @@ func TestMessagesThatMisled(t *testing.T) {
 		t.Errorf("!!str: %v", probs)
 	}
 }
+
+// TestBadCharacterCountsLinesAsYAML: found by FuzzParse (the seed
+// testdata/fuzz/FuzzParse/b28b72778cdf7fd7): a lone CR ends a line.
+func TestBadCharacterCountsLinesAsYAML(t *testing.T) {
+	for src, want := range map[string]Span{
+		"\r\x00": {2, 1, 2, 2}, "a: b\r\n\x00": {2, 1, 2, 2}, "a: \u2028\x01": {2, 1, 2, 2}, "é\x00": {1, 2, 1, 3},
+	} {
+		_, probs := Parse("x", []byte(src))
+		if len(probs) != 1 || probs[0].Span != want {
+			t.Errorf("%q: %v, want one at %v", src, probs, want)
+		}
+	}
+}
