@@ -35,10 +35,15 @@ func writeAll(t *testing.T, file string, src []byte) map[Format]string {
 
 // rawControl finds a character that acts on a terminal or reorders text.
 func rawControl(s string) int {
-	return strings.IndexFunc(s, func(r rune) bool {
-		return r == utf8.RuneError || r != '\t' && r != '\n' && (r < 0x20 || r == 0x7f) ||
-			r >= 0x80 && r < 0xa0 || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069
-	})
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 || r != '\t' && r != '\n' && (r < 0x20 || r == 0x7f) ||
+			r >= 0x80 && r < 0xa0 || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069 {
+			return i
+		}
+		i += size
+	}
+	return -1
 }
 
 // TestOutputsEscapeDescriptorText: terminal escapes (OSC title, colour,
