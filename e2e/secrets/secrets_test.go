@@ -99,10 +99,13 @@ rollout:
 `, service, stage, account, region, control, gateFlag)
 }
 
-// leakyDescriptor is descriptor with a credential pasted into env and a
-// token where a secret reference belongs.
+// leakyDescriptor is descriptor with a credential pasted into env and, if
+// token is not "", a token where a secret reference belongs.
 func leakyDescriptor(control, key, token string) string {
 	d := strings.Replace(descriptor(control), "env:\n", "env:\n  AWS_SECRET_ACCESS_KEY: "+key+"\n", 1)
+	if token == "" {
+		return d
+	}
 	return strings.Replace(d, "secrets:\n", "secrets:\n  GITHUB_TOKEN: \"ssm: "+token+"\"\n", 1)
 }
 
@@ -216,9 +219,17 @@ func TestNoSecretLeaks(t *testing.T) {
 			t.Errorf("lint --format %s did not flag both secrets, so the search proves nothing:\n%s", format, got)
 		}
 	}
-	run(2, "render", leaky, "--out", filepath.Join(tmp, "refused"))
-	if got := runs[len(runs)-1].Stderr; !strings.Contains(got, "GN403") || !strings.Contains(got, "GN108") {
-		t.Errorf("render's refusal does not name both findings:\n%s", got)
+	// Render refuses a descriptor that does not load (GN108) before it
+	// lints it (GN403): one copy with each.
+	onlyKey := filepath.Join(tmp, "onlykey.sd.yaml")
+	if err := os.WriteFile(onlyKey, []byte(leakyDescriptor(control, pastedKey, "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for file, rule := range map[string]string{leaky: "GN108", onlyKey: "GN403"} {
+		run(2, "render", file, "--out", filepath.Join(tmp, "refused"))
+		if got := runs[len(runs)-1].Stderr; !strings.Contains(got, rule) {
+			t.Errorf("render's refusal of %s does not name %s:\n%s", filepath.Base(file), rule, got)
+		}
 	}
 	run(0, "bootstrap", file, "--demo-platform")
 
