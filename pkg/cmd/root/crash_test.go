@@ -50,7 +50,7 @@ func TestPanicIsAnInternalError(t *testing.T) {
 func TestInterruptGrace(t *testing.T) {
 	for args, want := range map[string]bool{
 		"lint x": true, "render x --out o": true, "flags eval --flag f": true, "gates x": true,
-		"deploy x --version 1": false, "--profile p deploy x": false, "rollback x": false, "bogus": true,
+		"deploy x --version 1": false, "--profile p deploy x": false, "rollback x": false, "plan x": false, "bogus": true,
 	} {
 		if got := InterruptGrace(strings.Fields(args)) > 0; got != want {
 			t.Errorf("%s: grace %v, want %v", args, got, want)

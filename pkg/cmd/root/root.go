@@ -124,9 +124,9 @@ func Run(ctx context.Context, f *cmdutil.Factory, args []string) int {
 
 // InterruptGrace is how long the command args names may take to end after
 // Ctrl-C or SIGTERM before the process exits anyway: a second for the
-// commands that only read and write local files or ask once, 0 (wait) for
-// the ones that finish their own work first (deploy releases its lock and
-// records what it did; rollback and bootstrap too).
+// commands that only read (lint, render, flags eval, gates, ...), 0 (wait)
+// for those that talk to AWS and clean up when cancelled (deploy releases
+// its lock and records what it did; plan deletes its change sets).
 func InterruptGrace(args []string) time.Duration {
 	f, _, _ := cmdutil.TestFactory("")
 	c, _, err := New(f).Find(args)
@@ -135,7 +135,7 @@ func InterruptGrace(args []string) time.Duration {
 	}
 	for ; c != nil; c = c.Parent() {
 		switch c.Name() {
-		case "deploy", "rollback", "bootstrap":
+		case "deploy", "rollback", "bootstrap", "plan", "unlock", "status":
 			return 0
 		}
 	}
