@@ -3,11 +3,14 @@ package main
 import (
 	"bytes"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // TestBinary builds gantry as a release would (version stamped through
@@ -55,5 +58,93 @@ func TestBinary(t *testing.T) {
 	}
 	if code, _, errOut := run("render", bad, "--out", t.TempDir()); code != 2 || !strings.Contains(errOut, "bad.sd.yaml:2:10: error GN107:") {
 		t.Errorf("render bad file: exit %d\n%s", code, errOut)
+	}
+	interrupt(t, bin)
+}
+
+// interrupt: lint and render stuck opening a named pipe that no one
+// writes (a read no context can stop) still end soon after SIGINT and
+// SIGTERM, with the shell's code for the signal (issue 14, item 6).
+func interrupt(t *testing.T, bin string) {
+	fifo := filepath.Join(t.TempDir(), "stuck.sd.yaml")
+	if err := mkfifo(fifo); err != nil {
+		t.Logf("skipping the signal checks: %v", err)
+		return
+	}
+	for _, tc := range []struct {
+		args []string
+		sig  syscall.Signal
+		want int
+	}{
+		{[]string{"lint", fifo}, syscall.SIGINT, 130},
+		{[]string{"render", fifo, "--out", t.TempDir()}, syscall.SIGTERM, 143},
+	} {
+		cmd := exec.Command(bin, tc.args...)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(300 * time.Millisecond) // let it reach the open
+		if err := cmd.Process.Signal(tc.sig); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != tc.want {
+				t.Errorf("%s after %v: %v, want exit %d", tc.args[0], tc.sig, err, tc.want)
+			}
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Errorf("%s did not end after %v", tc.args[0], tc.sig)
+		}
+	}
+}
+
+// TestWaitEndsOnASignal: a command that never returns (a blocked read)
+// cannot keep the process alive after Ctrl-C: it gets its grace, and a
+// second signal ends it at once (issue 14, item 6).
+func TestWaitEndsOnASignal(t *testing.T) {
+	never := make(chan int)
+	for _, tc := range []struct {
+		name    string
+		grace   time.Duration
+		signals int
+		want    int
+	}{
+		{"grace runs out", 50 * time.Millisecond, 1, 130},
+		{"second signal", 0, 2, 130},
+		{"second signal within the grace", time.Hour, 2, 130},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sigs := make(chan os.Signal, 2)
+			for range tc.signals {
+				sigs <- os.Interrupt
+			}
+			cancelled := false
+			var errOut bytes.Buffer
+			res := make(chan int, 1)
+			go func() { res <- wait(never, sigs, func() { cancelled = true }, tc.grace, &errOut) }()
+			select {
+			case code := <-res:
+				if code != tc.want || !cancelled {
+					t.Errorf("exit %d (cancelled %v), want %d", code, cancelled, tc.want)
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatal("wait did not return")
+			}
+		})
+	}
+}
+
+// TestWaitKeepsDeploysCode: without a grace (deploy), the command's own
+// code after its clean-up is the exit code.
+func TestWaitKeepsDeploysCode(t *testing.T) {
+	done, sigs := make(chan int, 1), make(chan os.Signal, 1)
+	sigs <- syscall.SIGTERM
+	go func() { time.Sleep(10 * time.Millisecond); done <- 3 }()
+	if code := wait(done, sigs, func() {}, 0, io.Discard); code != 3 {
+		t.Errorf("exit %d, want 3", code)
 	}
 }

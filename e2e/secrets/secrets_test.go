@@ -1,10 +1,12 @@
 // Package secrets_test proves that no secret value gantry handles leaks
-// (issue 5, item 6): with distinctive secrets in play -- the AWS secret
+// (issue 5, item 6; issue 14, item 9): with distinctive secrets in play -- the AWS secret
 // access key in gantry's environment, a LaunchDarkly SDK key, a SecureString
 // parameter and a Secrets Manager secret the service reads, and the Postgres
 // password and Redis AUTH token the emulator generates at deploy -- it runs
 // the built gantry binary (lint, render, bootstrap, plan, deploy, status,
-// gates, and a deploy whose LaunchDarkly provider cannot connect) with debug
+// gates, and a deploy whose LaunchDarkly provider cannot connect; and lint
+// in its four formats and render's refusal on a descriptor with a pasted
+// credential and a malformed secret reference) with debug
 // logging into a log file, then searches every rendered template, every line
 // of stdout and stderr, the log file and every item of the state table for
 // each value. A plain environment variable of the descriptor is the positive
@@ -97,6 +99,35 @@ rollout:
 `, service, stage, account, region, control, gateFlag)
 }
 
+// leakyDescriptor is descriptor with a credential pasted into env and, if
+// token is not "", a token where a secret reference belongs.
+func leakyDescriptor(control, key, token string) string {
+	d := strings.Replace(descriptor(control), "env:\n", "env:\n  AWS_SECRET_ACCESS_KEY: "+key+"\n", 1)
+	if token == "" {
+		return d
+	}
+	return strings.Replace(d, "secrets:\n", "secrets:\n  GITHUB_TOKEN: \"ssm: "+token+"\"\n", 1)
+}
+
+// pasted makes a random AWS-secret-key-like string (40 characters of
+// mixed case and digits) and a GitHub-token-like one.
+func pasted(t *testing.T) (key, token string) {
+	t.Helper()
+	const alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	randomOf := func(n int) string {
+		b := make([]byte, n)
+		if _, err := rand.Read(b); err != nil {
+			t.Fatal(err)
+		}
+		for i := range b {
+			b[i] = alnum[int(b[i])%len(alnum)]
+		}
+		return string(b)
+	}
+	// Mixed classes for sure: GN403 wants upper, lower and digits.
+	return "Q7x" + randomOf(37), "ghp_" + randomOf(36)
+}
+
 const flagFile = `{"flags": {"vault-gate": {"state": "ENABLED", "variants": {"open": true, "closed": false}, "defaultVariant": "open"}}}`
 
 // distinct is a value no test output holds by chance.
@@ -171,6 +202,35 @@ func TestNoSecretLeaks(t *testing.T) {
 
 	run(0, "lint", file, "--format", "json")
 	run(0, "render", file, "--out", out)
+
+	// A pull request's descriptor with a pasted credential (GN403) and a
+	// malformed secret reference holding a token (GN108): lint in every
+	// format and render's refusal must not repeat either (issue 14, item 9).
+	leaky := filepath.Join(tmp, "leaky.sd.yaml")
+	pastedKey, pastedToken := pasted(t)
+	if err := os.WriteFile(leaky, []byte(leakyDescriptor(control, pastedKey, pastedToken)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.add("pasted AWS secret access key (GN403)", pastedKey)
+	s.add("token in a malformed secret reference (GN108)", pastedToken)
+	for _, format := range []string{"text", "json", "sarif", "github"} {
+		run(1, "lint", leaky, "--format", format)
+		if got := runs[len(runs)-1].Stdout; !strings.Contains(got, "GN403") || !strings.Contains(got, "GN108") {
+			t.Errorf("lint --format %s did not flag both secrets, so the search proves nothing:\n%s", format, got)
+		}
+	}
+	// Render refuses a descriptor that does not load (GN108) before it
+	// lints it (GN403): one copy with each.
+	onlyKey := filepath.Join(tmp, "onlykey.sd.yaml")
+	if err := os.WriteFile(onlyKey, []byte(leakyDescriptor(control, pastedKey, "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for file, rule := range map[string]string{leaky: "GN108", onlyKey: "GN403"} {
+		run(2, "render", file, "--out", filepath.Join(tmp, "refused"))
+		if got := runs[len(runs)-1].Stderr; !strings.Contains(got, rule) {
+			t.Errorf("render's refusal of %s does not name %s:\n%s", filepath.Base(file), rule, got)
+		}
+	}
 	run(0, "bootstrap", file, "--demo-platform")
 
 	// What the service's secrets hold, put where its stage reads them.

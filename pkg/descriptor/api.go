@@ -1,6 +1,7 @@
 package descriptor
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"io/fs"
@@ -30,12 +31,27 @@ func Load(path string) (*Descriptor, []Problem, error) {
 // the same bytes to both (a pipe can be read only once, and a file can
 // change between two reads).
 func ReadFile(path string) ([]byte, error) {
+	return ReadFileContext(context.Background(), path)
+}
+
+// ReadFileContext is ReadFile that gives up when ctx is done, also in the
+// middle of reading a pipe (`gantry render <(generate)` reads one; a
+// folder's named pipes are skipped by Find, not read).
+func ReadFileContext(ctx context.Context, path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading descriptor: %w", err)
 	}
 	defer f.Close()
+	if info, err := f.Stat(); err == nil && info.IsDir() {
+		return nil, fmt.Errorf("reading descriptor %s: a folder, not a file", path)
+	}
+	stop := context.AfterFunc(ctx, func() { f.Close() })
+	defer stop()
 	src, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if cerr := ctx.Err(); cerr != nil {
+		return nil, fmt.Errorf("reading descriptor %s: %w", path, cerr)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("reading descriptor %s: %w", path, err)
 	}
@@ -108,18 +124,35 @@ func IsDescriptorFile(name string) bool {
 	return strings.HasSuffix(name, ".sd.yaml") || strings.HasSuffix(name, ".sd.yml")
 }
 
+// Skipped is a file a folder search found but did not take: it is not a
+// regular file (a named pipe would block the reader, a device never end).
+type Skipped struct {
+	Path   string
+	Reason string
+}
+
 // Discover expands paths into descriptor files: a file is taken as given, a
 // folder is searched recursively for *.sd.yaml and *.sd.yml (skipping hidden
 // folders and vendor/ and node_modules/). The result is sorted and unique.
+// Files that are not regular files are left out; Find says which.
 func Discover(paths []string) ([]string, error) {
+	files, _, err := Find(paths)
+	return files, err
+}
+
+// Find is Discover that also returns what a folder search skipped: any
+// *.sd.yaml that is not a regular file (or a link to one). A path given
+// as is (a pipe: `gantry lint <(generate)`) is taken as is.
+func Find(paths []string) ([]string, []Skipped, error) {
 	if len(paths) == 0 {
 		paths = []string{"."}
 	}
 	var out []string
+	var skipped []Skipped
 	for _, p := range paths {
 		info, err := os.Stat(p)
 		if err != nil {
-			return nil, fmt.Errorf("finding descriptors: %w", err)
+			return nil, nil, fmt.Errorf("finding descriptors: %w", err)
 		}
 		if !info.IsDir() {
 			out = append(out, p)
@@ -136,15 +169,34 @@ func Discover(paths []string) ([]string, error) {
 				}
 				return nil
 			}
-			if IsDescriptorFile(e.Name()) {
-				out = append(out, path)
+			if !IsDescriptorFile(e.Name()) {
+				return nil
 			}
+			if info, err := os.Stat(path); err == nil && !info.Mode().IsRegular() {
+				skipped = append(skipped, Skipped{Path: path, Reason: fmt.Sprintf("not a regular file (%s); gantry reads descriptors it finds in a folder from regular files only", kindOf(info.Mode()))})
+				return nil
+			}
+			out = append(out, path)
 			return nil
 		})
 		if err != nil {
-			return nil, fmt.Errorf("finding descriptors under %s: %w", p, err)
+			return nil, nil, fmt.Errorf("finding descriptors under %s: %w", p, err)
 		}
 	}
 	slices.Sort(out)
-	return slices.Compact(out), nil
+	return slices.Compact(out), skipped, nil
+}
+
+func kindOf(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m.IsDir():
+		return "a folder"
+	}
+	return "mode " + m.String()
 }

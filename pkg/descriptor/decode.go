@@ -2,9 +2,11 @@ package descriptor
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"reflect"
 	"regexp"
 	"slices"
@@ -23,6 +25,9 @@ const (
 	maxDepth = 64
 	// maxProblems keeps the output readable when a file is garbage.
 	maxProblems = 200
+	// ctxEvery is how many nodes are decoded between looks at the
+	// context: often enough to stop within milliseconds.
+	ctxEvery = 1024
 )
 
 var (
@@ -32,6 +37,10 @@ var (
 )
 
 type decoder struct {
+	// ctx stops a long load when the caller gives up (Ctrl-C); nil never.
+	ctx context.Context
+	// checked is visits at the last look at ctx.
+	checked int
 	// src is the file, to point inside its scalars.
 	src    []byte
 	probs  []Problem
@@ -47,41 +56,60 @@ func (dc *decoder) add(sp Span, code, format string, args ...any) {
 
 // visit counts a node against the budget and reports when it is spent.
 func (dc *decoder) visit(n *yaml.Node) bool {
+	return dc.charge(n, 1)
+}
+
+// charge counts k nodes against the budget at n. A merge key's expansion is
+// charged before it is made, so `<<: [*a, *a, ...]` cannot copy a large
+// mapping many times over inside the budget.
+func (dc *decoder) charge(n *yaml.Node, k int) bool {
 	if dc.spent {
 		return false
 	}
-	dc.visits++
+	dc.visits += k
+	if dc.ctx != nil && dc.visits-dc.checked >= ctxEvery {
+		dc.checked = dc.visits
+		if err := dc.ctx.Err(); err != nil {
+			dc.spent = true
+			dc.add(span(n), CodeSyntax, "loading stopped: %v", err)
+			return false
+		}
+	}
 	if dc.visits > maxNodes {
 		dc.spent = true
-		dc.add(span(n), CodeSyntax, "the document expands to more than %d nodes (aliases?); write the descriptor out plainly", maxNodes)
+		dc.add(span(n), CodeSyntax, "the document has more than %d nodes, counting what aliases and merge keys (<<) expand to; write the descriptor out plainly, or split it", maxNodes)
 		return false
 	}
 	return true
 }
 
 // Parse decodes src (named file in problems) into a Descriptor, applying
-// defaults and stage overrides. It never panics; every defect found is
-// returned as a problem, all of them in one pass.
+// defaults and stage overrides. Every defect found is returned as a
+// problem, all of them in one pass. A panic would be a bug of gantry's: it
+// is not turned into a problem, so that a crash is never read as a verdict
+// on the file (the fuzz targets look for them; the commands report them as
+// internal errors).
 func Parse(file string, src []byte) (d *Descriptor, probs []Problem) {
+	return ParseContext(context.Background(), file, src)
+}
+
+// ParseContext is Parse that stops early, with a problem saying so, when
+// ctx is done: a caller interrupted by Ctrl-C checks ctx.Err() after it.
+func ParseContext(ctx context.Context, file string, src []byte) (d *Descriptor, probs []Problem) {
 	d = &Descriptor{File: file, Source: src, Pos: Positions{}}
 	defer func() { clampToFile(src, probs) }()
-	defer func() {
-		// A bug of ours must not take down a CI lint run: report it as a
-		// problem of the file instead.
-		if r := recover(); r != nil {
-			probs = append(probs, Problem{Span: Span{1, 1, 1, 1}, Code: CodeSyntax,
-				Message: fmt.Sprintf("internal error while reading the descriptor (please report it): %v", r)})
-		}
-	}()
 	if len(src) > MaxFileSize {
 		return d, []Problem{{Span: Span{1, 1, 1, 1}, Code: CodeSyntax,
 			Message: fmt.Sprintf("file is larger than %d bytes; a descriptor should be a page of YAML", MaxFileSize)}}
+	}
+	if err := ctx.Err(); err != nil {
+		return d, []Problem{{Span: Span{1, 1, 1, 1}, Code: CodeSyntax, Message: fmt.Sprintf("loading stopped: %v", err)}}
 	}
 	doc, p := parseYAML(src)
 	if p != nil {
 		return d, []Problem{*p}
 	}
-	dc := &decoder{src: src, pos: d.Pos}
+	dc := &decoder{ctx: ctx, src: src, pos: d.Pos}
 	if doc.Kind != yaml.MappingNode {
 		dc.add(span(doc), CodeType, "a descriptor is a YAML mapping of keys such as service, image and stages; found %s", kindName(doc))
 		return d, dc.probs
@@ -122,6 +150,9 @@ func parseYAML(src []byte) (*yaml.Node, *Problem) {
 	return root.Content[0], nil
 }
 
+// digitsRe is an integer that YAML read as a float because it overflows.
+var digitsRe = regexp.MustCompile(`^[-+]?[0-9][0-9_]*$`)
+
 var (
 	lineRe   = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 	anchorRe = regexp.MustCompile(`^yaml: unknown anchor '([^']*)' referenced`)
@@ -142,12 +173,45 @@ func syntaxProblem(src []byte, err error) *Problem {
 			line = bytes.Count(src[:i], []byte("\n")) + 1
 		}
 		msg = strings.TrimPrefix(msg, "yaml: ") + "; define it with &" + m[1] + " before using it"
+	} else if p := badCharacter(src); p != nil {
+		// yaml.v3 names no place for these; the reader finds it.
+		return p
 	} else {
 		msg = strings.TrimPrefix(msg, "yaml: ")
 	}
 	// yaml.v3 may name the line after the last one for an error at EOF.
 	line = max(1, min(line, bytes.Count(src, []byte("\n"))+1))
 	return &Problem{Span: Span{line, 1, line, 1}, Code: CodeSyntax, Message: "invalid YAML: " + msg}
+}
+
+// badCharacter finds the first byte of src that YAML does not allow: one
+// that is not UTF-8, or a control character other than tab and line
+// breaks. It returns nil when there is none.
+func badCharacter(src []byte) *Problem {
+	line, col := 1, 1
+	for i := 0; i < len(src); {
+		r, size := utf8.DecodeRune(src[i:])
+		var what string
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			what = fmt.Sprintf("the byte 0x%02x is not UTF-8; save the file as UTF-8", src[i])
+		case r < 0x20 && r != '\t' && r != '\n' && r != '\r', r == 0x7f, r >= 0x80 && r < 0xa0 && r != 0x85, r == 0xfffe, r == 0xffff:
+			what = fmt.Sprintf("control character U+%04X is not allowed in YAML; remove it", r)
+		}
+		if what != "" {
+			return &Problem{Span: Span{line, col, line, col + 1}, Code: CodeSyntax, Message: "invalid YAML: " + what}
+		}
+		// Lines end as yaml.v3 ends them (see clampToFile).
+		switch {
+		case r == '\r' && i+1 < len(src) && src[i+1] == '\n':
+			i++
+			fallthrough
+		case r == '\r' || r == '\n' || r == 0x85 || r == 0x2028 || r == 0x2029:
+			line, col = line+1, 0
+		}
+		i, col = i+size, col+1
+	}
+	return nil
 }
 
 // clampToFile moves a problem that yaml.v3 placed past the end of src (the
@@ -244,6 +308,9 @@ func (dc *decoder) decode(n *yaml.Node, v reflect.Value, path string, depth int)
 		return
 	}
 	dc.pos[path] = span(n)
+	if !dc.plainTag(n, path) {
+		return
+	}
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" && v.Type() != typeNode {
 		return // an empty value leaves the default
 	}
@@ -261,10 +328,16 @@ func (dc *decoder) decode(n *yaml.Node, v reflect.Value, path string, depth int)
 	}
 	switch v.Kind() {
 	case reflect.Pointer:
-		if v.IsNil() {
+		wasNil, before := v.IsNil(), len(dc.probs)
+		if wasNil {
 			v.Set(reflect.New(v.Type().Elem()))
 		}
 		dc.decode(n, v.Elem(), path, depth)
+		// A value that did not load is absent, not zero: a wrong-typed
+		// port is one problem, not also "port 0 is out of range".
+		if wasNil && len(dc.probs) > before && v.Elem().IsZero() {
+			v.Set(reflect.Zero(v.Type()))
+		}
 	case reflect.Struct:
 		dc.structure(n, v, path, depth, nil)
 	case reflect.Map:
@@ -292,6 +365,20 @@ func (dc *decoder) decode(n *yaml.Node, v reflect.Value, path string, depth int)
 	}
 }
 
+// plainTags are the YAML tags a descriptor may spell out; any other
+// (CloudFormation's !Ref, !!binary, !!timestamp) would be read as plain
+// text or dropped, so it is refused.
+var plainTags = []string{"!!str", "!!int", "!!float", "!!bool", "!!null", "!!map", "!!seq", "!!merge"}
+
+// plainTag reports a tag the descriptor format does not have.
+func (dc *decoder) plainTag(n *yaml.Node, path string) bool {
+	if n.Style&yaml.TaggedStyle == 0 || n.Tag == "!" || slices.Contains(plainTags, n.ShortTag()) {
+		return true
+	}
+	dc.add(span(n), CodeType, "%s has the YAML tag %s, which gantry does not read; a descriptor is plain YAML (CloudFormation's short forms such as !Ref do not apply): remove the tag", describe(path), n.Tag)
+	return false
+}
+
 // list fills the slice v from the sequence n, one element a list item.
 func (dc *decoder) list(n *yaml.Node, v reflect.Value, path string, depth int) {
 	if n.Kind != yaml.SequenceNode {
@@ -308,6 +395,10 @@ func (dc *decoder) list(n *yaml.Node, v reflect.Value, path string, depth int) {
 // wholeNumber fills the int v from n; a quoted number is refused with a hint
 // to remove the quotes.
 func (dc *decoder) wholeNumber(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!float" && digitsRe.MatchString(n.Value) {
+		dc.add(span(n), CodeType, "%s: %s is too large; a whole number here is at most %d", describe(path), n.Value, math.MaxInt)
+		return
+	}
 	if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
 		hint := ""
 		if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" {
@@ -320,7 +411,7 @@ func (dc *decoder) wholeNumber(n *yaml.Node, v reflect.Value, path string) {
 	}
 	var i int
 	if err := n.Decode(&i); err != nil {
-		dc.add(span(n), CodeType, "%s: %s is not a whole number that fits", describe(path), n.Value)
+		dc.add(span(n), CodeType, "%s: %s is too large; a whole number here is at most %d", describe(path), n.Value, math.MaxInt)
 		return
 	}
 	v.SetInt(int64(i))
@@ -406,6 +497,9 @@ func (dc *decoder) entries(n *yaml.Node, path string) [][2]*yaml.Node {
 		}
 		if k.Value == "<<" && k.ShortTag() == "!!merge" {
 			for _, src := range mergeSources(val) {
+				if !dc.charge(k, len(src.Content)/2) {
+					return out
+				}
 				for j := 0; j+1 < len(src.Content); j += 2 {
 					merged = append(merged, [2]*yaml.Node{src.Content[j], src.Content[j+1]})
 				}

@@ -22,6 +22,9 @@ type Problem struct {
 	Span
 	Code    string
 	Message string
+	// Secret marks a problem at a value that may hold a secret (a value
+	// under secrets:): no output shows the source line there.
+	Secret bool
 }
 
 func (p Problem) String() string {

@@ -50,6 +50,7 @@ func (dc *decoder) check(d *Descriptor) {
 // checkSpec validates one Spec, top-level or a stage's effective one.
 func (dc *decoder) checkSpec(s *Spec, pos Positions) {
 	dc.placeholders(s.Image, pos, "image")
+	dc.image(s.Image, pos)
 	if s.Compute.Port != nil && (*s.Compute.Port < 1 || *s.Compute.Port > 65535) {
 		dc.add(pos.Lookup("compute.port"), CodeValue, "port %d is out of range; use 1-65535, or omit port for a worker", *s.Compute.Port)
 	}
@@ -78,6 +79,53 @@ func (dc *decoder) checkSpec(s *Spec, pos Positions) {
 			dc.add(pos.Key("resources."+name), CodeName, "resource name %q must be 1-20 characters of lowercase letters, digits and hyphens, start with a letter and not end with a hyphen", name)
 		}
 	}
+}
+
+// A container repository reference, as Docker's distribution/reference reads
+// one: an optional registry host (with a port), then lowercase path
+// components. A tag or digest is GN206's to report.
+var (
+	imageRe = regexp.MustCompile(`^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?/)?` +
+		`[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`)
+	imagePlaceholderRe = regexp.MustCompile(`\$\{[^}]*\}`)
+)
+
+// maxImage is Docker's limit on a repository name, registry included.
+const maxImage = 255
+
+// image checks that `image` names a repository gantry can append a tag to.
+func (dc *decoder) image(image string, pos Positions) {
+	if _, ok := pos["image"]; !ok {
+		return
+	}
+	const example = "such as 111122223333.dkr.ecr.us-east-1.amazonaws.com/payments"
+	repo := imageRepository(image)
+	if _, err := ParseTemplate(repo); err != nil {
+		return // GN109 says what is wrong
+	}
+	repo = imagePlaceholderRe.ReplaceAllString(repo, "x0")
+	switch {
+	case strings.TrimSpace(image) == "":
+		dc.add(pos.Lookup("image"), CodeValue, "`image` is empty; name the container repository, %s", example)
+	case len(image) > maxImage:
+		dc.add(pos.Lookup("image"), CodeValue, "`image` is %d characters; a repository name has at most %d", len(image), maxImage)
+	case strings.ContainsFunc(image, func(r rune) bool { return r <= ' ' || r == '"' || r == '\'' || r == '`' || r == 0x7f || r > 0x7e }):
+		dc.add(pos.Lookup("image"), CodeValue, "`image` holds spaces, quotes, control or non-ASCII characters; name the container repository, %s", example)
+	case !imageRe.MatchString(repo):
+		dc.add(pos.Lookup("image"), CodeValue, "`image` is not a container repository: give a registry host, then lowercase path parts of letters, digits and . _ - separated by /, %s", example)
+	}
+}
+
+// imageRepository is image without a tag or digest.
+func imageRepository(image string) string {
+	if i := strings.Index(image, "@"); i >= 0 {
+		image = image[:i]
+	}
+	slash := strings.LastIndex(image, "/")
+	if i := strings.LastIndex(image, ":"); i > slash {
+		image = image[:i]
+	}
+	return image
 }
 
 // placeholders reports malformed ${...} in a string value at path.
@@ -137,30 +185,51 @@ func byteOffset(src []byte, line, col int) int {
 	return i
 }
 
-// secretRef checks one value under `secrets:`.
+// Secret references name exactly one parameter or secret: the characters
+// SSM and Secrets Manager allow in names, so that no `*` or `?` can widen
+// the execution role's IAM policy to other secrets.
+var (
+	ssmNameRe = regexp.MustCompile(`^(arn:aws[a-z-]*:ssm:[a-z0-9-]+:[0-9]{12}:parameter)?/?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$`)
+	smNameRe  = regexp.MustCompile(`^(arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:)?[A-Za-z0-9/_+=.@-]+$`)
+	smKeyRe   = regexp.MustCompile(`^[^\x00-\x1f\x7f*?]+$`)
+)
+
+// maxSecretRef bounds a reference: an SSM name is at most 2,048 characters
+// with its ARN, a Secrets Manager name 512.
+const maxSecretRef = 2048
+
+// addSecret adds a problem at a value that may be a secret.
+func (dc *decoder) addSecret(sp Span, code, format string, args ...any) {
+	dc.add(sp, code, format, args...)
+	dc.probs[len(dc.probs)-1].Secret = true
+}
+
+// secretRef checks one value under `secrets:`. A malformed reference may
+// hold the secret itself (pasted by mistake), so messages never repeat it.
 func (dc *decoder) secretRef(v string, pos Positions, path string) {
 	sp := pos.Lookup(path)
 	switch {
 	case strings.HasPrefix(v, "ssm:"):
-		if len(v) == len("ssm:") || strings.ContainsAny(v, " ${}") {
-			dc.add(sp, CodeValue, "%s: %q needs a parameter name after ssm:, such as ssm:/payments/api-key", describe(path), v)
+		if name := strings.TrimPrefix(v, "ssm:"); len(v) > maxSecretRef || !ssmNameRe.MatchString(name) {
+			dc.addSecret(sp, CodeValue, "%s must be ssm: and one parameter name such as ssm:/payments/api-key: letters, digits and _ . - / only, no wildcard such as * (it would let the service read other parameters)", describe(path))
 		}
 	case strings.HasPrefix(v, "secretsmanager:"):
 		name, key, hasKey := strings.Cut(strings.TrimPrefix(v, "secretsmanager:"), "#")
-		if name == "" || (hasKey && key == "") || strings.ContainsAny(v, " ${}") {
-			dc.add(sp, CodeValue, "%s: %q must be secretsmanager:NAME or secretsmanager:NAME#jsonKey", describe(path), v)
+		if len(v) > maxSecretRef || !smNameRe.MatchString(name) || (hasKey && !smKeyRe.MatchString(key)) {
+			dc.addSecret(sp, CodeValue, "%s must be secretsmanager:NAME or secretsmanager:NAME#jsonKey, NAME one secret's name of letters, digits and / _ + = . @ - only, no wildcard such as * (it would let the service read other secrets)", describe(path))
 		}
 	case strings.HasPrefix(v, "${"):
 		segs, err := ParseTemplate(v)
 		if err != nil {
-			dc.add(dc.placeholderSpan(sp, v, err.Offset), CodePlaceholder, "%s: %s", describe(path), err.Msg)
+			// The message of err repeats the placeholder's text.
+			dc.addSecret(dc.placeholderSpan(sp, v, err.Offset), CodePlaceholder, "%s: a malformed placeholder; a secret is one placeholder of a secret resource output, such as ${resources.db.password}", describe(path))
 			return
 		}
 		if len(segs) != 1 || segs[0].Ref == nil || segs[0].Ref.Name != "resources" {
-			dc.add(sp, CodeValue, "%s: a secret is one placeholder of a secret resource output, such as ${resources.db.password}", describe(path))
+			dc.addSecret(sp, CodeValue, "%s: a secret is one placeholder of a secret resource output, such as ${resources.db.password}", describe(path))
 		}
 	default:
-		dc.add(sp, CodeValue, "%s: secrets are references, not values: use ssm:/path, secretsmanager:NAME[#jsonKey] or ${resources.NAME.password|auth}; put plain settings under env", describe(path))
+		dc.addSecret(sp, CodeValue, "%s: secrets are references, not values: use ssm:/path, secretsmanager:NAME[#jsonKey] or ${resources.NAME.password|auth}; put plain settings under env", describe(path))
 	}
 }
 
@@ -252,12 +321,12 @@ func (dc *decoder) stages(d *Descriptor, root *yaml.Node) {
 		merged := dc.merge(specNode, over, "", 0)
 		st.EffectivePos = Positions{}
 		st.Effective = &Spec{}
-		sub := &decoder{src: dc.src, pos: st.EffectivePos, visits: dc.visits}
+		sub := &decoder{ctx: dc.ctx, checked: dc.checked, src: dc.src, pos: st.EffectivePos, visits: dc.visits}
 		sub.structure(merged, reflect.ValueOf(st.Effective).Elem(), "", 1, nonSpecKeys(root))
 		sub.checkSpec(st.Effective, st.EffectivePos)
 		applyDefaults(st.Effective, st.EffectivePos)
 		dc.probs = append(dc.probs, sub.probs...)
-		dc.visits, dc.spent = sub.visits, sub.spent
+		dc.visits, dc.checked, dc.spent = sub.visits, sub.checked, sub.spent
 		if dc.spent {
 			return
 		}
@@ -329,10 +398,15 @@ func (dc *decoder) merge(base, over *yaml.Node, path string, depth int) *yaml.No
 		return over
 	}
 	out := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: base.Line, Column: base.Column}
-	quiet := &decoder{pos: Positions{}} // base's duplicates were reported already
+	// base's duplicates were reported already; its merge keys still cost.
+	quiet := &decoder{ctx: dc.ctx, checked: dc.checked, pos: Positions{}, visits: dc.visits}
+	baseEntries := quiet.entries(base, path)
+	if !dc.charge(base, quiet.visits-dc.visits) {
+		return over
+	}
 	overEntries := dc.entries(over, path)
 	used := map[string]bool{}
-	for _, b := range quiet.entries(base, path) {
+	for _, b := range baseEntries {
 		k := b[0].Value
 		kv := b
 		for _, o := range overEntries {

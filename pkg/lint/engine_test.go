@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -142,15 +141,30 @@ stages:
 	}
 }
 
+// TestRunUnreadableFile: a file that cannot be read is a finding beside
+// the other files' findings, not an abort of the whole run (issue 14,
+// item 15).
 func TestRunUnreadableFile(t *testing.T) {
-	files := writeFiles(t, 1)
+	files := []string{"../../examples/payments/payments.sd.yaml", "../../examples/thumbs/thumbs.sd.yaml"}
 	missing := filepath.Join(t.TempDir(), "missing.sd.yaml")
-	_, err := Run(context.Background(), append(files, missing))
-	if !errors.Is(err, fs.ErrNotExist) {
-		t.Fatalf("want a not-exist error, got %v", err)
+	res, err := Run(context.Background(), append(files, missing))
+	if err != nil {
+		t.Fatalf("an unreadable file aborted the run: %v", err)
 	}
-	if !strings.Contains(err.Error(), "missing.sd.yaml") {
-		t.Fatalf("error does not name the file: %v", err)
+	if res.Files != 3 {
+		t.Errorf("Files = %d, want 3", res.Files)
+	}
+	var got []Finding
+	for _, f := range res.Findings {
+		if f.File == missing {
+			got = append(got, f)
+		}
+	}
+	if len(got) != 1 || got[0].Severity != Error || got[0].Rule != "GN101" || !strings.Contains(got[0].Message, "cannot read") {
+		t.Fatalf("want one GN101 error for the missing file, got %+v", got)
+	}
+	if len(res.Findings) != 1 {
+		t.Errorf("the readable files got findings: %+v", res.Findings)
 	}
 }
 

@@ -28,6 +28,9 @@ type Finding struct {
 	Rule string
 	// Message says what is wrong and how to fix it.
 	Message string
+	// Secret marks a finding whose place holds a secret value: no writer
+	// shows the source there.
+	Secret bool
 }
 
 // Result is the outcome of linting a set of files.
@@ -82,7 +85,7 @@ func normalize(fs []Finding) []Finding {
 func fromProblems(file string, probs []descriptor.Problem) []Finding {
 	out := make([]Finding, 0, len(probs))
 	for _, p := range probs {
-		out = append(out, Finding{File: file, Span: p.Span, Severity: Error, Rule: p.Code, Message: p.Message})
+		out = append(out, Finding{File: file, Span: p.Span, Severity: Error, Rule: p.Code, Message: p.Message, Secret: p.Secret})
 	}
 	return out
 }

@@ -11,8 +11,10 @@ func loaderRules() []RuleInfo {
 	}
 	return []RuleInfo{
 		loader(descriptor.CodeSyntax, "syntax", "the file is valid YAML that gantry can load",
-			"Not YAML, more than one YAML document, or too large or too deep to load safely: a descriptor is a page of "+
-				"plain YAML, at most 1 MiB, without alias bombs.",
+			"Not YAML, more than one YAML document, a file gantry cannot read (permissions, a named pipe), or too large, "+
+				"too deep or expanding to too many nodes to load safely: a descriptor is a page of plain YAML, at most "+
+				"1 MiB, 64 levels deep and 100,000 nodes counting what aliases and merge keys expand to "+
+				"(see docs/security.md, \"Budgets\").",
 			Example{YAML: "service: payments\n  team: payments-platform\n", Message: "invalid YAML: mapping values are not allowed in this context"}),
 		loader(descriptor.CodeDuplicate, "duplicate-key", "a key appears once per mapping",
 			"YAML parsers disagree on which of two equal keys wins; gantry refuses them.",
@@ -34,7 +36,9 @@ func loaderRules() []RuleInfo {
 				"environment variable names letters, digits and underscores. They become parts of AWS names.",
 			Example{YAML: "service: Payments\n", Message: "service name \"Payments\" must be 3-30 characters of lowercase letters, digits and hyphens, start with a letter and not end with a hyphen"}),
 		loader(descriptor.CodeValue, "value", "values are ones their field allows",
-			"schemaVersion 1, 12-digit accounts, ports 1-65535, resource types, secret references and the like.",
+			"schemaVersion 1, 12-digit accounts, ports 1-65535, resource types, an image that is a container "+
+				"repository, and secret references that name exactly one SSM parameter or Secrets Manager secret (no "+
+				"wildcard, which would widen the task's IAM policy). A message about a secret reference never repeats it.",
 			Example{YAML: "stages:\n  - name: dev\n    account: 1111\n    regions: [us-east-1]\n", Message: "account \"1111\" must be a 12-digit AWS account ID; quote it so YAML keeps leading zeros"}),
 		loader(descriptor.CodePlaceholder, "placeholder", "placeholders are well formed",
 			"${service}, ${stage}, ${region}, ${account}, ${version} and ${resources.NAME.OUTPUT}; $${ writes a literal ${.",

@@ -5,7 +5,7 @@ import "strings"
 func ruleCredential() rule {
 	return rule{
 		RuleInfo: RuleInfo{
-			ID: "GN403", Name: "credential-in-env", Severity: Error,
+			ID: "GN403", Name: "credential-in-env", Severity: Error, Secret: true,
 			Title: "no credentials are pasted into `env` or `compute.command`",
 			Doc: "env values and command arguments are stored in plain text in the task definition and in the " +
 				"repository. The rule looks for AWS access keys and secret keys, private key blocks, well-known token " +

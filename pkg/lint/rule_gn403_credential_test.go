@@ -39,6 +39,9 @@ func TestGN403Credential(t *testing.T) {
 		{name: "random token after a word", yaml: env("AUTHZ", "\"Bearer X9fLq2Rw8ZtK4mNv7Bp3Yc6H\""), want: []at{{2, 10}}},
 		{name: "named secret", yaml: env("JWT_SECRET", "correct-horse-battery"), want: []at{{2, 15}}, msg: "its name says so"},
 		{name: "named password", yaml: env("DB_PASSWORD", "hunter22hunter"), want: []at{{2, 16}}},
+		// An escaped $${...} is literal text in the template, not a placeholder.
+		{name: "escaped placeholder", yaml: env("AWS_SECRET_ACCESS_KEY", "\"$${wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY}\""), want: []at{{2, 26}}, msg: "an AWS secret access key"},
+		{name: "escaped access key", yaml: env("K", "\"x$${AKIAIOSFODNN7EXAMPLE}\""), want: []at{{2, 6}}},
 		{name: "in command", yaml: "compute:\n  cpu: 256\n  memory: 512\n  command: [\"./run\", \"--token=ghp_16C7e42F292c6912E7710c838347Ae178B4a\"]\n", want: []at{{4, 22}}, msg: "`compute.command[1]`"},
 		{
 			name: "in an override",

@@ -17,6 +17,8 @@ type RuleInfo struct {
 	// Title is one line; Doc a short paragraph on why the rule exists.
 	Title, Doc string
 	Example    Example
+	// Secret marks a rule whose findings point at a secret value.
+	Secret bool
 }
 
 // Example is a descriptor fragment the rule reports, with the message it
@@ -102,6 +104,7 @@ func (c *checker) report(sp descriptor.Span, format string, args ...any) {
 		Severity: c.rule.Severity,
 		Rule:     c.rule.ID,
 		Message:  fmt.Sprintf(format, args...),
+		Secret:   c.rule.Secret,
 	})
 }
 

@@ -182,7 +182,22 @@ func namedSecretValue(v string) bool {
 }
 
 // withoutPlaceholdersSpace replaces each ${...} by a space so that text on
-// either side is not joined into one token.
+// either side is not joined into one token. An escaped $${...} is literal
+// text that lands in the template as ${...}, so its inside is kept.
 func withoutPlaceholdersSpace(s string) string {
-	return placeholderRe.ReplaceAllString(s, " ")
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		switch {
+		case strings.HasPrefix(s[i:], "$${"):
+			b.WriteString("${")
+			i += 3
+		case strings.HasPrefix(s[i:], "${") && strings.IndexByte(s[i:], '}') > 0:
+			b.WriteByte(' ')
+			i += strings.IndexByte(s[i:], '}') + 1
+		default:
+			b.WriteByte(s[i])
+			i++
+		}
+	}
+	return b.String()
 }

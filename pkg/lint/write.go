@@ -3,7 +3,6 @@ package lint
 import (
 	"fmt"
 	"io"
-	"strings"
 )
 
 // Format is an output format of Write.
@@ -70,18 +69,4 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
-}
-
-// printable replaces control characters (a hostile file could hold terminal
-// escapes) so that output cannot drive the reader's terminal.
-func printable(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '\t' {
-			return r
-		}
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return '\uFFFD'
-		}
-		return r
-	}, s)
 }

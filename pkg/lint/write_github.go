@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"strings"
+
+	"github.com/gantryhq/gantry/pkg/safetext"
 )
 
 // writeGitHub prints one workflow command per finding, which GitHub Actions
@@ -18,20 +19,9 @@ func writeGitHub(w io.Writer, r Result) error {
 			cmd = "warning"
 		}
 		fmt.Fprintf(bw, "::%s file=%s,line=%d,col=%d,endLine=%d,endColumn=%d,title=%s::%s\n",
-			cmd, ghProperty(filepath.ToSlash(f.File)), f.Line, f.Column, f.EndLine, f.EndColumn,
-			ghProperty(f.Rule), ghData(f.Message))
+			cmd, safetext.GitHubProperty(filepath.ToSlash(f.File)), f.Line, f.Column, f.EndLine, f.EndColumn,
+			safetext.GitHubProperty(f.Rule), safetext.GitHubData(f.Message))
 	}
 	fmt.Fprintln(bw, "gantry lint: "+summary(r))
 	return bw.Flush()
-}
-
-// ghData escapes a workflow command's message as the runner expects.
-func ghData(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
-}
-
-// ghProperty escapes a workflow command's property value, where ':' and ','
-// are separators too.
-func ghProperty(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
 }

@@ -4,6 +4,7 @@ import (
 	"io"
 
 	"github.com/gantryhq/gantry/internal/jsonout"
+	"github.com/gantryhq/gantry/pkg/safetext"
 )
 
 // jsonFinding and jsonReport are the shape of `gantry lint --format json`,
@@ -37,8 +38,8 @@ func writeJSON(w io.Writer, r Result) error {
 	}
 	for _, f := range r.Findings {
 		rep.Findings = append(rep.Findings, jsonFinding{
-			File: f.File, Line: f.Line, Column: f.Column, EndLine: f.EndLine, EndColumn: f.EndColumn,
-			Severity: f.Severity, Rule: f.Rule, Message: f.Message,
+			File: safetext.JSON(f.File), Line: f.Line, Column: f.Column, EndLine: f.EndLine, EndColumn: f.EndColumn,
+			Severity: f.Severity, Rule: f.Rule, Message: safetext.JSON(f.Message),
 		})
 	}
 	// gantry's one JSON style: one compact line, like every --output json.

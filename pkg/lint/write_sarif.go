@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/gantryhq/gantry/pkg/safetext"
 )
 
 // Where SARIF consumers send users for the tool and its rules.
@@ -118,7 +120,7 @@ func writeSARIF(w io.Writer, r Result, o WriteOptions) error {
 			RuleID:    f.Rule,
 			RuleIndex: i,
 			Level:     string(f.Severity),
-			Message:   sarifText{f.Message},
+			Message:   sarifText{safetext.SARIF(f.Message)},
 			Locations: []sarifLocation{{PhysicalLocation: sarifPhysical{
 				ArtifactLocation: sarifArtifact{URI: artifactURI(f.File, cwd)},
 				Region:           sarifRegion{StartLine: max(f.Line, 1), StartColumn: max(f.Column, 1), EndLine: max(endLine, 1), EndColumn: max(endCol, 1)},

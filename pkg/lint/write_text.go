@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gantryhq/gantry/pkg/iostreams"
+	"github.com/gantryhq/gantry/pkg/safetext"
 )
 
 // writeText prints each finding as
@@ -22,6 +23,17 @@ import (
 func writeText(w io.Writer, r Result, o WriteOptions) error {
 	bw := bufio.NewWriter(w)
 	paint := iostreams.NewColorScheme(o.Color).Paint
+	// A line that holds a secret is shown under no finding, whichever rule.
+	type place struct {
+		file string
+		line int
+	}
+	secret := map[place]bool{}
+	for _, f := range r.Findings {
+		if f.Secret {
+			secret[place{f.File, f.Line}] = true
+		}
+	}
 	for _, f := range r.Findings {
 		sevStyle := iostreams.Danger
 		if f.Severity == Warning {
@@ -29,15 +41,15 @@ func writeText(w io.Writer, r Result, o WriteOptions) error {
 		}
 		sev := paint(sevStyle, string(f.Severity))
 		fmt.Fprintf(bw, "%s %s %s: %s\n",
-			paint(iostreams.Strong, fmt.Sprintf("%s:%d:%d:", printable(f.File), f.Line, f.Column)),
-			sev, paint(iostreams.Muted, f.Rule), printable(f.Message))
+			paint(iostreams.Strong, fmt.Sprintf("%s:%d:%d:", safetext.Terminal(f.File), f.Line, f.Column)),
+			sev, paint(iostreams.Muted, f.Rule), safetext.Terminal(f.Message))
 		line, ok := sourceLine(r.Sources[f.File], f.Line)
-		if !ok {
+		if !ok || secret[place{f.File, f.Line}] {
 			continue
 		}
 		num := strconv.Itoa(f.Line)
 		gutter := strings.Repeat(" ", len(num))
-		fmt.Fprintf(bw, " %s %s %s\n", paint(iostreams.Frame, num), paint(iostreams.Frame, "|"), printable(line))
+		fmt.Fprintf(bw, " %s %s %s\n", paint(iostreams.Frame, num), paint(iostreams.Frame, "|"), safetext.Terminal(line))
 		fmt.Fprintf(bw, " %s %s %s\n\n", gutter, paint(iostreams.Frame, "|"), paint(sevStyle, caret(line, f)))
 	}
 	fmt.Fprintln(bw, paint(iostreams.Strong, summary(r)))

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/gantryhq/gantry/pkg/rollout"
+	"github.com/gantryhq/gantry/pkg/safetext"
 )
 
 // Markdown renders the result as a GitHub-flavoured Markdown section: a
@@ -48,15 +49,12 @@ func statusCell(s rollout.Status) string {
 	return icon + " " + string(s)
 }
 
-// mdCell makes text safe inside a table cell: one line, no bare pipes.
-func mdCell(s string) string {
-	s = strings.ReplaceAll(s, "\r\n", " ")
-	s = strings.ReplaceAll(s, "\n", " ")
-	s = strings.ReplaceAll(s, "|", `\|`)
-	return s
-}
+// mdCell makes text safe inside a table cell: one line, no bare pipes,
+// no markup and no control characters (a stack or an error may carry text
+// from the descriptor).
+func mdCell(s string) string { return safetext.Markdown(s) }
 
-func mdCode(s string) string { return strings.ReplaceAll(s, "`", "'") }
+func mdCode(s string) string { return safetext.MarkdownCode(s) }
 
 func capitalize(s string) string {
 	if s == "" {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gantryhq/gantry/pkg/rollout"
+	"github.com/gantryhq/gantry/pkg/safetext"
 )
 
 // Plain writes one timestamped line per event that matters, for logs and CI
@@ -45,7 +46,8 @@ func (p *Plain) line(ref rollout.Ref, format string, args ...any) {
 		}
 		b.WriteString(": ")
 	}
-	fmt.Fprintf(&b, format, args...)
+	// Errors and stack events may quote the descriptor.
+	b.WriteString(safetext.TerminalLines(fmt.Sprintf(format, args...)))
 	b.WriteByte('\n')
 	// A log line that cannot be written is not worth failing a rollout for.
 	_, _ = io.WriteString(p.w, b.String())

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gantryhq/gantry/pkg/iostreams"
 	"github.com/gantryhq/gantry/pkg/rollout"
+	"github.com/gantryhq/gantry/pkg/safetext"
 )
 
 // TTYOptions configure the live view.
@@ -174,7 +175,7 @@ func (t *TTY) RolloutStarted(s rollout.Start) {
 		t.row(ref)
 	}
 	for _, n := range s.Notes {
-		t.above(t.paint(t.wrap("WARNING: "+n), iostreams.Warning))
+		t.above(t.paint(t.wrap("WARNING: "+safetext.Terminal(n)), iostreams.Warning))
 	}
 	t.draw()
 }
@@ -212,7 +213,8 @@ func (t *TTY) StackEvent(ref rollout.Ref, e rollout.StackEvent) {
 		r.resource = e.LogicalID + " " + e.Status
 	}
 	if e.Failed() {
-		t.above(t.paint(t.wrap(fmt.Sprintf("%s: %s %s %s: %s", ref, e.Stack, e.LogicalID, e.Status, e.Reason)), iostreams.Failure))
+		// A stack event's reason may quote the template, and so the descriptor.
+		t.above(t.paint(t.wrap(safetext.Terminal(fmt.Sprintf("%s: %s %s %s: %s", ref, e.Stack, e.LogicalID, e.Status, e.Reason))), iostreams.Failure))
 		t.draw()
 		return
 	}
@@ -236,9 +238,9 @@ func (t *TTY) Message(ref rollout.Ref, level slog.Level, text string) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	line := text
+	line := safetext.TerminalLines(text)
 	if s := ref.String(); s != "" {
-		line = s + ": " + text
+		line = s + ": " + line
 	}
 	line = t.wrap(levelPrefix(level) + line)
 	switch {
@@ -375,7 +377,7 @@ func (t *TTY) lines() []string {
 		}
 		detail := r.resource
 		if r.err != "" {
-			detail = r.err
+			detail = safetext.Terminal(r.err)
 		}
 		cells = append(cells, []string{r.ref.Stage, r.ref.Region, fmt.Sprint(r.ref.Wave), state, elapsed, detail})
 	}

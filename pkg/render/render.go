@@ -41,6 +41,15 @@ type Stack struct {
 // Version parameter's AllowedPattern.
 var versionRe = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$`)
 
+// CheckVersion says why v cannot be rendered as the image tag, or nil
+// ("" is DefaultVersion). Commands check it before any work, as usage.
+func CheckVersion(v string) error {
+	if v != "" && !versionRe.MatchString(v) {
+		return fmt.Errorf("version %q is not a valid image tag: use up to 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'", v)
+	}
+	return nil
+}
+
 // Render builds the stacks of one (stage, region): the data stack (only when
 // the service has resources) then the app stack. It uses d.SpecFor(t.Stage).
 func Render(d *descriptor.Descriptor, t Target) ([]Stack, error) {

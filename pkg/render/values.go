@@ -91,8 +91,8 @@ func (c *ctx) secret(f fns, s, path string) (secretRef, error) {
 		if err != nil {
 			return secretRef{}, err
 		}
-		if name == "" {
-			return secretRef{}, fmt.Errorf("%s: %q names no parameter; write ssm:/path/to/parameter", path, s)
+		if name == "" || strings.ContainsAny(name, "*?") {
+			return secretRef{}, fmt.Errorf("%s names no single parameter; write ssm:/path/to/parameter, without wildcards", path)
 		}
 		arn := name
 		if !strings.HasPrefix(name, "arn:") {
@@ -109,8 +109,8 @@ func (c *ctx) secret(f fns, s, path string) (secretRef, error) {
 		if err != nil {
 			return secretRef{}, err
 		}
-		if name == "" || (hasKey && rawKey == "") {
-			return secretRef{}, fmt.Errorf("%s: %q must be secretsmanager:NAME or secretsmanager:NAME#jsonKey", path, s)
+		if name == "" || (hasKey && rawKey == "") || strings.ContainsAny(name, "*?") {
+			return secretRef{}, fmt.Errorf("%s must be secretsmanager:NAME or secretsmanager:NAME#jsonKey, one secret without wildcards", path)
 		}
 		arn, policyARN := name, name
 		if !strings.HasPrefix(name, "arn:") {
@@ -132,7 +132,8 @@ func (c *ctx) secret(f fns, s, path string) (secretRef, error) {
 	case strings.HasPrefix(s, "${"):
 		segs, terr := descriptor.ParseTemplate(s)
 		if terr != nil {
-			return secretRef{}, fmt.Errorf("%s: %s", path, terr.Msg)
+			// terr's message repeats the text, which may be a pasted secret.
+			return secretRef{}, fmt.Errorf("%s: a malformed placeholder; a secret is one placeholder of a secret resource output, such as ${resources.db.password}", path)
 		}
 		if len(segs) != 1 || segs[0].Ref == nil || segs[0].Ref.Name != "resources" {
 			return secretRef{}, fmt.Errorf("%s: a secret is one placeholder of a secret resource output, such as ${resources.db.password}", path)

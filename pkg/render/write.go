@@ -1,7 +1,9 @@
 package render
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -92,6 +94,12 @@ func stageIndex(d *descriptor.Descriptor, st *descriptor.Stage) int {
 // Everything is rendered before anything is written, so an error leaves
 // DIR untouched.
 func WriteAll(d *descriptor.Descriptor, dir string, o Options) ([]string, error) {
+	return WriteAllContext(context.Background(), d, dir, o)
+}
+
+// WriteAllContext is WriteAll that stops between targets when ctx is done
+// (Ctrl-C on a descriptor of many stages and regions), writing nothing.
+func WriteAllContext(ctx context.Context, d *descriptor.Descriptor, dir string, o Options) ([]string, error) {
 	format := o.Format
 	if format == "" {
 		format = "json"
@@ -105,6 +113,9 @@ func WriteAll(d *descriptor.Descriptor, dir string, o Options) ([]string, error)
 	}
 	files := map[string][]byte{}
 	for _, t := range targets {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("rendering: %w", err)
+		}
 		stacks, err := Render(d, t)
 		if err != nil {
 			return nil, err
@@ -132,9 +143,41 @@ func WriteAll(d *descriptor.Descriptor, dir string, o Options) ([]string, error)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return nil, fmt.Errorf("writing templates: %w", err)
 		}
-		if err := os.WriteFile(p, files[p], 0o644); err != nil {
+		if err := writeAtomic(p, files[p], writeAll); err != nil {
 			return nil, fmt.Errorf("writing templates: %w", err)
 		}
 	}
 	return paths, nil
+}
+
+func writeAll(w io.Writer, b []byte) error {
+	_, err := w.Write(b)
+	return err
+}
+
+// writeAtomic writes data to a temporary file beside path and renames it
+// over path, so that a full disk or a crash leaves the old file or none,
+// never a short or empty template that a later deploy would read. write
+// writes the bytes (tests make it fail).
+func writeAtomic(path string, data []byte, write func(io.Writer, []byte) error) (err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err := write(tmp, data); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return os.Rename(tmp.Name(), path)
 }

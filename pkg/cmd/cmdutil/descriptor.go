@@ -9,6 +9,7 @@ import (
 	"github.com/gantryhq/gantry/pkg/descriptor"
 	"github.com/gantryhq/gantry/pkg/lint"
 	"github.com/gantryhq/gantry/pkg/plan"
+	"github.com/gantryhq/gantry/pkg/safetext"
 )
 
 // LoadDescriptor reads file once, loads it, and refuses it (exit 2) when it has load
@@ -16,14 +17,17 @@ import (
 // on a descriptor starts here, so none acts on one that lint rejects.
 func LoadDescriptor(ctx context.Context, f *Factory, file string) (*descriptor.Descriptor, error) {
 	ios := f.IOStreams
-	src, err := descriptor.ReadFile(file)
+	src, err := descriptor.ReadFileContext(ctx, file)
 	if err != nil {
 		return nil, InputError(err)
 	}
-	d, probs := descriptor.Parse(file, src)
+	d, probs := descriptor.ParseContext(ctx, file, src)
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("loading %s: %w", file, err)
+	}
 	if len(probs) > 0 {
 		for _, p := range probs {
-			fmt.Fprintf(ios.ErrOut, "%s:%d:%d: error %s: %s\n", file, p.Line, p.Column, p.Code, p.Message)
+			fmt.Fprintf(ios.ErrOut, "%s:%d:%d: error %s: %s\n", safetext.Terminal(file), p.Line, p.Column, p.Code, safetext.Terminal(p.Message))
 		}
 		return nil, InputError(fmt.Errorf("%s has %s; fix %s and run again", file, Plural(len(probs), "problem"), them(len(probs))))
 	}

@@ -95,7 +95,9 @@ func run(f *cmdutil.Factory, opts *Options) error {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	// The path is the data (scripts may use it); the advice is for people.
-	fmt.Fprintln(f.IOStreams.Out, path)
+	if _, err := fmt.Fprintln(f.IOStreams.Out, path); err != nil {
+		return fmt.Errorf("printing the path written: %w", err)
+	}
 	fmt.Fprintf(f.IOStreams.ErrOut, "Wrote a %s starter for %s. Next:\n  edit %s (image, accounts, regions)\n  gantry lint %s\n  gantry render %s --out out\n",
 		opts.Template, service, path, path, path)
 	return nil

@@ -25,7 +25,12 @@ func NewCmd(f *cmdutil.Factory) *cobra.Command {
 		Long: `Check service descriptors without AWS credentials or a network. Each PATH is
 a descriptor file or a folder searched for *.sd.yaml and *.sd.yml (the
 current folder when none is given). Files are checked in parallel and every
-problem of every file is reported.
+problem of every file is reported, at most 100 findings a file (the last
+says how many more there were). A file that cannot be read, and a named
+pipe or device named *.sd.yaml in a folder, is an error finding beside the
+others'. Text from the descriptor is escaped for each format (terminal
+controls, bidirectional overrides), and a line holding a secret is never
+shown.
 
 Output formats (--output/-o; --format is an alias kept for existing
 scripts): text (file:line:col: severity rule: message, with the source line;
@@ -35,8 +40,9 @@ line, {"findings": [{"file", "line", "column", "endLine", "endColumn",
 "warnings"}}), sarif (an indented SARIF 2.1.0 file, for GitHub code
 scanning) and github (workflow commands that annotate a pull request).
 
-Exit status: 0 when no finding is an error (warnings allowed), 1 when any is,
-2 on bad usage or when no descriptor is found.`,
+Exit status: 0 when no finding is an error (warnings allowed), 1 when any is
+(or when the output cannot be written), 2 on bad usage or when no
+descriptor is found, 70 on an internal error.`,
 		Example: `  $ gantry lint
   $ gantry lint payments.sd.yaml
   $ gantry lint services/ -o json | jq '.summary'
@@ -65,11 +71,11 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	if err := cmdutil.CheckOutput(cmd, opts.Output, formats()...); err != nil {
 		return err
 	}
-	files, err := descriptor.Discover(opts.Paths)
+	files, skipped, err := descriptor.Find(opts.Paths)
 	if err != nil {
 		return cmdutil.InputError(err)
 	}
-	if len(files) == 0 {
+	if len(files) == 0 && len(skipped) == 0 {
 		where := "the current folder"
 		if len(opts.Paths) > 0 {
 			where = fmt.Sprintf("%q", opts.Paths)
@@ -80,6 +86,7 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	if err != nil {
 		return cmdutil.InputError(fmt.Errorf("linting: %w", err))
 	}
+	res = res.WithSkipped(skipped)
 	ios := f.IOStreams
 	wopts := lint.WriteOptions{Color: ios.ColorEnabled(), ToolVersion: f.Version}
 	if err := lint.Write(ios.Out, lint.Format(opts.Output), res, wopts); err != nil {

@@ -8,6 +8,7 @@ import (
 	"github.com/gantryhq/gantry/pkg/deploy"
 	"github.com/gantryhq/gantry/pkg/iostreams"
 	"github.com/gantryhq/gantry/pkg/rollout"
+	"github.com/gantryhq/gantry/pkg/safetext"
 )
 
 // symbol is the change's mark: + add, ~ modify in place, -/+ replace,
@@ -278,7 +279,6 @@ func Markdown(r *deploy.Preview) string {
 	return b.String()
 }
 
-// mdText escapes what would break a table cell or start markup.
 // mdCodes is each name as inline code, comma separated.
 func mdCodes(names []string) string {
 	var out []string
@@ -288,13 +288,8 @@ func mdCodes(names []string) string {
 	return strings.Join(out, ", ")
 }
 
-func mdText(s string) string {
-	r := strings.NewReplacer("|", `\|`, "\n", " ", "<", "&lt;", ">", "&gt;", "*", `\*`, "_", `\_`, "`", "'")
-	return r.Replace(s)
-}
+// mdText escapes what would break a table cell or start markup.
+func mdText(s string) string { return safetext.Markdown(s) }
 
 // mdCode is for text inside backticks: no backtick, pipe or newline.
-func mdCode(s string) string {
-	r := strings.NewReplacer("`", "'", "|", `\|`, "\n", " ")
-	return r.Replace(s)
-}
+func mdCode(s string) string { return safetext.MarkdownCode(s) }

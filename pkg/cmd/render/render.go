@@ -3,6 +3,8 @@ package render
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
 	"github.com/gantryhq/gantry/pkg/render"
@@ -39,7 +41,10 @@ become CloudFormation references is in docs/rendering.md.
 and a name the descriptor does not have is refused. Written files are
 listed on stdout, one a line.
 
-Exit status: 0 written; 2 bad usage, or a descriptor that does not load or
+Exit status: 0 written; 1 when a file or the list cannot be written (a
+full disk: no partial template is left, each is written to a temporary
+file and renamed); 2 bad usage (an invalid --version, --out naming a
+file), or a descriptor that does not load or
 has any error as gantry lint reports them (its problems go to stderr as
 file:line:col: error CODE: message).`,
 		Example: `  $ gantry render payments.sd.yaml
@@ -67,6 +72,12 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	if opts.Out == "" {
 		return cmdutil.UsageErrorf("--out must name a folder")
 	}
+	if err := checkOut(opts.Out); err != nil {
+		return err
+	}
+	if err := render.CheckVersion(opts.Version); err != nil {
+		return cmdutil.UsageErrorf("invalid --version: %w", err)
+	}
 	ios := f.IOStreams
 	d, err := cmdutil.LoadDescriptor(cmd.Context(), f, opts.File)
 	if err != nil {
@@ -75,7 +86,7 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 	if err := cmdutil.CheckSelection(d, opts.Stages, opts.Regions); err != nil {
 		return err
 	}
-	written, err := render.WriteAll(d, opts.Out, render.Options{
+	written, err := render.WriteAllContext(cmd.Context(), d, opts.Out, render.Options{
 		Stages:  opts.Stages,
 		Regions: opts.Regions,
 		Version: opts.Version,
@@ -85,10 +96,30 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 		return fmt.Errorf("rendering %s: %w", opts.File, err)
 	}
 	for _, p := range written {
-		fmt.Fprintln(ios.Out, p)
+		// Scripts read this list: a failed write (a full disk) is a failure.
+		if _, err := fmt.Fprintln(ios.Out, p); err != nil {
+			return fmt.Errorf("listing the written files: %w", err)
+		}
 	}
 	if ios.IsStderrTTY() {
 		fmt.Fprintf(ios.ErrOut, "Wrote %s under %s\n", cmdutil.Plural(len(written), "file"), opts.Out)
 	}
 	return nil
+}
+
+// checkOut refuses an --out that is, or lies under, a file: the nearest
+// part of the path that exists must be a folder.
+func checkOut(out string) error {
+	for p := filepath.Clean(out); ; p = filepath.Dir(p) {
+		info, err := os.Stat(p)
+		if err == nil {
+			if !info.IsDir() {
+				return cmdutil.UsageErrorf("--out %s: %s is a file; name a folder", out, p)
+			}
+			return nil
+		}
+		if parent := filepath.Dir(p); parent == p {
+			return nil
+		}
+	}
 }

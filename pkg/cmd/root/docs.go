@@ -25,6 +25,8 @@ The same for every command; a pipeline can branch on them.
 | 2 | bad usage or invalid input: an unknown command or flag, a missing argument, a bad ` + "`--output`" + `, a descriptor that does not load or has lint errors (render), no descriptor found (lint), a file init would overwrite; or a set-up problem found before any AWS work (no credentials, an expired SSO session, an unknown profile, an unreachable endpoint, a deploy role that cannot be assumed, a missing state table), said once with the next step: see [deploying.md](deploying.md#when-the-set-up-is-wrong) |
 | 3 | a rollout held (closed gate, halt flag, missing approval): run it again to resume |
 | 4 | ` + "`plan --exit-code`" + ` only: the plan was made and there are changes to deploy (no error uses 4) |
+| 70 | an internal error: gantry crashed (a bug, never a verdict on the input); it prints what to attach to a bug report |
+| 130, 143 | ended by Ctrl-C (SIGINT) or SIGTERM: ` + "`lint`, `render`, `flags eval`, `gates`" + ` and the other local commands stop within a second; the commands that talk to AWS (` + "`deploy`, `rollback`, `bootstrap`, `plan`, `unlock`, `status`" + `) finish their clean-up first (a lock, a journal, change sets), unless a second signal comes |
 
 ## Output formats
 

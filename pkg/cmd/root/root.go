@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
+	"github.com/gantryhq/gantry/internal/crash"
 	bootstrapcmd "github.com/gantryhq/gantry/pkg/cmd/bootstrap"
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
 	completioncmd "github.com/gantryhq/gantry/pkg/cmd/completion"
@@ -23,6 +25,7 @@ import (
 	statuscmd "github.com/gantryhq/gantry/pkg/cmd/status"
 	unlockcmd "github.com/gantryhq/gantry/pkg/cmd/unlock"
 	versioncmd "github.com/gantryhq/gantry/pkg/cmd/version"
+	"github.com/gantryhq/gantry/pkg/safetext"
 	"github.com/spf13/cobra"
 )
 
@@ -38,7 +41,8 @@ out stage by stage, wave by wave, region by region.
 Exit codes: 0 success; 1 lint errors or a failed rollout; 2 bad usage,
 invalid input or a set-up problem (no AWS credentials, an unknown profile,
 an unreachable endpoint, a missing state table), said in one line with what
-to do; 3 a rollout held (run it again to resume).`,
+to do; 3 a rollout held (run it again to resume); 70 an internal error (a
+bug in gantry, never a verdict on the input: report it with what it says).`,
 		Example: `  $ gantry init --template web --service payments
   $ gantry lint
   $ gantry render payments.sd.yaml --stage dev --out out`,
@@ -118,9 +122,42 @@ func Run(ctx context.Context, f *cmdutil.Factory, args []string) int {
 	return execute(ctx, f, New(f), args)
 }
 
+// InterruptGrace is how long the command args names may take to end after
+// Ctrl-C or SIGTERM before the process exits anyway: a second for the
+// commands that only read (lint, render, flags eval, gates, ...), 0 (wait)
+// for those that talk to AWS and clean up when cancelled (deploy releases
+// its lock and records what it did; plan deletes its change sets).
+func InterruptGrace(args []string) time.Duration {
+	f, _, _ := cmdutil.TestFactory("")
+	c, _, err := New(f).Find(args)
+	if err != nil || c == nil {
+		return time.Second
+	}
+	for ; c != nil; c = c.Parent() {
+		switch c.Name() {
+		case "deploy", "rollback", "bootstrap", "plan", "unlock", "status":
+			return 0
+		}
+	}
+	return time.Second
+}
+
+// ExitInternal is the exit code of a crash: a bug in gantry, never a
+// verdict on the input (sysexits' EX_SOFTWARE).
+const ExitInternal = 70
+
+// bugReport says what to attach to a bug report after a crash.
+const bugReport = "this is a bug in gantry, not a problem with your input: please report it at " +
+	"https://github.com/gantryhq/gantry/issues with this output, the command line, " +
+	"the output of `gantry version` and the input files (remove any secrets first)"
+
 func execute(ctx context.Context, f *cmdutil.Factory, root *cobra.Command, args []string) int {
 	root.SetArgs(args)
-	c, err := root.ExecuteContextC(ctx)
+	c, err := executeC(ctx, root)
+	var p *crash.Panic
+	if errors.As(err, &p) {
+		return reportCrash(ctx, f, p)
+	}
 	ee := exitError(err)
 	if ee != nil && ee.Err != nil {
 		// The whole chain behind a shortened message is for the debug log,
@@ -138,9 +175,10 @@ func execute(ctx context.Context, f *cmdutil.Factory, root *cobra.Command, args 
 	}
 	// The first lines are for a person: the message and the next step.
 	errOut := f.IOStreams.ErrOut
-	fmt.Fprintf(errOut, "error: %s\n", ee.Err)
+	// An error may quote its input (a file name, a flag value).
+	fmt.Fprintf(errOut, "error: %s\n", safetext.TerminalLines(ee.Err.Error()))
 	if next := ee.NextStep(); next != "" {
-		fmt.Fprintf(errOut, "  → %s\n", next)
+		fmt.Fprintf(errOut, "  → %s\n", safetext.TerminalLines(next))
 	}
 	if cmdutil.IsUsageError(ee) {
 		if c == nil {
@@ -149,6 +187,22 @@ func execute(ctx context.Context, f *cmdutil.Factory, root *cobra.Command, args 
 		fmt.Fprintf(errOut, "Run '%s --help' for usage.\n", c.CommandPath())
 	}
 	return ee.Code
+}
+
+// executeC runs the command tree, turning a panic into a *crash.Panic.
+func executeC(ctx context.Context, root *cobra.Command) (c *cobra.Command, err error) {
+	defer crash.Catch(&err)
+	return root.ExecuteContextC(ctx)
+}
+
+// reportCrash tells the person what happened and what to send, logs it,
+// and gives ExitInternal.
+func reportCrash(ctx context.Context, f *cmdutil.Factory, p *crash.Panic) int {
+	f.Log().ErrorContext(ctx, "internal error", "panic", fmt.Sprint(p.Value), "stack", string(p.Stack))
+	_ = f.Logs.Close()
+	errOut := f.IOStreams.ErrOut
+	fmt.Fprintf(errOut, "error: %s\n  → %s\n\n%s", safetext.Terminal(p.Error()), bugReport, safetext.Terminal(string(p.Stack)))
+	return ExitInternal
 }
 
 // exitError is err as the exit it asks for: nil for none; an untyped error
