@@ -18,3 +18,20 @@ func TestCatch(t *testing.T) {
 		t.Fatalf("Catch gave %v", err)
 	}
 }
+
+// A panic on a Group's goroutine comes back on Wait's, with its stack.
+func TestGroupPanicsOnWait(t *testing.T) {
+	var g Group
+	done := 0
+	g.Go(func() { done++ })
+	g.Go(func() { panic("boom") })
+	err := func() (err error) {
+		defer Catch(&err)
+		g.Wait()
+		return nil
+	}()
+	var p *Panic
+	if !errors.As(err, &p) || p.Value != "boom" || !strings.Contains(string(p.Stack), "TestGroupPanicsOnWait") {
+		t.Fatalf("Wait gave %v", err)
+	}
+}

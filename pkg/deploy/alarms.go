@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 
+	"github.com/gantryhq/gantry/internal/crash"
 	"github.com/gantryhq/gantry/pkg/plan"
 )
 
@@ -28,6 +29,7 @@ func (r *run) checkAlarms(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for i, step := range steps {
 		wg.Go(func() {
+			defer crash.Catch(&errs[i])
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			errs[i] = r.missingAlarms(ctx, step, names)

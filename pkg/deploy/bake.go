@@ -146,6 +146,7 @@ func (r *run) readAlarms(ctx context.Context, j *journal, active []*inBake, last
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer r.guard(b.ref)
 			names, err := b.reg.AlarmsInAlarm(ctx, b.alarms)
 			answers[i] = answer{names, err}
 		}()
@@ -185,7 +186,10 @@ func (r *run) readAlarms(ctx context.Context, j *journal, active []*inBake, last
 func (r *run) restoreAll(ctx context.Context, j *journal, firing map[*inBake][]string) {
 	var wg sync.WaitGroup
 	for b, names := range firing {
-		wg.Go(func() { r.restore(ctx, j, b, names) })
+		wg.Go(func() {
+			defer r.guard(b.ref)
+			r.restore(ctx, j, b, names)
+		})
 	}
 	wg.Wait()
 }

@@ -2,10 +2,12 @@ package deploy_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gantryhq/gantry/internal/crash"
 	"github.com/gantryhq/gantry/pkg/deploy"
 	"github.com/gantryhq/gantry/pkg/naming"
 	"github.com/gantryhq/gantry/pkg/plan"
@@ -160,4 +162,33 @@ func TestInterruptSaysWhatItWaitsFor(t *testing.T) {
 		}
 	}
 	t.Errorf("no message %q", want)
+}
+
+// A panic in a region's goroutine is a bug: the rollout stops and cleans
+// up as after a failure (lock released, stage recorded failed), and Run
+// returns the panic, so the command exits with the crash code.
+func TestPanicInARegionStopsTheRolloutAndIsReturned(t *testing.T) {
+	e := newEnv(t, waves)
+	e.b.ApplyHook = func(_ context.Context, step plan.Step, a deploy.StackApply) error {
+		if step.Region == "eu-west-1" && a.Kind == naming.App {
+			var m map[string]int
+			m["boom"]++ // a nil map write panics
+		}
+		return nil
+	}
+	res, err := e.eng.Run(context.Background(), deploy.Request{Descriptor: e.d, Plan: e.plan(), Version: "v1", RolloutID: "r-p"})
+	var p *crash.Panic
+	if !errors.As(err, &p) {
+		t.Fatalf("err %v, want the panic", err)
+	}
+	if res == nil || region(t, res, "prod", "eu-west-1").Status != rollout.StatusFailed || statuses(res)["later/us-east-1"] != rollout.StatusPending {
+		t.Fatalf("result %v", statuses(res))
+	}
+	if e.b.Locked("prod") {
+		t.Error("the lock is still held after a panic")
+	}
+	recs := e.b.Rollouts()
+	if last := recs[len(recs)-1]; last.Stage != "prod" || last.Status != deploy.RolloutFailed {
+		t.Errorf("prod's record after a panic: %+v", last)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gantryhq/gantry/internal/crash"
 	"github.com/gantryhq/gantry/pkg/descriptor"
 	"github.com/gantryhq/gantry/pkg/naming"
 	"github.com/gantryhq/gantry/pkg/plan"
@@ -81,7 +82,13 @@ func (e *Engine) Run(ctx context.Context, req Request) (*rollout.Result, error) 
 	if err := r.checkAlarms(ctx); err != nil {
 		return nil, err
 	}
-	return r.run(ctx), nil
+	res := r.run(ctx)
+	if p := r.crash(); p != nil {
+		// The rollout stopped and cleaned up (lock, journal); the crash is
+		// the command's error: a bug, never a verdict (exit 70).
+		return res, p
+	}
+	return res, nil
 }
 
 type stopKind int
@@ -111,6 +118,7 @@ type run struct {
 
 	mu         sync.Mutex
 	inflight   map[rollout.Ref]string // region → the stack being applied
+	crashed    *crash.Panic
 	res        *rollout.Result
 	index      map[key]int
 	stop       stopKind
@@ -625,6 +633,7 @@ func (r *run) wave(ctx context.Context, j *journal, st plan.Stage, w plan.Wave, 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer r.guard(refOf(step))
 			if b := r.region(ctx, j, step, sem, executing); b != nil {
 				mu.Lock()
 				deployed = append(deployed, b)
@@ -699,6 +708,34 @@ func joinNames(names []string) string {
 		return names[0]
 	}
 	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
+// guard, deferred at the top of a rollout goroutine, turns a panic there
+// into a stopped rollout: the region fails, nothing new starts, the
+// stage's lock and journal are closed as after any failure, and Run
+// returns the panic (the first one) as its error.
+func (r *run) guard(ref rollout.Ref) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	p := crash.New(v)
+	r.mu.Lock()
+	if r.crashed == nil {
+		r.crashed = p
+	}
+	r.mu.Unlock()
+	r.log.Error("internal error", "panic", fmt.Sprint(p.Value), "stack", string(p.Stack))
+	r.halt(stopFailed, p.Error())
+	if ref.Region != "" {
+		r.obs.RegionDone(ref, r.set(ref, rollout.StatusFailed, nil, p.Error()))
+	}
+}
+
+func (r *run) crash() *crash.Panic {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.crashed
 }
 
 // applying marks a region's stack as being applied ("" when done), so an

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/gantryhq/gantry/internal/crash"
 	"github.com/gantryhq/gantry/pkg/descriptor"
 	"github.com/gantryhq/gantry/pkg/naming"
 	"github.com/gantryhq/gantry/pkg/plan"
@@ -174,8 +175,10 @@ func (e *Engine) Preview(ctx context.Context, req PreviewRequest) (*Preview, err
 	out := &Preview{Service: req.Descriptor.Service, Stage: st.Name, Version: req.Version, Regions: make([]RegionPreview, len(steps))}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, previewParallel)
+	crashes := make([]error, len(steps))
 	for i, s := range steps {
 		wg.Go(func() {
+			defer crash.Catch(&crashes[i])
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			out.Regions[i] = e.previewRegion(ctx, req, s)
@@ -183,7 +186,8 @@ func (e *Engine) Preview(ctx context.Context, req PreviewRequest) (*Preview, err
 	}
 	wg.Wait()
 	out.summarize()
-	return out, nil
+	// A crash is a bug, never a region's verdict: it is the error.
+	return out, errors.Join(crashes...)
 }
 
 // CheckRenders renders every region of a stage for version, so that bad

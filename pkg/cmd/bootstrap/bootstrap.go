@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/gantryhq/gantry/internal/crash"
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
 	"github.com/gantryhq/gantry/pkg/descriptor"
 	"github.com/gantryhq/gantry/pkg/iostreams"
@@ -259,11 +260,9 @@ func bootstrapAll(ctx context.Context, f *cmdutil.Factory, opts *Options, b cmdu
 	}
 	results := make([]TargetResult, len(targets))
 	sem := make(chan struct{}, Parallel)
-	var wg sync.WaitGroup
+	var wg crash.Group
 	for i, t := range targets {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			results[i] = bootstrap(ctx, b, table, t)
@@ -272,7 +271,7 @@ func bootstrapAll(ctx context.Context, f *cmdutil.Factory, opts *Options, b cmdu
 				defer outMu.Unlock()
 				printTarget(w, color, results[i])
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	return results

@@ -1,59 +1,37 @@
-package root
+package root_test
 
 import (
 	"context"
-	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/gantryhq/gantry/internal/crash"
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
-	"github.com/spf13/cobra"
+	"github.com/gantryhq/gantry/pkg/cmd/root"
+	"github.com/gantryhq/gantry/pkg/deploy"
+	"github.com/gantryhq/gantry/pkg/deploy/deploytest"
+	"github.com/gantryhq/gantry/pkg/plan"
 )
 
-// TestPanicIsAnInternalError: a panic in a command, or one a worker
-// goroutine hands back as a *crash.Panic, exits ExitInternal with a bug
-// report, never 0-3 (issue 14: a crash is never mistaken for a verdict).
-func TestPanicIsAnInternalError(t *testing.T) {
-	for name, runE := range map[string]func(*cobra.Command, []string) error{
-		"panic": func(*cobra.Command, []string) error {
-			var m map[string]int
-			m["boom"]++
-			return nil
-		},
-		"worker": func(*cobra.Command, []string) error {
-			return cmdutil.InputError(errors.Join(errors.New("linting"), crash.New("index out of range \x1b[31m")))
-		},
-	} {
-		t.Run(name, func(t *testing.T) {
-			f, out, errOut := cmdutil.TestFactory("dev")
-			root := New(f)
-			boom := &cobra.Command{Use: "boom", Short: "crashes", Example: "gantry boom", RunE: runE}
-			markRunErrors(boom)
-			root.AddCommand(boom)
-			code := execute(context.Background(), f, root, []string{"boom"})
-			if code != ExitInternal || ExitInternal <= 4 {
-				t.Errorf("exit %d, want %d", code, ExitInternal)
-			}
-			for _, want := range []string{"internal error", "bug in gantry", "issues", "gantry version", "goroutine"} {
-				if !strings.Contains(errOut.String(), want) {
-					t.Errorf("stderr lacks %q:\n%s", want, errOut)
-				}
-			}
-			if strings.Contains(errOut.String(), "\x1b") || out.Len() != 0 {
-				t.Errorf("stdout %q, stderr %q", out, errOut)
-			}
-		})
+// A panic on one of a command's own goroutines (status reads regions in
+// parallel) is still a crash the root reports: exit 70, never the
+// runtime's 2, which would read as "invalid input".
+func TestPanicOnACommandGoroutineExits70(t *testing.T) {
+	src, err := os.ReadFile("../../../examples/payments/payments.sd.yaml")
+	if err != nil {
+		t.Fatal(err)
 	}
-}
-
-func TestInterruptGrace(t *testing.T) {
-	for args, want := range map[string]bool{
-		"lint x": true, "render x --out o": true, "flags eval --flag f": true, "gates x": true,
-		"deploy x --version 1": false, "--profile p deploy x": false, "rollback x": false, "plan x": false, "bogus": true,
-	} {
-		if got := InterruptGrace(strings.Fields(args)) > 0; got != want {
-			t.Errorf("%s: grace %v, want %v", args, got, want)
-		}
+	file := filepath.Join(t.TempDir(), "payments.sd.yaml")
+	if err := os.WriteFile(file, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b := deploytest.NewBackend("payments")
+	b.CurrentErr = func(plan.Step) error { panic("boom in a region reader") }
+	f, _, errOut := cmdutil.TestFactory("test")
+	f.NewBackend = func(context.Context, *plan.Plan, string) (deploy.Backend, error) { return b, nil }
+	code := root.Run(context.Background(), f, []string{"status", file})
+	if code != root.ExitInternal || !strings.Contains(errOut.String(), "internal error (a bug in gantry): boom in a region reader") {
+		t.Fatalf("exit %d\n%s", code, errOut)
 	}
 }

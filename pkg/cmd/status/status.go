@@ -7,11 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/gantryhq/gantry/internal/crash"
 	"github.com/gantryhq/gantry/pkg/awsx"
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil/preflight"
@@ -205,7 +205,7 @@ func problems(f *cmdutil.Factory, opts *Options, out *Status) error {
 func read(ctx context.Context, log *slog.Logger, backend deploy.Backend, p *plan.Plan) *Status {
 	out := &Status{Service: p.Service, Stages: make([]Stage, len(p.Stages))}
 	var (
-		wg  sync.WaitGroup
+		wg  crash.Group
 		sem = make(chan struct{}, MaxParallel)
 	)
 	spawn := func(fn func()) {

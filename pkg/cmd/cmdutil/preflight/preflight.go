@@ -15,8 +15,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
+	"github.com/gantryhq/gantry/internal/crash"
 	"github.com/gantryhq/gantry/pkg/awsx"
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
 	"github.com/gantryhq/gantry/pkg/deploy"
@@ -75,7 +75,7 @@ func Run(ctx context.Context, f *cmdutil.Factory, c Check) (Result, error) {
 	f.Log().DebugContext(ctx, "preflight: caller identity", "account", id.Account, "arn", id.ARN)
 
 	found := make([]tableCheck, len(c.Stages))
-	var wg sync.WaitGroup
+	var wg crash.Group
 	for i, st := range c.Stages {
 		wg.Go(func() { found[i] = checkTable(ctx, c.Stores, st) })
 	}
