@@ -2,6 +2,7 @@ package rollout_test
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 
@@ -72,8 +73,18 @@ func TestStatefulReplacement(t *testing.T) {
 		}
 	})
 
-	res, _ = e.deploy(0, file, "1.0.0", "--bake", "0s", "--allow-data-loss")
+	// --allow-data-loss narrowed to another resource does not cover it.
+	narrow, _ := e.deploy(1, file, "1.0.0", "--bake", "0s", "--allow-data-loss=db")
+	wantStatuses(t, narrow, map[string]string{"dev/us-east-1": "failed"})
+
+	res, r = e.deploy(0, file, "1.0.0", "--bake", "0s", "--allow-data-loss=files2")
 	wantStatuses(t, res, map[string]string{"dev/us-east-1": "deployed"})
+	// Loud: a note in the JSON and a warning in the log, naming the
+	// resource, the property, the stage and the region.
+	loud := "dev/us-east-1: data loss allowed by --allow-data-loss: replace Files2Bucket (AWS::S3::Bucket) because BucketName changed in stack vault-dev-data"
+	if !slices.Contains(res.Notes, loud) || !strings.Contains(r.Stderr, loud) {
+		t.Errorf("the allowed replacement is not loud: notes %q\n%s", res.Notes, e2etest.Tail(r.Stderr, 20))
+	}
 	if s, _ := res.Region(t, "dev", "us-east-1").Stack("data"); s.Action != "update" {
 		t.Errorf("data stack action %q, want update", s.Action)
 	}

@@ -322,3 +322,32 @@ func TestTerminatedBakeIsBakedOnTheRerun(t *testing.T) {
 		t.Errorf("prod started before staging's bake\n%s", e2etest.Tail(r.Stderr, 30))
 	}
 }
+
+// TestMissingRolloutAlarmStops: an alarm of rollout.alarms that does not
+// exist (a typo) stops the rollout before anything changes, naming it;
+// plan says it is missing; once it exists the rollout goes (issue 16).
+func TestMissingRolloutAlarmStops(t *testing.T) {
+	e := newEnv(t)
+	file := e.writeDescriptor("sentry", small("sentry", `  - name: dev
+    account: "111122223333"
+    regions: [us-east-1]
+rollout:
+  alarms: [sentry-p99-latency]
+`))
+	e.mustRun(0, "bootstrap", file) // the state table only: no stand-in alarm
+	e.proxy.ResetCounts()
+	r := e.mustRun(2, "deploy", file, "--version", "1.0.0", "--bake", "0s")
+	if !strings.Contains(r.Stderr, "dev/us-east-1: alarm sentry-p99-latency does not exist") {
+		t.Errorf("the refusal does not name the alarm and region\n%s", e2etest.Tail(r.Stderr, 10))
+	}
+	if n := cfnMutating(e.proxy.Counts()); n != "" {
+		t.Errorf("a refused rollout changed stacks: %s", n)
+	}
+	plan := gantryAt(t, e.url, "plan", file, "--stage", "dev", "--version", "1.0.0")
+	if !strings.Contains(plan.Stdout, "missing alarms: sentry-p99-latency") {
+		t.Errorf("plan does not say the alarm is missing\n%s", plan)
+	}
+	e.bootstrap(file) // --demo-platform: the platform and the alarm's stand-in
+	res, _ := e.deploy(0, file, "1.0.0", "--bake", "1s")
+	wantStatuses(t, res, map[string]string{"*": "deployed"})
+}

@@ -347,6 +347,9 @@ type Result struct {
 	Version string         `json:"version"`
 	Result  string         `json:"result"`
 	Regions []RegionResult `json:"regions"`
+	// RolloutID and Notes are issue 16's additions.
+	RolloutID string   `json:"rolloutId"`
+	Notes     []string `json:"notes"`
 }
 
 // RegionResult is one region of a Result.
