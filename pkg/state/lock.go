@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/user"
 	"sync"
 	"time"
 
@@ -315,4 +317,14 @@ func (s *Store) BreakLock(ctx context.Context, service, stage string) (*LockInfo
 		return nil, nil
 	}
 	return lockInfo(service, stage, out.Attributes, s.now()), nil
+}
+
+// Owner describes this process as a lock holder: user@host pid N.
+func Owner() string {
+	name := "unknown"
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s@%s pid %d", name, host, os.Getpid())
 }

@@ -15,8 +15,8 @@ import (
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil/preflight"
 	"github.com/gantryhq/gantry/pkg/deploy"
-	"github.com/gantryhq/gantry/pkg/deploy/awsbackend"
 	"github.com/gantryhq/gantry/pkg/plan"
+	"github.com/gantryhq/gantry/pkg/state"
 )
 
 // Options are unlock's flags and arguments.
@@ -137,7 +137,7 @@ func breakLock(ctx context.Context, f *cmdutil.Factory, recs deploy.Records, whe
 		fmt.Fprintf(ios.ErrOut, "warning: the lock changed hands since it was shown: broke the lock of rollout %s (held by %s, version %s) instead\n",
 			broken.RolloutID, broken.Owner, orDash(broken.Version))
 	}
-	by := awsbackend.Owner()
+	by := state.Owner()
 	if err := recs.Journal(ctx, broken.RolloutID, deploy.JournalEntry{
 		Stage: broken.Stage, Step: "lock", Status: "broken", Message: "broken by gantry unlock (" + by + ")",
 		Attrs: map[string]string{"brokenBy": by},

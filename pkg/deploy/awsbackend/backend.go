@@ -10,8 +10,6 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"os"
-	"os/user"
 	"sync"
 	"time"
 
@@ -72,7 +70,7 @@ func New(o Options) *Backend {
 		o.LeaseTTL = state.DefaultLeaseTTL
 	}
 	if o.Owner == "" {
-		o.Owner = Owner()
+		o.Owner = state.Owner()
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -105,16 +103,6 @@ func (d *durations) put(key string, took time.Duration) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.m[key] = took
-}
-
-// Owner describes this process as a lock holder: user@host pid N.
-func Owner() string {
-	name := "unknown"
-	if u, err := user.Current(); err == nil {
-		name = u.Username
-	}
-	host, _ := os.Hostname()
-	return fmt.Sprintf("%s@%s pid %d", name, host, os.Getpid())
 }
 
 // Store returns the state store of a stage: the table in the stage's
@@ -291,11 +279,11 @@ func (h storeHistory) previous(ctx context.Context, notVersion string) (*deploy.
 	if err != nil || sd == nil {
 		return nil, err
 	}
-	return FromState(sd), nil
+	return fromState(sd), nil
 }
 
-// FromState converts a stored deployment to the engine's type.
-func FromState(sd *state.Deployment) *deploy.Deployment {
+// fromState converts a stored deployment to the engine's type.
+func fromState(sd *state.Deployment) *deploy.Deployment {
 	d := &deploy.Deployment{
 		Service: sd.Service, Stage: sd.Stage, Region: sd.Region, Version: sd.Version,
 		Hash: sd.Hash, RolloutID: sd.RolloutID, DeployedAt: sd.DeployedAt, BakedAt: sd.BakedAt,

@@ -433,7 +433,7 @@ func (r *region) Deployment(ctx context.Context, version string) (*deploy.Deploy
 	if err != nil || sd == nil {
 		return nil, err
 	}
-	return FromState(sd), nil
+	return fromState(sd), nil
 }
 
 func (r *region) Deployments(ctx context.Context) ([]deploy.DeploymentSummary, error) {
