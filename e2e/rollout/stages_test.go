@@ -351,3 +351,50 @@ rollout:
 	res, _ := e.deploy(0, file, "1.0.0", "--bake", "1s")
 	wantStatuses(t, res, map[string]string{"*": "deployed"})
 }
+
+// TestCtrlCSaysWhatItWaitsFor: Ctrl-C during a stack update says at once
+// which update it cancels and that a second Ctrl-C stops waiting; the run
+// then ends failed with the lock released. A second Ctrl-C right after
+// the first ends the process at once, leaving the lock for gantry unlock
+// (issue 16, item 7).
+func TestCtrlCSaysWhatItWaitsFor(t *testing.T) {
+	e := newEnv(t)
+	file := e.writeDescriptor("brake", small("brake", `  - name: dev
+    account: "111122223333"
+    regions: [us-east-1]
+`))
+	e.bootstrap(file)
+	e.deploy(0, file, "1.0.0", "--bake", "0s")
+	e.proxy.SetStackDuration(4 * time.Second)
+
+	p := e.start("deploy", file, "--version", "2.0.0", "--bake", "0s")
+	p.WaitStderr(time.Minute, "deploying stack brake-dev-app")
+	time.Sleep(500 * time.Millisecond)
+	if err := syscall.Kill(p.Pid(), syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	p.WaitStderr(10*time.Second, "interrupted: cancelling the update of brake-dev-app; waiting for CloudFormation to roll back — press Ctrl-C again to stop waiting and leave the lock for `gantry unlock`")
+	r := p.Wait()
+	if r.Code != 1 {
+		t.Fatalf("after Ctrl-C: exit %d, want 1\n%s", r.Code, e2etest.Tail(r.Stderr, 20))
+	}
+	c := newCloud(t)
+	if lock, err := c.store("111122223333", "us-east-1").Lock(ctx(t), "brake", "dev"); err != nil || lock != nil {
+		t.Errorf("lock after one Ctrl-C: %+v (%v), want it released", lock, err)
+	}
+
+	p = e.start("deploy", file, "--version", "3.0.0", "--bake", "0s")
+	p.WaitStderr(time.Minute, "deploying stack brake-dev-app")
+	time.Sleep(500 * time.Millisecond)
+	_ = syscall.Kill(p.Pid(), syscall.SIGINT)
+	p.WaitStderr(10*time.Second, "interrupted: cancelling the update of brake-dev-app")
+	start := time.Now()
+	_ = syscall.Kill(p.Pid(), syscall.SIGINT)
+	r = p.Wait()
+	if r.Code != 130 || time.Since(start) > 3*time.Second || !strings.Contains(r.Stderr, "gantry unlock") {
+		t.Fatalf("after a second Ctrl-C: exit %d in %s, want 130 at once naming gantry unlock\n%s", r.Code, time.Since(start), e2etest.Tail(r.Stderr, 10))
+	}
+	if lock, err := c.store("111122223333", "us-east-1").Lock(ctx(t), "brake", "dev"); err != nil || lock == nil {
+		t.Errorf("lock after a second Ctrl-C: %+v (%v), want it left for gantry unlock", lock, err)
+	}
+}
