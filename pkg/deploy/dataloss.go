@@ -97,6 +97,42 @@ func reportDataLoss(obs rollout.Observer, j *journal, ref rollout.Ref, changes [
 	return notes
 }
 
+// DataLossError is a change refused because it would replace or delete
+// stateful resources the consent does not cover.
+type DataLossError struct {
+	Stack   string
+	Changes []DataLossChange
+}
+
+func (e *DataLossError) Error() string {
+	var parts, ids []string
+	for _, c := range e.Changes {
+		p := fmt.Sprintf("%s %s (%s)", c.Action, c.LogicalID, c.Type)
+		if len(c.Causes) > 0 && c.Action == "replace" {
+			p += " because " + strings.Join(c.Causes, ", ") + " changed"
+		}
+		parts = append(parts, p)
+		ids = append(ids, c.LogicalID)
+	}
+	return fmt.Sprintf("refusing to %s in %s: that loses data; restore the old value, or run again with --allow-data-loss=%s if you mean it",
+		strings.Join(parts, "; "), e.Stack, strings.Join(ids, ","))
+}
+
+// RefuseDataLoss is the error for the changes of stack that consent does
+// not allow, nil when it allows them all.
+func RefuseDataLoss(stack string, changes []DataLossChange, consent DataLossConsent) error {
+	var bad []DataLossChange
+	for _, c := range changes {
+		if !consent.Allows(c.LogicalID) {
+			bad = append(bad, c)
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	return &DataLossError{Stack: stack, Changes: bad}
+}
+
 // DataLossChange is one resource a deploy replaced or deleted with consent.
 type DataLossChange struct {
 	Stack     string

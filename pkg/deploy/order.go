@@ -3,6 +3,7 @@ package deploy
 import (
 	"encoding/json"
 	"slices"
+	"strings"
 
 	"github.com/gantryhq/gantry/pkg/naming"
 )
@@ -21,7 +22,7 @@ func restoreOrder(dep, running *Deployment) []DeployedStack {
 	exports := map[string]bool{}
 	for _, s := range dep.Stacks {
 		if s.Kind == naming.Data {
-			exports = templateExports(s.Template)
+			exports = TemplateExports(s.Template, s.Name)
 		}
 	}
 	for _, s := range running.Stacks {
@@ -47,8 +48,9 @@ func appFirst(k naming.StackKind) int {
 	return 1
 }
 
-// templateExports are the literal export names of a template's outputs.
-func templateExports(tmpl []byte) map[string]bool {
+// TemplateExports are the export names a template's outputs declare for
+// the stack named stack: literal names, or an Fn::Sub of the stack's name.
+func TemplateExports(tmpl []byte, stack string) map[string]bool {
 	var t struct {
 		Outputs map[string]struct {
 			Export *struct {
@@ -61,9 +63,15 @@ func templateExports(tmpl []byte) map[string]bool {
 		return out
 	}
 	for _, o := range t.Outputs {
-		if o.Export != nil {
-			if n, ok := o.Export.Name.(string); ok {
-				out[n] = true
+		if o.Export == nil {
+			continue
+		}
+		switch n := o.Export.Name.(type) {
+		case string:
+			out[n] = true
+		case map[string]any:
+			if sub, ok := n["Fn::Sub"].(string); ok {
+				out[strings.ReplaceAll(sub, "${AWS::StackName}", stack)] = true
 			}
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"strings"
 	"time"
 
 	"github.com/gantryhq/gantry/pkg/descriptor"
@@ -111,21 +110,18 @@ func refuseLateDataLoss(ctx context.Context, reg Region, applies []StackApply) e
 		if err != nil {
 			return fmt.Errorf("previewing %s before the app stack goes back: %w", a.Name, err)
 		}
-		var refused []string
-		var ids []string
+		var lossy []DataLossChange
 		for _, c := range p.Changes {
-			if c.DataLoss && !a.AllowDataLoss.Allows(c.LogicalID) {
-				verb := "replace"
+			if c.DataLoss {
+				action := "replace"
 				if c.Action == "Remove" {
-					verb = "delete"
+					action = "delete"
 				}
-				refused = append(refused, fmt.Sprintf("%s %s (%s)", verb, c.LogicalID, c.Type))
-				ids = append(ids, c.LogicalID)
+				lossy = append(lossy, DataLossChange{Stack: a.Name, LogicalID: c.LogicalID, Type: c.Type, Action: action, Causes: c.Causes})
 			}
 		}
-		if len(refused) > 0 {
-			return fmt.Errorf("refusing to %s in %s: that loses data; nothing was changed; run again with --allow-data-loss=%s if you mean it",
-				strings.Join(refused, "; "), a.Name, strings.Join(ids, ","))
+		if err := RefuseDataLoss(a.Name, lossy, a.AllowDataLoss); err != nil {
+			return err
 		}
 	}
 	return nil

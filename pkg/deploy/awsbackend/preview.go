@@ -51,14 +51,14 @@ func (r *region) Preview(ctx context.Context, a deploy.StackApply) (deploy.Stack
 		return p, err
 	}
 	p = previewOf(p, cs)
-	p.ExportsInUse, err = r.exportsInUse(ctx, current, tmpl)
+	p.ExportsInUse, err = r.exportsInUse(ctx, current, a.Template)
 	return p, err
 }
 
 // exportsInUse are the exports of current that tmpl no longer declares
 // while another stack imports them (ListImports): the update would fail.
-func (r *region) exportsInUse(ctx context.Context, current *cfn.Stack, tmpl *template) ([]deploy.ExportInUse, error) {
-	keep := tmpl.exports(current.Name)
+func (r *region) exportsInUse(ctx context.Context, current *cfn.Stack, tmpl []byte) ([]deploy.ExportInUse, error) {
+	keep := deploy.TemplateExports(tmpl, current.Name)
 	var out []deploy.ExportInUse
 	for _, name := range slices.Sorted(maps.Values(current.Exports)) {
 		if keep[name] {
@@ -142,7 +142,7 @@ func previewOf(p deploy.StackPreview, cs *cfn.ChangeSet) deploy.StackPreview {
 		}
 		p.Changes = append(p.Changes, deploy.Change{
 			Action: ch.Action, LogicalID: ch.LogicalID, Type: ch.ResourceType,
-			Replacement: ch.Replacement, Causes: causes, DataLoss: dataLoss("", []cfn.Change{ch}) != nil,
+			Replacement: ch.Replacement, Causes: causes, DataLoss: losesData(ch),
 		})
 	}
 	slices.SortStableFunc(p.Changes, func(a, b deploy.Change) int {

@@ -179,14 +179,14 @@ func (r *region) Apply(ctx context.Context, a deploy.StackApply, obs deploy.Stac
 	}
 	out.Changes = len(cs.Changes)
 	if lossy := dataLoss(a.Name, cs.Changes); lossy != nil {
-		if err := lossy.refused(a.AllowDataLoss); err != nil {
+		if err := deploy.RefuseDataLoss(a.Name, lossy, a.AllowDataLoss); err != nil {
 			if derr := r.cfn.DeleteChangeSet(context.WithoutCancel(ctx), cs); derr != nil {
 				err = errors.Join(err, derr)
 			}
 			out.Status = current.Status
 			return out, err
 		}
-		out.DataLoss = lossy.changes()
+		out.DataLoss = lossy
 		// The stack policy would stop the replacement the user allowed;
 		// protect() puts it back after the update.
 		if current.Exists {
@@ -246,77 +246,31 @@ func (r *region) protect(ctx context.Context, a deploy.StackApply, tmpl *templat
 	return nil
 }
 
-// DataLossError is a change set refused because it would replace or delete
-// a stateful resource.
-type DataLossError struct {
-	Stack   string
-	Changes []cfn.Change
-}
-
-func (e *DataLossError) Error() string {
-	var parts []string
-	for _, c := range e.Changes {
-		what := "replace"
-		if c.Action == "Remove" {
-			what = "delete"
-		}
-		p := fmt.Sprintf("%s %s (%s)", what, c.LogicalID, c.ResourceType)
-		if len(c.Causes) > 0 && what == "replace" {
-			p += " because " + strings.Join(c.Causes, ", ") + " changed"
-		}
-		parts = append(parts, p)
+// lossOf is the engine's view of a change that replaces or deletes a
+// stateful resource.
+func lossOf(stack string, c cfn.Change) deploy.DataLossChange {
+	action := "replace"
+	if c.Action == "Remove" {
+		action = "delete"
 	}
-	var ids []string
-	for _, c := range e.Changes {
-		ids = append(ids, c.LogicalID)
-	}
-	return fmt.Sprintf("refusing to %s in %s: that loses data; restore the old value, or run again with --allow-data-loss=%s if you mean it",
-		strings.Join(parts, "; "), e.Stack, strings.Join(ids, ","))
-}
-
-// refused is the error for the changes consent does not allow, nil when
-// it allows them all.
-func (e *DataLossError) refused(consent deploy.DataLossConsent) error {
-	var bad []cfn.Change
-	for _, c := range e.Changes {
-		if !consent.Allows(c.LogicalID) {
-			bad = append(bad, c)
-		}
-	}
-	if len(bad) == 0 {
-		return nil
-	}
-	return &DataLossError{Stack: e.Stack, Changes: bad}
-}
-
-// changes are the engine's view of the data loss.
-func (e *DataLossError) changes() []deploy.DataLossChange {
-	var out []deploy.DataLossChange
-	for _, c := range e.Changes {
-		action := "replace"
-		if c.Action == "Remove" {
-			action = "delete"
-		}
-		out = append(out, deploy.DataLossChange{Stack: e.Stack, LogicalID: c.LogicalID, Type: c.ResourceType, Action: action, Causes: c.Causes})
-	}
-	return out
+	return deploy.DataLossChange{Stack: stack, LogicalID: c.LogicalID, Type: c.ResourceType, Action: action, Causes: c.Causes}
 }
 
 // dataLoss finds the changes that replace or delete stateful resources.
-func dataLoss(stack string, changes []cfn.Change) *DataLossError {
-	var bad []cfn.Change
+func dataLoss(stack string, changes []cfn.Change) []deploy.DataLossChange {
+	var bad []deploy.DataLossChange
 	for _, c := range changes {
-		if !slices.Contains(statefulTypes, c.ResourceType) {
-			continue
-		}
-		if c.Action == "Remove" || (c.Action == "Modify" && c.Replaces()) {
-			bad = append(bad, c)
+		if losesData(c) {
+			bad = append(bad, lossOf(stack, c))
 		}
 	}
-	if len(bad) == 0 {
-		return nil
-	}
-	return &DataLossError{Stack: stack, Changes: bad}
+	return bad
+}
+
+// losesData reports whether a change replaces (or may replace) or deletes
+// a stateful resource.
+func losesData(c cfn.Change) bool {
+	return slices.Contains(statefulTypes, c.ResourceType) && (c.Action == "Remove" || (c.Action == "Modify" && c.Replaces()))
 }
 
 // priority keeps the stack's listener rule priority, or allocates the
@@ -456,31 +410,6 @@ type template struct {
 	Resources map[string]struct {
 		Type string `json:"Type"`
 	} `json:"Resources"`
-	Outputs map[string]struct {
-		Export *struct {
-			Name any `json:"Name"`
-		} `json:"Export"`
-	} `json:"Outputs"`
-}
-
-// exports are the export names the template's outputs declare; a name
-// that is not a literal (or an Fn::Sub of the stack name) is left out.
-func (t *template) exports(stack string) map[string]bool {
-	out := map[string]bool{}
-	for _, o := range t.Outputs {
-		if o.Export == nil {
-			continue
-		}
-		switch n := o.Export.Name.(type) {
-		case string:
-			out[n] = true
-		case map[string]any:
-			if sub, ok := n["Fn::Sub"].(string); ok {
-				out[strings.ReplaceAll(sub, "${AWS::StackName}", stack)] = true
-			}
-		}
-	}
-	return out
 }
 
 func parseTemplate(b []byte) (*template, error) {

@@ -411,10 +411,8 @@ func (r *Region) Apply(ctx context.Context, a deploy.StackApply, obs deploy.Stac
 	}
 	if b.DataLoss != nil {
 		lossy := b.DataLoss(r.step, a)
-		for _, d := range lossy {
-			if !a.AllowDataLoss.Allows(d.LogicalID) {
-				return out, fmt.Errorf("refusing to %s: that loses data", d)
-			}
+		if err := deploy.RefuseDataLoss(a.Name, lossy, a.AllowDataLoss); err != nil {
+			return out, err
 		}
 		out.DataLoss = lossy
 	}
