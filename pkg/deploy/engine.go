@@ -154,7 +154,7 @@ func (e *Engine) newRun(req Request) (*run, error) {
 	}
 	r := &run{
 		e: e, req: req, d: req.Descriptor,
-		gate: e.Gate, approver: e.Approver, clock: e.Clock, obs: e.Observer, log: e.Logger,
+		gate: e.Gate, approver: e.Approver, clock: e.clock(), obs: e.observer(), log: e.logger(),
 		gatePoll: e.GatePoll, bakePoll: e.BakePoll,
 		base: map[string]map[string]string{}, pre: map[key]*prepared{},
 		index: map[key]int{}, stopCh: make(chan struct{}),
@@ -164,15 +164,6 @@ func (e *Engine) newRun(req Request) (*run, error) {
 	}
 	if r.approver == nil {
 		r.approver = ApproveStages()
-	}
-	if r.clock == nil {
-		r.clock = SystemClock{}
-	}
-	if r.obs == nil {
-		r.obs = rollout.Discard{}
-	}
-	if r.log == nil {
-		r.log = slog.New(slog.DiscardHandler)
 	}
 	if r.gatePoll <= 0 {
 		r.gatePoll = DefaultGatePoll
@@ -220,10 +211,33 @@ func (e *Engine) errorText(ctx context.Context, err error) string {
 		return err.Error()
 	}
 	text := e.ErrorText(err)
-	if text != err.Error() && e.Logger != nil {
-		e.Logger.DebugContext(ctx, "error in full", "err", err.Error())
+	if text != err.Error() {
+		e.logger().DebugContext(ctx, "error in full", "err", err.Error())
 	}
 	return text
+}
+
+// clock, observer and logger are the Engine's, or their defaults when nil
+// (the system clock, no view, no log).
+func (e *Engine) clock() Clock {
+	if e.Clock == nil {
+		return SystemClock{}
+	}
+	return e.Clock
+}
+
+func (e *Engine) observer() rollout.Observer {
+	if e.Observer == nil {
+		return rollout.Discard{}
+	}
+	return e.Observer
+}
+
+func (e *Engine) logger() *slog.Logger {
+	if e.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return e.Logger
 }
 
 // prepare renders, encodes and hashes one region's stacks for version.

@@ -159,7 +159,7 @@ func (e *Engine) newRollback(req RollbackRequest) (*rollback, error) {
 	if !ok {
 		return nil, fmt.Errorf("deploy: stage %q is not in the plan", req.Stage)
 	}
-	rb := &rollback{e: e, req: req, st: st, clock: e.Clock, obs: e.Observer, log: e.Logger, id: req.RolloutID}
+	rb := &rollback{e: e, req: req, st: st, clock: e.clock(), obs: e.observer(), log: e.logger(), id: req.RolloutID}
 	found := false
 	for _, s := range st.Steps() {
 		if s.Region == req.Region {
@@ -170,15 +170,6 @@ func (e *Engine) newRollback(req RollbackRequest) (*rollback, error) {
 		return nil, fmt.Errorf("deploy: stage %s does not deploy to %s", req.Stage, req.Region)
 	}
 	rb.ref = refOf(rb.step)
-	if rb.clock == nil {
-		rb.clock = SystemClock{}
-	}
-	if rb.obs == nil {
-		rb.obs = rollout.Discard{}
-	}
-	if rb.log == nil {
-		rb.log = slog.New(slog.DiscardHandler)
-	}
 	if rb.id == "" {
 		rb.id = rollout.NewID(rb.clock.Now())
 	}
