@@ -60,13 +60,13 @@ func TestWebHasPortAndWorkerHasNone(t *testing.T) {
 	worker, _ := Get("worker")
 	dw, _ := descriptor.Parse("web.sd.yaml", web)
 	dk, _ := descriptor.Parse("worker.sd.yaml", worker)
-	if dw.Compute.Port == nil || dw.Routing == nil || dw.Resources["db"] == nil || dw.Resources["db"].Type != descriptor.TypePostgres {
+	if dw.Compute.Port == nil || dw.Routing == nil || dw.Resources["db"] == nil || dw.Resources["db"].Type != "postgres" {
 		t.Error("web template is not a routed service with a postgres db")
 	}
 	if dk.Compute.Port != nil || dk.Routing != nil {
 		t.Error("worker template has a port or routing")
 	}
-	if dk.Resources["queue"].Type != descriptor.TypeRedis || dk.Resources["files"].Type != descriptor.TypeS3 {
+	if dk.Resources["queue"].Type != "redis" || dk.Resources["files"].Type != "s3" {
 		t.Error("worker template lacks redis queue and s3 files")
 	}
 }

@@ -70,14 +70,14 @@ func largeDescriptor() string {
 		"image: 111122223333.dkr.ecr.us-east-1.amazonaws.com/large\n" +
 		"compute: {cpu: 1024, memory: 2048, port: 8080, healthcheck: /healthz, command: [./server, --fast]}\n" +
 		"scaling: {min: 2, max: 20, cpuTarget: 55}\nrouting: {path: /large/*}\nenv:\n")
-	types := []string{TypePostgres, TypeRedis, TypeS3}
+	types := []string{"postgres", "redis", "s3"}
 	for i := range largeEnv {
 		switch i % 3 {
 		case 0:
 			fmt.Fprintf(&b, "  VAR_%03d: value-%d-${stage}-${region}\n", i, i)
 		case 1:
 			r := i % largeResources
-			fmt.Fprintf(&b, "  VAR_%03d: ${resources.r%02d.%s}\n", i, r, Outputs(types[r%3])[0])
+			fmt.Fprintf(&b, "  VAR_%03d: ${resources.r%02d.%s}\n", i, r, map[string]string{"postgres": "host", "redis": "host", "s3": "bucket"}[types[r%3]])
 		default:
 			fmt.Fprintf(&b, "  VAR_%03d: \"plain %d\"\n", i, i)
 		}
@@ -85,20 +85,20 @@ func largeDescriptor() string {
 	b.WriteString("secrets:\n  API_KEY: ssm:/large/api-key\n")
 	for r := range largeResources {
 		switch types[r%3] {
-		case TypePostgres:
+		case "postgres":
 			fmt.Fprintf(&b, "  PG_%02d_PASSWORD: ${resources.r%02d.password}\n", r, r)
-		case TypeRedis:
+		case "redis":
 			fmt.Fprintf(&b, "  REDIS_%02d_AUTH: ${resources.r%02d.auth}\n", r, r)
 		}
 	}
 	b.WriteString("resources:\n")
 	for r := range largeResources {
 		switch types[r%3] {
-		case TypePostgres:
+		case "postgres":
 			fmt.Fprintf(&b, "  r%02d: {type: postgres, version: \"16\", class: db.t4g.medium, storage: %d, multiAZ: false, backupDays: 7}\n", r, 20+r)
-		case TypeRedis:
+		case "redis":
 			fmt.Fprintf(&b, "  r%02d: {type: redis, class: cache.t4g.small, replicas: 1}\n", r)
-		case TypeS3:
+		case "s3":
 			fmt.Fprintf(&b, "  r%02d: {type: s3, versioning: true, expireDays: %d}\n", r, r)
 		}
 	}

@@ -16,6 +16,9 @@ import (
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/gantryhq/gantry/pkg/kind"
+	"github.com/gantryhq/gantry/pkg/kinds"
 )
 
 // Limits on hostile input. A real descriptor is a few hundred nodes deep at
@@ -612,45 +615,69 @@ func (dc *decoder) mapping(n *yaml.Node, v reflect.Value, path string, depth int
 	v.Set(m)
 }
 
-var resourceTypes = []string{TypePostgres, TypeRedis, TypeS3}
+// kindList is "postgres, redis or s3": the kinds a `type` may name.
+func kindList() string {
+	names := kinds.Names()
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
+
+// resourceKeys are the keys every resource has beside its kind's.
+var resourceKeys = []string{"type", "access"}
 
 func (dc *decoder) resource(n *yaml.Node, r *Resource, path string, depth int) {
 	if n.Kind != yaml.MappingNode {
-		dc.add(span(n), CodeType, "%s must be a mapping with a `type` (postgres, redis or s3), found %s", describe(path), kindName(n))
+		dc.add(span(n), CodeType, "%s must be a mapping with a `type` (%s), found %s", describe(path), kindList(), kindName(n))
 		return
 	}
-	var typ *yaml.Node
+	var typ, access *yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == "type" {
+		switch n.Content[i].Value {
+		case "type":
 			typ = resolve(n.Content[i+1])
+		case "access":
+			dc.pos[join(path, "access")+"#key"] = span(n.Content[i])
+			access = resolve(n.Content[i+1])
 		}
 	}
 	if typ == nil {
-		dc.add(span(n), CodeRequired, "%s is missing the required key \"type\" (postgres, redis or s3)", describeMapping(path))
+		dc.add(span(n), CodeRequired, "%s is missing the required key \"type\" (%s)", describeMapping(path), kindList())
 		return
 	}
 	dc.pos[join(path, "type")] = span(typ)
 	r.Type = typ.Value
-	var target reflect.Value
-	switch r.Type {
-	case TypePostgres:
-		r.Postgres = &Postgres{}
-		target = reflect.ValueOf(r.Postgres).Elem()
-	case TypeRedis:
-		r.Redis = &Redis{}
-		target = reflect.ValueOf(r.Redis).Elem()
-	case TypeS3:
-		r.S3 = &S3{}
-		target = reflect.ValueOf(r.S3).Elem()
-	default:
-		msg := fmt.Sprintf("%s: unknown resource type %q; use postgres, redis or s3", describe(join(path, "type")), r.Type)
-		if s := Suggest(r.Type, resourceTypes); s != "" {
+	k, ok := kinds.Lookup(r.Type)
+	if !ok {
+		msg := fmt.Sprintf("%s: unknown resource type %q; use %s", describe(join(path, "type")), r.Type, kindList())
+		if s := Suggest(r.Type, kinds.Names()); s != "" {
 			msg = fmt.Sprintf("%s: unknown resource type %q; did you mean %q?", describe(join(path, "type")), r.Type, s)
 		}
 		dc.add(span(typ), CodeValue, "%s", msg)
 		return
 	}
-	dc.structure(n, target, path, depth, []string{"type"})
+	r.Kind, r.Settings = k, k.New()
+	if access != nil {
+		dc.access(access, r, join(path, "access"))
+	}
+	dc.structure(n, reflect.ValueOf(r.Settings).Elem(), path, depth, resourceKeys)
+}
+
+// accessLevels are what `access` may say.
+var accessLevels = []string{kind.AccessRead, kind.AccessWrite}
+
+func (dc *decoder) access(n *yaml.Node, r *Resource, path string) {
+	dc.pos[path] = span(n)
+	if n.Kind != yaml.ScalarNode || !slices.Contains(accessLevels, n.Value) {
+		msg := fmt.Sprintf("%s: %q is not an access level; use read or write", describe(path), n.Value)
+		if s := Suggest(n.Value, accessLevels); s != "" && n.Kind == yaml.ScalarNode {
+			msg = fmt.Sprintf("%s: %q is not an access level; did you mean %q?", describe(path), n.Value, s)
+		}
+		dc.add(span(n), CodeValue, "%s", msg)
+		return
+	}
+	r.Access = n.Value
 }
 
 // record stores the positions inside a node kept as raw YAML (overrides),

@@ -1,6 +1,8 @@
 package descriptor
 
 import (
+	"github.com/gantryhq/gantry/pkg/kind/postgres"
+
 	"fmt"
 	"os"
 	"strings"
@@ -43,7 +45,7 @@ func TestParseDesignExample(t *testing.T) {
 	if d.Service != "payments" || d.Compute.CPU != 512 || *d.Compute.Port != 8080 {
 		t.Errorf("decoded wrong: %+v", d.Compute)
 	}
-	if got := d.Resources["db"].Postgres.Storage; got != 50 {
+	if got := d.Resources["db"].Settings.(*postgres.Settings).Storage; got != 50 {
 		t.Errorf("db storage = %d, want 50", got)
 	}
 	prod := d.Stages[2]
@@ -60,11 +62,11 @@ func TestParseDesignExample(t *testing.T) {
 	if eff.Scaling.Min != 4 || eff.Scaling.Max != 40 || eff.Scaling.CPUTarget != 60 {
 		t.Errorf("prod scaling = %+v", eff.Scaling)
 	}
-	db := eff.Resources["db"].Postgres
+	db := eff.Resources["db"].Settings.(*postgres.Settings)
 	if db.Class != "db.r6g.large" || !db.MultiAZ || db.Storage != 50 {
 		t.Errorf("prod db = %+v", db)
 	}
-	if d.Resources["db"].Postgres.Class != "db.t4g.medium" || d.SpecFor("dev").Scaling.Min != 2 {
+	if d.Resources["db"].Settings.(*postgres.Settings).Class != "db.t4g.medium" || d.SpecFor("dev").Scaling.Min != 2 {
 		t.Errorf("overrides leaked into the top level")
 	}
 	if sp := prod.EffectivePos.Lookup("resources.db.class"); sp.Line != 65 {
@@ -83,7 +85,7 @@ func TestDefaults(t *testing.T) {
 	if d.Scaling != (Scaling{Min: 2, Max: 4, CPUTarget: 60}) || d.Compute.Healthcheck != "/" {
 		t.Errorf("defaults: %+v %q", d.Scaling, d.Compute.Healthcheck)
 	}
-	pg := d.Resources["db"].Postgres
+	pg := d.Resources["db"].Settings.(*postgres.Settings)
 	if pg.Version != "16" || pg.Class != "db.t4g.micro" || pg.Storage != 20 || *pg.BackupDays != 7 {
 		t.Errorf("postgres defaults: %+v", pg)
 	}
@@ -226,7 +228,7 @@ func TestOverridesKeepDeclaredResources(t *testing.T) {
 	if len(probs) != 0 {
 		t.Fatal(probs)
 	}
-	if db := d.Stages[0].Effective.Resources["db"]; db.Type != TypePostgres || db.Postgres.Class != "db.r6g.large" {
+	if db := d.Stages[0].Effective.Resources["db"]; db.Type != "postgres" || db.Settings.(*postgres.Settings).Class != "db.r6g.large" {
 		t.Fatalf("type override applied: %+v", db)
 	}
 }

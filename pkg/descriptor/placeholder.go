@@ -99,23 +99,3 @@ func parseRef(body string) (*Ref, error) {
 	}
 	return nil, fmt.Errorf("%s", msg)
 }
-
-// Outputs lists the outputs each resource type offers to placeholders.
-func Outputs(resourceType string) []string {
-	switch resourceType {
-	case TypePostgres:
-		return []string{"host", "port", "database", "username", "password"}
-	case TypeRedis:
-		return []string{"host", "port", "url", "auth"}
-	case TypeS3:
-		return []string{"bucket", "arn"}
-	}
-	return nil
-}
-
-// IsSecretOutput reports whether an output holds a secret: such outputs may
-// appear only under `secrets:`.
-func IsSecretOutput(resourceType, output string) bool {
-	return (resourceType == TypePostgres && output == "password") ||
-		(resourceType == TypeRedis && output == "auth")
-}

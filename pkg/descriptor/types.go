@@ -4,9 +4,10 @@
 package descriptor
 
 import (
-	"time"
-
 	"gopkg.in/yaml.v3"
+
+	"github.com/gantryhq/gantry/pkg/kind"
+	"github.com/gantryhq/gantry/pkg/naming"
 )
 
 // Descriptor is one service descriptor as written, with defaults applied.
@@ -61,41 +62,53 @@ type Routing struct {
 	Host string `yaml:"host" doc:"Host header, for example payments.example.com."`
 }
 
-// Resource types.
-const (
-	TypePostgres = "postgres"
-	TypeRedis    = "redis"
-	TypeS3       = "s3"
-)
-
-// Resource is one data store. Exactly one of Postgres, Redis and S3 is set,
-// matching Type; its keys sit beside `type` in the YAML.
+// Resource is one data store. Its kind's keys sit beside `type` in the
+// YAML and decode into Settings.
 type Resource struct {
-	Type     string    `yaml:"type" required:"true"`
-	Postgres *Postgres `yaml:"-"`
-	Redis    *Redis    `yaml:"-"`
-	S3       *S3       `yaml:"-"`
+	Type string `yaml:"type" required:"true" doc:"The kind of data store."`
+	// Access is the task role's level on the resource: read or write.
+	Access string `yaml:"access" doc:"What the service's task role may do with it: read or write (default write)."`
+	// Kind is what Type names; Settings its keys as written, with defaults.
+	Kind     kind.Kind     `yaml:"-"`
+	Settings kind.Settings `yaml:"-"`
 }
 
-// Postgres is an RDS PostgreSQL instance.
-type Postgres struct {
-	Version    string `yaml:"version" doc:"Major engine version (default \"16\")."`
-	Class      string `yaml:"class" doc:"Instance class (default db.t4g.micro)."`
-	Storage    int    `yaml:"storage" doc:"Allocated storage in GiB (default 20)."`
-	MultiAZ    bool   `yaml:"multiAZ" doc:"Standby in a second availability zone."`
-	BackupDays *int   `yaml:"backupDays" doc:"Automated backup retention in days (default 7)."`
+// View is the resource as its kind's code sees it.
+func (r *Resource) View(name string) kind.Resource {
+	return kind.Resource{Name: name, Kind: r.Kind, Settings: r.Settings, Stem: naming.LogicalStem(name), Access: r.Access}
 }
 
-// Redis is an ElastiCache Redis replication group.
-type Redis struct {
-	Class    string `yaml:"class" doc:"Node type (default cache.t4g.micro)."`
-	Replicas int    `yaml:"replicas" doc:"Read replicas beside the primary (default 0)."`
+// Outputs lists the names ${resources.NAME.OUTPUT} may use for r; none
+// when its type is unknown.
+func (r *Resource) Outputs() []string {
+	if r == nil || r.Settings == nil {
+		return nil
+	}
+	var out []string
+	for _, o := range r.Settings.Outputs() {
+		out = append(out, o.Name)
+	}
+	return out
 }
 
-// S3 is an S3 bucket.
-type S3 struct {
-	Versioning *bool `yaml:"versioning" doc:"Keep object versions (default true)."`
-	ExpireDays int   `yaml:"expireDays" doc:"Delete objects after this many days; 0 keeps them forever."`
+// Output finds one of r's outputs by name.
+func (r *Resource) Output(name string) (kind.Output, bool) {
+	if r == nil || r.Settings == nil {
+		return kind.Output{}, false
+	}
+	for _, o := range r.Settings.Outputs() {
+		if o.Name == name {
+			return o, true
+		}
+	}
+	return kind.Output{}, false
+}
+
+// IsSecretOutput reports whether an output of r holds a secret: such
+// outputs may appear only under `secrets:`.
+func (r *Resource) IsSecretOutput(name string) bool {
+	o, ok := r.Output(name)
+	return ok && o.Secret
 }
 
 // Stage is one step of the rollout: an account and its waves of regions.
@@ -134,12 +147,9 @@ type Rollout struct {
 	Alarms []string `yaml:"alarms" doc:"Extra CloudWatch alarm names watched during bake."`
 }
 
-// Duration is a Go duration string such as 90s, 10m or 1h30m.
-type Duration struct {
-	time.Duration
-	// Set is true when the key was present in the descriptor.
-	Set bool
-}
+// Duration is a Go duration string such as 90s, 10m or 1h30m. Kinds
+// use it too, so it is theirs.
+type Duration = kind.Duration
 
 // Span is a 1-based region of a source file. EndColumn is exclusive.
 type Span struct {

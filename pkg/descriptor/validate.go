@@ -11,6 +11,8 @@ import (
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/gantryhq/gantry/pkg/kind"
 )
 
 var (
@@ -250,35 +252,14 @@ func applyDefaults(s *Spec, pos Positions) {
 		s.Compute.Healthcheck = "/"
 	}
 	for name, r := range s.Resources {
-		if r == nil {
+		if r == nil || r.Settings == nil {
 			continue
 		}
-		p := "resources." + name
-		switch {
-		case r.Postgres != nil:
-			if r.Postgres.Version == "" {
-				r.Postgres.Version = "16"
-			}
-			if r.Postgres.Class == "" {
-				r.Postgres.Class = "db.t4g.micro"
-			}
-			if !set(p + ".storage") {
-				r.Postgres.Storage = 20
-			}
-			if r.Postgres.BackupDays == nil {
-				days := 7
-				r.Postgres.BackupDays = &days
-			}
-		case r.Redis != nil:
-			if r.Redis.Class == "" {
-				r.Redis.Class = "cache.t4g.micro"
-			}
-		case r.S3 != nil:
-			if r.S3.Versioning == nil {
-				on := true
-				r.S3.Versioning = &on
-			}
+		if r.Access == "" {
+			r.Access = kind.AccessWrite
 		}
+		p := "resources." + name + "."
+		r.Settings.Defaults(func(key string) bool { return set(p + key) })
 	}
 }
 

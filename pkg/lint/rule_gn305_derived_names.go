@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/gantryhq/gantry/pkg/descriptor"
 	"github.com/gantryhq/gantry/pkg/naming"
 )
 
@@ -44,7 +45,7 @@ func ruleDerivedNames() rule {
 }
 
 // checkDerivedNames reports, at the stage's name or at the resource, each
-// name naming.Derive lists that AWS would refuse.
+// name descriptor.DerivedNames lists that AWS would refuse.
 func checkDerivedNames(c *checker) {
 	d := c.d
 	if !plainName(d.Service) {
@@ -62,7 +63,7 @@ func checkDerivedNames(c *checker) {
 		for _, w := range st.Waves {
 			regions = append(regions, w.Regions...)
 		}
-		for _, b := range badNames(naming.Derive(d.Service, st.Name, spec, st.Account, regions)) {
+		for _, b := range badNames(descriptor.DerivedNames(d.Service, st.Name, spec, st.Account, regions)) {
 			at := value(d.Pos, stagePath(i)+".name")
 			pattern, parts := b.Pattern, "service or stage"
 			if b.Resource != "" {
@@ -73,7 +74,7 @@ func checkDerivedNames(c *checker) {
 			if _, ok := errors.AsType[*naming.LengthError](b.err); !ok {
 				fix = "change the " + parts + " name"
 			}
-			c.report(at, "%s %q (%s) %v: %s", noun(b.Kind), b.Value, pattern, b.err, fix)
+			c.report(at, "%s %q (%s) %v: %s", b.Kind.Noun(), b.Value, pattern, b.err, fix)
 		}
 	}
 }
@@ -97,7 +98,7 @@ func badNames(names []naming.Derived) []badName {
 		if err == nil {
 			continue
 		}
-		if k := len(out) - 1; n.Kind == naming.KindBucket && k >= 0 && out[k].Kind == naming.KindBucket && out[k].Resource == n.Resource {
+		if k := len(out) - 1; k >= 0 && n.Resource != "" && out[k].Kind == n.Kind && out[k].Resource == n.Resource {
 			if len(n.Value) > len(out[k].Value) {
 				out[k] = badName{n, err}
 			}
@@ -106,18 +107,4 @@ func badNames(names []naming.Derived) []badName {
 		out = append(out, badName{n, err})
 	}
 	return out
-}
-
-// noun is how GN305 words what a name names: a store's id with its AWS
-// service.
-func noun(k naming.Kind) string {
-	switch k {
-	case naming.KindDBInstance:
-		return "RDS instance id"
-	case naming.KindReplicationGroup:
-		return "ElastiCache replication group id"
-	case naming.KindBucket:
-		return "S3 bucket name"
-	}
-	return k.String()
 }

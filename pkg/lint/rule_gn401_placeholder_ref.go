@@ -43,7 +43,7 @@ func rulePlaceholderRef() rule {
 						if r == nil {
 							continue
 						}
-						outs := descriptor.Outputs(r.Type)
+						outs := r.Outputs()
 						if outs == nil || slices.Contains(outs, ref.Output) {
 							continue
 						}

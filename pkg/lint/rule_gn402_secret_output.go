@@ -1,7 +1,5 @@
 package lint
 
-import "github.com/gantryhq/gantry/pkg/descriptor"
-
 func ruleSecretOutput() rule {
 	return rule{
 		RuleInfo: RuleInfo{
@@ -24,7 +22,7 @@ func ruleSecretOutput() rule {
 					rs := refs(t.value)
 					for _, ref := range rs {
 						r := v.Spec.Resources[ref.Resource]
-						if ref.Name != "resources" || r == nil || !descriptor.IsSecretOutput(r.Type, ref.Output) {
+						if ref.Name != "resources" || r == nil || !r.IsSecretOutput(ref.Output) {
 							continue
 						}
 						sp := within(c.d.Source, value(v.Pos, t.path), t.value, ref.Offset, ref.Len)

@@ -3,8 +3,6 @@ package lint
 import (
 	"maps"
 	"slices"
-
-	"github.com/gantryhq/gantry/pkg/descriptor"
 )
 
 func ruleSecretNotSecret() rule {
@@ -26,10 +24,10 @@ func ruleSecretNotSecret() rule {
 					val := v.Spec.Secrets[k]
 					for _, ref := range refs(val) {
 						r := v.Spec.Resources[ref.Resource]
-						if ref.Name != "resources" || r == nil || !slices.Contains(descriptor.Outputs(r.Type), ref.Output) {
+						if ref.Name != "resources" || r == nil || !slices.Contains(r.Outputs(), ref.Output) {
 							continue // GN401 or the loader reports these
 						}
-						if !descriptor.IsSecretOutput(r.Type, ref.Output) {
+						if !r.IsSecretOutput(ref.Output) {
 							v.report(within(c.d.Source, value(v.Pos, "secrets."+k), val, ref.Offset, ref.Len),
 								"%s is not a secret output (only password and auth are); move %s under `env:`", ref, k)
 						}

@@ -2,6 +2,7 @@ package lint
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/gantryhq/gantry/pkg/descriptor"
@@ -35,9 +36,9 @@ type rule struct {
 }
 
 // lintRules lists every lint rule, in id order. Each is defined in its own
-// rule_gnNNN_*.go file.
+// rule_gnNNN_*.go file, or by a resource kind (kinds.go).
 func lintRules() []rule {
-	return []rule{
+	out := append(kindRules(), []rule{
 		ruleFargateSize(),
 		ruleScaling(),
 		rulePortless(),
@@ -49,10 +50,8 @@ func lintRules() []rule {
 		ruleDuplicateStage(),
 		rulePartition(),
 		ruleDerivedNames(),
-		ruleApprovalMultiAZ(),
 		ruleApprovalMinTasks(),
 		ruleRolloutFlags(),
-		ruleApprovalBackups(),
 		rulePlaceholderRef(),
 		ruleSecretOutput(),
 		ruleCredential(),
@@ -62,7 +61,9 @@ func lintRules() []rule {
 		ruleOverrideType(),
 		ruleResourceSettings(),
 		ruleLogicalIDs(),
-	}
+	}...)
+	slices.SortStableFunc(out, func(a, b rule) int { return strings.Compare(a.ID, b.ID) })
+	return out
 }
 
 // Rules lists the loader's problem codes and then every lint rule.

@@ -1,18 +1,25 @@
 package naming
 
-import (
-	"maps"
-	"slices"
 
-	"github.com/gantryhq/gantry/pkg/descriptor"
-)
+// Kind is what a derived name names: its AWS term, how lint words it, and
+// AWS's rule for it. The stage's own names are the constants below; each
+// resource kind brings its own (a small type of its package).
+type Kind interface {
+	// String is the AWS term, e.g. "target group name".
+	String() string
+	// Noun is how a finding words it, e.g. "RDS instance id".
+	Noun() string
+	// Validate reports why AWS would refuse name.
+	Validate(name string) error
+}
 
-// Kind is what a derived name names.
-type Kind int
+// builtin is a kind of name gantry sets for every service.
+type builtin int
 
-// The kinds of names gantry sets explicitly.
+// The kinds of names gantry sets explicitly for every service, and those of
+// the first resource kinds.
 const (
-	KindStack Kind = iota
+	KindStack builtin = iota
 	KindLogGroup
 	KindTargetGroup
 	KindAlarm
@@ -21,24 +28,22 @@ const (
 	KindBucket
 )
 
-var kinds = [...]struct {
-	term     string
-	validate func(string) error
+var builtins = [...]struct {
+	term, noun string
+	validate   func(string) error
 }{
-	KindStack:            {"stack name", ValidateStack},
-	KindLogGroup:         {"log group name", ValidateLogGroup},
-	KindTargetGroup:      {"target group name", ValidateTargetGroup},
-	KindAlarm:            {"alarm name", ValidateAlarm},
-	KindDBInstance:       {"DB instance identifier", ValidateDBInstance},
-	KindReplicationGroup: {"replication group id", ValidateReplicationGroup},
-	KindBucket:           {"bucket name", ValidateBucket},
+	KindStack:            {"stack name", "stack name", ValidateStack},
+	KindLogGroup:         {"log group name", "log group name", ValidateLogGroup},
+	KindTargetGroup:      {"target group name", "target group name", ValidateTargetGroup},
+	KindAlarm:            {"alarm name", "alarm name", ValidateAlarm},
+	KindDBInstance:       {"DB instance identifier", "RDS instance id", ValidateDBInstance},
+	KindReplicationGroup: {"replication group id", "ElastiCache replication group id", ValidateReplicationGroup},
+	KindBucket:           {"bucket name", "S3 bucket name", ValidateBucket},
 }
 
-// String is the AWS term for the name, e.g. "target group name".
-func (k Kind) String() string { return kinds[k].term }
-
-// Validate reports why name is not a valid name of kind k.
-func (k Kind) Validate(name string) error { return kinds[k].validate(name) }
+func (k builtin) String() string             { return builtins[k].term }
+func (k builtin) Noun() string               { return builtins[k].noun }
+func (k builtin) Validate(name string) error { return builtins[k].validate(name) }
 
 // Derived is one explicit name the stacks of a stage set.
 type Derived struct {
@@ -53,19 +58,15 @@ type Derived struct {
 // Validate reports why AWS would refuse the name.
 func (n Derived) Validate() error { return n.Kind.Validate(n.Value) }
 
-// Derive lists the explicit names the stacks of one stage set, for spec (the
-// stage's effective spec): the app stack, the log group, the data stack when
-// there are resources, the target group of a web service, the alarms, then
-// each resource's by resource name, a bucket once for each of regions.
-// Render checks them in this order and stops at the first bad one; lint
-// reports them all.
-func Derive(service, stage string, spec *descriptor.Spec, account string, regions []string) []Derived {
-	web := spec.Compute.Port != nil
+// StageNames lists the explicit names of one stage's own (not its resources'):
+// the app stack, the log group, the data stack when there are resources,
+// the target group of a web service, the alarms.
+func StageNames(service, stage string, web, data bool) []Derived {
 	out := []Derived{
 		{KindStack, Stack(service, stage, App), "service-stage-" + string(App), ""},
 		{KindLogGroup, LogGroup(service, stage), "/gantry/service/stage", ""},
 	}
-	if len(spec.Resources) > 0 {
+	if data {
 		out = append(out, Derived{KindStack, Stack(service, stage, Data), "service-stage-" + string(Data), ""})
 	}
 	if web {
@@ -73,20 +74,6 @@ func Derive(service, stage string, spec *descriptor.Spec, account string, region
 	}
 	for _, kind := range AlarmKinds(web) {
 		out = append(out, Derived{KindAlarm, Alarm(service, stage, kind), "service-stage-" + kind, ""})
-	}
-	for _, name := range slices.Sorted(maps.Keys(spec.Resources)) {
-		r := spec.Resources[name]
-		switch {
-		case r == nil:
-		case r.Postgres != nil:
-			out = append(out, Derived{KindDBInstance, DBInstance(service, stage, name), "service-stage-resource", name})
-		case r.Redis != nil:
-			out = append(out, Derived{KindReplicationGroup, ReplicationGroup(service, stage, name), "service-stage-resource", name})
-		case r.S3 != nil:
-			for _, region := range regions {
-				out = append(out, Derived{KindBucket, Bucket(service, stage, name, account, region), "service-stage-resource-account-region", name})
-			}
-		}
 	}
 	return out
 }

@@ -205,6 +205,9 @@ func (e *LengthError) Error() string {
 	return fmt.Sprintf("is %d characters; AWS allows at most %d", e.Len, e.Max)
 }
 
+// Length reports a name that is empty or longer than max.
+func Length(name string, max int) error { return length(name, max) }
+
 func length(name string, max int) error {
 	if name == "" {
 		return fmt.Errorf("is empty")

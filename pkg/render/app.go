@@ -20,6 +20,8 @@ import (
 	"github.com/awslabs/goformation/v7/cloudformation/tags"
 
 	"github.com/gantryhq/gantry/pkg/descriptor"
+	"github.com/gantryhq/gantry/pkg/kind"
+	"github.com/gantryhq/gantry/pkg/kinds"
 	"github.com/gantryhq/gantry/pkg/naming"
 )
 
@@ -146,9 +148,7 @@ func (c *ctx) roles(b *stackBuilder, tg []tags.Tag, execPolicy map[string]any) {
 		AssumeRolePolicyDocument: ecsTasksTrust(f),
 		Tags:                     tg,
 	}
-	if doc := c.bucketAccess(f); doc != nil {
-		taskRole.Policies = []iam.Role_Policy{{PolicyName: "service-buckets", PolicyDocument: doc}}
-	}
+	taskRole.Policies = c.resourcePolicies(f)
 	b.resource(idTaskRole, taskRole)
 }
 
@@ -345,40 +345,71 @@ func ecsTasksTrust(f fns) map[string]any { return serviceTrust(f, "ecs-tasks.ama
 // serviceTrust lets an AWS service assume a role on behalf of this account
 // only.
 func serviceTrust(f fns, service string) map[string]any {
-	return map[string]any{
-		"Version": "2012-10-17",
-		"Statement": []any{map[string]any{
-			"Effect":    "Allow",
-			"Principal": map[string]any{"Service": service},
-			"Action":    "sts:AssumeRole",
-			"Condition": map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": f.account()}},
-		}},
-	}
+	return kind.ServiceTrust(kindFns{f}, service)
 }
 
-// bucketAccess is the task role's policy on the service's own buckets, or
-// nil when it has none.
-func (c *ctx) bucketAccess(f fns) map[string]any {
-	var buckets, objects []string
-	for _, rn := range c.resources {
-		if c.spec.Resources[rn].S3 == nil {
-			continue
+// resourcePolicies are the task role's policies on the service's own
+// resources: one per kind, whose statements of one Sid are merged across
+// the kind's resources, in resource order.
+func (c *ctx) resourcePolicies(f fns) []iam.Role_Policy {
+	type policy struct {
+		name  string
+		sids  []string
+		stmts map[string]*kind.Statement
+	}
+	var policies []*policy
+	byName := map[string]*policy{}
+	for _, k := range kinds.All() {
+		for _, rn := range c.resources {
+			r := c.spec.Resources[rn]
+			if r.Kind.Name() != k.Name() {
+				continue
+			}
+			for _, st := range r.Settings.Grants(appView{kindFns{f}, c, rn, r}) {
+				p := byName[st.Policy]
+				if p == nil {
+					p = &policy{name: st.Policy, stmts: map[string]*kind.Statement{}}
+					byName[st.Policy] = p
+					policies = append(policies, p)
+				}
+				if have := p.stmts[st.Sid]; have != nil {
+					have.Resources = append(have.Resources, st.Resources...)
+					continue
+				}
+				p.sids = append(p.sids, st.Sid)
+				p.stmts[st.Sid] = &st
+			}
 		}
-		arn := f.importValue(c.exportName(OutputName(rn, descriptor.TypeS3, "arn")))
-		buckets = append(buckets, arn)
-		objects = append(objects, f.join("", arn, "/*"))
 	}
-	if buckets == nil {
-		return nil
+	var out []iam.Role_Policy
+	for _, p := range policies {
+		var stmts []any
+		for _, sid := range p.sids {
+			st := p.stmts[sid]
+			m := map[string]any{"Sid": st.Sid, "Effect": "Allow", "Action": st.Actions, "Resource": st.Resources}
+			if st.Condition != nil {
+				m["Condition"] = st.Condition
+			}
+			stmts = append(stmts, m)
+		}
+		out = append(out, iam.Role_Policy{PolicyName: p.name, PolicyDocument: map[string]any{"Version": "2012-10-17", "Statement": stmts}})
 	}
-	return map[string]any{
-		"Version": "2012-10-17",
-		"Statement": []any{
-			map[string]any{"Sid": "ListBuckets", "Effect": "Allow", "Action": []string{"s3:GetBucketLocation", "s3:ListBucket"}, "Resource": buckets},
-			map[string]any{"Sid": "UseObjects", "Effect": "Allow", "Action": []string{"s3:AbortMultipartUpload", "s3:DeleteObject", "s3:GetObject", "s3:PutObject"}, "Resource": objects},
-		},
-	}
+	return out
 }
+
+// appView is one resource as its kind's Grants sees the app stack.
+type appView struct {
+	kindFns
+	c    *ctx
+	name string
+	r    *descriptor.Resource
+}
+
+func (a appView) Import(output string) string {
+	return a.f.importValue(a.c.exportName(OutputName(a.name, a.r, output)))
+}
+
+func (a appView) Access() string { return a.r.Access }
 
 // routing adds the target group and the rule on the platform listener.
 func (c *ctx) routing(b *stackBuilder, tg []tags.Tag) {

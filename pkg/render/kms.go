@@ -6,22 +6,14 @@ import (
 	"github.com/awslabs/goformation/v7/cloudformation/kms"
 	"github.com/awslabs/goformation/v7/cloudformation/policies"
 
-	"github.com/gantryhq/gantry/pkg/descriptor"
 	"github.com/gantryhq/gantry/pkg/naming"
 )
 
-// Customer managed KMS keys, one per stack that stores something a key
-// can protect: the app stack's for its log group, the data stack's for the
-// secrets it creates (the Redis AUTH tokens). AWS managed keys would encrypt
-// too, but their policy cannot be scoped and they cannot be disabled or
-// audited per service (docs/security.md).
-const (
-	idLogKey     = "LogKey"
-	idSecretsKey = "SecretsKey"
-	// OutputSecretsKey is the data stack output holding the ARN of the key
-	// of its secrets; the app's execution role may decrypt with it.
-	OutputSecretsKey = "SecretsKeyArn"
-)
+// Customer managed KMS keys, one per purpose: the app stack's for its log
+// group, the data stack's for its secrets and for its stores (kinddata.go).
+// AWS managed keys would encrypt too, but their policy cannot be scoped and
+// they cannot be disabled or audited per service (docs/security.md).
+const idLogKey = "LogKey"
 
 // kmsKey adds a rotating symmetric key whose policy lets the account's IAM
 // policies grant its use (the key's default policy, so the deployer and the
@@ -68,16 +60,3 @@ func (c *ctx) logKey(b *stackBuilder) {
 		}},
 	})
 }
-
-// secretsKey adds the key of the data stack's own secrets and exports its
-// ARN. It is kept when the stack goes, as the secrets are: a deleted key
-// would leave them unreadable.
-func (c *ctx) secretsKey(b *stackBuilder) {
-	f := b.fns
-	c.kmsKey(b, idSecretsKey, fmt.Sprintf("Encrypts the secrets of the %s %s data stores", c.service(), c.stageName()), false, true)
-	b.output(OutputSecretsKey, c.export(f.getAtt(idSecretsKey, "Arn"), OutputSecretsKey, "KMS key of the data stack's secrets"))
-}
-
-// ownsSecrets reports whether the data stack creates secrets of its own
-// (RDS keeps the Postgres master secret itself).
-func (c *ctx) ownsSecrets() bool { return c.has(descriptor.TypeRedis) }

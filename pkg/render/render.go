@@ -15,6 +15,7 @@ import (
 	"github.com/awslabs/goformation/v7/cloudformation/tags"
 
 	"github.com/gantryhq/gantry/pkg/descriptor"
+	"github.com/gantryhq/gantry/pkg/kinds"
 	"github.com/gantryhq/gantry/pkg/naming"
 )
 
@@ -156,7 +157,12 @@ func (c *ctx) has(typ string) bool {
 // network reports whether the data stack holds stores reached over the VPC
 // (and so the client and store security groups).
 func (c *ctx) network() bool {
-	return c.has(descriptor.TypePostgres) || c.has(descriptor.TypeRedis)
+	for _, r := range c.spec.Resources {
+		if r != nil && r.Kind != nil && r.Kind.Port() != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // prepare checks what both stacks rely on: resource types, logical IDs and
@@ -167,8 +173,8 @@ func (c *ctx) prepare() error {
 	byID := map[string]string{}
 	for _, name := range c.resources {
 		r := c.spec.Resources[name]
-		if r == nil || (r.Postgres == nil && r.Redis == nil && r.S3 == nil) {
-			return fmt.Errorf("resource %q has no type: use postgres, redis or s3", name)
+		if r == nil || r.Settings == nil {
+			return fmt.Errorf("resource %q has no known type: use %s", name, strings.Join(kinds.Names(), ", "))
 		}
 		id := logicalStem(name)
 		if id == "" {
@@ -187,9 +193,9 @@ func (c *ctx) prepare() error {
 }
 
 // checkNames refuses the first explicit name AWS would refuse; lint checks
-// the same names (naming.Derive) before anyone renders.
+// the same names (descriptor.DerivedNames) before anyone renders.
 func (c *ctx) checkNames() error {
-	for _, n := range naming.Derive(c.service(), c.stageName(), c.spec, c.t.Account, []string{c.t.Region}) {
+	for _, n := range descriptor.DerivedNames(c.service(), c.stageName(), c.spec, c.t.Account, []string{c.t.Region}) {
 		if err := n.Validate(); err != nil {
 			return fmt.Errorf("%s %q (from %s) %w", n.Kind, n.Value, derivedFrom(n), err)
 		}
@@ -203,7 +209,7 @@ func derivedFrom(n naming.Derived) string {
 	if n.Resource != "" {
 		from += ", resources." + n.Resource
 	}
-	if n.Kind == naming.KindBucket {
+	if strings.Contains(n.Pattern, "account-region") {
 		from += ", stages[].account, region"
 	}
 	return from
@@ -230,6 +236,13 @@ func newStackBuilder(description string) *stackBuilder {
 	tpl := cloudformation.NewTemplate()
 	tpl.Description = description
 	return &stackBuilder{fns: newFns(), tpl: tpl, ids: map[string]bool{}}
+}
+
+// fail records the first error of the build.
+func (b *stackBuilder) fail(err error) {
+	if b.err == nil {
+		b.err = err
+	}
 }
 
 func (b *stackBuilder) claim(id string) bool {

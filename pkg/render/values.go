@@ -49,10 +49,10 @@ func (c *ctx) placeholder(f fns, ref descriptor.Ref, path string) (string, error
 		if err != nil {
 			return "", err
 		}
-		if descriptor.IsSecretOutput(r.Type, ref.Output) {
+		if r.IsSecretOutput(ref.Output) {
 			return "", fmt.Errorf("%s: %s is a secret; use it only under secrets:, where it becomes an ECS secret", path, ref)
 		}
-		return f.importValue(c.exportName(OutputName(ref.Resource, r.Type, ref.Output))), nil
+		return f.importValue(c.exportName(OutputName(ref.Resource, r, ref.Output))), nil
 	}
 	return "", fmt.Errorf("%s: unknown placeholder %s", path, ref)
 }
@@ -64,7 +64,7 @@ func (c *ctx) resourceOutput(ref descriptor.Ref, path string) (*descriptor.Resou
 	if r == nil {
 		return nil, fmt.Errorf("%s: %s names resource %q, which the descriptor does not declare", path, ref, ref.Resource)
 	}
-	outs := descriptor.Outputs(r.Type)
+	outs := r.Outputs()
 	if !slices.Contains(outs, ref.Output) {
 		return nil, fmt.Errorf("%s: %s: a %s resource has no output %q (it has %s)", path, ref, r.Type, ref.Output, strings.Join(outs, ", "))
 	}
@@ -143,12 +143,12 @@ func (c *ctx) secret(f fns, s, path string) (secretRef, error) {
 		if err != nil {
 			return secretRef{}, err
 		}
-		if !descriptor.IsSecretOutput(r.Type, ref.Output) {
+		if !r.IsSecretOutput(ref.Output) {
 			return secretRef{}, fmt.Errorf("%s: %s is not a secret; put it under env", path, ref)
 		}
-		arn := f.importValue(c.exportName(OutputName(ref.Resource, r.Type, ref.Output)))
+		arn := f.importValue(c.exportName(OutputName(ref.Resource, r, ref.Output)))
 		out := secretRef{valueFrom: f.join("", arn, ":"+secretKey(ref.Output)+"::"), smARN: arn}
-		if r.Type == descriptor.TypeRedis {
+		if o, _ := r.Output(ref.Output); o.OwnKey {
 			out.kmsARN = f.importValue(c.exportName(OutputSecretsKey))
 		}
 		return out, nil

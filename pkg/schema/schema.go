@@ -12,9 +12,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/gantryhq/gantry/pkg/descriptor"
+	"github.com/gantryhq/gantry/pkg/kind"
+	"github.com/gantryhq/gantry/pkg/kinds"
 	"gopkg.in/yaml.v3"
 )
 
@@ -249,6 +252,7 @@ func (g *generator) fields(s *Schema, t reflect.Type, partial bool) {
 		if fn, ok := g.extra[t.Name()+"."+name]; ok {
 			fn(fs)
 		}
+		tagConstraints(fs, f.Tag)
 		*s.Properties = append(*s.Properties, Prop{Name: name, Schema: fs})
 		if !partial && f.Tag.Get("required") == "true" {
 			s.Required = append(s.Required, name)
@@ -304,27 +308,23 @@ func (g *generator) structDef(t reflect.Type, partial bool) {
 	*g.defs = append(*g.defs, Prop{Name: name, Schema: s})
 }
 
-// resources writes the Resource union by hand: the Go type keeps one pointer
-// per kind, while the YAML puts the kind's keys beside `type`.
+// resources writes the Resource union from the kinds: the Go type keeps
+// the kind's settings apart, while the YAML puts the kind's keys beside
+// `type` and `access`.
 func (g *generator) resources() {
-	kinds := []struct {
-		typ, def, desc string
-		t              reflect.Type
-	}{
-		{descriptor.TypePostgres, "Postgres", "An RDS PostgreSQL instance: encrypted, private, master password in Secrets Manager.", reflect.TypeFor[descriptor.Postgres]()},
-		{descriptor.TypeRedis, "Redis", "An ElastiCache Redis replication group: encrypted at rest and in transit, auth token in Secrets Manager.", reflect.TypeFor[descriptor.Redis]()},
-		{descriptor.TypeS3, "S3", "An S3 bucket: encrypted, all public access blocked, TLS only.", reflect.TypeFor[descriptor.S3]()},
-	}
 	var full, partial []*Schema
-	for _, k := range kinds {
+	for _, k := range kinds.All() {
 		for _, p := range []bool{false, true} {
-			s := &Schema{Description: k.desc, Type: "object", Properties: &Props{}, AdditionalProperties: no()}
+			s := &Schema{Description: k.Summary(), Type: "object", Properties: &Props{}, AdditionalProperties: no()}
 			*s.Properties = append(*s.Properties, Prop{Name: "type", Schema: &Schema{
 				Description: "The kind of data store.",
-				Const:       k.typ,
+				Const:       k.Name(),
+			}}, Prop{Name: "access", Schema: &Schema{
+				Description: "What the service's task role may do with it: read or write (default write).",
+				Enum:        []any{kind.AccessRead, kind.AccessWrite},
 			}})
-			g.fields(s, k.t, p)
-			name := k.def
+			g.fields(s, reflect.TypeOf(k.New()).Elem(), p)
+			name := k.Title()
 			if p {
 				name += "Override"
 			} else {
@@ -401,13 +401,30 @@ func constraints() map[string]func(*Schema) {
 		"Wave.regions": func(s *Schema) {
 			s.Items.Pattern, s.MinItems, s.UniqueItems = RegionPattern, ptr(1), true
 		},
-		"Wave.maxParallel":    atLeast(1),
-		"Postgres.version":    pattern(`^[0-9]+(\.[0-9]+)?$`),
-		"Postgres.class":      pattern(`^db\.`),
-		"Postgres.storage":    between(20, 65536),
-		"Postgres.backupDays": between(0, 35),
-		"Redis.class":         pattern(`^cache\.`),
-		"Redis.replicas":      between(0, 5),
-		"S3.expireDays":       atLeast(0),
+		"Wave.maxParallel": atLeast(1),
+	}
+}
+
+// tagConstraints applies what a kind's settings say in their struct tags
+// (a kind keeps its schema with its fields): min and max for numbers,
+// pattern for strings, enum as a comma-separated list.
+func tagConstraints(s *Schema, tag reflect.StructTag) {
+	if v, ok := tag.Lookup("min"); ok {
+		if n, err := strconv.Atoi(v); err == nil {
+			s.Minimum = ptr(n)
+		}
+	}
+	if v, ok := tag.Lookup("max"); ok {
+		if n, err := strconv.Atoi(v); err == nil {
+			s.Maximum = ptr(n)
+		}
+	}
+	if v, ok := tag.Lookup("pattern"); ok {
+		s.Pattern = v
+	}
+	if v, ok := tag.Lookup("enum"); ok {
+		for _, e := range strings.Split(v, ",") {
+			s.Enum = append(s.Enum, e)
+		}
 	}
 }

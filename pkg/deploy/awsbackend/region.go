@@ -19,19 +19,18 @@ import (
 
 	"github.com/gantryhq/gantry/pkg/cfn"
 	"github.com/gantryhq/gantry/pkg/deploy"
+	"github.com/gantryhq/gantry/pkg/kind"
+	"github.com/gantryhq/gantry/pkg/kinds"
 	"github.com/gantryhq/gantry/pkg/naming"
 	"github.com/gantryhq/gantry/pkg/render"
 	"github.com/gantryhq/gantry/pkg/rollout"
 )
 
-// statefulTypes hold data that a replacement or deletion would lose.
-var statefulTypes = []string{
-	"AWS::RDS::DBInstance",
-	"AWS::RDS::DBCluster",
-	"AWS::ElastiCache::ReplicationGroup",
-	"AWS::S3::Bucket",
-	"AWS::SecretsManager::Secret",
-	"AWS::DynamoDB::Table",
+// stateful reports whether a CloudFormation type holds data that a
+// replacement or deletion would lose: each resource kind says which of its
+// types do.
+func stateful(typ string) bool {
+	return slices.ContainsFunc(kinds.Stateful(), func(s kind.Stateful) bool { return s.Type == typ })
 }
 
 // priorityParam is the app stack parameter holding the listener rule's
@@ -270,7 +269,7 @@ func dataLoss(stack string, changes []cfn.Change) []deploy.DataLossChange {
 // losesData reports whether a change replaces (or may replace) or deletes
 // a stateful resource.
 func losesData(c cfn.Change) bool {
-	return slices.Contains(statefulTypes, c.ResourceType) && (c.Action == "Remove" || (c.Action == "Modify" && c.Replaces()))
+	return stateful(c.ResourceType) && (c.Action == "Remove" || (c.Action == "Modify" && c.Replaces()))
 }
 
 // priority keeps the stack's listener rule priority, or allocates the
@@ -424,7 +423,7 @@ func parseTemplate(b []byte) (*template, error) {
 func (t *template) stateful() []string {
 	var ids []string
 	for id, r := range t.Resources {
-		if slices.Contains(statefulTypes, r.Type) {
+		if stateful(r.Type) {
 			ids = append(ids, id)
 		}
 	}
