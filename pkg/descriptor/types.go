@@ -54,6 +54,14 @@ type Scaling struct {
 	Min       int `yaml:"min" doc:"Minimum tasks (default 2)."`
 	Max       int `yaml:"max" doc:"Maximum tasks (default 4, at least min)."`
 	CPUTarget int `yaml:"cpuTarget" doc:"Target average CPU percent for scaling (default 60)."`
+	// Queue scales a worker on a queue's backlog instead of CPU.
+	Queue *QueueScaling `yaml:"queue" doc:"Scale a worker (no port) on a queue's backlog per running task instead of CPU."`
+}
+
+// QueueScaling scales a worker on the backlog of one of its queues.
+type QueueScaling struct {
+	Resource        string `yaml:"resource" required:"true" doc:"An sqs resource of this service."`
+	MessagesPerTask int    `yaml:"messagesPerTask" doc:"Visible messages each running task should carry (default 100)."`
 }
 
 // Routing tells the platform load balancer which requests belong to the service.

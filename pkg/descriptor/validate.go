@@ -248,6 +248,9 @@ func applyDefaults(s *Spec, pos Positions) {
 	if !set("scaling.cpuTarget") {
 		s.Scaling.CPUTarget = 60
 	}
+	if s.Scaling.Queue != nil && !set("scaling.queue.messagesPerTask") {
+		s.Scaling.Queue.MessagesPerTask = 100
+	}
 	if s.Compute.Port != nil && s.Compute.Healthcheck == "" {
 		s.Compute.Healthcheck = "/"
 	}

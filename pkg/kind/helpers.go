@@ -1,5 +1,7 @@
 package kind
 
+import "github.com/gantryhq/gantry/pkg/naming"
+
 // ServiceTrust lets an AWS service assume a role on behalf of this account
 // only.
 func ServiceTrust(f Fn, service string) map[string]any {
@@ -29,3 +31,18 @@ func DenyInsecureTransport(action string, resources ...string) map[string]any {
 
 // Ptr returns a pointer to v, for goformation's optional fields.
 func Ptr[T any](v T) *T { return &v }
+
+// DataKeyUse is the task role's statement, named sid, on the data stack's
+// key, as the AWS service (dynamodb, sqs, sns) encrypts and decrypts with
+// it for the app.
+func DataKeyUse(a App, policy, sid, service string) Statement {
+	return Statement{
+		Policy: policy, Sid: sid, Once: true,
+		Actions:   []string{"kms:Decrypt", "kms:GenerateDataKey"},
+		Resources: []string{a.DataKey()},
+		Condition: map[string]any{"StringEquals": map[string]any{"kms:ViaService": a.Join("", service+".", a.Region(), ".amazonaws.com")}},
+	}
+}
+
+// Stem is the CamelCase stem of a resource name's logical IDs.
+func Stem(name string) string { return naming.LogicalStem(name) }

@@ -67,6 +67,9 @@ type Data interface {
 	// AllowDataKey adds a statement to the data key's policy (an AWS
 	// service that must encrypt for a store, say).
 	AllowDataKey(statement map[string]any)
+	// Fail makes the rendering fail: for input lint refuses, which render
+	// must not turn into a broken template.
+	Fail(format string, args ...any)
 	// Inbound lists what other resources asked this one to let in (an SNS
 	// topic sending to a queue), in resource-name order.
 	Inbound() []Inbound
@@ -87,7 +90,10 @@ type Inbound struct {
 // service (an SNS topic delivering to queues). The renderer asks every
 // sender before rendering, so the targets can let it in.
 type Sender interface {
-	Sends(f Fn, self Resource) []Send
+	// Sends lists the targets. A SourceArn is built from names, not
+	// referenced: the data key's policy names it, and the sender's
+	// resource uses the key.
+	Sends(f Fn, service, stage string, self Resource) []Send
 }
 
 // Send is one target of a Sender.
@@ -114,6 +120,8 @@ type App interface {
 	Import(output string) string
 	// Access is the resource's access level, read or write.
 	Access() string
+	// DataKey reads the ARN of the data stack's data key.
+	DataKey() string
 }
 
 // Statement is one statement of the task role's policy on a kind. The
@@ -126,4 +134,8 @@ type Statement struct {
 	Actions   []string
 	Resources []string
 	Condition map[string]any
+	// Once keeps the first statement of this Sid in the policy and drops
+	// later ones rather than merging: for a grant on something the kind's
+	// resources share (the data key).
+	Once bool
 }

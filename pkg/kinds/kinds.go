@@ -4,9 +4,12 @@ package kinds
 
 import (
 	"github.com/gantryhq/gantry/pkg/kind"
+	"github.com/gantryhq/gantry/pkg/kind/dynamodb"
 	"github.com/gantryhq/gantry/pkg/kind/postgres"
 	"github.com/gantryhq/gantry/pkg/kind/redis"
 	"github.com/gantryhq/gantry/pkg/kind/s3"
+	"github.com/gantryhq/gantry/pkg/kind/sns"
+	"github.com/gantryhq/gantry/pkg/kind/sqs"
 )
 
 // All lists every kind, in the order the docs, the schema and the data
@@ -16,6 +19,9 @@ func All() []kind.Kind {
 		postgres.Kind{},
 		redis.Kind{},
 		s3.Kind{},
+		dynamodb.Kind{},
+		sqs.Kind{},
+		sns.Kind{},
 	}
 }
 

@@ -45,6 +45,7 @@ func lintRules() []rule {
 		ruleRoutingShape(),
 		ruleHTTPPaths(),
 		ruleImageTag(),
+		ruleQueueScaling(),
 		ruleRegion(),
 		ruleDuplicateRegion(),
 		ruleDuplicateStage(),

@@ -232,7 +232,8 @@ func (c *ctx) ecsService(b *stackBuilder, tg []tags.Tag) {
 	b.resource(idService, svc)
 }
 
-// scaling adds the service's scalable target and its CPU tracking policy.
+// scaling adds the service's scalable target and its tracking policy: of
+// average CPU, or of a queue's backlog per running task.
 func (c *ctx) scaling(b *stackBuilder) {
 	f := b.fns
 	b.resource(idScalableTarget, &applicationautoscaling.ScalableTarget{
@@ -242,6 +243,10 @@ func (c *ctx) scaling(b *stackBuilder) {
 		MinCapacity:       c.spec.Scaling.Min,
 		MaxCapacity:       c.spec.Scaling.Max,
 	})
+	if q := c.spec.Scaling.Queue; q != nil {
+		c.backlogScaling(b, q)
+		return
+	}
 	b.resource(idScalingPolicy, &applicationautoscaling.ScalingPolicy{
 		PolicyName:      naming.Alarm(c.service(), c.stageName(), "cpu-target"),
 		PolicyType:      "TargetTrackingScaling",
@@ -251,6 +256,48 @@ func (c *ctx) scaling(b *stackBuilder) {
 				PredefinedMetricType: "ECSServiceAverageCPUUtilization",
 			},
 			TargetValue:      float64(c.spec.Scaling.CPUTarget),
+			ScaleInCooldown:  ptr(120),
+			ScaleOutCooldown: ptr(60),
+		},
+	})
+}
+
+// backlogScaling tracks a queue's visible messages over the service's
+// running tasks (metric math, as AWS Copilot's worker services scale), so
+// that each task carries about MessagesPerTask. RunningTaskCount comes from
+// Container Insights, which the platform's cluster turns on.
+func (c *ctx) backlogScaling(b *stackBuilder, q *descriptor.QueueScaling) {
+	f := b.fns
+	r := c.spec.Resources[q.Resource]
+	queue, ok := r.Settings.(kind.Queue)
+	if r == nil || !ok {
+		b.fail(fmt.Errorf("scaling.queue.resource %q is not an sqs resource of the service", q.Resource))
+		return
+	}
+	metric := func(id, namespace, name string, dims ...string) applicationautoscaling.ScalingPolicy_TargetTrackingMetricDataQuery {
+		m := &applicationautoscaling.ScalingPolicy_TargetTrackingMetric{Namespace: ptr(namespace), MetricName: ptr(name)}
+		for i := 0; i+1 < len(dims); i += 2 {
+			m.Dimensions = append(m.Dimensions, applicationautoscaling.ScalingPolicy_TargetTrackingMetricDimension{Name: ptr(dims[i]), Value: ptr(dims[i+1])})
+		}
+		return applicationautoscaling.ScalingPolicy_TargetTrackingMetricDataQuery{
+			Id: ptr(id), ReturnData: ptr(false),
+			MetricStat: &applicationautoscaling.ScalingPolicy_TargetTrackingMetricStat{Metric: m, Stat: ptr("Average")},
+		}
+	}
+	queueName := f.importValue(c.exportName(OutputName(q.Resource, r, queue.BacklogOutput())))
+	b.resource(idScalingPolicy, &applicationautoscaling.ScalingPolicy{
+		PolicyName:      naming.Alarm(c.service(), c.stageName(), "backlog-target"),
+		PolicyType:      "TargetTrackingScaling",
+		ScalingTargetId: ptr(f.ref(idScalableTarget)),
+		TargetTrackingScalingPolicyConfiguration: &applicationautoscaling.ScalingPolicy_TargetTrackingScalingPolicyConfiguration{
+			CustomizedMetricSpecification: &applicationautoscaling.ScalingPolicy_CustomizedMetricSpecification{
+				Metrics: []applicationautoscaling.ScalingPolicy_TargetTrackingMetricDataQuery{
+					metric("visible", "AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", queueName),
+					metric("tasks", "ECS/ContainerInsights", "RunningTaskCount", "ClusterName", f.ref(paramCluster), "ServiceName", f.getAtt(idService, "Name")),
+					{Id: ptr("backlog"), Expression: ptr("visible / tasks"), Label: ptr("Visible messages per running task"), ReturnData: ptr(true)},
+				},
+			},
+			TargetValue:      float64(q.MessagesPerTask),
 			ScaleInCooldown:  ptr(120),
 			ScaleOutCooldown: ptr(60),
 		},
@@ -373,7 +420,9 @@ func (c *ctx) resourcePolicies(f fns) []iam.Role_Policy {
 					policies = append(policies, p)
 				}
 				if have := p.stmts[st.Sid]; have != nil {
-					have.Resources = append(have.Resources, st.Resources...)
+					if !st.Once {
+						have.Resources = append(have.Resources, st.Resources...)
+					}
 					continue
 				}
 				p.sids = append(p.sids, st.Sid)
@@ -410,6 +459,8 @@ func (a appView) Import(output string) string {
 }
 
 func (a appView) Access() string { return a.r.Access }
+
+func (a appView) DataKey() string { return a.f.importValue(a.c.exportName(OutputDataKey)) }
 
 // routing adds the target group and the rule on the platform listener.
 func (c *ctx) routing(b *stackBuilder, tg []tags.Tag) {

@@ -93,7 +93,7 @@ func (c *ctx) inbound(f fns) map[string][]kind.Inbound {
 	for _, rn := range c.resources {
 		self := c.spec.Resources[rn].View(rn)
 		if s, ok := self.Settings.(kind.Sender); ok {
-			for _, send := range s.Sends(kindFns{f}, self) {
+			for _, send := range s.Sends(kindFns{f}, c.service(), c.stageName(), self) {
 				out[send.To] = append(out[send.To], send.Inbound)
 			}
 		}

@@ -90,6 +90,10 @@ func (d *dataStack) Subnets() string            { return d.f.ref(paramSubnets) }
 func (d *dataStack) StoreSecurityGroup() string { return d.f.getAtt(idStoreSG, "GroupId") }
 func (d *dataStack) Inbound() []kind.Inbound    { return d.inbound[d.self.Name] }
 
+func (d *dataStack) Fail(format string, args ...any) {
+	d.b.fail(fmt.Errorf("resource %q: %s", d.self.Name, fmt.Sprintf(format, args...)))
+}
+
 func (d *dataStack) SecretsKey() string {
 	d.secretsKey = true
 	return d.f.getAtt(idSecretsKey, "Arn")
