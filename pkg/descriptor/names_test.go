@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"testing"
-
 )
 
 func TestDerivedNames(t *testing.T) {

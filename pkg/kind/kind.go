@@ -95,7 +95,7 @@ type Stateful struct {
 // NameInput is what derived names are built from.
 type NameInput struct {
 	Service, Stage, Resource, Account string
-	Regions                          []string
+	Regions                           []string
 }
 
 // Duration is a Go duration string such as 90s, 10m or 1h30m.

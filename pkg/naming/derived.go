@@ -1,6 +1,5 @@
 package naming
 
-
 // Kind is what a derived name names: its AWS term, how lint words it, and
 // AWS's rule for it. The stage's own names are the constants below; each
 // resource kind brings its own (a small type of its package).

@@ -22,7 +22,7 @@ func (Kind) Port() int          { return 0 }
 func (Kind) Stateful() []kind.Stateful {
 	return []kind.Stateful{{Type: "AWS::S3::Bucket", Loses: "every object in the bucket"}}
 }
-func (Kind) Rules() []kind.Rule { return nil }
+func (Kind) Rules() []kind.Rule  { return nil }
 func (Kind) SettingsDoc() string { return "expireDays 0 or more." }
 
 // Settings is an s3 resource.
