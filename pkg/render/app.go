@@ -37,6 +37,7 @@ const (
 	idListenerRule   = "ListenerRule"
 	idScalableTarget = "ScalableTarget"
 	idScalingPolicy  = "CpuScalingPolicy"
+	idBacklogPolicy  = "BacklogScalingPolicy"
 )
 
 // alarmID is the logical ID of an alarm of naming's kind.
@@ -285,7 +286,7 @@ func (c *ctx) backlogScaling(b *stackBuilder, q *descriptor.QueueScaling) {
 		}
 	}
 	queueName := f.importValue(c.exportName(OutputName(q.Resource, r, queue.BacklogOutput())))
-	b.resource(idScalingPolicy, &applicationautoscaling.ScalingPolicy{
+	b.resource(idBacklogPolicy, &applicationautoscaling.ScalingPolicy{
 		PolicyName:      naming.Alarm(c.service(), c.stageName(), "backlog-target"),
 		PolicyType:      "TargetTrackingScaling",
 		ScalingTargetId: ptr(f.ref(idScalableTarget)),
