@@ -66,8 +66,8 @@ func TestWebHasPortAndWorkerHasNone(t *testing.T) {
 	if dk.Compute.Port != nil || dk.Routing != nil {
 		t.Error("worker template has a port or routing")
 	}
-	if dk.Resources["queue"].Type != "redis" || dk.Resources["files"].Type != "s3" {
-		t.Error("worker template lacks redis queue and s3 files")
+	if dk.Resources["queue"].Type != "sqs" || dk.Resources["files"].Type != "s3" {
+		t.Error("worker template lacks sqs queue and s3 files")
 	}
 }
 
