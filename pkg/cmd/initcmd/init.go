@@ -33,7 +33,7 @@ func NewCmd(f *cmdutil.Factory) *cobra.Command {
 		Short: "Write a starter descriptor",
 		Long: `Write a starter descriptor, <service>.sd.yaml, in the current folder (or
 --dir). The web template is a service behind the load balancer with a
-Postgres database; the worker template has no port, a Redis queue and an S3
+Postgres database; the worker template has no port, an SQS queue it scales on and an S3
 bucket. Both lint clean as written: edit the image, accounts and regions,
 then run gantry lint.
 

@@ -29,7 +29,7 @@ func NewCmd(f *cmdutil.Factory) *cobra.Command {
 		Short: "Write the CloudFormation templates of a descriptor",
 		Long: `Render the CloudFormation templates gantry would deploy, without touching
 AWS. For every stage and region there are two stacks, <service>-<stage>-data
-(Postgres, Redis, S3; none when the service has no resources) and
+(its data stores: tables, queues, buckets, databases; none when it has no resources) and
 <service>-<stage>-app (ECS service, roles, routing, scaling, alarms),
 written as DIR/<stage>/<region>/<stack>.template.json (DIR is --out,
 default out) with a parameters file beside each; --format yaml writes YAML
