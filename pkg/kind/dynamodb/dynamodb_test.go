@@ -149,11 +149,11 @@ func TestApprovalPITR(t *testing.T) {
 	prod := "stages:\n  - {name: prod, account: \"777788889999\", approval: true, regions: [us-east-1]}\n"
 	frag := "resources:\n  t:\n    type: dynamodb\n    partitionKey: {name: pk, type: string}\n    pointInTimeRecovery: false\n" + prod
 	want := []string{"5:26 stage \"prod\" needs approval but DynamoDB table \"t\" has no point-in-time recovery; remove `pointInTimeRecovery: false` for this stage"}
-	if got := kindtest.Findings(t, frag, "GN310"); !slices.Equal(got, want) {
-		t.Errorf("GN310 = %q, want %q", got, want)
+	if got := kindtest.Findings(t, frag, "GN315"); !slices.Equal(got, want) {
+		t.Errorf("GN315 = %q, want %q", got, want)
 	}
-	if got := kindtest.Findings(t, strings.Replace(frag, "approval: true", "approval: false", 1), "GN310"); got != nil {
-		t.Errorf("GN310 without approval = %q", got)
+	if got := kindtest.Findings(t, strings.Replace(frag, "approval: true", "approval: false", 1), "GN315"); got != nil {
+		t.Errorf("GN315 without approval = %q", got)
 	}
 }
 

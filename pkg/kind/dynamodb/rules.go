@@ -6,7 +6,7 @@ import "github.com/gantryhq/gantry/pkg/kind"
 // cannot be brought back from a bad write or a deleted item.
 func ruleApprovalPITR() kind.Rule {
 	return kind.Rule{
-		ID: "GN310", Name: "approval-pitr", Severity: kind.Error, Approval: true,
+		ID: "GN315", Name: "approval-pitr", Severity: kind.Error, Approval: true,
 		Title: "a stage with `approval` keeps DynamoDB point-in-time recovery",
 		Doc: "A stage that needs approval is production-like: gantry renders its tables with deletion protection, " +
 			"but `pointInTimeRecovery: false` leaves no way to restore a table to before a bad write or a deleted " +

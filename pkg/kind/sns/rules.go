@@ -10,7 +10,7 @@ import (
 // can deliver to.
 func ruleSubscriptions() kind.Rule {
 	return kind.Rule{
-		ID: "GN311", Name: "topic-subscriptions", Severity: kind.Error,
+		ID: "GN505", Name: "topic-subscriptions", Severity: kind.Error,
 		Title: "a topic's subscriptions name queues of the service it can deliver to",
 		Doc: "A subscription names an sqs resource of the same service, once. SNS delivers to a FIFO queue only " +
 			"from a FIFO topic, and a FIFO topic only to FIFO queues: make both FIFO or neither.",

@@ -69,14 +69,14 @@ func TestSubscriptionRule(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if got := kindtest.Findings(t, c.frag, "GN311"); !slices.Equal(got, c.want) {
-				t.Errorf("GN311 = %q\nwant %q", got, c.want)
+			if got := kindtest.Findings(t, c.frag, "GN505"); !slices.Equal(got, c.want) {
+				t.Errorf("GN505 = %q\nwant %q", got, c.want)
 			}
 		})
 	}
 	twice := "resources:\n  events:\n    type: sns\n    subscriptions:\n      - queue: work\n      - queue: work\n  work: {type: sqs}\n"
-	if got := kindtest.Findings(t, twice, "GN311"); !slices.Equal(got, []string{"6:16 `resources.events.subscriptions[1].queue` \"work\" is subscribed twice; one subscription a queue"}) {
-		t.Errorf("twice: GN311 = %q", got)
+	if got := kindtest.Findings(t, twice, "GN505"); !slices.Equal(got, []string{"6:16 `resources.events.subscriptions[1].queue` \"work\" is subscribed twice; one subscription a queue"}) {
+		t.Errorf("twice: GN505 = %q", got)
 	}
 	// Render refuses what lint refuses, rather than write a broken template.
 	if err := kindtest.RenderErr(t, "resources:\n  events:\n    type: sns\n    subscriptions:\n      - queue: files\n  files: {type: s3}\n"); err == nil || !strings.Contains(err.Error(), "not an sqs resource") {
