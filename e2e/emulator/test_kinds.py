@@ -210,6 +210,9 @@ class DynamoDBTableTest(KindsTest):
         resources = {r["LogicalResourceId"]: r for r in self.cfn.describe_stack_resources(StackName="orders-dev-data")["StackResources"]}
         self.assertEqual(resources["Orders"]["PhysicalResourceId"], "orders-dev-orders")
         self.assertEqual(json.loads(json.dumps(self.cfn.get_template(StackName="orders-dev-data")["TemplateBody"])), table_template())
+        again = change_set(self.cfn, "orders-dev-data", table_template())
+        self.assertEqual(again["Status"], "FAILED")
+        self.assertIn("didn't contain changes", again["StatusReason"])
 
     def test_a_table_without_a_stream_has_no_stream_arn(self) -> None:
         template = table_template()
@@ -320,12 +323,14 @@ class DynamoDBTableTest(KindsTest):
         # (UpdateReplacePolicy Retain).
         renamed = edit(index_keys)
         renamed["Resources"]["Orders"]["Properties"]["TableName"] = "orders-dev-orders-2"
+        # The key by its ARN this time.
+        renamed["Resources"]["Orders"]["Properties"]["SSESpecification"]["KMSMasterKeyId"] = {"Fn::GetAtt": ["Key", "Arn"]}
         stack = deploy(self.cfn, "orders-dev-data", renamed)
         self.assertEqual(stack["StackStatus"], "UPDATE_COMPLETE")
         self.assertEqual(outputs(stack)["TableName"], "orders-dev-orders-2")
         new = ddb.describe_table(TableName="orders-dev-orders-2")["Table"]
         self.assertEqual([k["AttributeName"] for k in new["GlobalSecondaryIndexes"][0]["KeySchema"]], ["customerId"])
-        self.assertEqual(new["SSEDescription"]["Status"], "ENABLED")
+        self.assertEqual(new["SSEDescription"]["KMSMasterKeyArn"], outputs(stack)["KeyArn"])
         self.assertIn("Item", ddb.get_item(TableName="orders-dev-orders", Key={"pk": {"S": "a"}, "sk": {"S": "1"}}))
 
     def test_a_retained_table_outlives_its_removal_and_the_stack(self) -> None:
@@ -354,6 +359,28 @@ class DynamoDBTableTest(KindsTest):
         deploy(self.cfn, "orders-dev-data", table_template("orders-dev-kept"))
         self.cfn.delete_stack(StackName="orders-dev-data")
         self.assertIn("orders-dev-kept", ddb.list_tables()["TableNames"])
+
+    def test_a_protected_table_fails_the_stack_deletion(self) -> None:
+        template = table_template()
+        del template["Resources"]["Orders"]["DeletionPolicy"]
+        stack_id = deploy(self.cfn, "orders-dev-data", template)["StackId"]
+        self.cfn.delete_stack(StackName="orders-dev-data")
+        stack = self.cfn.describe_stacks(StackName="orders-dev-data")["Stacks"][0]
+        self.assertEqual((stack["StackId"], stack["StackStatus"]), (stack_id, "DELETE_FAILED"))
+        self.assertEqual(stack["StackStatusReason"], "The following resource(s) failed to delete: [Orders]. ")
+        events = self.cfn.describe_stack_events(StackName="orders-dev-data")["StackEvents"]
+        failed = [e for e in events if e["ResourceStatus"] == "DELETE_FAILED" and e["LogicalResourceId"] == "Orders"]
+        self.assertIn("DeletionProtectionEnabled", failed[0]["ResourceStatusReason"])
+        self.assertEqual(failed[0]["PhysicalResourceId"], "orders-dev-orders")
+        ddb = client("dynamodb")
+        self.assertIn("orders-dev-orders", ddb.list_tables()["TableNames"])
+
+        # Without the protection a second DeleteStack finishes the job.
+        ddb.update_table(TableName="orders-dev-orders", DeletionProtectionEnabled=False)
+        self.cfn.delete_stack(StackName=stack_id)
+        deleted = self.cfn.describe_stacks(StackName=stack_id)["Stacks"][0]
+        self.assertEqual((deleted["StackStatus"], deleted.get("StackStatusReason")), ("DELETE_COMPLETE", None))
+        self.assertNotIn("orders-dev-orders", ddb.list_tables()["TableNames"])
 
 
 class QueueTest(KindsTest):
@@ -384,6 +411,24 @@ class QueueTest(KindsTest):
         # The URL the stack gives works with the SQS API as on AWS.
         sqs.send_message(QueueUrl=out["QueueUrl"], MessageBody="hello")
         self.assertEqual(sqs.receive_message(QueueUrl=out["QueueUrl"])["Messages"][0]["Body"], "hello")
+
+        resources = self.cfn.describe_stack_resources(StackName="orders-dev-data")["StackResources"]
+        physical = {r.get("LogicalResourceId"): (r.get("ResourceType"), r.get("PhysicalResourceId")) for r in resources}
+        self.assertEqual(physical["WorkPolicy"], ("AWS::SQS::QueuePolicy", out["PolicyId"]))
+        self.assertEqual(physical["EventsToWork"], ("AWS::SNS::Subscription", out["SubscriptionArn"]))
+        self.assertEqual(physical["Work"], ("AWS::SQS::Queue", out["QueueUrl"]))
+        self.assertEqual(physical["Events"], ("AWS::SNS::Topic", out["TopicArn"]))
+
+        # An unchanged rerun is an empty change set.
+        again = change_set(self.cfn, "orders-dev-data", messaging_template())
+        self.assertEqual(again["Status"], "FAILED")
+        self.assertIn("didn't contain changes", again["StatusReason"])
+
+        # Deleting the stack deletes the queues, the topic and the subscription.
+        self.cfn.delete_stack(StackName="orders-dev-data")
+        self.assertNotIn("QueueUrls", sqs.list_queues())
+        sns = client("sns")
+        self.assertEqual((sns.list_topics()["Topics"], sns.list_subscriptions()["Subscriptions"]), ([], []))
 
     def test_queue_settings_change_in_place(self) -> None:
         out = outputs(deploy(self.cfn, "orders-dev-data", messaging_template()))

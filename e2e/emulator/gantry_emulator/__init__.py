@@ -62,9 +62,9 @@ def install() -> None:
         module.install()
 
     # DynamoDB, SQS and SNS as gantry renders them (issue 11); after updates.
-    from . import dynamodb_table, retain, sns_subscription, sns_topic, sqs_queue, sqs_queue_policy  # noqa: F401
+    from . import delete_failed, dynamodb_table, retain, sns_subscription, sns_topic, sqs_queue, sqs_queue_policy  # noqa: F401
 
-    for module in (dynamodb_table, sqs_queue, sns_topic, retain):
+    for module in (dynamodb_table, sqs_queue, sns_topic, retain, delete_failed):
         module.install()
 
     for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
