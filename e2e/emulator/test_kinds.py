@@ -21,7 +21,7 @@ from typing import Any
 
 
 import test_emulator
-from test_emulator import ACCOUNT, REGION, change_set, client, deploy, outputs, reset
+from test_emulator import ACCOUNT, REGION, EmulatorTest, change_set, client, deploy, outputs
 
 setUpModule = test_emulator.setUpModule  # noqa: N816 - unittest's name
 tearDownModule = test_emulator.tearDownModule  # noqa: N816 - unittest's name
@@ -178,13 +178,7 @@ def failure_reasons(cfn: Any, stack: str) -> list[str]:
     return [e.get("ResourceStatusReason") or "" for e in cfn.describe_stack_events(StackName=stack)["StackEvents"] if e["ResourceStatus"].endswith("FAILED")]
 
 
-class KindsTest(unittest.TestCase):
-    def setUp(self) -> None:
-        reset()
-        self.cfn = client("cloudformation")
-
-
-class DynamoDBTableTest(KindsTest):
+class DynamoDBTableTest(EmulatorTest):
     def test_every_setting_reaches_the_table(self) -> None:
         stack = deploy(self.cfn, "orders-dev-data", table_template())
         self.assertEqual(stack["StackStatus"], "CREATE_COMPLETE")
@@ -383,7 +377,7 @@ class DynamoDBTableTest(KindsTest):
         self.assertNotIn("orders-dev-orders", ddb.list_tables()["TableNames"])
 
 
-class QueueTest(KindsTest):
+class QueueTest(EmulatorTest):
     def test_queue_dead_letter_queue_and_policy(self) -> None:
         stack = deploy(self.cfn, "orders-dev-data", messaging_template())
         self.assertEqual(stack["StackStatus"], "CREATE_COMPLETE", failure_reasons(self.cfn, "orders-dev-data"))
@@ -507,7 +501,7 @@ class QueueTest(KindsTest):
         self.assertTrue(any("FIFO SQS Queues can not be subscribed to standard SNS topics" in r for r in failure_reasons(self.cfn, "orders-dev-data")))
 
 
-class TopicTest(KindsTest):
+class TopicTest(EmulatorTest):
     def receive(self, url: str) -> list[dict[str, Any]]:
         return client("sqs").receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]).get("Messages", [])
 
@@ -588,7 +582,7 @@ class TopicTest(KindsTest):
         self.assertEqual((change["Replacement"], recreations(change)), ("True", {"TopicName": "Always"}))
 
 
-class QueueBacklogScalingTest(KindsTest):
+class QueueBacklogScalingTest(EmulatorTest):
     def test_target_tracking_on_backlog_per_task(self) -> None:
         ecs = client("ecs")
         ecs.create_cluster(clusterName="platform")

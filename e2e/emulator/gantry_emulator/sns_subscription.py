@@ -34,7 +34,7 @@ from moto.core.common_models import CloudFormationModel
 from moto.sns.models import sns_backends
 from moto.utilities.arns import parse_arn
 
-from ._util import GantryModel, as_bool, no_such_attribute, props
+from ._util import GantryModel, as_bool, props
 
 # Attributes a template may set, in the order SNS needs them (the filter
 # policy is validated against the scope already set).
@@ -73,21 +73,13 @@ class CfnSubscription(GantryModel, CloudFormationModel):
     """AWS::SNS::Subscription backed by a subscription in moto's SNS."""
 
     CFN_TYPE = "AWS::SNS::Subscription"
-    ATTRIBUTES = ("Arn",)
+    ATTRIBUTE_FIELDS = {"Arn": "arn"}
+    PHYSICAL_ID_FIELD = "arn"
 
     def __init__(self, arn: str, target: tuple[str, str, str], properties: dict[str, Any]):
         self.arn = arn
         self.target = target
         self.properties = properties
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.arn
-
-    def get_cfn_attribute(self, attribute_name: str) -> Any:
-        if attribute_name == "Arn":
-            return self.arn
-        raise no_such_attribute()
 
     @classmethod
     def create_from_cloudformation_json(  # type: ignore[misc]

@@ -25,7 +25,7 @@ from typing import Any
 from moto.core.common_models import CloudFormationModel
 from moto.sqs.models import sqs_backends
 
-from ._util import GantryModel, as_list, no_such_attribute, props
+from ._util import GantryModel, as_list, props
 
 
 def _queue(url: str, account_id: str, region_name: str) -> Any:
@@ -39,10 +39,14 @@ def _queue(url: str, account_id: str, region_name: str) -> Any:
     return sqs_backends[account][region].get_queue(name)
 
 
-def _set(queues: list[str], document: Any, account_id: str, region_name: str) -> None:
+def _set(p: dict[str, Any], account_id: str, region_name: str) -> list[str]:
+    """Puts the template's policy on its queues; returns their URLs."""
+    queues = [str(q) for q in as_list(p.get("Queues"))]
+    document = p.get("PolicyDocument")
     text = document if isinstance(document, str) or document is None else json.dumps(document)
     for url in queues:
         _queue(url, account_id, region_name).policy = text
+    return queues
 
 
 def _clear(queues: list[str], account_id: str, region_name: str) -> None:
@@ -57,21 +61,13 @@ class CfnQueuePolicy(GantryModel, CloudFormationModel):
     """AWS::SQS::QueuePolicy backed by the queues' Policy attribute."""
 
     CFN_TYPE = "AWS::SQS::QueuePolicy"
-    ATTRIBUTES = ("Id",)
+    ATTRIBUTE_FIELDS = {"Id": "policy_id"}
+    PHYSICAL_ID_FIELD = "policy_id"
 
     def __init__(self, policy_id: str, queues: list[str], properties: dict[str, Any]):
         self.policy_id = policy_id
         self.queues = queues
         self.properties = properties
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.policy_id
-
-    def get_cfn_attribute(self, attribute_name: str) -> Any:
-        if attribute_name == "Id":
-            return self.policy_id
-        raise no_such_attribute()
 
     @classmethod
     def create_from_cloudformation_json(  # type: ignore[misc]
@@ -83,9 +79,7 @@ class CfnQueuePolicy(GantryModel, CloudFormationModel):
         **kwargs: Any,
     ) -> CfnQueuePolicy:
         p = props(cloudformation_json)
-        queues = [str(q) for q in as_list(p.get("Queues"))]
-        _set(queues, p.get("PolicyDocument"), account_id, region_name)
-        return cls(resource_name, queues, copy.deepcopy(p))
+        return cls(resource_name, _set(p, account_id, region_name), copy.deepcopy(p))
 
     @classmethod
     def update_from_cloudformation_json(  # type: ignore[misc]
@@ -97,9 +91,8 @@ class CfnQueuePolicy(GantryModel, CloudFormationModel):
         region_name: str,
     ) -> CfnQueuePolicy:
         p = props(cloudformation_json)
-        queues = [str(q) for q in as_list(p.get("Queues"))]
+        queues = _set(p, account_id, region_name)
         _clear([q for q in original_resource.queues if q not in queues], account_id, region_name)
-        _set(queues, p.get("PolicyDocument"), account_id, region_name)
         original_resource.queues = queues
         original_resource.properties = copy.deepcopy(p)
         return original_resource
