@@ -218,6 +218,13 @@ class DynamoDBTableTest(EmulatorTest):
         reasons = [e.get("ResourceStatusReason") or "" for e in events]
         self.assertIn("resource Orders does not support attribute type StreamArn in Fn::GetAtt", "\n".join(reasons))
 
+    def test_dynamodb_refuses_an_unused_attribute_definition(self) -> None:
+        template = table_template()
+        template["Resources"]["Orders"]["Properties"]["AttributeDefinitions"].append({"AttributeName": "status", "AttributeType": "S"})
+        stack = deploy(self.cfn, "orders-dev-data", template)
+        self.assertEqual(stack["StackStatus"], "ROLLBACK_COMPLETE")
+        self.assertTrue(any("Some AttributeDefinitions are not used" in r for r in failure_reasons(self.cfn, "orders-dev-data")))
+
     def test_settings_change_in_place(self) -> None:
         first = outputs(deploy(self.cfn, "orders-dev-data", table_template()))
         ddb = client("dynamodb")
@@ -281,7 +288,10 @@ class DynamoDBTableTest(EmulatorTest):
             p["AttributeDefinitions"][0]["AttributeType"] = "N"
 
         def index_keys(p: dict[str, Any]) -> None:
-            p["GlobalSecondaryIndexes"][0]["KeySchema"] = [{"AttributeName": "customerId", "KeyType": "HASH"}]
+            p["GlobalSecondaryIndexes"][0]["KeySchema"] = [
+                {"AttributeName": "createdAt", "KeyType": "HASH"},
+                {"AttributeName": "customerId", "KeyType": "RANGE"},
+            ]
 
         def index_added(p: dict[str, Any]) -> None:
             p["GlobalSecondaryIndexes"].append(
@@ -323,7 +333,7 @@ class DynamoDBTableTest(EmulatorTest):
         self.assertEqual(stack["StackStatus"], "UPDATE_COMPLETE")
         self.assertEqual(outputs(stack)["TableName"], "orders-dev-orders-2")
         new = ddb.describe_table(TableName="orders-dev-orders-2")["Table"]
-        self.assertEqual([k["AttributeName"] for k in new["GlobalSecondaryIndexes"][0]["KeySchema"]], ["customerId"])
+        self.assertEqual([k["AttributeName"] for k in new["GlobalSecondaryIndexes"][0]["KeySchema"]], ["createdAt", "customerId"])
         self.assertEqual(new["SSEDescription"]["KMSMasterKeyArn"], outputs(stack)["KeyArn"])
         self.assertIn("Item", ddb.get_item(TableName="orders-dev-orders", Key={"pk": {"S": "a"}, "sk": {"S": "1"}}))
 

@@ -24,6 +24,11 @@ tags and deletion protection, but:
   here: they replace the table (``replacement.py``).
 - ``Fn::GetAtt StreamArn`` on a table that never had a stream failed with a
   KeyError; it is now CloudFormation's "does not support attribute" error.
+- moto's CreateTable checks the request (every AttributeDefinitions entry
+  used by a key of the table or an index and every key defined, billing mode
+  against ProvisionedThroughput, key types) but its CloudFormation model
+  skipped those checks; a table DynamoDB refuses now fails the stack with
+  DynamoDB's message, as on AWS.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from typing import Any
 from moto.cloudformation.exceptions import ValidationError
 from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.responses import DynamoHandler
 from moto.kms.models import kms_backends
 
 from ._util import as_bool, as_list, no_such_attribute, props
@@ -53,6 +59,20 @@ def sse_for_api(account_id: str, region_name: str, spec: Any) -> dict[str, Any] 
     if key:
         out["KMSMasterKeyId"] = kms_backends[account_id][region_name].describe_key(str(key)).arn
     return out
+
+
+def validate(p: dict[str, Any]) -> None:
+    """CreateTable's own checks (moto runs them only for the API)."""
+    billing = "PAY_PER_REQUEST" if p.get("BillingMode") == "PAY_PER_REQUEST" else "PROVISIONED"
+    DynamoHandler()._validate_table_creation(
+        billing_mode=billing,
+        throughput=p.get("ProvisionedThroughput"),
+        key_schema=as_list(p.get("KeySchema")),
+        global_indexes=p.get("GlobalSecondaryIndexes"),
+        local_secondary_indexes=p.get("LocalSecondaryIndexes"),
+        attr=as_list(p.get("AttributeDefinitions")),
+        warm_throughput=p.get("WarmThroughput"),
+    )
 
 
 def _apply_ttl_and_recovery(backend: Any, table: Table, p: dict[str, Any], updating: bool) -> None:
@@ -142,6 +162,7 @@ def install() -> None:
     ) -> Any:
         template = copy.deepcopy(cloudformation_json)
         p = template.setdefault("Properties", {})
+        validate(p)
         p["SSESpecification"] = sse_for_api(account_id, region_name, p.get("SSESpecification"))
         p["DeletionProtectionEnabled"] = as_bool(p.get("DeletionProtectionEnabled"), False)
         table = original_create(cls, resource_name, template, account_id, region_name, **kwargs)
