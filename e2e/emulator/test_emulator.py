@@ -43,10 +43,11 @@ START_TIMEOUT = float(os.environ.get("GANTRY_EMULATOR_START_TIMEOUT", "300"))
 _server: subprocess.Popen[str] | None = None
 _endpoint = ""
 _stderr_tail: list[str] = []
+_drain: threading.Thread | None = None
 
 
 def setUpModule() -> None:  # noqa: N802 - unittest's name
-    global _server, _endpoint
+    global _server, _endpoint, _drain
     if os.environ.get("GANTRY_EMULATOR_URL"):
         _endpoint = os.environ["GANTRY_EMULATOR_URL"].rstrip("/")
         return
@@ -64,7 +65,8 @@ def setUpModule() -> None:  # noqa: N802 - unittest's name
             _stderr_tail.append(line)
             del _stderr_tail[:-200]
 
-    threading.Thread(target=drain, daemon=True).start()
+    _drain = threading.Thread(target=drain, daemon=True)
+    _drain.start()
     ready: list[str] = []
 
     def read_ready() -> None:
@@ -92,6 +94,14 @@ def _stop() -> int | None:
         except subprocess.TimeoutExpired:
             _server.kill()
             _server.wait()
+    # Another test module may start its own emulator: close this one's pipes
+    # once its stderr is read to the end.
+    if _drain is not None:
+        _drain.join(10)
+    if _drain is None or not _drain.is_alive():
+        for pipe in (_server.stdout, _server.stderr):
+            if pipe is not None:
+                pipe.close()
     return _server.returncode
 
 

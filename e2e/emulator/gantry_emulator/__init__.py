@@ -25,6 +25,8 @@ MODEL_TYPES = (
     "AWS::CloudWatch::Alarm",
     "AWS::SecretsManager::Secret",
     "AWS::S3::BucketPolicy",
+    "AWS::SQS::QueuePolicy",
+    "AWS::SNS::Subscription",
 )
 
 PINNED_MOTO = "5.2.5"
@@ -57,6 +59,12 @@ def install() -> None:
     from . import changesets, deletes, dynamodb_atomic, elbv2, events, kms, rds, replacement, termination_protection, updates
 
     for module in (events, secretsmanager, rds, elbv2, kms, deletes, replacement, updates, changesets, termination_protection, dynamodb_atomic):
+        module.install()
+
+    # DynamoDB, SQS and SNS as gantry renders them (issue 11); after updates.
+    from . import delete_failed, dynamodb_table, retain, sns_subscription, sns_topic, sqs_queue, sqs_queue_policy  # noqa: F401
+
+    for module in (dynamodb_table, sqs_queue, sns_topic, retain, delete_failed):
         module.install()
 
     for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):

@@ -91,6 +91,11 @@ class GantryModel:
     CFN_NAME_TYPE = ""
     # The attributes Fn::GetAtt may read.
     ATTRIBUTES: tuple[str, ...] = ()
+    # A model may instead name, for each attribute, the instance field that
+    # answers it, and the field that is its physical id (its Ref); then it
+    # needs no get_cfn_attribute or physical_resource_id of its own.
+    ATTRIBUTE_FIELDS: dict[str, str] = {}
+    PHYSICAL_ID_FIELD = ""
 
     @classmethod
     def cloudformation_type(cls) -> str:
@@ -102,7 +107,16 @@ class GantryModel:
 
     @classmethod
     def has_cfn_attr(cls, attr: str) -> bool:
-        return attr in cls.ATTRIBUTES
+        return attr in cls.ATTRIBUTES or attr in cls.ATTRIBUTE_FIELDS
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        if attribute_name in self.ATTRIBUTE_FIELDS:
+            return getattr(self, self.ATTRIBUTE_FIELDS[attribute_name])
+        raise no_such_attribute()
+
+    @property
+    def physical_resource_id(self) -> Any:
+        return getattr(self, self.PHYSICAL_ID_FIELD)
 
     def is_created(self) -> bool:
         return True

@@ -103,8 +103,15 @@ def refresh_outputs(backend: Any, stack: Any) -> None:
     if stack.template:
         stack._parse_template()
     stack.description = (stack.template_dict or {}).get("Description")
+    previous = stack.output_map
     stack.output_map = stack._create_output_map()
-    _ = stack.outputs  # evaluate now: a bad output fails this operation
+    try:
+        _ = stack.outputs  # evaluate now: a bad output fails this operation
+    except Exception:
+        # The stack keeps the outputs of what stays deployed (a bad output
+        # left in place made every later DescribeStacks a 500).
+        stack.output_map = previous
+        raise
     refresh_exports(backend, stack)
 
 
@@ -211,6 +218,8 @@ def _fail(stack: Any, change_set: Any, error: BaseException, saved: tuple[Any, A
             pass
         stack._add_stack_event("ROLLBACK_COMPLETE")
         stack.status = "ROLLBACK_COMPLETE"
+        # Nothing is deployed: no outputs (evaluating them would fail).
+        stack.output_map = models.OutputMap(stack.resource_map, {}, stack.stack_id)
     else:
         rm = stack.resource_map
         rm._template, rm._resource_json_map, rm.input_parameters = saved

@@ -13,7 +13,9 @@ registry schemas as of 2025, for the types gantry renders and the ones its
 tests use; ``"Conditional"`` marks a property that replaces the resource only
 for some changes (the guide's "Update requires: Some interruptions or
 Replacement", e.g. an RDS engine change). A type missing from the table is
-never reported as replaced.
+never reported as replaced. ``BY_VALUE`` holds the properties whose change
+replaces the resource only for some values (a DynamoDB attribute whose type
+changes, an index whose keys change).
 
 The same decision drives execution: ``updates.py`` replaces a resource when
 this module says ``Replacement: True``, so DescribeChangeSet and
@@ -119,12 +121,74 @@ CREATE_ONLY: dict[str, dict[str, Any]] = {
     "AWS::CloudWatch::Alarm": {"AlarmName": "Always"},
     "AWS::SSM::Parameter": {"Name": "Always"},
     "AWS::KMS::Alias": {"AliasName": "Always"},
-    "AWS::DynamoDB::Table": {"TableName": "Always"},
+    # The types below are checked against cfn-lint 1.58.0's copy of the
+    # registry schemas (cfnlint/data/schemas/resources/, found through
+    # providers/us-east-1.json).
+    # aws-dynamodb-table.json: createOnlyProperties TableName and
+    # ImportSourceSpecification. KeySchema is listed under
+    # conditionalCreateOnlyProperties, but DynamoDB cannot change a table's
+    # key and the user guide says "Update requires: Replacement", so any
+    # change of it replaces the table. AttributeDefinitions and
+    # GlobalSecondaryIndexes depend on the values: see BY_VALUE.
+    "AWS::DynamoDB::Table": {"TableName": "Always", "ImportSourceSpecification": "Always", "KeySchema": "Always"},
+    # aws-sqs-queue.json (a queue cannot switch between standard and FIFO).
+    "AWS::SQS::Queue": {"FifoQueue": "Always", "QueueName": "Always"},
+    # aws-sqs-queuepolicy.json has no create-only properties.
+    "AWS::SQS::QueuePolicy": {},
+    # aws-sns-topic.json
+    "AWS::SNS::Topic": {"TopicName": "Always", "FifoTopic": "Always"},
+    # aws-sns-subscription.json: Region is conditionalCreateOnly.
+    "AWS::SNS::Subscription": {"Endpoint": "Always", "Protocol": "Always", "TopicArn": "Always", "Region": "Conditional"},
 }
 
 
-def recreation(resource_type: str, prop: str) -> str:
-    """RequiresRecreation for a change to prop: Always, Conditionally or Never."""
+def _by_name(items: Any, name_key: str, value_key: str) -> dict[str, Any]:
+    """{item[name_key]: item[value_key]} for the dict items of a list."""
+    if not isinstance(items, list):
+        return {}
+    return {i[name_key]: i.get(value_key) for i in items if isinstance(i, dict) and isinstance(i.get(name_key), str)}
+
+
+def _attribute_type_changed(before: Any, after: Any) -> str:
+    old = _by_name(before, "AttributeName", "AttributeType")
+    new = _by_name(after, "AttributeName", "AttributeType")
+    return "Always" if any(old[n] != new[n] for n in set(old) & set(new)) else "Never"
+
+
+def _index_keys_changed(before: Any, after: Any) -> str:
+    old = _by_name(before, "IndexName", "KeySchema")
+    new = _by_name(after, "IndexName", "KeySchema")
+    return "Always" if any(old[n] != new[n] for n in set(old) & set(new)) else "Never"
+
+
+# Properties whose change replaces the resource for some values only: a
+# function of the property's old and new template values that says Always or
+# Never. A change it cannot see (through a parameter or a replaced resource)
+# is Conditionally.
+BY_VALUE: dict[str, dict[str, Any]] = {
+    "AWS::DynamoDB::Table": {
+        # The schema's description of AttributeDefinitions: "You can add an
+        # AttributeDefinition without interruption. Changing the type of an
+        # existing AttributeDefinition requires replacement of the table."
+        "AttributeDefinitions": _attribute_type_changed,
+        # gantry's contract (issue 11), not AWS's: an index whose keys change
+        # replaces the table. AWS can add or delete an index in place but
+        # fails an update that changes one ("Updates are not supported",
+        # aws-dynamodb-table.json), so a key change needs a new table anyway.
+        "GlobalSecondaryIndexes": _index_keys_changed,
+    },
+}
+
+_UNSEEN = object()
+
+
+def recreation(resource_type: str, prop: str, before: Any = _UNSEEN, after: Any = _UNSEEN) -> str:
+    """RequiresRecreation for a change to prop: Always, Conditionally or Never.
+    before and after are the property's template values when the change is
+    a direct modification of them."""
+    rule = BY_VALUE.get(resource_type, {}).get(prop)
+    if rule is not None:
+        return "Conditionally" if before is _UNSEEN or after is _UNSEEN else rule(before, after)
     table = CREATE_ONLY.get(resource_type, {})
     kind = table.get(prop)
     if kind is None and "*" in table and prop not in table.get("!updatable", set()):
@@ -174,10 +238,11 @@ def property_changes(
             if prop == "Tags":
                 target = {"Attribute": "Tags", "RequiresRecreation": "Never"}
             else:
+                seen = (before, after) if source == "DirectModification" else ()
                 target = {
                     "Attribute": "Properties",
                     "Name": prop,
-                    "RequiresRecreation": recreation(resource_type, prop),
+                    "RequiresRecreation": recreation(resource_type, prop, *seen),
                 }
             detail: dict[str, Any] = {
                 "Target": target,
