@@ -99,7 +99,7 @@ func vary(doc map[string]any, i int, rnd *rand.Rand) {
 }
 
 // dropResources removes each resource with probability 1/3, with every env
-// value, secret and stage override that refers to it.
+// value, secret, stage override and backlog scaling that refers to it.
 func dropResources(doc map[string]any, rnd *rand.Rand) {
 	resources, _ := doc["resources"].(map[string]any)
 	for _, name := range sortedKeys(resources) {
@@ -107,6 +107,11 @@ func dropResources(doc map[string]any, rnd *rand.Rand) {
 			continue
 		}
 		delete(resources, name)
+		if sc, ok := doc["scaling"].(map[string]any); ok {
+			if q, ok := sc["queue"].(map[string]any); ok && q["resource"] == name {
+				delete(sc, "queue") // a worker without its queue scales on CPU
+			}
+		}
 		ref := "${resources." + name + "."
 		for _, key := range []string{"env", "secrets"} {
 			m, _ := doc[key].(map[string]any)
