@@ -20,6 +20,7 @@ import (
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
+	"github.com/gantryhq/gantry/pkg/awsx"
 	"github.com/gantryhq/gantry/pkg/cfn"
 	"github.com/gantryhq/gantry/pkg/deploy"
 	"github.com/gantryhq/gantry/pkg/naming"
@@ -249,6 +250,8 @@ func (b *Backend) Region(ctx context.Context, step plan.Step) (deploy.Region, er
 		cw:      cloudwatch.NewFromConfig(cfg),
 		elb:     elbv2.NewFromConfig(cfg),
 		ssm:     ssm.NewFromConfig(cfg),
+		s3:      awsx.NewS3(cfg),
+		account: step.Account,
 		history: storeHistory{store: store, service: b.o.Plan.Service, stage: step.Stage, region: step.Region},
 		took:    &b.took,
 		stash:   &b.stash,

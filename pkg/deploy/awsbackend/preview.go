@@ -1,6 +1,7 @@
 package awsbackend
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -83,7 +84,9 @@ func (r *region) unpreviewable(ctx context.Context, a deploy.StackApply, current
 	if current.Status == "ROLLBACK_COMPLETE" {
 		return "the stack is ROLLBACK_COMPLETE after a failed create: deploy deletes it and creates it again", true, nil
 	}
-	if a.Kind != naming.App || r.data == "" {
+	// An app stack that imports nothing (a service without resources) does
+	// not wait for a data stack.
+	if a.Kind != naming.App || r.data == "" || !bytes.Contains(a.Template, []byte(`"Fn::ImportValue"`)) {
 		return "", false, nil
 	}
 	data, err := r.cfn.Describe(ctx, r.data)

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/gantryhq/gantry/pkg/cfn"
@@ -40,12 +41,16 @@ const priorityParam = "ListenerRulePriority"
 
 // region is one (stage, region) of a rollout.
 type region struct {
-	stack   string // the app stack's name
-	data    string // the data stack's name
-	cfn     *cfn.Client
-	cw      *cloudwatch.Client
-	elb     *elbv2.Client
-	ssm     *ssm.Client
+	stack string // the app stack's name
+	data  string // the data stack's name
+	cfn   *cfn.Client
+	cw    *cloudwatch.Client
+	elb   *elbv2.Client
+	ssm   *ssm.Client
+	// s3 reaches the artifacts bucket, for templates too large to pass
+	// inline; account names it.
+	s3      *s3.Client
+	account string
 	history storeHistory
 	took    *durations // shared by the rollout's regions
 	stash   *stash     // change sets made ahead, shared by the rollout's regions
@@ -132,14 +137,21 @@ func (r *region) makeChangeSet(ctx context.Context, a deploy.StackApply, tmpl *t
 			return nil, nil, err
 		}
 	}
-	cs, err := r.cfn.CreateChangeSet(ctx, cfn.ChangeSetInput{
+	in := cfn.ChangeSetInput{
 		StackName:   a.Name,
 		Template:    a.Template,
 		Parameters:  params,
 		Tags:        a.Tags,
 		Description: description,
 		Current:     current,
-	})
+	}
+	if len(a.Template) > cfn.MaxTemplateBody {
+		var err error
+		if in.TemplateURL, err = r.templateURL(ctx, a.Name, a.Template); err != nil {
+			return nil, nil, err
+		}
+	}
+	cs, err := r.cfn.CreateChangeSet(ctx, in)
 	if err != nil {
 		return nil, nil, fmt.Errorf("preparing the change set of %s: %w", a.Name, err)
 	}
