@@ -62,6 +62,8 @@ func lintRules() []rule {
 		ruleOverrideType(),
 		ruleResourceSettings(),
 		ruleLogicalIDs(),
+		rulePatch(),
+		rulePatchSensitive(),
 	}
 }
 
