@@ -62,6 +62,10 @@ func lintRules() []rule {
 		ruleOverrideType(),
 		ruleResourceSettings(),
 		ruleLogicalIDs(),
+		ruleSidecarSize(),
+		rulePortClash(),
+		ruleSidecarImage(),
+		ruleContainerName(),
 		rulePatch(),
 		rulePatchSensitive(),
 	}
