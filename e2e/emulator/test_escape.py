@@ -85,3 +85,82 @@ class TemplateSizeTest(emu.EmulatorTest):
             cfn.create_change_set(StackName="huge", ChangeSetName="gantry-huge", ChangeSetType="CREATE",
                                   TemplateURL=f"https://artifacts.s3.{emu.REGION}.amazonaws.com/templates/huge.json")
         self.assertIn("Template may not exceed 1000000 bytes", caught.exception.response["Error"]["Message"])
+
+
+def schedule_template(expression: str, retries: int = 1) -> dict[str, Any]:
+    """A cluster, a task definition, a role and a schedule starting the task
+    on the cluster, wired as gantry's app stack wires a scheduled job."""
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Parameters": {"Subnets": {"Type": "List<AWS::EC2::Subnet::Id>"}, "Group": {"Type": "String"}},
+        "Resources": {
+            "Cluster": {"Type": "AWS::ECS::Cluster", "Properties": {"ClusterName": "jobs"}},
+            "Task": {
+                "Type": "AWS::ECS::TaskDefinition",
+                "Properties": {
+                    "Family": "shop-dev-report",
+                    "RequiresCompatibilities": ["FARGATE"],
+                    "NetworkMode": "awsvpc",
+                    "Cpu": "256",
+                    "Memory": "512",
+                    "ContainerDefinitions": [{"Name": "report", "Image": "repo/shop:1", "Command": ["bin/report"]}],
+                },
+            },
+            "Role": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {"AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [
+                    {"Effect": "Allow", "Principal": {"Service": "scheduler.amazonaws.com"}, "Action": "sts:AssumeRole"}]}},
+            },
+            "Schedule": {
+                "Type": "AWS::Scheduler::Schedule",
+                "Properties": {
+                    "ScheduleExpression": expression,
+                    "ScheduleExpressionTimezone": "Europe/Berlin",
+                    "FlexibleTimeWindow": {"Mode": "OFF"},
+                    "Target": {
+                        "Arn": {"Fn::GetAtt": ["Cluster", "Arn"]},
+                        "RoleArn": {"Fn::GetAtt": ["Role", "Arn"]},
+                        "EcsParameters": {
+                            "TaskDefinitionArn": {"Ref": "Task"},
+                            "LaunchType": "FARGATE",
+                            "TaskCount": 1,
+                            "NetworkConfiguration": {"AwsvpcConfiguration": {
+                                "Subnets": [{"Ref": "Subnets"}], "SecurityGroups": [{"Ref": "Group"}], "AssignPublicIp": "DISABLED"}},
+                        },
+                        "RetryPolicy": {"MaximumRetryAttempts": str(retries)},
+                    },
+                },
+            },
+        },
+        "Outputs": {"Name": {"Value": {"Ref": "Schedule"}}, "Arn": {"Value": {"Fn::GetAtt": ["Schedule", "Arn"]}}},
+    }
+
+
+class SchedulerTest(emu.EmulatorTest):
+    def test_schedule_through_a_change_set(self) -> None:
+        ec2 = emu.client("ec2")
+        _, subnets = emu.make_network(ec2)
+        params = {"Subnets": ",".join(subnets), "Group": "sg-123"}
+        stack = emu.deploy(self.cfn, "jobs", schedule_template("cron(0 3 * * ? *)"), params)
+        out = emu.outputs(stack)
+        sched = emu.client("scheduler")
+        got = sched.get_schedule(Name=out["Name"])
+        self.assertEqual(got["Arn"], out["Arn"])
+        self.assertLessEqual(len(out["Name"]), 64)
+        self.assertEqual(got["ScheduleExpression"], "cron(0 3 * * ? *)")
+        self.assertEqual(got["ScheduleExpressionTimezone"], "Europe/Berlin")
+        self.assertEqual(got["FlexibleTimeWindow"], {"Mode": "OFF"})
+        target = got["Target"]
+        self.assertTrue(target["Arn"].endswith(":cluster/jobs"), target["Arn"])
+        self.assertIn(":task-definition/shop-dev-report:", target["EcsParameters"]["TaskDefinitionArn"])
+        self.assertEqual(target["EcsParameters"]["NetworkConfiguration"]["awsvpcConfiguration"]["Subnets"], subnets)
+        self.assertEqual(target["RetryPolicy"]["MaximumRetryAttempts"], 1)
+
+        emu.deploy(self.cfn, "jobs", schedule_template("rate(15 minutes)", retries=3), params)
+        got = sched.get_schedule(Name=out["Name"])
+        self.assertEqual(got["ScheduleExpression"], "rate(15 minutes)")
+        self.assertEqual(got["Target"]["RetryPolicy"]["MaximumRetryAttempts"], 3)
+
+        self.cfn.delete_stack(StackName="jobs")
+        with self.assertRaises(ClientError):
+            sched.get_schedule(Name=out["Name"])

@@ -66,6 +66,10 @@ func lintRules() []rule {
 		rulePortClash(),
 		ruleSidecarImage(),
 		ruleContainerName(),
+		ruleJobSchedule(),
+		ruleJobTimezone(),
+		ruleJobSize(),
+		ruleJobIDs(),
 		rulePatch(),
 		rulePatchSensitive(),
 	}

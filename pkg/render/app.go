@@ -84,6 +84,9 @@ func (c *ctx) appStack() (Stack, error) {
 	c.roles(b, tg, arns.policy(f))
 	c.taskDefinition(b, tg, append([]ecs.TaskDefinition_ContainerDefinition{container}, sidecars...))
 	c.serviceSecurityGroup(b, tg)
+	if err := c.jobs(b, tg, container); err != nil {
+		return Stack{}, err
+	}
 	c.ecsService(b, tg)
 	c.scaling(b)
 	c.alarms(b, tg)
@@ -197,10 +200,7 @@ func (c *ctx) serviceSecurityGroup(b *stackBuilder, tg []tags.Tag) {
 // and sits behind the target group.
 func (c *ctx) ecsService(b *stackBuilder, tg []tags.Tag) {
 	f := b.fns
-	groups := []string{f.getAtt(idServiceSG, "GroupId")}
-	if c.network() {
-		groups = append(groups, f.importValue(c.exportName(OutputClientSG)))
-	}
+	groups := c.taskSecurityGroups(f, f.getAtt(idServiceSG, "GroupId"))
 	svc := &ecs.Service{
 		Cluster:        ptr(f.ref(paramCluster)),
 		LaunchType:     ptr("FARGATE"),

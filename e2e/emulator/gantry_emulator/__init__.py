@@ -25,6 +25,7 @@ MODEL_TYPES = (
     "AWS::CloudWatch::Alarm",
     "AWS::SecretsManager::Secret",
     "AWS::S3::BucketPolicy",
+    "AWS::Scheduler::Schedule",
 )
 
 PINNED_MOTO = "5.2.5"
@@ -55,7 +56,7 @@ def install() -> None:
 
     # Patches of moto's behaviour.
     from . import changesets, deletes, dynamodb_atomic, elbv2, events, kms, rds, replacement, termination_protection, updates
-    from . import template_limits
+    from . import scheduler, template_limits  # noqa: F401
 
     for module in (events, secretsmanager, rds, elbv2, kms, deletes, replacement, updates, changesets, termination_protection, dynamodb_atomic):
         module.install()
