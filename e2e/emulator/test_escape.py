@@ -10,6 +10,7 @@ They share test_emulator.py's emulator helpers (start, reset, clients):
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from typing import Any
 
@@ -164,3 +165,73 @@ class SchedulerTest(emu.EmulatorTest):
         self.cfn.delete_stack(StackName="jobs")
         with self.assertRaises(ClientError):
             sched.get_schedule(Name=out["Name"])
+
+
+class TaskRunTest(emu.EmulatorTest):
+    def setUp(self) -> None:
+        super().setUp()
+        self.ecs, self.logs = emu.client("ecs"), emu.client("logs")
+        ec2 = emu.client("ec2")
+        vpc, self.subnets = emu.make_network(ec2)
+        self.group = ec2.create_security_group(GroupName="tasks", Description="tasks", VpcId=vpc)["GroupId"]
+        self.ecs.create_cluster(clusterName="demo")
+        self.logs.create_log_group(logGroupName="/gantry/shop/dev")
+        self.ecs.register_task_definition(
+            family="shop-dev-migrate",
+            requiresCompatibilities=["FARGATE"],
+            networkMode="awsvpc",
+            cpu="256",
+            memory="512",
+            containerDefinitions=[{
+                "name": "migrate",
+                "image": "repo/shop:1",
+                "command": ["sh", "-c", "echo migrating $STAGE; sleep 1.5; echo done in ${STAGE}; exit 3"],
+                "environment": [{"name": "STAGE", "value": "dev"}],
+                "logConfiguration": {"logDriver": "awslogs", "options": {
+                    "awslogs-group": "/gantry/shop/dev", "awslogs-region": emu.REGION, "awslogs-stream-prefix": "shop"}},
+            }],
+        )
+
+    def run_task(self, **overrides: Any) -> dict[str, Any]:
+        return self.ecs.run_task(
+            cluster="demo", taskDefinition="shop-dev-migrate", launchType="FARGATE",
+            networkConfiguration={"awsvpcConfiguration": {"subnets": self.subnets, "securityGroups": [self.group], "assignPublicIp": "DISABLED"}},
+            **overrides,
+        )["tasks"][0]
+
+    def describe(self, arn: str) -> dict[str, Any]:
+        return self.ecs.describe_tasks(cluster="demo", tasks=[arn])["tasks"][0]
+
+    def log(self, arn: str) -> list[str]:
+        stream = "shop/migrate/" + arn.rsplit("/", 1)[1]
+        events = self.logs.get_log_events(logGroupName="/gantry/shop/dev", logStreamName=stream, startFromHead=True)["events"]
+        return [e["message"] for e in events]
+
+    def test_task_logs_and_stops_with_its_exit_code(self) -> None:
+        task = self.run_task()
+        arn = task["taskArn"]
+        self.assertEqual(task["lastStatus"], "RUNNING")
+        running = self.describe(arn)
+        self.assertEqual(running["lastStatus"], "RUNNING")
+        self.assertEqual(self.log(arn), ["migrating dev"])
+        time.sleep(1.7)
+        stopped = self.describe(arn)
+        self.assertEqual(stopped["lastStatus"], "STOPPED")
+        self.assertEqual(stopped["stopCode"], "EssentialContainerExited")
+        self.assertEqual(stopped["containers"][0]["exitCode"], 3)
+        self.assertEqual(self.log(arn), ["migrating dev", "done in dev"])
+
+    def test_override_command_and_plain_commands(self) -> None:
+        task = self.run_task(overrides={"containerOverrides": [{"name": "migrate", "command": ["bin/migrate", "--dry-run"]}]})
+        stopped = self.describe(task["taskArn"])
+        self.assertEqual(stopped["lastStatus"], "STOPPED")
+        self.assertEqual(stopped["containers"][0]["exitCode"], 0)
+        self.assertEqual(self.log(task["taskArn"]), ["emulator: would run: bin/migrate --dry-run"])
+
+    def test_stop_task(self) -> None:
+        task = self.run_task(overrides={"containerOverrides": [{"name": "migrate", "command": ["sh", "-c", "echo up; sleep 60"]}]})
+        self.ecs.stop_task(cluster="demo", task=task["taskArn"], reason="gantry: timeout")
+        stopped = self.describe(task["taskArn"])
+        self.assertEqual((stopped["lastStatus"], stopped["stopCode"], stopped["containers"][0]["exitCode"]), ("STOPPED", "UserInitiated", 143))
+        self.assertEqual(stopped["stoppedReason"], "gantry: timeout")
+        self.assertEqual(self.log(task["taskArn"]), ["up"])

@@ -54,7 +54,8 @@ func CheckVersion(v string) error {
 }
 
 // Render builds the stacks of one (stage, region): the data stack (only when
-// the service has resources) then the app stack. It uses d.SpecFor(t.Stage).
+// the service has resources), the release stack (only when it has release
+// tasks), then the app stack. It uses d.SpecFor(t.Stage).
 // The stage's patches are applied to the stacks' encodings; one that fails
 // is an error naming its line.
 func Render(d *descriptor.Descriptor, t Target) ([]Stack, error) {
@@ -94,6 +95,13 @@ func render(d *descriptor.Descriptor, t Target, patched bool) ([]Stack, error) {
 		s, err := c.dataStack()
 		if err != nil {
 			return nil, fmt.Errorf("rendering %s: %w", naming.Stack(d.Service, st.Name, naming.Data), err)
+		}
+		out = append(out, s)
+	}
+	if len(c.releaseJobs()) > 0 {
+		s, err := c.releaseStack()
+		if err != nil {
+			return nil, fmt.Errorf("rendering %s: %w", naming.Stack(d.Service, st.Name, naming.Release), err)
 		}
 		out = append(out, s)
 	}

@@ -56,11 +56,12 @@ def install() -> None:
 
     # Patches of moto's behaviour.
     from . import changesets, deletes, dynamodb_atomic, elbv2, events, kms, rds, replacement, termination_protection, updates
-    from . import scheduler, template_limits  # noqa: F401
+    from . import ecs_tasks, scheduler, template_limits  # noqa: F401
 
     for module in (events, secretsmanager, rds, elbv2, kms, deletes, replacement, updates, changesets, termination_protection, dynamodb_atomic):
         module.install()
     template_limits.install()
+    ecs_tasks.install()
 
     for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         cached.cache_clear()

@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -41,16 +43,20 @@ const priorityParam = "ListenerRulePriority"
 
 // region is one (stage, region) of a rollout.
 type region struct {
-	stack string // the app stack's name
-	data  string // the data stack's name
-	cfn   *cfn.Client
-	cw    *cloudwatch.Client
-	elb   *elbv2.Client
-	ssm   *ssm.Client
+	stack   string // the app stack's name
+	data    string // the data stack's name
+	release string // the release stack's name
+	cfn     *cfn.Client
+	cw      *cloudwatch.Client
+	elb     *elbv2.Client
+	ssm     *ssm.Client
 	// s3 reaches the artifacts bucket, for templates too large to pass
 	// inline; account names it.
 	s3      *s3.Client
 	account string
+	// ecs and logs run and follow the release tasks and gantry run's jobs.
+	ecs     *ecs.Client
+	logs    *cloudwatchlogs.Client
 	history storeHistory
 	took    *durations // shared by the rollout's regions
 	stash   *stash     // change sets made ahead, shared by the rollout's regions
