@@ -220,3 +220,39 @@ func TestKillDuringReleaseTask(t *testing.T) {
 		t.Errorf("the rerun does not say it waited for the earlier task:\n%s", e2etest.Tail(run.Stderr, 30))
 	}
 }
+
+// TestGantryRun: gantry run runs a scheduled job and a release task once,
+// now, printing their log lines and exiting with their exit code; with
+// --version it runs that version's image.
+func TestGantryRun(t *testing.T) {
+	e := newEnv(t)
+	file := e.write("chores", chores(quoted(`echo migrating to $APP_VERSION; exit 0`)))
+	e.gantry(0, "bootstrap", file, "--demo-platform")
+	e.deploy(0, file, "1.0.0")
+
+	r := e.gantry(0, "run", file, "nightly", "--stage", "dev", "--region", "us-east-1")
+	if r.Stdout != "emulator: would run: bin/nightly\n" || !strings.Contains(r.Stderr, "job nightly exited 0") {
+		t.Errorf("run nightly:\n%s", r)
+	}
+	r = e.gantry(0, "run", file, "migrate", "--stage", "dev", "--region", "us-east-1", "--version", "1.1.0")
+	if r.Stdout != "migrating to 1.0.0\n" {
+		// APP_VERSION is the deployed env; the image is 1.1.0's.
+		t.Errorf("run migrate:\n%s", r)
+	}
+	api := ecs.NewFromConfig(e.cfg(choresAccount, "us-east-1"))
+	td, err := api.DescribeTaskDefinition(tctx(t), &ecs.DescribeTaskDefinitionInput{TaskDefinition: aws.String("chores-dev-migrate")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img := aws.ToString(td.TaskDefinition.ContainerDefinitions[0].Image); !strings.HasSuffix(img, "/chores:1.1.0") {
+		t.Errorf("the latest migrate revision runs %s, want the 1.1.0 image", img)
+	}
+
+	e.write("chores", chores(quoted(`echo boom; exit 3`)))
+	e.deploy(1, file, "2.0.0") // the release task fails; its stack has the new command
+	r = e.gantry(3, "run", file, "migrate", "--stage", "dev", "--region", "us-east-1")
+	if r.Stdout != "boom\n" || !strings.Contains(r.Stderr, "job migrate exited 3") {
+		t.Errorf("run of a failing job:\n%s", r)
+	}
+	e.gantry(2, "run", file, "nigthly", "--stage", "dev", "--region", "us-east-1")
+}

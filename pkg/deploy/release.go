@@ -172,3 +172,23 @@ func releaseNotes(ctx context.Context, reg Region, spec *descriptor.Spec, versio
 	}
 	return notes, nil
 }
+
+// JobRun is one run of a job, now (gantry run).
+type JobRun struct {
+	Job string
+	// Release says the job is a release task: its task definition is in
+	// the release stack, not the app stack.
+	Release bool
+	// Version is the image tag to run; "" runs the deployed one.
+	Version string
+	// Timeout is how long the task may run before it is stopped.
+	Timeout time.Duration
+}
+
+// JobRunner is a Region that can run a job once, now.
+type JobRunner interface {
+	// RunJob starts one task of the job's deployed task definition (at
+	// Version, when given, through a new revision of it) and waits for it,
+	// sending its log lines to onLine as they come.
+	RunJob(ctx context.Context, r JobRun, onLine func(string)) (TaskOutcome, error)
+}

@@ -35,7 +35,7 @@ func (r *region) RunRelease(ctx context.Context, t deploy.ReleaseTask, onLine fu
 		}
 		r.cfn.Logger.WarnContext(ctx, "the release task an earlier run started is gone from ECS; running it again", "job", t.Job, "task", rec.TaskARN)
 	}
-	arn, err := r.startTask(ctx, taskDef, t.Job, net, nil)
+	arn, err := r.startTask(ctx, taskDef, t.Job, net)
 	if err != nil {
 		return deploy.ReleaseOutcome{}, err
 	}

@@ -65,7 +65,7 @@ func (r *region) jobStack(ctx context.Context, stack, job string) (string, taskN
 }
 
 // startTask runs one task of a job's task definition.
-func (r *region) startTask(ctx context.Context, taskDef, job string, net taskNetwork, command []string) (string, error) {
+func (r *region) startTask(ctx context.Context, taskDef, job string, net taskNetwork) (string, error) {
 	in := &ecs.RunTaskInput{
 		Cluster:        aws.String(net.cluster),
 		TaskDefinition: aws.String(taskDef),
@@ -75,9 +75,6 @@ func (r *region) startTask(ctx context.Context, taskDef, job string, net taskNet
 		NetworkConfiguration: &ecstypes.NetworkConfiguration{AwsvpcConfiguration: &ecstypes.AwsVpcConfiguration{
 			Subnets: net.subnets, SecurityGroups: net.groups, AssignPublicIp: ecstypes.AssignPublicIpDisabled,
 		}},
-	}
-	if command != nil {
-		in.Overrides = &ecstypes.TaskOverride{ContainerOverrides: []ecstypes.ContainerOverride{{Name: aws.String(job), Command: command}}}
 	}
 	out, err := r.ecs.RunTask(ctx, in)
 	if err != nil {

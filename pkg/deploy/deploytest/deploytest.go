@@ -132,6 +132,8 @@ type Backend struct {
 	// Release runs a release task in a step's region (see release.go); nil
 	// runs every one with exit code 0.
 	Release func(ctx context.Context, step plan.Step, t deploy.ReleaseTask) (deploy.TaskOutcome, error)
+	// RunJob runs a job once (gantry run) in a step's region; nil exits 0.
+	RunJob func(ctx context.Context, step plan.Step, r deploy.JobRun) (deploy.TaskOutcome, error)
 
 	mu          sync.Mutex
 	prepared    map[string]string // stage/region/stack → the version prepared

@@ -49,3 +49,19 @@ func (r *Region) ReleaseSucceeded(_ context.Context, version, job string) (bool,
 	_, ok := r.b.released[r.step.Stage+"/"+r.step.Region+"/"+version+"/"+job]
 	return ok, nil
 }
+
+// RunJob implements deploy.JobRunner through Backend.RunJob, sending the
+// outcome's log lines to onLine.
+func (r *Region) RunJob(ctx context.Context, j deploy.JobRun, onLine func(string)) (deploy.TaskOutcome, error) {
+	r.b.record(Call{Op: "run-job", Stage: r.step.Stage, Region: r.step.Region, Stack: j.Job, Version: j.Version})
+	if r.b.RunJob == nil {
+		return deploy.TaskOutcome{TaskARN: "arn:aws:ecs:" + r.step.Region + ":" + r.step.Account + ":task/" + j.Job}, nil
+	}
+	out, err := r.b.RunJob(ctx, r.step, j)
+	for _, l := range out.LogTail {
+		if onLine != nil {
+			onLine(l)
+		}
+	}
+	return out, err
+}
