@@ -195,7 +195,7 @@ func TestCommittedDescriptorsLintClean(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatal(err)
 	}
-	if doc.Summary.Files != 5 || len(doc.Findings) != 0 {
+	if doc.Summary.Files != 7 || len(doc.Findings) != 0 {
 		t.Errorf("files %d, findings %v", doc.Summary.Files, doc.Findings)
 	}
 }
