@@ -1,15 +1,23 @@
 package lint
 
 import (
+	"iter"
 	"maps"
 	"slices"
 )
 
 // sidecarNames lists a spec's sidecars in file order.
-func sidecarNames(v view) []string {
-	names := slices.Sorted(maps.Keys(v.Spec.Sidecars))
+func sidecarNames(v view) []string { return inFileOrder(v, "sidecars.", maps.Keys(v.Spec.Sidecars)) }
+
+// jobNames lists a spec's jobs in file order.
+func jobNames(v view) []string { return inFileOrder(v, "jobs.", maps.Keys(v.Spec.Jobs)) }
+
+// inFileOrder sorts the names of a mapping at prefix by their line, so
+// that a finding about two of them points at the later one.
+func inFileOrder(v view, prefix string, keys iter.Seq[string]) []string {
+	names := slices.Sorted(keys)
 	slices.SortStableFunc(names, func(a, b string) int {
-		return locate(v.Pos, "sidecars."+a).Line - locate(v.Pos, "sidecars."+b).Line
+		return locate(v.Pos, prefix+a).Line - locate(v.Pos, prefix+b).Line
 	})
 	return names
 }

@@ -1,7 +1,6 @@
 package lint
 
 import (
-	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -11,15 +10,6 @@ import (
 
 	"github.com/gantryhq/gantry/pkg/naming"
 )
-
-// jobNames lists a spec's jobs in file order.
-func jobNames(v view) []string {
-	names := slices.Sorted(maps.Keys(v.Spec.Jobs))
-	slices.SortStableFunc(names, func(a, b string) int {
-		return locate(v.Pos, "jobs."+a).Line - locate(v.Pos, "jobs."+b).Line
-	})
-	return names
-}
 
 func ruleJobSchedule() rule {
 	return rule{
