@@ -40,8 +40,13 @@ type patchOp struct {
 	p     descriptor.Patch
 }
 
-// copyLimit bounds how much copy operations may grow a template.
+// copyLimit bounds how much one copy operation may grow a template.
 const copyLimit = 1 << 20
+
+// MaxTemplateSize is the largest template CloudFormation takes (from S3);
+// a patch that makes one larger is refused, which also bounds what a run
+// of patches can build.
+const MaxTemplateSize = 1_000_000
 
 func patchOptions() *jsonpatch.ApplyOptions {
 	o := jsonpatch.NewApplyOptions()
@@ -100,6 +105,9 @@ func applyOne(doc any, stack string, op patchOp) (any, *PatchError) {
 		return nil, fail("value", "test failed: the value at %s is %s, not the value given", p.Path, shortJSON(mustLookup(doc, p.Path)))
 	case err != nil:
 		return nil, fail("path", "%s: %v", p.Op, err)
+	}
+	if len(out) > MaxTemplateSize {
+		return nil, fail("", "after this patch the %s template is %d bytes; CloudFormation takes at most %d", stack, len(out), MaxTemplateSize)
 	}
 	var next any
 	dec := json.NewDecoder(bytes.NewReader(out))

@@ -182,3 +182,20 @@ func TestPatchValueTypes(t *testing.T) {
 		t.Errorf("list %v", m["list"])
 	}
 }
+
+func TestPatchesCannotGrowATemplateWithoutBound(t *testing.T) {
+	var ps strings.Builder
+	ps.WriteString("  - {stack: app, op: add, path: /Metadata, value: {}}\n  - {stack: app, op: copy, from: /Resources, path: /Metadata/r0}\n")
+	for i := 1; i < 40; i++ {
+		ps.WriteString("  - {stack: app, op: copy, from: /Metadata, path: /Metadata/m" + string(rune('a'+i%26)) + string(rune('a'+i/26)) + "}\n")
+	}
+	d := parse(t, withPatches(ps.String(), ""))
+	_, err := Render(d, Target{Stage: "dev", Region: "us-east-1"})
+	var pe *PatchError
+	if !errors.As(err, &pe) || !strings.Contains(pe.Msg, "bytes; CloudFormation takes at most 1000000") {
+		t.Fatalf("err = %v; want the doubling copies refused at the size limit", err)
+	}
+	if pe.Index > 10 {
+		t.Errorf("refused at patch %d; doubling a 30 KB template passes 1 MB within a few", pe.Index)
+	}
+}
