@@ -19,12 +19,23 @@ from botocore.exceptions import ClientError
 import test_emulator as emu
 
 
+def _close_pipes() -> None:
+    """Close the pipes of an emulator test_emulator.py started and stopped."""
+    server = emu._server
+    if server is not None and server.poll() is not None:
+        for pipe in (server.stdout, server.stderr):
+            if pipe is not None:
+                pipe.close()
+
+
 def setUpModule() -> None:  # noqa: N802 - unittest's name
+    _close_pipes()
     emu.setUpModule()
 
 
 def tearDownModule() -> None:  # noqa: N802 - unittest's name
     emu.tearDownModule()
+    _close_pipes()
 
 
 def padded_template(size: int) -> str:
