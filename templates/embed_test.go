@@ -9,8 +9,8 @@ import (
 
 func TestNames(t *testing.T) {
 	got := strings.Join(Names(), ",")
-	if got != "web,worker" {
-		t.Errorf("Names() = %s, want web,worker", got)
+	if got != "jobs,web,worker" {
+		t.Errorf("Names() = %s, want jobs,web,worker", got)
 	}
 }
 

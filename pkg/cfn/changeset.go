@@ -21,6 +21,10 @@ import (
 type ChangeSetInput struct {
 	StackName string
 	Template  []byte
+	// TemplateURL, when set, is where CloudFormation reads the template
+	// (an S3 object holding Template): a template over MaxTemplateBody
+	// can only be passed that way.
+	TemplateURL string
 	// Parameters are passed as given; a template parameter not named here
 	// takes its default.
 	Parameters  map[string]string
@@ -105,8 +109,8 @@ func (ch Change) Replaces() bool {
 // deleted and returned with Empty set. The change set is never executed here.
 func (c *Client) CreateChangeSet(ctx context.Context, in ChangeSetInput) (*ChangeSet, error) {
 	name := in.StackName
-	if len(in.Template) > MaxTemplateBody {
-		return nil, fmt.Errorf("change set for stack %s: the template is %d bytes; CloudFormation takes at most %d inline", name, len(in.Template), MaxTemplateBody)
+	if len(in.Template) > MaxTemplateBody && in.TemplateURL == "" {
+		return nil, fmt.Errorf("change set for stack %s: the template is %d bytes; CloudFormation takes at most %d inline (pass it by TemplateURL)", name, len(in.Template), MaxTemplateBody)
 	}
 	st, err := c.prepareStack(ctx, name, in.Current)
 	if err != nil {
@@ -124,11 +128,15 @@ func (c *Client) CreateChangeSet(ctx context.Context, in ChangeSetInput) (*Chang
 		StackName:           aws.String(name),
 		ChangeSetName:       aws.String(csName),
 		ChangeSetType:       kind,
-		TemplateBody:        aws.String(string(in.Template)),
 		Parameters:          parameters(in.Parameters),
 		Tags:                tags(in.Tags),
 		Capabilities:        []types.Capability{types.CapabilityCapabilityIam},
 		IncludeNestedStacks: aws.Bool(false),
+	}
+	if in.TemplateURL != "" {
+		input.TemplateURL = aws.String(in.TemplateURL)
+	} else {
+		input.TemplateBody = aws.String(string(in.Template))
 	}
 	if in.Description != "" {
 		input.Description = aws.String(in.Description)

@@ -268,15 +268,17 @@ func (e *Engine) prepare(d *descriptor.Descriptor, step plan.Step, version strin
 // descriptor's rollout.alarms.
 func (r *run) alarmNames(stage string) []string { return watchedAlarms(r.d, stage) }
 
-// watchedAlarms are the alarms a stage's bakes watch.
+// watchedAlarms are the alarms a stage's bakes watch: the service's, its
+// scheduled jobs' failed-run alarms, and the descriptor's rollout.alarms.
 func watchedAlarms(d *descriptor.Descriptor, stage string) []string {
-	web := true
-	if spec := d.SpecFor(stage); spec != nil {
-		web = spec.Compute.Port != nil
-	}
+	spec := d.SpecFor(stage)
+	web := spec == nil || spec.Compute.Port != nil
 	var out []string
 	for _, kind := range naming.AlarmKinds(web) {
 		out = append(out, naming.Alarm(d.Service, stage, kind))
+	}
+	if spec != nil {
+		out = append(out, render.JobAlarms(d.Service, stage, spec)...)
 	}
 	for _, a := range d.Rollout.Alarms {
 		if !slices.Contains(out, a) {

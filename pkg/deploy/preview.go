@@ -249,6 +249,13 @@ func (e *Engine) previewRegion(ctx context.Context, req PreviewRequest, step pla
 		if sp.Changes == nil {
 			sp.Changes = []Change{}
 		}
+		if s.Kind == naming.Release {
+			notes, err := releaseNotes(ctx, reg, req.Descriptor.SpecFor(step.Stage), out.Version)
+			if err != nil {
+				return fail(err)
+			}
+			sp.Notes = append(sp.Notes, notes...)
+		}
 		out.Stacks = append(out.Stacks, sp)
 	}
 	return out

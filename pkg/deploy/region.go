@@ -208,6 +208,10 @@ func (rg *regionRun) apply(ctx context.Context, obs StackObserver) ([]rollout.St
 			"stack": s.Name, "stackStatus": out.Status, "changes": fmt.Sprint(out.Changes),
 		})
 		params[s.Name] = out.Parameters
+		// Release tasks run once their stack is applied, before the app's.
+		if s.Kind == naming.Release && !rg.releaseTasks(ctx, stacks) {
+			return stacks, nil, false
+		}
 	}
 	return stacks, params, true
 }

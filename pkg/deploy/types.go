@@ -192,8 +192,8 @@ type JournalEntry struct {
 	Stage  string
 	Region string // "" for a stage-wide entry
 	Wave   int    // 0 for a stage-wide entry
-	// Step is lock, start, check, gate, halt, data, app, bake, restore,
-	// done or stage.
+	// Step is lock, start, check, gate, halt, data, app, release, bake,
+	// restore, done or stage.
 	Step    string
 	Status  string
 	Message string

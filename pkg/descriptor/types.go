@@ -38,6 +38,9 @@ type Spec struct {
 	Env       map[string]string    `yaml:"env" doc:"Plain environment variables; values may hold placeholders."`
 	Secrets   map[string]string    `yaml:"secrets" doc:"Secret environment variables: ssm:/path, secretsmanager:NAME[#key] or a secret resource output."`
 	Resources map[string]*Resource `yaml:"resources" doc:"Data stores owned by the service, by name."`
+	Sidecars  map[string]*Sidecar  `yaml:"sidecars" doc:"Extra containers in the service's task, by name; their cpu and memory come out of compute's."`
+	Jobs      map[string]*Job      `yaml:"jobs" doc:"Tasks of the service's image run on a schedule, or once per region before the app stack changes (beforeDeploy), by name."`
+	Patches   []Patch              `yaml:"patches" doc:"RFC 6902 JSON Patch operations on the rendered stacks, applied in order after rendering; a stage's overrides add theirs after the top level's."`
 }
 
 // Compute sizes the Fargate task.

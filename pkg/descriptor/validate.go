@@ -63,24 +63,13 @@ func (dc *decoder) checkSpec(s *Spec, pos Positions) {
 		dc.placeholders(s.Routing.Host, pos, "routing.host")
 		dc.placeholders(s.Routing.Path, pos, "routing.path")
 	}
-	for _, k := range slices.Sorted(maps.Keys(s.Env)) {
-		if !envKeyRe.MatchString(k) {
-			dc.add(pos.Key("env."+k), CodeName, "environment variable name %q must be letters, digits and underscores, not starting with a digit", k)
-		}
-		dc.placeholders(s.Env[k], pos, "env."+k)
-	}
-	for _, k := range slices.Sorted(maps.Keys(s.Secrets)) {
-		p := "secrets." + k
-		if !envKeyRe.MatchString(k) {
-			dc.add(pos.Key(p), CodeName, "environment variable name %q must be letters, digits and underscores, not starting with a digit", k)
-		}
-		dc.secretRef(s.Secrets[k], pos, p)
-	}
+	dc.envAndSecrets(s.Env, s.Secrets, pos, "")
 	for _, name := range slices.Sorted(maps.Keys(s.Resources)) {
 		if !resourceRe.MatchString(name) {
 			dc.add(pos.Key("resources."+name), CodeName, "resource name %q must be 1-20 characters of lowercase letters, digits and hyphens, start with a letter and not end with a hyphen", name)
 		}
 	}
+	dc.checkEscape(s, pos)
 }
 
 // A container repository reference, as Docker's distribution/reference reads
@@ -254,6 +243,7 @@ func applyDefaults(s *Spec, pos Positions) {
 	if s.Compute.Port != nil && s.Compute.Healthcheck == "" {
 		s.Compute.Healthcheck = "/"
 	}
+	escapeDefaults(s)
 	for name, r := range s.Resources {
 		if r == nil || r.Settings == nil {
 			continue
@@ -399,7 +389,10 @@ func (dc *decoder) merge(base, over *yaml.Node, path string, depth int) *yaml.No
 				continue
 			}
 			used[k] = true
-			if k != "type" || !strings.HasPrefix(path, "resources.") {
+			switch {
+			case path == "" && k == "patches":
+				kv = [2]*yaml.Node{o[0], concatPatches(b[1], o[1])}
+			case k != "type" || !strings.HasPrefix(path, "resources."):
 				kv = [2]*yaml.Node{o[0], dc.merge(b[1], o[1], join(path, k), depth+1)}
 			}
 		}

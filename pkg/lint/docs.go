@@ -61,6 +61,7 @@ var ruleGroups = []struct{ prefix, title string }{
 	{"GN3", "Stages, regions and names (GN3xx)"},
 	{"GN4", "Environment, secrets and placeholders (GN4xx)"},
 	{"GN5", "Resources and overrides (GN5xx)"},
+	{"GN6", "Sidecars, jobs and patches (GN6xx)"},
 }
 
 const rulesIntro = `# gantry lint rules

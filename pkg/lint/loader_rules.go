@@ -45,6 +45,6 @@ func loaderRules() []RuleInfo {
 			Example{YAML: "env:\n  REGION: ${regoin}\n", Message: "`env.REGION`: unknown placeholder ${regoin}; did you mean ${region}?"}),
 		loader(descriptor.CodeOverride, "override", "stage overrides change only what a stage may change",
 			"overrides may change image, compute, scaling, routing, env, secrets and resources; not service, team or stages.",
-			Example{YAML: "stages:\n  - name: dev\n    account: \"111122223333\"\n    regions: [us-east-1]\n    overrides:\n      team: other\n", Message: "\"team\" cannot be overridden per stage; overrides may change image, compute, scaling, routing, env, secrets, resources"}),
+			Example{YAML: "stages:\n  - name: dev\n    account: \"111122223333\"\n    regions: [us-east-1]\n    overrides:\n      team: other\n", Message: "\"team\" cannot be overridden per stage; overrides may change image, compute, scaling, routing, env, secrets, resources, sidecars, jobs, patches"}),
 	}
 }

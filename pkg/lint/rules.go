@@ -62,6 +62,16 @@ func lintRules() []rule {
 		ruleOverrideType(),
 		ruleResourceSettings(),
 		ruleLogicalIDs(),
+		ruleSidecarSize(),
+		rulePortClash(),
+		ruleSidecarImage(),
+		ruleContainerName(),
+		ruleJobSchedule(),
+		ruleJobTimezone(),
+		ruleJobSize(),
+		ruleJobIDs(),
+		rulePatch(),
+		rulePatchSensitive(),
 	}...)
 	slices.SortStableFunc(out, func(a, b rule) int { return strings.Compare(a.ID, b.ID) })
 	return out

@@ -69,6 +69,8 @@ func (p *Plain) StepChanged(ref rollout.Ref, step rollout.Step, resource string)
 	switch step {
 	case rollout.StepData, rollout.StepApp:
 		p.line(ref, "deploying stack %s", resource)
+	case rollout.StepRelease:
+		p.line(ref, "running release task %s", resource)
 	case rollout.StepRestore:
 		p.line(ref, "restoring the previous version")
 	case rollout.StepGateWait:

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
-	"maps"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -78,13 +76,20 @@ func (c *ctx) appStack() (Stack, error) {
 
 	c.appParams(b)
 	c.logGroup(b, tg)
-	container, execPolicy, err := c.container(f)
+	container, arns, err := c.container(f)
 	if err != nil {
 		return Stack{}, err
 	}
-	c.roles(b, tg, execPolicy)
-	c.taskDefinition(b, tg, container)
+	sidecars, err := c.sidecars(f, &container, &arns)
+	if err != nil {
+		return Stack{}, err
+	}
+	c.roles(b, tg, arns.policy(f))
+	c.taskDefinition(b, tg, append([]ecs.TaskDefinition_ContainerDefinition{container}, sidecars...))
 	c.serviceSecurityGroup(b, tg)
+	if err := c.jobs(b, tg, container); err != nil {
+		return Stack{}, err
+	}
 	c.ecsService(b, tg)
 	c.scaling(b)
 	c.alarms(b, tg)
@@ -97,12 +102,7 @@ func (c *ctx) appStack() (Stack, error) {
 // appParams declares the version and the platform parameters the app stack
 // reads; a web service also reads the listener's.
 func (c *ctx) appParams(b *stackBuilder) {
-	b.param(paramVersion, cloudformation.Parameter{
-		Type:                  "String",
-		Description:           ptr("Image tag to run: the deployed version"),
-		AllowedPattern:        ptr(versionRe.String()),
-		ConstraintDescription: ptr("a container image tag"),
-	})
+	b.param(paramVersion, versionParam())
 	b.param(paramVpc, platformParam(paramVpc))
 	b.param(paramSubnets, platformParam(paramSubnets))
 	b.param(paramCluster, platformParam(paramCluster))
@@ -153,8 +153,9 @@ func (c *ctx) roles(b *stackBuilder, tg []tags.Tag, execPolicy map[string]any) {
 	b.resource(idTaskRole, taskRole)
 }
 
-// taskDefinition adds the Fargate task of the one container, run by the two roles.
-func (c *ctx) taskDefinition(b *stackBuilder, tg []tags.Tag, container ecs.TaskDefinition_ContainerDefinition) {
+// taskDefinition adds the Fargate task of the app container (and its
+// sidecars), run by the two roles.
+func (c *ctx) taskDefinition(b *stackBuilder, tg []tags.Tag, containers []ecs.TaskDefinition_ContainerDefinition) {
 	f := b.fns
 	b.resource(idTaskDef, &ecs.TaskDefinition{
 		Family:                  ptr(c.service() + "-" + c.stageName()),
@@ -164,7 +165,7 @@ func (c *ctx) taskDefinition(b *stackBuilder, tg []tags.Tag, container ecs.TaskD
 		Memory:                  ptr(strconv.Itoa(c.spec.Compute.Memory)),
 		ExecutionRoleArn:        ptr(f.getAtt(idExecutionRole, "Arn")),
 		TaskRoleArn:             ptr(f.getAtt(idTaskRole, "Arn")),
-		ContainerDefinitions:    []ecs.TaskDefinition_ContainerDefinition{container},
+		ContainerDefinitions:    containers,
 		Tags:                    tg,
 	})
 }
@@ -195,10 +196,7 @@ func (c *ctx) serviceSecurityGroup(b *stackBuilder, tg []tags.Tag) {
 // and sits behind the target group.
 func (c *ctx) ecsService(b *stackBuilder, tg []tags.Tag) {
 	f := b.fns
-	groups := []string{f.getAtt(idServiceSG, "GroupId")}
-	if c.network() {
-		groups = append(groups, f.importValue(c.exportName(OutputClientSG)))
-	}
+	groups := c.taskSecurityGroups(f, f.getAtt(idServiceSG, "GroupId"))
 	svc := &ecs.Service{
 		Cluster:        ptr(f.ref(paramCluster)),
 		LaunchType:     ptr("FARGATE"),
@@ -305,30 +303,23 @@ func (c *ctx) backlogScaling(b *stackBuilder, q *descriptor.QueueScaling) {
 	})
 }
 
-// container builds the task's one container and the execution role's policy
-// for its secrets (nil when it has none).
-func (c *ctx) container(f fns) (ecs.TaskDefinition_ContainerDefinition, map[string]any, error) {
+// container builds the task's app container and what the execution role
+// must read for its secrets.
+func (c *ctx) container(f fns) (ecs.TaskDefinition_ContainerDefinition, secretARNs, error) {
 	var zero ecs.TaskDefinition_ContainerDefinition
 	spec := c.spec
 	if i := strings.LastIndexByte(spec.Image, '/'); strings.ContainsAny(spec.Image[i+1:], ":@") {
-		return zero, nil, fmt.Errorf("image %q carries a tag or digest; give the repository only, the tag is the deployed version", spec.Image)
+		return zero, secretARNs{}, fmt.Errorf("image %q carries a tag or digest; give the repository only, the tag is the deployed version", spec.Image)
 	}
 	image, err := c.value(f, spec.Image, "image")
 	if err != nil {
-		return zero, nil, err
+		return zero, secretARNs{}, err
 	}
 	ct := ecs.TaskDefinition_ContainerDefinition{
-		Name:      c.service(),
-		Image:     f.join("", image, ":", f.ref(paramVersion)),
-		Essential: ptr(true),
-		LogConfiguration: &ecs.TaskDefinition_LogConfiguration{
-			LogDriver: "awslogs",
-			Options: map[string]string{
-				"awslogs-group":         f.ref(idLogGroup),
-				"awslogs-region":        f.region(),
-				"awslogs-stream-prefix": c.service(),
-			},
-		},
+		Name:             c.service(),
+		Image:            f.join("", image, ":", f.ref(paramVersion)),
+		Essential:        ptr(true),
+		LogConfiguration: c.logConfig(f, f.ref(idLogGroup)),
 	}
 	if spec.Compute.Port != nil {
 		ct.PortMappings = []ecs.TaskDefinition_PortMapping{{ContainerPort: spec.Compute.Port, Protocol: ptr("tcp")}}
@@ -336,55 +327,15 @@ func (c *ctx) container(f fns) (ecs.TaskDefinition_ContainerDefinition, map[stri
 	for i, arg := range spec.Compute.Command {
 		v, err := c.value(f, arg, fmt.Sprintf("compute.command[%d]", i))
 		if err != nil {
-			return zero, nil, err
+			return zero, secretARNs{}, err
 		}
 		ct.Command = append(ct.Command, v)
 	}
-	for _, k := range slices.Sorted(maps.Keys(spec.Env)) {
-		v, err := c.value(f, spec.Env[k], "env."+k)
-		if err != nil {
-			return zero, nil, err
-		}
-		ct.Environment = append(ct.Environment, ecs.TaskDefinition_KeyValuePair{Name: ptr(k), Value: ptr(v)})
+	var arns secretARNs
+	if err := c.envAndSecrets(f, &ct, spec.Env, spec.Secrets, "", &arns); err != nil {
+		return zero, arns, err
 	}
-	var ssmARNs, smARNs, kmsARNs []string
-	for _, k := range slices.Sorted(maps.Keys(spec.Secrets)) {
-		if _, clash := spec.Env[k]; clash {
-			return zero, nil, fmt.Errorf("secrets.%s: %s is also under env; a variable is either plain or secret", k, k)
-		}
-		ref, err := c.secret(f, spec.Secrets[k], "secrets."+k)
-		if err != nil {
-			return zero, nil, err
-		}
-		ct.Secrets = append(ct.Secrets, ecs.TaskDefinition_Secret{Name: k, ValueFrom: ref.valueFrom})
-		if ref.ssmARN != "" && !slices.Contains(ssmARNs, ref.ssmARN) {
-			ssmARNs = append(ssmARNs, ref.ssmARN)
-		}
-		if ref.smARN != "" && !slices.Contains(smARNs, ref.smARN) {
-			smARNs = append(smARNs, ref.smARN)
-		}
-		if ref.kmsARN != "" && !slices.Contains(kmsARNs, ref.kmsARN) {
-			kmsARNs = append(kmsARNs, ref.kmsARN)
-		}
-	}
-	var stmts []any
-	if len(ssmARNs) > 0 {
-		stmts = append(stmts, map[string]any{"Sid": "ReadParameters", "Effect": "Allow", "Action": []string{"ssm:GetParameters"}, "Resource": ssmARNs})
-	}
-	if len(smARNs) > 0 {
-		stmts = append(stmts, map[string]any{"Sid": "ReadSecrets", "Effect": "Allow", "Action": []string{"secretsmanager:GetSecretValue"}, "Resource": smARNs})
-	}
-	if len(kmsARNs) > 0 {
-		stmts = append(stmts, map[string]any{
-			"Sid": "DecryptSecrets", "Effect": "Allow", "Action": []string{"kms:Decrypt"}, "Resource": kmsARNs,
-			// Only as Secrets Manager hands a secret over.
-			"Condition": map[string]any{"StringEquals": map[string]any{"kms:ViaService": f.join("", "secretsmanager.", f.region(), ".amazonaws.com")}},
-		})
-	}
-	if stmts == nil {
-		return ct, nil, nil
-	}
-	return ct, map[string]any{"Version": "2012-10-17", "Statement": stmts}, nil
+	return ct, arns, nil
 }
 
 // ecsTasksTrust lets ECS tasks of this account assume a role.

@@ -21,21 +21,16 @@ import (
 // functions Render made, and it writes a Ref to a list parameter where a
 // list is expected (goformation's typed list fields would nest it).
 func (s Stack) Encode(format string) ([]byte, error) {
-	if s.Template == nil {
-		return nil, fmt.Errorf("encoding stack %s: no template", s.Name)
-	}
-	raw, err := json.Marshal(s.Template)
+	doc, err := s.document()
 	if err != nil {
-		return nil, fmt.Errorf("encoding stack %s: %w", s.Name, err)
+		return nil, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var doc any
-	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("encoding stack %s: %w", s.Name, err)
+	if len(s.patches) > 0 {
+		var errs []*PatchError
+		if doc, errs = applyPatches(doc, string(s.Kind), s.patches, false); len(errs) > 0 {
+			return nil, fmt.Errorf("encoding stack %s: %w", s.Name, errs[0])
+		}
 	}
-	r := resolver{fns: s.fns, lists: listParams(s.Template)}
-	doc = r.resolve(doc, 0)
 	switch format {
 	case "", "json":
 		return encodeJSON(doc)
@@ -52,6 +47,26 @@ func (s Stack) Encode(format string) ([]byte, error) {
 		return buf.Bytes(), nil
 	}
 	return nil, fmt.Errorf("unknown template format %q: use json or yaml", format)
+}
+
+// document is the template as JSON values (numbers as json.Number), its
+// intrinsic-function tokens resolved: what Encode writes, before patches.
+func (s Stack) document() (any, error) {
+	if s.Template == nil {
+		return nil, fmt.Errorf("encoding stack %s: no template", s.Name)
+	}
+	raw, err := json.Marshal(s.Template)
+	if err != nil {
+		return nil, fmt.Errorf("encoding stack %s: %w", s.Name, err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("encoding stack %s: %w", s.Name, err)
+	}
+	r := resolver{fns: s.fns, lists: listParams(s.Template)}
+	return r.resolve(doc, 0), nil
 }
 
 // EncodeParameters gives the parameters file in the AWS CLI's shape:

@@ -48,15 +48,20 @@ func (c *ctx) kmsKey(b *stackBuilder, id, desc string, app, keep bool, extra ...
 // logKey adds the key of the service's log group. CloudWatch Logs in this
 // region may use it for that one log group only.
 func (c *ctx) logKey(b *stackBuilder) {
+	c.logKeyFor(b, naming.LogGroup(c.service(), c.stageName()), fmt.Sprintf("Encrypts the %s %s container logs", c.service(), c.stageName()))
+}
+
+// logKeyFor adds the key of the log group named group.
+func (c *ctx) logKeyFor(b *stackBuilder, group, desc string) {
 	f := b.fns
-	c.kmsKey(b, idLogKey, fmt.Sprintf("Encrypts the %s %s container logs", c.service(), c.stageName()), true, false, map[string]any{
+	c.kmsKey(b, idLogKey, desc, true, false, map[string]any{
 		"Sid":       "CloudWatchLogsOfTheService",
 		"Effect":    "Allow",
 		"Principal": map[string]any{"Service": f.join("", "logs.", f.region(), ".amazonaws.com")},
 		"Action":    []string{"kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo"},
 		"Resource":  "*",
 		"Condition": map[string]any{"ArnEquals": map[string]any{
-			"kms:EncryptionContext:aws:logs:arn": f.arn("logs", "log-group:"+naming.LogGroup(c.service(), c.stageName())),
+			"kms:EncryptionContext:aws:logs:arn": f.arn("logs", "log-group:"+group),
 		}},
 	})
 }

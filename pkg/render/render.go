@@ -36,6 +36,9 @@ type Stack struct {
 
 	// fns are the intrinsic-function tokens the template's strings hold.
 	fns fns
+	// patches are the descriptor's JSON Patch operations on this stack,
+	// applied by Encode after the template is resolved.
+	patches []patchOp
 }
 
 // versionRe is what an image tag may be (Docker's rule), which is also the
@@ -52,8 +55,15 @@ func CheckVersion(v string) error {
 }
 
 // Render builds the stacks of one (stage, region): the data stack (only when
-// the service has resources) then the app stack. It uses d.SpecFor(t.Stage).
+// the service has resources), the release stack (only when it has release
+// tasks), then the app stack. It uses d.SpecFor(t.Stage).
+// The stage's patches are applied to the stacks' encodings; one that fails
+// is an error naming its line.
 func Render(d *descriptor.Descriptor, t Target) ([]Stack, error) {
+	return render(d, t, true)
+}
+
+func render(d *descriptor.Descriptor, t Target, patched bool) ([]Stack, error) {
 	if d == nil {
 		return nil, fmt.Errorf("rendering: no descriptor")
 	}
@@ -89,11 +99,24 @@ func Render(d *descriptor.Descriptor, t Target) ([]Stack, error) {
 		}
 		out = append(out, s)
 	}
+	if len(c.releaseJobs()) > 0 {
+		s, err := c.releaseStack()
+		if err != nil {
+			return nil, fmt.Errorf("rendering %s: %w", naming.Stack(d.Service, st.Name, naming.Release), err)
+		}
+		out = append(out, s)
+	}
 	s, err := c.appStack()
 	if err != nil {
 		return nil, fmt.Errorf("rendering %s: %w", naming.Stack(d.Service, st.Name, naming.App), err)
 	}
-	return append(out, s), nil
+	out = append(out, s)
+	if patched && len(spec.Patches) > 0 {
+		if err := c.patch(out); err != nil {
+			return nil, fmt.Errorf("patching %s for stage %s: %w", d.Service, st.Name, err)
+		}
+	}
+	return out, nil
 }
 
 func findStage(d *descriptor.Descriptor, name string) (*descriptor.Stage, error) {

@@ -36,6 +36,7 @@ const (
 	StepGateWait Step = "gate-wait" // gate closed; waiting for it (--gate-wait)
 	StepData     Step = "data"      // deploying the data stack
 	StepApp      Step = "app"       // deploying the app stack
+	StepRelease  Step = "release"   // running a release task (between the release and app stacks)
 	StepWaiting  Step = "waiting"   // deployed; waiting for the rest of the wave
 	StepBake     Step = "bake"      // watching alarms and the halt flag
 	StepRestore  Step = "restore"   // an alarm fired: redeploying the previous version

@@ -191,6 +191,8 @@ var (
 	typeDuration = reflect.TypeFor[descriptor.Duration]()
 	typeNode     = reflect.TypeFor[yaml.Node]()
 	typeResource = reflect.TypeFor[descriptor.Resource]()
+	// A patch is whole in a stage's overrides too: they add operations.
+	typePatch = reflect.TypeFor[descriptor.Patch]()
 )
 
 func (g *generator) define(name string, s *Schema) {
@@ -270,6 +272,9 @@ func (g *generator) field(t reflect.Type, partial bool) *Schema {
 			return ref("ResourceOverride")
 		}
 		return ref("Resource")
+	case typePatch:
+		g.structDef(t, false)
+		return ref(defName(t, false))
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
@@ -402,6 +407,21 @@ func constraints() map[string]func(*Schema) {
 			s.Items.Pattern, s.MinItems, s.UniqueItems = RegionPattern, ptr(1), true
 		},
 		"Wave.maxParallel": atLeast(1),
+		"Spec.sidecars":       names(ResourcePattern),
+		"Spec.jobs":           names(ResourcePattern),
+		"Sidecar.cpu":         atLeast(0),
+		"Sidecar.memory":      atLeast(6),
+		"Sidecar.port":        between(1, 65535),
+		"Sidecar.image":       func(s *Schema) { s.Pattern = `[:@][^/]+$` },
+		"Job.command":         func(s *Schema) { s.MinItems = ptr(1) },
+		"Job.retries":         between(0, 5),
+		"Job.schedule":        pattern(`^(cron|rate)\(.*\)$`),
+		"Patch.stack":         func(s *Schema) { s.Enum = []any{"app", "data"} },
+		"Patch.op":            func(s *Schema) { s.Enum = []any{"add", "remove", "replace", "move", "copy", "test"} },
+		"Patch.path":          pattern(`^(/.*)?$`),
+		"Patch.from":          pattern(`^(/.*)?$`),
+		// Any JSON value; the Go type keeps it as raw YAML.
+		"Patch.value": func(s *Schema) { *s = Schema{Description: s.Description} },
 	}
 }
 

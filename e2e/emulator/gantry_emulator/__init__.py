@@ -27,6 +27,7 @@ MODEL_TYPES = (
     "AWS::S3::BucketPolicy",
     "AWS::SQS::QueuePolicy",
     "AWS::SNS::Subscription",
+    "AWS::Scheduler::Schedule",
 )
 
 PINNED_MOTO = "5.2.5"
@@ -57,9 +58,12 @@ def install() -> None:
 
     # Patches of moto's behaviour.
     from . import changesets, deletes, dynamodb_atomic, elbv2, events, kms, rds, replacement, termination_protection, updates
+    from . import ecs_tasks, scheduler, template_limits  # noqa: F401
 
     for module in (events, secretsmanager, rds, elbv2, kms, deletes, replacement, updates, changesets, termination_protection, dynamodb_atomic):
         module.install()
+    template_limits.install()
+    ecs_tasks.install()
 
     # DynamoDB, SQS and SNS as gantry renders them (issue 11); after updates.
     from . import delete_failed, dynamodb_table, retain, sns_subscription, sns_topic, sqs_queue, sqs_queue_policy  # noqa: F401

@@ -119,6 +119,8 @@ CREATE_ONLY: dict[str, dict[str, Any]] = {
         "ServiceNamespace": "Always",
     },
     "AWS::CloudWatch::Alarm": {"AlarmName": "Always"},
+    "AWS::Scheduler::Schedule": {"Name": "Always", "GroupName": "Always"},
+    "AWS::Events::Rule": {"Name": "Always", "EventBusName": "Always"},
     "AWS::SSM::Parameter": {"Name": "Always"},
     "AWS::KMS::Alias": {"AliasName": "Always"},
     # The types below are checked against cfn-lint 1.58.0's copy of the

@@ -44,9 +44,13 @@ func NewCmd(f *cmdutil.Factory) *cobra.Command {
 		Long: `Prepare AWS for gantry. With a descriptor FILE, for every selected stage
 (--stage repeats; default all) it creates the state table (--state-table,
 default gantry-state) in the stage's account and first region, where
-deploy keeps its lock, journal and deployed templates. A stage's account is
-reached by assuming the role --role-name (default gantry-deploy) unless the
-caller is already in it.
+deploy keeps its lock, journal and deployed templates; and in every
+account and region the stages deploy to (--region narrows those) the
+artifacts bucket gantry-artifacts-<account>-<region> (encrypted, versioned,
+public access blocked, old versions expired after 30 days), where deploy,
+plan and rollback upload templates over CloudFormation's 51,200-byte limit
+for an inline template. A stage's account is reached by assuming the role
+--role-name (default gantry-deploy) unless the caller is already in it.
 
 With --demo-platform it also creates a small platform in every account and
 region the selected stages deploy to (--region narrows those): a VPC
@@ -58,8 +62,8 @@ alb-security-group} that rendered templates read. It is meant for demos and
 the local emulator: its subnets have no route to the internet. It never
 overwrites /gantry/platform/ parameters that describe another platform.
 
-Without FILE, --region is required: the table (and the demo platform) is
-made in the current account in each of those regions.
+Without FILE, --region is required: the table, the artifacts bucket (and
+the demo platform) are made in the current account in each of those regions.
 
 Everything is found again by name or tag, so running bootstrap twice is
 safe and the second run creates nothing. Each thing is listed as created,
@@ -98,7 +102,7 @@ once with what to do.`,
 	}
 	fl := cmd.Flags()
 	fl.StringSliceVar(&opts.Stages, "stage", nil, "bootstrap only this stage (repeatable; default all; needs FILE)")
-	fl.StringSliceVar(&opts.Regions, "region", nil, "with FILE: narrow the demo platform to this region; without: bootstrap this region of the current account (repeatable)")
+	fl.StringSliceVar(&opts.Regions, "region", nil, "with FILE: narrow the artifacts buckets and the demo platform to this region; without: bootstrap this region of the current account (repeatable)")
 	fl.BoolVar(&opts.DemoPlatform, "demo-platform", false, "also create the demo VPC, subnets, ECS cluster and load balancer, published under /gantry/platform/")
 	cmdutil.AddOutputFlag(cmd, &opts.Output, "text", "json")
 	return cmd
@@ -109,11 +113,13 @@ var regionRE = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]+$`)
 
 // target is one (account, region) and what to make there.
 type target struct {
-	Account  string
-	Region   string
-	Stages   []string // the stages that use it (empty without FILE)
-	Table    bool
-	Platform bool
+	Account string
+	Region  string
+	Stages  []string // the stages that use it (empty without FILE)
+	Table   bool
+	// Artifacts is the artifacts bucket, in every region a stage deploys to.
+	Artifacts bool
+	Platform  bool
 	// Alarms are the descriptor's rollout.alarms, made as stand-ins on a
 	// demo platform (a rollout refuses to start while one is missing).
 	Alarms []string
@@ -306,16 +312,16 @@ func fromDescriptor(d *descriptor.Descriptor, opts *Options) []*target {
 		t := get(st.Account, st.Waves[0].Regions[0])
 		t.Table = true
 		use(t, st.Name)
-		if !opts.DemoPlatform {
-			continue
-		}
 		for _, w := range st.Waves {
 			for _, r := range w.Regions {
 				if len(opts.Regions) > 0 && !slices.Contains(opts.Regions, r) {
 					continue
 				}
 				t := get(st.Account, r)
-				t.Platform, t.Alarms = true, d.Rollout.Alarms
+				t.Artifacts = true
+				if opts.DemoPlatform {
+					t.Platform, t.Alarms = true, d.Rollout.Alarms
+				}
 				use(t, st.Name)
 			}
 		}
@@ -329,7 +335,7 @@ func fromRegions(account string, opts *Options) []*target {
 		if slices.ContainsFunc(out, func(t *target) bool { return t.Region == r }) {
 			continue
 		}
-		out = append(out, &target{Account: account, Region: r, Table: true, Platform: opts.DemoPlatform})
+		out = append(out, &target{Account: account, Region: r, Table: true, Artifacts: true, Platform: opts.DemoPlatform})
 	}
 	return out
 }
@@ -351,6 +357,13 @@ func bootstrap(ctx context.Context, b cmdutil.Bootstrapper, table string, t *tar
 			return fail(err)
 		}
 		res.Resources = append(res.Resources, Resource{Kind: "state-table", ID: table, Status: string(st)})
+	}
+	if t.Artifacts {
+		r, err := b.ArtifactsBucket(ctx, t.Account, t.Region)
+		if err != nil {
+			return fail(err)
+		}
+		res.Resources = append(res.Resources, Resource{Kind: r.Kind, ID: r.ID, Status: string(r.Status)})
 	}
 	if t.Platform {
 		p, err := b.DemoPlatform(ctx, t.Account, t.Region)

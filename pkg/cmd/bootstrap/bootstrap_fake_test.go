@@ -63,6 +63,22 @@ func (b *fakeBootstrapper) StateTable(_ context.Context, account, region, table 
 	return platform.Created, nil
 }
 
+func (b *fakeBootstrapper) ArtifactsBucket(_ context.Context, account, region string) (platform.Resource, error) {
+	k := account + "/" + region
+	b.record("artifacts " + k)
+	if err := b.Fail[k]; err != nil {
+		return platform.Resource{}, err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	status := platform.Created
+	if b.platforms[k+"/artifacts"] {
+		status = platform.Found
+	}
+	b.platforms[k+"/artifacts"] = true
+	return platform.Resource{Kind: "bucket", ID: "gantry-artifacts-" + account + "-" + region, Status: status}, nil
+}
+
 func (b *fakeBootstrapper) DemoPlatform(_ context.Context, account, region string) (*platform.Platform, error) {
 	k := account + "/" + region
 	b.record("platform " + k)
@@ -138,17 +154,18 @@ func TestBootstrapOverFakeTargets(t *testing.T) {
 		}
 	}
 	// Each platform target also gets the stand-in of payments' one
-	// rollout.alarms alarm.
-	want := []string{"111122223333/us-east-1 [dev] 4", "444455556666/us-east-1 [staging] 4", "444455556666/eu-west-1 [staging] 3"}
+	// rollout.alarms alarm, and every region its artifacts bucket.
+	want := []string{"111122223333/us-east-1 [dev] 5", "444455556666/us-east-1 [staging] 5", "444455556666/eu-west-1 [staging] 4"}
 	if sum.Result != "succeeded" || sum.StateTable != "gantry-state" || !slices.Equal(got, want) {
 		t.Errorf("summary %s %s %v, want %v", sum.Result, sum.StateTable, got, want)
 	}
-	if n := statuses(sum); n["created"] != 11 || n["found"] != 0 {
+	if n := statuses(sum); n["created"] != 14 || n["found"] != 0 {
 		t.Errorf("first run %v", n)
 	}
 	wantCalls := []string{
 		"alarms 111122223333/us-east-1 payments-p99-latency", "alarms 444455556666/eu-west-1 payments-p99-latency",
 		"alarms 444455556666/us-east-1 payments-p99-latency",
+		"artifacts 111122223333/us-east-1", "artifacts 444455556666/eu-west-1", "artifacts 444455556666/us-east-1",
 		"caller us-east-1", // who the caller is, asked once before any work
 		"platform 111122223333/us-east-1", "platform 444455556666/eu-west-1", "platform 444455556666/us-east-1",
 		"table 111122223333/us-east-1 gantry-state", "table 444455556666/us-east-1 gantry-state",
@@ -159,10 +176,11 @@ func TestBootstrapOverFakeTargets(t *testing.T) {
 
 	code, stdout, stderr, _ = runFake(t, b, nil, payments, "--stage", "dev", "--stage", "staging", "--demo-platform")
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
-	if code != 0 || len(lines) != 11 {
+	if code != 0 || len(lines) != 14 {
 		t.Fatalf("rerun: exit %d, %d lines\n%s\n%s", code, len(lines), stdout, stderr)
 	}
 	for _, want := range []string{"111122223333  us-east-1       found    state-table     gantry-state", "444455556666  eu-west-1       found    vpc             vpc-eu-west-1",
+		"444455556666  eu-west-1       found    bucket          gantry-artifacts-444455556666-eu-west-1",
 		"444455556666  eu-west-1       found    alarm           payments-p99-latency"} {
 		if !slices.Contains(lines, want) {
 			t.Errorf("rerun lacks %q:\n%s", want, stdout)
@@ -182,7 +200,7 @@ func TestBootstrapOverFakeRegions(t *testing.T) {
 	if len(sum.Targets) != 2 || sum.Targets[0].Account != b.Account || sum.Targets[0].Region != "eu-west-1" || sum.Targets[1].Region != "us-east-1" || len(sum.Targets[0].Stages) != 0 {
 		t.Errorf("targets %+v", sum.Targets)
 	}
-	want := []string{"caller eu-west-1", "table 999900001111/eu-west-1 gantry-state", "table 999900001111/us-east-1 gantry-state"}
+	want := []string{"artifacts 999900001111/eu-west-1", "artifacts 999900001111/us-east-1", "caller eu-west-1", "table 999900001111/eu-west-1 gantry-state", "table 999900001111/us-east-1 gantry-state"}
 	if !slices.Equal(b.Calls(), want) {
 		t.Errorf("calls %q, want %q", b.Calls(), want)
 	}

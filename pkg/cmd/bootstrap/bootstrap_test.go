@@ -12,14 +12,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/gantryhq/gantry/internal/cmdtest"
 	"github.com/gantryhq/gantry/internal/emulatortest"
+	"github.com/gantryhq/gantry/pkg/awsx"
 	"github.com/gantryhq/gantry/pkg/cmd/bootstrap"
 	"github.com/gantryhq/gantry/pkg/cmd/cmdutil"
 	"github.com/gantryhq/gantry/pkg/cmd/root"
+	"github.com/gantryhq/gantry/pkg/naming"
 	"github.com/gantryhq/gantry/pkg/platform"
 )
 
@@ -42,6 +45,13 @@ func runBootstrap(t *testing.T, args ...string) (int, string, string) {
 func inAccount(t *testing.T, account, region string) aws.Config {
 	t.Helper()
 	return cmdtest.InAccount(t, cmdtest.Context(t), account, region)
+}
+
+// bucketExists says whether the bucket is there, in cfg's account.
+func bucketExists(t *testing.T, cfg aws.Config, name string) bool {
+	t.Helper()
+	_, err := awsx.NewS3(cfg).HeadBucket(cmdtest.Context(t), &s3.HeadBucketInput{Bucket: aws.String(name)})
+	return err == nil
 }
 
 func tableExists(t *testing.T, cfg aws.Config, name string) bool {
@@ -99,8 +109,9 @@ func statuses(s bootstrap.Summary) map[string]int {
 }
 
 // examples/payments' dev and staging stages live in two accounts other than
-// the caller's: the state table goes to each stage's first region, the demo
-// platform to every region of the stages, and a rerun finds it all.
+// the caller's: the state table goes to each stage's first region, the
+// artifacts bucket and the demo platform to every region of the stages, and
+// a rerun finds it all.
 func TestBootstrapPaymentsInTwoAccounts(t *testing.T) {
 	t.Parallel()
 	const dev, staging = "111122223333", "444455556666"
@@ -124,10 +135,10 @@ func TestBootstrapPaymentsInTwoAccounts(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("targets %v, want %v", got, want)
 	}
-	// 12 resources of a platform, and the stand-in of payments' one
-	// rollout.alarms alarm.
-	if n := statuses(sum); n["found"] != 0 || n["created"] != 2+3*13 {
-		t.Errorf("first run: %v, want 2 tables and 3 platforms of 13 resources created", n)
+	// 12 resources of a platform, the stand-in of payments' one
+	// rollout.alarms alarm, and the artifacts bucket.
+	if n := statuses(sum); n["found"] != 0 || n["created"] != 2+3*14 {
+		t.Errorf("first run: %v, want 2 tables and 3 platforms of 14 resources created", n)
 	}
 
 	// What the JSON says is there, through each account's own credentials.
@@ -140,6 +151,9 @@ func TestBootstrapPaymentsInTwoAccounts(t *testing.T) {
 		wantTable := tr.Region == "us-east-1" // each stage's first region
 		if has := tableExists(t, cfg, "gantry-state"); has != wantTable {
 			t.Errorf("%s %s: state table exists = %v, want %v", tr.Account, tr.Region, has, wantTable)
+		}
+		if !bucketExists(t, cfg, naming.ArtifactsBucket(tr.Account, tr.Region)) {
+			t.Errorf("%s %s: no artifacts bucket", tr.Account, tr.Region)
 		}
 		if v := platformParam(t, cfg, platform.ParamVPCID); v == "" || v != tr.Platform.VPCID {
 			t.Errorf("%s %s: %s = %q, want %q", tr.Account, tr.Region, platform.ParamVPCID, v, tr.Platform.VPCID)
@@ -159,8 +173,8 @@ func TestBootstrapPaymentsInTwoAccounts(t *testing.T) {
 		t.Fatalf("rerun: exit %d\n%s", code, stderr)
 	}
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
-	if len(lines) != 2+3*13 {
-		t.Errorf("rerun printed %d lines, want %d:\n%s", len(lines), 2+3*13, stdout)
+	if len(lines) != 2+3*14 {
+		t.Errorf("rerun printed %d lines, want %d:\n%s", len(lines), 2+3*14, stdout)
 	}
 	for _, l := range lines {
 		f := strings.Fields(l)
@@ -173,8 +187,8 @@ func TestBootstrapPaymentsInTwoAccounts(t *testing.T) {
 	}
 }
 
-// Without --demo-platform only the tables are made, and --stage picks the
-// stages.
+// Without --demo-platform only the tables and artifacts buckets are made,
+// and --stage picks the stages.
 func TestBootstrapTablesOnly(t *testing.T) {
 	t.Parallel()
 	code, stdout, stderr := runBootstrap(t, payments, "--stage", "prod", "--output", "json")
@@ -182,13 +196,21 @@ func TestBootstrapTablesOnly(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
 	sum := decode(t, stdout)
-	if len(sum.Targets) != 1 {
-		t.Fatalf("targets %+v, want prod's first region only", sum.Targets)
+	// prod's six regions, in wave order.
+	var regions []string
+	for _, tr := range sum.Targets {
+		regions = append(regions, tr.Region)
+		bucket := bootstrap.Resource{Kind: "bucket", ID: naming.ArtifactsBucket("777788889999", tr.Region), Status: "created"}
+		want := []bootstrap.Resource{bucket}
+		if tr.Region == "us-west-2" {
+			want = []bootstrap.Resource{{Kind: "state-table", ID: "gantry-state", Status: "created"}, bucket}
+		}
+		if tr.Account != "777788889999" || !slices.Equal(tr.Stages, []string{"prod"}) || !slices.Equal(tr.Resources, want) || tr.Platform != nil {
+			t.Errorf("target %+v", tr)
+		}
 	}
-	tr := sum.Targets[0]
-	if tr.Account != "777788889999" || tr.Region != "us-west-2" || !slices.Equal(tr.Stages, []string{"prod"}) ||
-		!slices.Equal(tr.Resources, []bootstrap.Resource{{Kind: "state-table", ID: "gantry-state", Status: "created"}}) || tr.Platform != nil {
-		t.Errorf("target %+v", tr)
+	if want := []string{"us-west-2", "us-east-1", "eu-west-1", "eu-central-1", "ap-southeast-2", "ap-northeast-1"}; !slices.Equal(regions, want) {
+		t.Errorf("regions %v, want %v", regions, want)
 	}
 	cfg := inAccount(t, "777788889999", "us-west-2")
 	if !tableExists(t, cfg, "gantry-state") {
@@ -211,7 +233,7 @@ func TestBootstrapRegionsOfTheCurrentAccount(t *testing.T) {
 		t.Fatalf("targets %+v", sum.Targets)
 	}
 	for _, tr := range sum.Targets {
-		if tr.Account != emulatortest.Account || len(tr.Resources) != 1 || tr.Resources[0].Status != "created" {
+		if tr.Account != emulatortest.Account || len(tr.Resources) != 2 || tr.Resources[0].Status != "created" || tr.Resources[1].Kind != "bucket" {
 			t.Errorf("target %+v", tr)
 		}
 		if !tableExists(t, cmdtest.Emu.Config(t, tr.Region), "gantry-state") {
@@ -224,8 +246,8 @@ func TestBootstrapRegionsOfTheCurrentAccount(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, stderr)
 	}
 	sum = decode(t, stdout)
-	if n := statuses(sum); n["found"] != 1 || n["created"] != 12 {
-		t.Errorf("second run %v, want the table found and 12 platform resources created", n)
+	if n := statuses(sum); n["found"] != 2 || n["created"] != 12 {
+		t.Errorf("second run %v, want the table and bucket found and 12 platform resources created", n)
 	}
 	if v := platformParam(t, cmdtest.Emu.Config(t, "eu-north-1"), platform.ParamECSCluster); v != "gantry-demo" {
 		t.Errorf("%s = %q", platform.ParamECSCluster, v)
@@ -350,7 +372,7 @@ func TestBootstrapOnATerminal(t *testing.T) {
 	if !strings.Contains(out.String(), "\x1b[32mcreated") {
 		t.Errorf("no colour on a terminal: %q", out)
 	}
-	if !strings.Contains(errOut.String(), "Bootstrapped 1 (account, region) pairs: 1 created, 0 updated, 0 found") {
+	if !strings.Contains(errOut.String(), "Bootstrapped 1 (account, region) pairs: 2 created, 0 updated, 0 found") {
 		t.Errorf("stderr %q lacks the summary", errOut)
 	}
 

@@ -44,6 +44,10 @@ type Bootstrapper interface {
 	// StateTable makes the state table exist in account and region, and
 	// says whether it was there (platform.Found) or made (platform.Created).
 	StateTable(ctx context.Context, account, region, table string) (platform.Status, error)
+	// ArtifactsBucket makes the artifacts bucket exist in account and
+	// region: where deploy uploads templates over CloudFormation's inline
+	// limit (platform.EnsureArtifactsBucket).
+	ArtifactsBucket(ctx context.Context, account, region string) (platform.Resource, error)
 	// DemoPlatform makes the demo platform exist in account and region. On
 	// failure the platform, when not nil, lists what was done before it.
 	DemoPlatform(ctx context.Context, account, region string) (*platform.Platform, error)
@@ -115,6 +119,14 @@ func (b awsBootstrapper) StateTable(ctx context.Context, account, region, table 
 		return "", err
 	}
 	return status, nil
+}
+
+func (b awsBootstrapper) ArtifactsBucket(ctx context.Context, account, region string) (platform.Resource, error) {
+	cfg, err := b.provider.Config(ctx, account, region)
+	if err != nil {
+		return platform.Resource{}, err
+	}
+	return platform.EnsureArtifactsBucket(ctx, awsx.NewS3(cfg), account, region)
 }
 
 func (b awsBootstrapper) DemoPlatform(ctx context.Context, account, region string) (*platform.Platform, error) {

@@ -33,9 +33,11 @@ func NewCmd(f *cmdutil.Factory) *cobra.Command {
 		Short: "Write a starter descriptor",
 		Long: `Write a starter descriptor, <service>.sd.yaml, in the current folder (or
 --dir). The web template is a service behind the load balancer with a
-Postgres database; the worker template has no port, an SQS queue it scales on and an S3
-bucket. Both lint clean as written: edit the image, accounts and regions,
-then run gantry lint.
+Postgres database; the worker template has no port, an SQS queue it scales on
+and an S3 bucket; the jobs template is the web one with a database migration
+run before each deploy (a release task), a nightly scheduled job, an
+OpenTelemetry sidecar and a patch. All lint clean as written: edit the
+image, accounts and regions, then run gantry lint.
 
 The service name defaults to the folder's name when that is a valid service
 name, else my-service; the templates are written for my-service and init
@@ -45,7 +47,10 @@ overwritten without --force. The path written goes to stdout.
 Exit status: 0 written; 2 bad usage or a file that would be overwritten.`,
 		Example: `  $ gantry init
   $ gantry init --template worker --service thumbs
-  $ gantry init --service payments --force`,
+  $ gantry init --service payments --force
+
+  # a web service with a migration, a scheduled job and a sidecar
+  $ gantry init --template jobs --service invoices`,
 		Args: cmdutil.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return run(f, opts)

@@ -22,7 +22,7 @@ func TestInitWritesEachTemplate(t *testing.T) {
 	for _, tt := range []struct {
 		template string
 		port     bool
-	}{{"web", true}, {"worker", false}} {
+	}{{"web", true}, {"worker", false}, {"jobs", true}} {
 		t.Run(tt.template, func(t *testing.T) {
 			dir := t.TempDir()
 			code, out, errOut := runInit(t, "--template", tt.template, "--service", "billing", "--dir", dir)

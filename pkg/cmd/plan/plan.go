@@ -49,9 +49,11 @@ with each resource change's action (Add, Modify, Remove), logical id, type,
 and Replacement (True, False, Conditional) with the properties that cause
 it. A change that replaces or deletes a database, cache, bucket or secret is
 marked as data loss: gantry deploy refuses it without --allow-data-loss.
-When a stage's data stack does not exist yet, the app stack's change set
-cannot be made (it needs the data stack's exports): the app stack is shown
-as created, its resources read from the template.
+When a stage's data stack does not exist yet, the change sets of the
+stacks that import its exports (the app stack, the release stack) cannot be
+made: they are shown as created, their resources read from the template.
+For a service with release tasks the plan says, per region, whether each
+will run with the version or already succeeded for it.
 
 --output json prints one object on one line:
   {"service","stage","version","regions":[{"region","account","version",

@@ -21,6 +21,7 @@ import (
 	plancmd "github.com/gantryhq/gantry/pkg/cmd/plan"
 	rendercmd "github.com/gantryhq/gantry/pkg/cmd/render"
 	rollbackcmd "github.com/gantryhq/gantry/pkg/cmd/rollback"
+	runcmd "github.com/gantryhq/gantry/pkg/cmd/run"
 	schemacmd "github.com/gantryhq/gantry/pkg/cmd/schema"
 	statuscmd "github.com/gantryhq/gantry/pkg/cmd/status"
 	unlockcmd "github.com/gantryhq/gantry/pkg/cmd/unlock"
@@ -86,6 +87,7 @@ bug in gantry, never a verdict on the input: report it with what it says).`,
 		plancmd.NewCmd(f),
 		rendercmd.NewCmd(f),
 		rollbackcmd.NewCmd(f),
+		runcmd.NewCmd(f),
 		schemacmd.NewCmd(f),
 		statuscmd.NewCmd(f),
 		unlockcmd.NewCmd(f),

@@ -16,10 +16,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
+	"github.com/gantryhq/gantry/pkg/awsx"
 	"github.com/gantryhq/gantry/pkg/cfn"
 	"github.com/gantryhq/gantry/pkg/deploy"
 	"github.com/gantryhq/gantry/pkg/naming"
@@ -245,10 +248,15 @@ func (b *Backend) Region(ctx context.Context, step plan.Step) (deploy.Region, er
 	return &region{
 		stack:   naming.Stack(b.o.Plan.Service, step.Stage, naming.App),
 		data:    naming.Stack(b.o.Plan.Service, step.Stage, naming.Data),
+		release: naming.Stack(b.o.Plan.Service, step.Stage, naming.Release),
 		cfn:     c,
 		cw:      cloudwatch.NewFromConfig(cfg),
 		elb:     elbv2.NewFromConfig(cfg),
 		ssm:     ssm.NewFromConfig(cfg),
+		s3:      awsx.NewS3(cfg),
+		account: step.Account,
+		ecs:     ecs.NewFromConfig(cfg),
+		logs:    cloudwatchlogs.NewFromConfig(cfg),
 		history: storeHistory{store: store, service: b.o.Plan.Service, stage: step.Stage, region: step.Region},
 		took:    &b.took,
 		stash:   &b.stash,

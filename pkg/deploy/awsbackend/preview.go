@@ -1,6 +1,7 @@
 package awsbackend
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -83,7 +84,9 @@ func (r *region) unpreviewable(ctx context.Context, a deploy.StackApply, current
 	if current.Status == "ROLLBACK_COMPLETE" {
 		return "the stack is ROLLBACK_COMPLETE after a failed create: deploy deletes it and creates it again", true, nil
 	}
-	if a.Kind != naming.App || r.data == "" {
+	// A stack that imports nothing (the app stack of a service without
+	// resources) does not wait for a data stack.
+	if a.Kind == naming.Data || r.data == "" || !bytes.Contains(a.Template, []byte(`"Fn::ImportValue"`)) {
 		return "", false, nil
 	}
 	data, err := r.cfn.Describe(ctx, r.data)
@@ -94,9 +97,9 @@ func (r *region) unpreviewable(ctx context.Context, a deploy.StackApply, current
 		return "", false, nil
 	}
 	if current.Exists && current.Status != "REVIEW_IN_PROGRESS" {
-		return "the data stack does not exist yet and the app stack's change set needs its exports: its changes are known once the data stack is created", true, nil
+		return "the data stack does not exist yet and this stack's change set needs its exports: its changes are known once the data stack is created", true, nil
 	}
-	return "the data stack does not exist yet, so the app stack's change set (which needs its exports) cannot be made: its resources are listed from the template", true, nil
+	return "the data stack does not exist yet, so this stack's change set (which needs its exports) cannot be made: its resources are listed from the template", true, nil
 }
 
 // usable reports whether a stack exists in a state whose exports others

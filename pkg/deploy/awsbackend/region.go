@@ -14,7 +14,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/gantryhq/gantry/pkg/cfn"
@@ -41,10 +44,18 @@ const priorityParam = "ListenerRulePriority"
 type region struct {
 	stack   string // the app stack's name
 	data    string // the data stack's name
+	release string // the release stack's name
 	cfn     *cfn.Client
 	cw      *cloudwatch.Client
 	elb     *elbv2.Client
 	ssm     *ssm.Client
+	// s3 reaches the artifacts bucket, for templates too large to pass
+	// inline; account names it.
+	s3      *s3.Client
+	account string
+	// ecs and logs run and follow the release tasks and gantry run's jobs.
+	ecs     *ecs.Client
+	logs    *cloudwatchlogs.Client
 	history storeHistory
 	took    *durations // shared by the rollout's regions
 	stash   *stash     // change sets made ahead, shared by the rollout's regions
@@ -131,14 +142,21 @@ func (r *region) makeChangeSet(ctx context.Context, a deploy.StackApply, tmpl *t
 			return nil, nil, err
 		}
 	}
-	cs, err := r.cfn.CreateChangeSet(ctx, cfn.ChangeSetInput{
+	in := cfn.ChangeSetInput{
 		StackName:   a.Name,
 		Template:    a.Template,
 		Parameters:  params,
 		Tags:        a.Tags,
 		Description: description,
 		Current:     current,
-	})
+	}
+	if len(a.Template) > cfn.MaxTemplateBody {
+		var err error
+		if in.TemplateURL, err = r.templateURL(ctx, a.Name, a.Template); err != nil {
+			return nil, nil, err
+		}
+	}
+	cs, err := r.cfn.CreateChangeSet(ctx, in)
 	if err != nil {
 		return nil, nil, fmt.Errorf("preparing the change set of %s: %w", a.Name, err)
 	}

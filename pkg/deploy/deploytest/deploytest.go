@@ -69,7 +69,7 @@ func (c *Clock) Sleeps() []time.Duration {
 
 // Call is one recorded backend call.
 type Call struct {
-	Op      string // lock, release, region, current, prepare, apply, alarms, save, previous, discard, records, break, journal, preview
+	Op      string // lock, release, region, current, prepare, apply, alarms, save, previous, discard, records, break, journal, preview, release-task (Stack: the job)
 	Stage   string
 	Region  string
 	Stack   string // apply: the stack name
@@ -129,6 +129,11 @@ type Backend struct {
 	PreviewErr func(step plan.Step, a deploy.StackApply) error
 	// Clock stamps stacks and locks; nil is the real clock.
 	Clock deploy.Clock
+	// Release runs a release task in a step's region (see release.go); nil
+	// runs every one with exit code 0.
+	Release func(ctx context.Context, step plan.Step, t deploy.ReleaseTask) (deploy.TaskOutcome, error)
+	// RunJob runs a job once (gantry run) in a step's region; nil exits 0.
+	RunJob func(ctx context.Context, step plan.Step, r deploy.JobRun) (deploy.TaskOutcome, error)
 
 	mu          sync.Mutex
 	prepared    map[string]string // stage/region/stack → the version prepared
@@ -139,6 +144,7 @@ type Backend struct {
 	maxInflight int
 	journal     []deploy.JournalEntry
 	rollouts    []deploy.RolloutRecord
+	released    map[string]string // stage/region/version/job → rollout ID of its success
 }
 
 // NewBackend returns an empty backend for service.
