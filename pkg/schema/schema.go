@@ -286,6 +286,8 @@ func (g *generator) field(t reflect.Type, partial bool) *Schema {
 		return &Schema{Type: "string"}
 	case reflect.Int:
 		return &Schema{Type: "integer"}
+	case reflect.Float64:
+		return &Schema{Type: "number"}
 	case reflect.Bool:
 		return &Schema{Type: "boolean"}
 	}
@@ -409,5 +411,10 @@ func constraints() map[string]func(*Schema) {
 		"Redis.class":         pattern(`^cache\.`),
 		"Redis.replicas":      between(0, 5),
 		"S3.expireDays":       atLeast(0),
+		"Canary.steps": func(s *Schema) {
+			s.Items.Minimum, s.Items.Maximum, s.MinItems, s.UniqueItems = ptr(1), ptr(99), ptr(1), true
+		},
+		"Compare.errorRateMargin": between(0, 100),
+		"Compare.latencyFactor":   between(1, 100),
 	}
 }
