@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
@@ -248,6 +249,7 @@ func (b *Backend) Region(ctx context.Context, step plan.Step) (deploy.Region, er
 		cfn:     c,
 		cw:      cloudwatch.NewFromConfig(cfg),
 		elb:     elbv2.NewFromConfig(cfg),
+		ecs:     ecs.NewFromConfig(cfg),
 		ssm:     ssm.NewFromConfig(cfg),
 		history: storeHistory{store: store, service: b.o.Plan.Service, stage: step.Stage, region: step.Region},
 		took:    &b.took,

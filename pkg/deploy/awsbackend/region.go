@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
@@ -45,6 +46,7 @@ type region struct {
 	cfn     *cfn.Client
 	cw      *cloudwatch.Client
 	elb     *elbv2.Client
+	ecs     *ecs.Client // a canary's abort scales its service to zero
 	ssm     *ssm.Client
 	history storeHistory
 	took    *durations // shared by the rollout's regions
@@ -76,7 +78,7 @@ func (r *region) Describe(ctx context.Context, kind naming.StackKind) (deploy.Cu
 	if !st.Exists {
 		return deploy.Current{}, nil
 	}
-	return deploy.Current{Exists: true, Status: st.Status, Version: st.Tags[render.TagVersion], Hash: st.Tags[deploy.TagHash], Updated: st.LastUpdated}, nil
+	return current(st), nil
 }
 
 func (r *region) Current(ctx context.Context) (deploy.Current, error) {
@@ -88,7 +90,15 @@ func (r *region) Current(ctx context.Context) (deploy.Current, error) {
 	if !st.Exists {
 		return deploy.Current{}, nil
 	}
-	return deploy.Current{Exists: true, Status: st.Status, Version: st.Tags[render.TagVersion], Hash: st.Tags[deploy.TagHash], Updated: st.LastUpdated}, nil
+	return current(st), nil
+}
+
+// current is the engine's view of a described stack.
+func current(st *cfn.Stack) deploy.Current {
+	return deploy.Current{
+		Exists: true, Status: st.Status, Version: st.Tags[render.TagVersion], Hash: st.Tags[deploy.TagHash], Updated: st.LastUpdated,
+		Parameters: st.Parameters, Tags: st.Tags, Outputs: st.Outputs,
+	}
 }
 
 // changeSet describes the stack (or reuses the region check's view of it),

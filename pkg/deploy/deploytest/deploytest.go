@@ -90,6 +90,8 @@ type Stack struct {
 	Parameters map[string]string
 	Tags       map[string]string
 	Protected  bool
+	// Outputs are the stack's outputs (set by SetStack; Apply keeps them).
+	Outputs map[string]string
 	// Updated is when the stack last changed, by the backend's Clock.
 	Updated time.Time
 }
@@ -129,6 +131,8 @@ type Backend struct {
 	PreviewErr func(step plan.Step, a deploy.StackApply) error
 	// Clock stamps stacks and locks; nil is the real clock.
 	Clock deploy.Clock
+	// StableOnlyErr fails every direct abort (deploy.TrafficSwitch).
+	StableOnlyErr error
 
 	mu          sync.Mutex
 	prepared    map[string]string // stage/region/stack → the version prepared
@@ -317,6 +321,8 @@ type Region struct {
 	alarmCalls  int
 	stacks      map[string]*Stack
 	deployments []deploy.Deployment
+	// stableOnly are the targets of every direct abort, in order.
+	stableOnly []deploy.CanaryTargets
 }
 
 // Stack returns a copy of a stack, or nil.
@@ -360,7 +366,8 @@ func (r *Region) Current(context.Context) (deploy.Current, error) {
 	if s == nil {
 		return deploy.Current{}, nil
 	}
-	return deploy.Current{Exists: true, Status: s.Status, Version: s.Tags[render.TagVersion], Hash: s.Tags[deploy.TagHash], Updated: s.Updated}, nil
+	return deploy.Current{Exists: true, Status: s.Status, Version: s.Tags[render.TagVersion], Hash: s.Tags[deploy.TagHash], Updated: s.Updated,
+		Parameters: maps.Clone(s.Parameters), Tags: maps.Clone(s.Tags), Outputs: maps.Clone(s.Outputs)}, nil
 }
 
 // Apply implements deploy.Region.
@@ -433,7 +440,7 @@ func (r *Region) Apply(ctx context.Context, a deploy.StackApply, obs deploy.Stac
 	out.Changes = 1
 	r.stacks[a.Name] = &Stack{
 		Name: a.Name, Kind: a.Kind, Status: out.Status, Template: bytes.Clone(a.Template),
-		Parameters: params, Tags: maps.Clone(a.Tags), Protected: a.Protect, Updated: b.now(),
+		Parameters: params, Tags: maps.Clone(a.Tags), Protected: a.Protect, Updated: b.now(), Outputs: outputs(a.Name, params),
 	}
 	obs.StackEvent(rollout.StackEvent{Stack: a.Name, LogicalID: a.Name, Type: "AWS::CloudFormation::Stack", Status: out.Status})
 	return out, nil
@@ -495,10 +502,13 @@ func (r *Region) Previous(_ context.Context, notVersion string) (*deploy.Deploym
 type Gate struct {
 	CheckFunc func(req rollout.GateRequest) (rollout.Decision, error)
 	HaltFunc  func(req rollout.GateRequest) (bool, string, error)
+	// WeightFunc answers a canary's weight flag; nil allows 100.
+	WeightFunc func(flag string, req rollout.GateRequest) (int, string, error)
 
-	mu     sync.Mutex
-	checks []rollout.GateRequest
-	halts  []rollout.GateRequest
+	mu      sync.Mutex
+	checks  []rollout.GateRequest
+	halts   []rollout.GateRequest
+	weights []rollout.GateRequest
 }
 
 // Check implements deploy.Gate.

@@ -1,0 +1,335 @@
+package deploy_test
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gantryhq/gantry/pkg/deploy"
+	"github.com/gantryhq/gantry/pkg/deploy/deploytest"
+	"github.com/gantryhq/gantry/pkg/plan"
+	"github.com/gantryhq/gantry/pkg/render"
+	"github.com/gantryhq/gantry/pkg/rollout"
+)
+
+// canaryDesc is a web service with a three-step canary in its one region.
+const canaryDesc = `schemaVersion: 1
+service: payments
+team: pay
+image: 111122223333.dkr.ecr.us-east-1.amazonaws.com/payments
+compute: {cpu: 512, memory: 1024, port: 8080}
+routing: {path: /payments/*}
+scaling: {min: 4, max: 8}
+resources:
+  uploads: {type: s3}
+rollout:
+  halt: halt
+  canary:
+    steps: [5, 25, 50]
+    stepBake: 5m
+    weightFlag: payments-canary
+    compare: {errorRateMargin: 1}
+stages:
+  - name: dev
+    account: "111122223333"
+    regions: [us-east-1]
+`
+
+const canaryApp = "payments-dev-app"
+
+// canaryEnv is an env whose region already runs 1.0.0, deployed whole.
+func canaryEnv(t *testing.T) (*env, *plan.Plan, *deploytest.Region) {
+	t.Helper()
+	e := newEnv(t, canaryDesc)
+	p := e.plan()
+	res := e.run("1.0.0", p)
+	if res.Result != rollout.Succeeded || res.Regions[0].Canary != nil {
+		t.Fatalf("first deploy: %s, canary %+v: want succeeded without a canary (nothing to compare with)", res.Summary(), res.Regions[0].Canary)
+	}
+	if !said(e, "no version runs here yet") {
+		t.Error("the first deploy does not say why it ran no canary")
+	}
+	return e, p, e.b.RegionOf(p.Steps()[0])
+}
+
+// appApplies records the parameters of every app stack apply.
+type appApplies struct {
+	mu     sync.Mutex
+	params []map[string]string
+	tags   []map[string]string
+}
+
+func (a *appApplies) hook(e *env) {
+	e.b.ApplyHook = func(_ context.Context, _ plan.Step, sa deploy.StackApply) error {
+		if sa.Name == canaryApp {
+			a.mu.Lock()
+			a.params = append(a.params, maps.Clone(sa.Parameters))
+			a.tags = append(a.tags, maps.Clone(sa.Tags))
+			a.mu.Unlock()
+		}
+		return nil
+	}
+}
+
+func (a *appApplies) weights() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var out []string
+	for _, p := range a.params {
+		out = append(out, p[render.ParamVersion]+"/"+p[render.ParamCanaryVersion]+"@"+p[render.ParamCanaryWeight]+"x"+p[render.ParamCanaryTasks])
+	}
+	return out
+}
+
+func TestCanaryPassesEveryStepAndPromotes(t *testing.T) {
+	e, p, reg := canaryEnv(t)
+	var applies appApplies
+	applies.hook(e)
+	start := e.clock.Now()
+	var watched []string
+	e.b.Alarms = func(_ plan.Step, names []string, _ int) ([]string, error) {
+		watched = names
+		return nil, nil
+	}
+	res := e.run("2.0.0", p)
+	if res.Result != rollout.Succeeded || res.Regions[0].Status != rollout.StatusDeployed {
+		t.Fatalf("%s: %+v", res.Summary(), res.Regions[0])
+	}
+	// Each step: the stable keeps 1.0.0, the canary 2.0.0 on its share of
+	// the four tasks; then the promotion puts 2.0.0 everywhere.
+	want := []string{"1.0.0/2.0.0@5x1", "1.0.0/2.0.0@25x1", "1.0.0/2.0.0@50x2", "2.0.0/2.0.0@0x0"}
+	if got := applies.weights(); !slices.Equal(got, want) {
+		t.Errorf("app stack applies %v, want %v", got, want)
+	}
+	if tg := applies.tags[1]; tg[deploy.TagCanaryStep] != "2/3" || tg[deploy.TagCanaryRollout] != "r-2.0.0" || tg[render.TagVersion] != "2.0.0" {
+		t.Errorf("step 2 tags %v", tg)
+	}
+	final := reg.Stack(canaryApp)
+	if _, ok := final.Tags[deploy.TagCanaryStep]; ok || final.Parameters[render.ParamCanaryWeight] != "0" {
+		t.Errorf("after the promotion the stack still carries the canary: %v %v", final.Tags, final.Parameters)
+	}
+	c := res.Regions[0].Canary
+	if c == nil || !c.Promoted || c.Step != 3 || c.Weight != 0 || c.StableVersion != "1.0.0" || c.Aborted != "" || len(c.Changes) != 4 {
+		t.Fatalf("canary result %+v", c)
+	}
+	if took := e.clock.Now().Sub(start); took < 15*time.Minute {
+		t.Errorf("three 5m steps took %s", took)
+	}
+	for _, a := range []string{"payments-dev-5xx", "payments-dev-canary-5xx", "payments-dev-canary-5xx-margin"} {
+		if !slices.Contains(watched, a) {
+			t.Errorf("the canary does not watch %s (watched %v)", a, watched)
+		}
+	}
+	// Alarms are read every second: an abort starts within seconds.
+	for _, d := range e.clock.Sleeps() {
+		if d > deploy.DefaultCanaryPoll {
+			t.Fatalf("a canary step slept %s between reads", d)
+		}
+	}
+	if n := len(reg.Recorded()); n != 2 || reg.Recorded()[1].Version != "2.0.0" {
+		t.Errorf("recorded %d deployments; want 1.0.0 then 2.0.0", n)
+	}
+
+	// A rerun of the finished canary rollout changes nothing.
+	before := len(e.b.CallsOf("apply"))
+	again := e.run("2.0.0", p)
+	if again.Regions[0].Status != rollout.StatusUnchanged || len(e.b.CallsOf("apply")) != before || again.Regions[0].Canary != nil {
+		t.Errorf("rerun: %+v, %d applies", again.Regions[0], len(e.b.CallsOf("apply"))-before)
+	}
+}
+
+func TestCanaryAlarmAtStepTwoAborts(t *testing.T) {
+	e, p, reg := canaryEnv(t)
+	var applies appApplies
+	applies.hook(e)
+	e.b.Alarms = func(_ plan.Step, _ []string, _ int) ([]string, error) {
+		if s := reg.Stack(canaryApp); s.Parameters[render.ParamCanaryWeight] == "25" {
+			return []string{"payments-dev-canary-5xx"}, nil
+		}
+		return nil, nil
+	}
+	res := e.run("2.0.0", p)
+	rr := res.Regions[0]
+	if res.Result != rollout.Failed || res.ExitCode() != 1 || rr.Status != rollout.StatusRolledBack {
+		t.Fatalf("%s: %+v", res.Summary(), rr)
+	}
+	for _, w := range []string{"canary aborted: alarm payments-dev-canary-5xx in ALARM at step 2 of 3 (25%)", "traffic back on 1.0.0 in", "restored version 1.0.0"} {
+		if !strings.Contains(rr.Error, w) {
+			t.Errorf("error %q does not say %q", rr.Error, w)
+		}
+	}
+	sw := reg.StableOnlyCalls()
+	if len(sw) != 1 || sw[0].Rule != "rule/"+canaryApp || sw[0].CanaryService != "service/"+canaryApp+"/canary" {
+		t.Errorf("direct aborts %+v, want one on the stack's rule and canary", sw)
+	}
+	c := rr.Canary
+	if c == nil || c.Step != 2 || c.Weight != 0 || c.Promoted || c.AbortSeconds == nil || !strings.Contains(c.Aborted, "in ALARM") {
+		t.Fatalf("canary result %+v", c)
+	}
+	final := reg.Stack(canaryApp)
+	if final.Parameters[render.ParamVersion] != "1.0.0" || final.Parameters[render.ParamCanaryWeight] != "0" || final.Parameters[render.ParamCanaryTasks] != "0" || final.Tags[render.TagVersion] != "1.0.0" {
+		t.Errorf("the stack is not back in line on 1.0.0: %v %v", final.Parameters, final.Tags)
+	}
+	if got := applies.weights(); !slices.Equal(got, []string{"1.0.0/2.0.0@5x1", "1.0.0/2.0.0@25x1", "1.0.0/1.0.0@0x0"}) {
+		t.Errorf("applies %v", got)
+	}
+	// The abort began in the poll after the alarm: within a second.
+	var weight25, abort time.Time
+	for _, j := range e.b.Journal() {
+		switch {
+		case j.Step == "canary" && j.Status == "weight" && j.Attrs["weight"] == "25":
+			weight25 = j.Time
+		case j.Step == "canary" && j.Status == "aborted":
+			abort = j.Time
+		}
+	}
+	if abort.IsZero() || abort.Sub(weight25) > deploy.DefaultCanaryPoll {
+		t.Errorf("abort journaled at %s, weight 25 at %s", abort, weight25)
+	}
+}
+
+func TestCanaryHeldByWeightFlag(t *testing.T) {
+	e, p, reg := canaryEnv(t)
+	var release time.Time
+	e.gate.WeightFunc = func(flag string, _ rollout.GateRequest) (int, string, error) {
+		if flag != "payments-canary" {
+			t.Errorf("weight flag %q", flag)
+		}
+		if !release.IsZero() && !e.clock.Now().Before(release) {
+			return 100, "released", nil
+		}
+		return 25, "capped", nil
+	}
+	// Without --gate-wait the region is held at 25%, traffic split.
+	res := e.run("2.0.0", p)
+	rr := res.Regions[0]
+	if res.Result != rollout.Held || rr.Status != rollout.StatusHeld || rr.Canary.Weight != 25 || rr.Canary.Step != 2 {
+		t.Fatalf("%s: %+v %+v", res.Summary(), rr, rr.Canary)
+	}
+	if !strings.Contains(rr.Error, "canary held at 25% before step 3 of 3 (50%)") {
+		t.Errorf("held because %q", rr.Error)
+	}
+	sp := deploy.SplitOf(mustCurrent(t, reg))
+	if sp == nil || sp.Weight != 25 || sp.Step != 2 || sp.Stable != "1.0.0" || sp.Canary != "2.0.0" || sp.RolloutID != "r-2.0.0" {
+		t.Fatalf("split %+v", sp)
+	}
+	// Run again with --gate-wait: it resumes at step 2 (the step the traffic is at), bakes it again, waits at 25% and
+	// goes on once the flag allows more.
+	release = e.clock.Now().Add(10 * time.Minute)
+	res = e.run("2.0.0", p, func(r *deploy.Request) { r.GateWait = time.Hour; r.RolloutID = "r-2.0.0-again" })
+	rr = res.Regions[0]
+	if res.Result != rollout.Succeeded || !rr.Canary.Promoted {
+		t.Fatalf("%s: %+v %+v", res.Summary(), rr, rr.Canary)
+	}
+	if !said(e, "resuming the canary at step 2 of 3 (25% on 2.0.0), where rollout r-2.0.0 stopped") {
+		t.Error("the rerun does not say it resumes at step 2")
+	}
+	if !said(e, "step 3 of 3 (50%) is above weight flag payments-canary (25%") {
+		t.Error("the wait does not say why")
+	}
+	if reg.Stack(canaryApp).Parameters[render.ParamVersion] != "2.0.0" {
+		t.Error("not promoted")
+	}
+}
+
+func TestCanaryWeightFlagZeroAborts(t *testing.T) {
+	e, p, reg := canaryEnv(t)
+	e.gate.WeightFunc = func(string, rollout.GateRequest) (int, string, error) {
+		if s := reg.Stack(canaryApp); s.Parameters[render.ParamCanaryWeight] == "5" {
+			return 0, "stop", nil
+		}
+		return 100, "go", nil
+	}
+	res := e.run("2.0.0", p)
+	if rr := res.Regions[0]; rr.Status != rollout.StatusRolledBack || !strings.Contains(rr.Error, "weight flag payments-canary is 0") {
+		t.Fatalf("%+v", rr)
+	}
+	if len(reg.StableOnlyCalls()) != 1 {
+		t.Error("no direct abort")
+	}
+}
+
+func TestCanaryHaltAndInterruptAbort(t *testing.T) {
+	t.Run("halt", func(t *testing.T) {
+		e, p, reg := canaryEnv(t)
+		e.gate.HaltFunc = func(rollout.GateRequest) (bool, string, error) {
+			return reg.Stack(canaryApp).Parameters[render.ParamCanaryWeight] == "25", "stop everything", nil
+		}
+		res := e.run("2.0.0", p)
+		if rr := res.Regions[0]; rr.Status != rollout.StatusRolledBack || !strings.Contains(rr.Error, "halt flag is on") || res.ExitCode() != 1 {
+			t.Fatalf("%s: %+v", res.Summary(), rr)
+		}
+	})
+	t.Run("ctrl-c", func(t *testing.T) {
+		e, p, reg := canaryEnv(t)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		e.b.Alarms = func(_ plan.Step, _ []string, _ int) ([]string, error) {
+			if reg.Stack(canaryApp).Parameters[render.ParamCanaryWeight] == "5" {
+				cancel()
+			}
+			return nil, nil
+		}
+		res := e.runCtx(ctx, "2.0.0", p)
+		rr := res.Regions[0]
+		if rr.Status != rollout.StatusRolledBack || !strings.Contains(rr.Error, "interrupted") || len(reg.StableOnlyCalls()) != 1 {
+			t.Fatalf("%s: %+v", res.Summary(), rr)
+		}
+		if reg.Stack(canaryApp).Parameters[render.ParamCanaryWeight] != "0" {
+			t.Error("the stack was not brought back in line after Ctrl-C")
+		}
+	})
+}
+
+func TestCanaryResumesAtTheStepAKilledRolloutReached(t *testing.T) {
+	e, p, reg := canaryEnv(t)
+	var applies appApplies
+	applies.hook(e)
+	// What a rollout killed during step 2 leaves: the stack split at 25%.
+	s := reg.Stack(canaryApp)
+	s.Parameters = maps.Clone(s.Parameters)
+	maps.Copy(s.Parameters, render.CanaryParameters(e.d.SpecFor("dev"), "1.0.0", "2.0.0", 25))
+	s.Tags[render.TagVersion], s.Tags[deploy.TagCanaryStep], s.Tags[deploy.TagCanaryRollout] = "2.0.0", "2/3", "r-killed"
+	s.Tags[deploy.TagHash] = "split"
+	reg.SetStack(*s)
+	res := e.run("2.0.0", p)
+	if res.Result != rollout.Succeeded {
+		t.Fatalf("%s", res.Summary())
+	}
+	// Step 2 is baked again at its weight (no apply), then 3 and the promotion.
+	if got := applies.weights(); !slices.Equal(got, []string{"1.0.0/2.0.0@50x2", "2.0.0/2.0.0@0x0"}) {
+		t.Errorf("applies %v", got)
+	}
+	var baked []string
+	for _, j := range e.b.Journal() {
+		if j.Step == "canary" && j.Status == "baked" {
+			baked = append(baked, j.Attrs["step"])
+		}
+	}
+	if !slices.Equal(baked, []string{"2", "3"}) {
+		t.Errorf("steps baked %v, want 2 then 3", baked)
+	}
+}
+
+func mustCurrent(t *testing.T, reg *deploytest.Region) deploy.Current {
+	t.Helper()
+	cur, err := reg.Current(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cur
+}
+
+// said reports whether the rollout showed a message containing text.
+func said(e *env, text string) bool {
+	for _, ev := range e.rec.Snapshot() {
+		if ev.Kind == "Message" && strings.Contains(ev.Text, text) {
+			return true
+		}
+	}
+	return false
+}
