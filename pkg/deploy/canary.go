@@ -515,3 +515,24 @@ func (r *run) setCanary(ref rollout.Ref, c *rollout.CanaryResult) {
 	defer r.mu.Unlock()
 	r.res.Regions[r.index[key{ref.Stage, ref.Region}]].Canary = c.Clone()
 }
+
+// endSplit is a rollback's first move on a region whose traffic a canary
+// splits: all of it back on the stable service at once, before the
+// restore brings the stacks in line. A failure is said and left to the
+// restore.
+func endSplit(ctx context.Context, reg Region, cur Current, sp *Split, obs rollout.Observer, j *journal, ref rollout.Ref) {
+	sw, ok := reg.(TrafficSwitch)
+	t, known := targetsOf(cur)
+	if !ok || !known {
+		return
+	}
+	began := time.Now()
+	if err := sw.StableOnly(ctx, t); err != nil {
+		obs.Message(ref, slog.LevelWarn, fmt.Sprintf("moving the canary's traffic back directly failed (the restore moves it): %v", err))
+		j.region(ref, "canary", "switch-failed", err.Error(), nil)
+		return
+	}
+	msg := fmt.Sprintf("the canary's %d%% of traffic (%s) is back on %s after %.1fs; the canary scaled to zero", sp.Weight, sp.Canary, sp.Stable, time.Since(began).Seconds())
+	obs.Message(ref, slog.LevelInfo, msg)
+	j.region(ref, "canary", "stable-only", msg, map[string]string{"weight": strconv.Itoa(sp.Weight), "rollout": sp.RolloutID})
+}

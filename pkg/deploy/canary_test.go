@@ -333,3 +333,32 @@ func said(e *env, text string) bool {
 	}
 	return false
 }
+
+// A split left by a held canary is cleaned by gantry rollback: the traffic
+// moves back directly, then the stable version's deployment is restored.
+func TestRollbackEndsASplit(t *testing.T) {
+	e, p, reg := canaryEnv(t)
+	e.gate.WeightFunc = func(string, rollout.GateRequest) (int, string, error) { return 5, "capped", nil }
+	if res := e.run("2.0.0", p); res.Result != rollout.Held {
+		t.Fatalf("%s", res.Summary())
+	}
+	if sp := deploy.SplitOf(mustCurrent(t, reg)); sp == nil || sp.Weight != 5 {
+		t.Fatalf("split %+v", sp)
+	}
+	res, err := e.rollback("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Regions[0].Status != rollout.StatusRolledBack || res.Version != "1.0.0" {
+		t.Fatalf("%+v", res)
+	}
+	if len(reg.StableOnlyCalls()) != 1 {
+		t.Errorf("direct switches %d, want 1", len(reg.StableOnlyCalls()))
+	}
+	if sp := deploy.SplitOf(mustCurrent(t, reg)); sp != nil {
+		t.Errorf("still split after the rollback: %+v", sp)
+	}
+	if !said(e, "the canary's 5% of traffic (2.0.0) is back on 1.0.0") {
+		t.Error("the rollback does not say it moved the traffic")
+	}
+}
