@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gantryhq/gantry/pkg/descriptor"
+	"github.com/gantryhq/gantry/pkg/plan"
 	"github.com/gantryhq/gantry/pkg/render"
 	"github.com/gantryhq/gantry/pkg/rollout"
 )
@@ -535,4 +536,56 @@ func endSplit(ctx context.Context, reg Region, cur Current, sp *Split, obs rollo
 	msg := fmt.Sprintf("the canary's %d%% of traffic (%s) is back on %s after %.1fs; the canary scaled to zero", sp.Weight, sp.Canary, sp.Stable, time.Since(began).Seconds())
 	obs.Message(ref, slog.LevelInfo, msg)
 	j.region(ref, "canary", "stable-only", msg, map[string]string{"weight": strconv.Itoa(sp.Weight), "rollout": sp.RolloutID})
+}
+
+// CanaryPreview is what a plan says of a region's canary.
+type CanaryPreview struct {
+	// Runs is whether a deploy of the version would run the canary here;
+	// Why says why not, or where it resumes.
+	Runs bool   `json:"runs"`
+	Why  string `json:"why"`
+	// StableVersion is the version the stable service keeps meanwhile.
+	StableVersion string `json:"stableVersion,omitempty"`
+	Steps         []int  `json:"steps"`
+	StepBake      string `json:"stepBake"`
+	WeightFlag    string `json:"weightFlag,omitempty"`
+	// Alarms are what each step watches besides the service's own.
+	Alarms []string `json:"alarms"`
+}
+
+// previewCanary decides, as a deploy would (planCanary), whether the
+// region runs the stage's canary for version; nil for a stage without one.
+func previewCanary(ctx context.Context, reg Region, d *descriptor.Descriptor, step plan.Step, version string, cur Current) (*CanaryPreview, error) {
+	c := d.CanaryFor(step.Stage)
+	if c == nil {
+		return nil, nil
+	}
+	p := &CanaryPreview{Steps: c.Steps, StepBake: c.Bake().String(), WeightFlag: c.WeightFlag, Alarms: render.CanaryAlarmNames(d.Service, step.Stage, c)}
+	if !cur.Exists {
+		p.Why = "no version runs here yet to compare a canary with: deployed whole"
+		return p, nil
+	}
+	stable := cur.Parameters[render.ParamVersion]
+	if stable == "" {
+		stable = cur.Version
+	}
+	p.StableVersion = stable
+	if stable == version {
+		p.Why = "the image does not change (" + version + "): deployed whole"
+		return p, nil
+	}
+	prev, err := reg.Deployment(ctx, stable)
+	if err != nil {
+		return nil, fmt.Errorf("reading the recorded deployment of %s: %w", stable, err)
+	}
+	if prev == nil {
+		p.Why = fmt.Sprintf("the stable version %s has no recorded deployment for an abort to go back to: deployed whole", stable)
+		return p, nil
+	}
+	p.Runs = true
+	p.Why = fmt.Sprintf("%s against %s in steps of %s, %s each", version, stable, percents(c.Steps), c.Bake())
+	if sp := SplitOf(cur); sp != nil && sp.Canary == version && sp.Step >= 1 {
+		p.Why += fmt.Sprintf("; resumes at step %d (%d%% now, rollout %s)", sp.Step, sp.Weight, orUnknown(sp.RolloutID))
+	}
+	return p, nil
 }

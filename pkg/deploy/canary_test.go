@@ -362,3 +362,27 @@ func TestRollbackEndsASplit(t *testing.T) {
 		t.Error("the rollback does not say it moved the traffic")
 	}
 }
+
+func TestPlanSaysWhichRegionsRunACanary(t *testing.T) {
+	e, p, _ := canaryEnv(t)
+	preview := func(version string) *deploy.CanaryPreview {
+		t.Helper()
+		pv, err := e.eng.Preview(context.Background(), deploy.PreviewRequest{Descriptor: e.d, Plan: p, Stage: "dev", Version: version})
+		if err != nil || pv.Regions[0].Error != "" {
+			t.Fatalf("preview: %v %s", err, pv.Regions[0].Error)
+		}
+		return pv.Regions[0].Canary
+	}
+	if c := preview("2.0.0"); c == nil || !c.Runs || c.StableVersion != "1.0.0" || c.StepBake != "5m0s" ||
+		c.Why != "2.0.0 against 1.0.0 in steps of 5%, 25% and 50%, 5m0s each" || !slices.Contains(c.Alarms, "payments-dev-canary-5xx-margin") {
+		t.Errorf("2.0.0: %+v", c)
+	}
+	if c := preview("1.0.0"); c == nil || c.Runs || !strings.Contains(c.Why, "the image does not change") {
+		t.Errorf("1.0.0: %+v", c)
+	}
+	fresh := newEnv(t, canaryDesc)
+	pv, err := fresh.eng.Preview(context.Background(), deploy.PreviewRequest{Descriptor: fresh.d, Plan: fresh.plan(), Stage: "dev", Version: "1.0.0"})
+	if err != nil || pv.Regions[0].Canary == nil || pv.Regions[0].Canary.Runs || !strings.Contains(pv.Regions[0].Canary.Why, "no version runs here yet") {
+		t.Errorf("first deploy: %+v %v", pv.Regions[0].Canary, err)
+	}
+}

@@ -121,6 +121,13 @@ func Text(r *deploy.Preview, color bool) string {
 				b.WriteString(st.Paint(iostreams.Muted, "    note: "+n) + "\n")
 			}
 		}
+		if c := reg.Canary; c != nil {
+			line := "  canary: no, " + c.Why
+			if c.Runs {
+				line = "  canary: " + c.Why
+			}
+			b.WriteString(line + "\n")
+		}
 		writeAlarms(&b, st, reg.Alarms)
 		if reg.Error != "" {
 			b.WriteString(st.Paint(iostreams.Failure, "  error: "+reg.Error) + "\n")
@@ -213,6 +220,13 @@ func Markdown(r *deploy.Preview) string {
 		b.WriteString(")\n\n")
 		if reg.Error != "" {
 			fmt.Fprintf(&b, "> [!WARNING]\n> Could not plan this region: %s\n\n", mdText(reg.Error))
+		}
+		if c := reg.Canary; c != nil {
+			verdict := "no, " + c.Why
+			if c.Runs {
+				verdict = c.Why
+			}
+			fmt.Fprintf(&b, "Canary: %s\n\n", mdText(verdict))
 		}
 		if len(reg.Alarms.Missing) > 0 {
 			fmt.Fprintf(&b, "> [!CAUTION]\n> Missing alarms (`gantry deploy` refuses to start until they exist): %s\n\n", mdCodes(reg.Alarms.Missing))
