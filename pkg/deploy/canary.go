@@ -177,8 +177,8 @@ func orUnknown(s string) string {
 // (rolled back, held or failed) with stacks as its stacks so far.
 func (cr *canaryRun) run(ctx context.Context, obs StackObserver, stacks []rollout.StackResult) bool {
 	r := cr.rg.r
-	r.obs.Message(cr.rg.ref, slog.LevelInfo, fmt.Sprintf("canary of %s against %s: steps %s, %s each, watching %s%s",
-		r.req.Version, cr.stable, percents(cr.c.Steps), cr.c.Bake(), joinNames(cr.alarms), cr.flagNote()))
+	r.obs.Message(cr.rg.ref, slog.LevelInfo, fmt.Sprintf("canary of %s against %s: steps %s, %s each, watching the alarms %s; %s",
+		r.req.Version, cr.stable, percents(cr.c.Steps), cr.c.Bake(), strings.Join(cr.alarms, ", "), cr.flagNote()))
 	for i := cr.start; i < len(cr.c.Steps); i++ {
 		if !cr.runStep(ctx, obs, stacks, i) {
 			return false
@@ -191,12 +191,13 @@ func (cr *canaryRun) run(ctx context.Context, obs StackObserver, stacks []rollou
 	return true
 }
 
+// flagNote names the flags a step reads.
 func (cr *canaryRun) flagNote() string {
 	parts := []string{"the halt flag"}
 	if cr.c.WeightFlag != "" {
-		parts = append(parts, "weight flag "+cr.c.WeightFlag)
+		parts = append(parts, "the weight flag "+cr.c.WeightFlag)
 	}
-	return " and " + strings.Join(parts, " and ")
+	return joinNames(parts)
 }
 
 // percents is "5%, 25% and 50%".
@@ -504,10 +505,10 @@ func (cr *canaryRun) switchTraffic(ctx context.Context, began time.Time) string 
 	secs := took.Seconds()
 	cr.res.AbortSeconds = &secs
 	cr.weight = 0
-	msg := fmt.Sprintf("all traffic back on %s in %.1fs, the canary scaled to zero; bringing the stacks back in line", cr.stable, secs)
+	msg := fmt.Sprintf("all traffic back on %s %.2fs after the abort began, the canary scaled to zero; bringing the stacks back in line", cr.stable, secs)
 	r.obs.Message(rg.ref, slog.LevelWarn, msg)
 	rg.j.region(rg.ref, "canary", "stable-only", msg, map[string]string{"seconds": strconv.FormatFloat(secs, 'f', 3, 64)})
-	return fmt.Sprintf("; traffic back on %s in %.1fs", cr.stable, secs)
+	return fmt.Sprintf("; traffic back on %s in %.2fs", cr.stable, secs)
 }
 
 // setCanary stores a copy of a region's canary result.
