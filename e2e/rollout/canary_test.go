@@ -236,15 +236,24 @@ func TestCanaryPassesAndPromotes(t *testing.T) {
 	}
 }
 
-// TestCanaryAbortedByAnAlarmAtStepTwo: an alarm in ALARM at step 2 puts
-// all traffic back on the stable service within 5 s, scales the canary to
-// zero, restores the stable version and fails the rollout.
+// TestCanaryAbortedByAnAlarmAtStepTwo: an alarm in ALARM at step 2, while
+// that step's stack update still runs, puts all traffic back on the stable
+// service within 5 s, scales the canary to zero, restores the stable
+// version and fails the rollout.
 func TestCanaryAbortedByAnAlarmAtStepTwo(t *testing.T) {
 	w := newCanaryWorld(t)
+	// Stack operations take 4 s, as CloudFormation takes minutes: the rule
+	// gives the canary its 25% while step 2's update still runs, and the
+	// alarm fires then.
+	w.proxy.SetStackDuration(4 * time.Second)
 	p := w.start(w.args("2.0.0")...)
-	p.WaitStderr(time.Minute, "canary step 2 of 3: 25% of traffic")
-	if s := w.split(); s.canary != 25 {
-		t.Fatalf("at step 2: %+v", s)
+	p.WaitStderr(time.Minute, "canary step 1 of 3: 5% of traffic")
+	deadline := time.Now().Add(time.Minute)
+	for w.split().canary != 25 {
+		if time.Now().After(deadline) {
+			t.Fatal("step 2 never gave the canary 25%")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	fired := time.Now()
 	w.setAlarm("checkout-dev-canary-5xx-margin", cwtypes.StateValueAlarm)
@@ -268,8 +277,8 @@ func TestCanaryAbortedByAnAlarmAtStepTwo(t *testing.T) {
 		!strings.Contains(rr.Error, "alarm checkout-dev-canary-5xx-margin in ALARM at step 2 of 3 (25%)") || !strings.Contains(rr.Error, "traffic back on 1.0.0 in") {
 		t.Errorf("%+v %+v", rr, rr.Canary)
 	}
-	if !strings.Contains(r.Stderr, "all traffic back on 1.0.0") {
-		t.Errorf("stderr does not print the abort time\n%s", e2etest.Tail(r.Stderr, 20))
+	if !strings.Contains(r.Stderr, "all traffic back on 1.0.0") || !strings.Contains(r.Stderr, "canary aborted during its step's update") {
+		t.Errorf("stderr does not say the abort began during step 2's update and print its time\n%s", e2etest.Tail(r.Stderr, 20))
 	}
 	if s := w.split(); s != (split{100, 0, 0}) {
 		t.Errorf("after the abort: %+v", s)

@@ -121,6 +121,10 @@ type canaryRun struct {
 	// lastWhy is the last weight-flag or wait message shown, so a poll
 	// repeats nothing.
 	lastWhy string
+	// began is when an abort began (its trouble noticed), switchNote what
+	// its direct traffic switch said; both empty before one.
+	began      time.Time
+	switchNote string
 }
 
 // planCanary decides whether the region runs a canary and from which
@@ -153,9 +157,11 @@ func (rg *regionRun) planCanary(ctx context.Context) *canaryRun {
 	cr := &canaryRun{rg: rg, c: c, spec: r.d.SpecFor(rg.step.Stage), app: rg.pre.stacks[len(rg.pre.stacks)-1], stable: stable, prev: prev}
 	cr.alarms = append(slices.Clone(rg.pre.alarms), render.CanaryAlarmNames(r.d.Service, rg.step.Stage, c)...)
 	cr.res = rollout.CanaryResult{Steps: len(c.Steps), StableVersion: stable, Changes: []rollout.WeightChange{}}
+	// A stack that already has the canary's parts names them: an abort
+	// during the first step's update can move the traffic at once.
+	cr.targets, _ = targetsOf(rg.cur)
 	if sp := SplitOf(rg.cur); sp != nil && sp.Canary == r.req.Version && sp.Step >= 1 && sp.Step <= len(c.Steps) {
 		cr.start, cr.weight, cr.applied = sp.Step-1, sp.Weight, true
-		cr.targets, _ = targetsOf(rg.cur)
 		cr.res.Step, cr.res.Weight = sp.Step, sp.Weight
 		msg := fmt.Sprintf("resuming the canary at step %d of %d (%d%% on %s), where rollout %s stopped: the step bakes again", sp.Step, len(c.Steps), sp.Weight, r.req.Version, orUnknown(sp.RolloutID))
 		r.obs.Message(rg.ref, slog.LevelWarn, msg)
@@ -232,7 +238,7 @@ func (cr *canaryRun) runStep(ctx context.Context, obs StackObserver, stacks []ro
 	var st stepState
 	beat := r.clock.Now()
 	for {
-		if why := cr.trouble(ctx, i); why != "" {
+		if why := cr.trouble(ctx, i, cr.weight, false); why != "" {
 			cr.abort(ctx, stacks, why)
 			return false
 		}
@@ -242,8 +248,12 @@ func (cr *canaryRun) runStep(ctx context.Context, obs StackObserver, stacks []ro
 			return false
 		}
 		if allowed != cr.weight {
-			if err := cr.setWeight(ctx, obs, i, allowed); err != nil {
-				cr.abort(ctx, stacks, fmt.Sprintf("setting the canary's weight to %d%% failed: %v", allowed, r.e.errorText(ctx, err)))
+			why, err := cr.setWeight(ctx, obs, i, allowed)
+			if why == "" && err != nil {
+				why = fmt.Sprintf("setting the canary's weight to %d%% failed: %v", allowed, r.e.errorText(ctx, err))
+			}
+			if why != "" {
+				cr.abort(ctx, stacks, why)
 				return false
 			}
 			st.bakeFrom = time.Time{}
@@ -316,9 +326,11 @@ func (cr *canaryRun) status(st *stepState, i int, now time.Time, bake time.Durat
 }
 
 // trouble reads the halt flag and the alarms: the reason to abort, or "".
-func (cr *canaryRun) trouble(ctx context.Context, i int) string {
+// While a step's update runs, an alarm it is still making (the canary's
+// own, the first time) is not missing yet.
+func (cr *canaryRun) trouble(ctx context.Context, i, weight int, updating bool) string {
 	r, rg := cr.rg.r, cr.rg
-	at := fmt.Sprintf("at step %d of %d (%d%%)", i+1, len(cr.c.Steps), cr.weight)
+	at := fmt.Sprintf("at step %d of %d (%d%%)", i+1, len(cr.c.Steps), weight)
 	if h, why := r.halted(ctx, rg.j, rg.ref, r.gateRequest(rg.step)); h {
 		r.halt(stopHeld, why)
 		return why
@@ -326,6 +338,8 @@ func (cr *canaryRun) trouble(ctx context.Context, i int) string {
 	firing, err := rg.reg.AlarmsInAlarm(ctx, cr.alarms)
 	var missing *MissingAlarmsError
 	switch {
+	case errors.As(err, &missing) && updating:
+		return ""
 	case errors.As(err, &missing):
 		return fmt.Sprintf("%v %s: the canary cannot be watched", missing, at)
 	case err != nil:
@@ -391,18 +405,23 @@ func (cr *canaryRun) say(level slog.Level, msg string, attrs map[string]string) 
 // setWeight updates the app stack to give the canary weight percent of
 // the traffic at step i: the stable service keeps its version, the canary
 // runs the new one on its share of tasks; the step is in the stack's tags.
-func (cr *canaryRun) setWeight(ctx context.Context, obs StackObserver, i, weight int) error {
+// The canary may take traffic long before CloudFormation ends the update
+// (the rule changes first, the canary's tasks come after), so the alarms
+// and the halt flag are read while it runs: trouble then moves the traffic
+// back at once, and is returned as the reason to abort once the update
+// has ended.
+func (cr *canaryRun) setWeight(ctx context.Context, obs StackObserver, i, weight int) (abort string, err error) {
 	r, rg := cr.rg.r, cr.rg
 	a := cr.stepApply(i, weight)
 	r.obs.StepChanged(rg.ref, rollout.StepCanary, fmt.Sprintf("step %d/%d: %d%% → %d%%", i+1, len(cr.c.Steps), cr.weight, weight))
 	rg.j.region(rg.ref, "canary", "weight", fmt.Sprintf("step %d of %d: %d%% to %d%%", i+1, len(cr.c.Steps), cr.weight, weight),
 		map[string]string{"step": strconv.Itoa(i + 1), "weight": strconv.Itoa(weight), "from": strconv.Itoa(cr.weight), "stack": a.Name})
 	r.applying(rg.ref, a.Name)
-	out, err := rg.reg.Apply(ctx, a, obs)
+	out, err, abort := cr.applyWatching(ctx, obs, a, i, weight)
 	r.applying(rg.ref, "")
 	if err != nil {
 		rg.j.region(rg.ref, "canary", "failed", err.Error(), map[string]string{"stack": a.Name, "stackStatus": out.Status})
-		return err
+		return abort, err
 	}
 	cr.applied = true
 	why := "step"
@@ -411,16 +430,57 @@ func (cr *canaryRun) setWeight(ctx context.Context, obs StackObserver, i, weight
 	}
 	cr.weight = weight
 	cr.change(i+1, weight, why)
-	tasks := render.CanaryTasks(cr.spec.Scaling.Min, weight)
-	r.obs.Message(rg.ref, slog.LevelInfo, fmt.Sprintf("canary step %d of %d: %d%% of traffic on %s (%s), %d%% on %s",
-		i+1, len(cr.c.Steps), weight, r.req.Version, plural(tasks, "task"), 100-weight, cr.stable))
+	if abort == "" {
+		tasks := render.CanaryTasks(cr.spec.Scaling.Min, weight)
+		r.obs.Message(rg.ref, slog.LevelInfo, fmt.Sprintf("canary step %d of %d: %d%% of traffic on %s (%s), %d%% on %s",
+			i+1, len(cr.c.Steps), weight, r.req.Version, plural(tasks, "task"), 100-weight, cr.stable))
+	}
 	if !cr.targets.known() {
 		// The first step made the canary's parts: read what an abort moves.
 		if cur, err := rg.reg.Current(ctx); err == nil {
 			cr.targets, _ = targetsOf(cur)
 		}
 	}
-	return nil
+	return abort, nil
+}
+
+// applyWatching applies a while reading the alarms and the halt flag every
+// CanaryPoll. On trouble (or Ctrl-C) it moves the traffic back directly at
+// once, then waits for the update to end; abort is the trouble.
+func (cr *canaryRun) applyWatching(ctx context.Context, obs StackObserver, a StackApply, i, weight int) (out StackOutcome, err error, abort string) {
+	r, rg := cr.rg.r, cr.rg
+	fin := make(chan struct{})
+	go func() {
+		defer close(fin)
+		err = errors.New("the stack update stopped on an internal error")
+		defer r.guard(rg.ref)
+		out, err = rg.reg.Apply(ctx, a, obs)
+	}()
+	bg := context.WithoutCancel(ctx)
+	for {
+		select {
+		case <-fin:
+			return out, err, abort
+		default:
+		}
+		if abort == "" {
+			if ctx.Err() != nil {
+				abort = "the rollout was interrupted (Ctrl-C or SIGTERM)"
+				r.halt(stopCanceled, "interrupted: "+ctx.Err().Error())
+			} else {
+				abort = cr.trouble(ctx, i, weight, true)
+			}
+			if abort != "" {
+				cr.began = r.clock.Now()
+				r.obs.Message(rg.ref, slog.LevelError, "canary aborted during its step's update: "+abort)
+				rg.j.region(rg.ref, "canary", "aborting", abort, map[string]string{"weight": strconv.Itoa(weight), "updating": "true"})
+				if cr.targets.known() {
+					cr.switchNote = cr.switchTraffic(bg, cr.began)
+				}
+			}
+		}
+		_ = r.sleep(bg, r.canaryPoll, fin)
+	}
 }
 
 // stepApply is the app stack at step i with the canary at weight.
@@ -459,16 +519,22 @@ func (cr *canaryRun) hold(ctx context.Context, stacks []rollout.StackResult, i, 
 // region is rolled back and the rollout stops, as after a failed region.
 func (cr *canaryRun) abort(ctx context.Context, stacks []rollout.StackResult, why string) {
 	r, rg := cr.rg.r, cr.rg
-	began := r.clock.Now()
+	if cr.began.IsZero() {
+		cr.began = r.clock.Now()
+	}
 	bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), abortTimeout)
 	defer cancel()
 	r.halt(stopFailed, rg.ref.String()+": canary aborted: "+why)
 	r.obs.Message(rg.ref, slog.LevelError, "canary aborted: "+why)
 	rg.j.region(rg.ref, "canary", "aborted", why, map[string]string{"weight": strconv.Itoa(cr.weight)})
 	cr.res.Aborted = why
-	switched := ""
+	switched := cr.switchNote
 	if cr.applied {
-		switched = cr.switchTraffic(bg, began)
+		// Again after a switch made during the step's update: the update
+		// may have set the rule's weights after it.
+		if note := cr.switchTraffic(bg, cr.began); switched == "" {
+			switched = note
+		}
 	}
 	cr.change(cr.res.Step, 0, "abort")
 	r.obs.StepChanged(rg.ref, rollout.StepRestore, "")
@@ -495,11 +561,15 @@ func (cr *canaryRun) switchTraffic(ctx context.Context, began time.Time) string 
 	if !ok || !cr.targets.known() {
 		return "; the restore moves the traffic back"
 	}
+	again := cr.res.AbortSeconds != nil
 	if err := sw.StableOnly(ctx, cr.targets); err != nil {
 		text := r.e.errorText(ctx, err)
 		r.obs.Message(rg.ref, slog.LevelError, fmt.Sprintf("moving the traffic back directly failed (the restore moves it): %s", text))
 		rg.j.region(rg.ref, "canary", "switch-failed", text, nil)
 		return "; moving the traffic back directly failed, the restore moved it"
+	}
+	if again {
+		return ""
 	}
 	took := r.clock.Now().Sub(began)
 	secs := took.Seconds()
