@@ -7,7 +7,8 @@
 // One file per measurement: lint.go (gantry lint vs cfn-lint, and 1,000
 // descriptors), render.go, rerun.go (the payments rerun), rollout.go (fresh
 // rollouts with timed stack operations, the 13-region one and its unchanged
-// rerun), awscli.go (the same 13 regions with aws cloudformation deploy),
+// rerun), canary.go (a canary's abort against the restore by redeploy),
+// awscli.go (the same 13 regions with aws cloudformation deploy),
 // describe.go (describe calls per stack operation); harness.go runs gantry
 // and the emulator, results.go and report.go write what was measured.
 package main
