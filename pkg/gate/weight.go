@@ -56,16 +56,9 @@ func (g *Gate) Weight(ctx context.Context, flag string, req rollout.GateRequest)
 // explainWeight is the outcome ("weight N") and the sentence of a weight
 // flag's evaluation.
 func (g *Gate) explainWeight(ev Evaluation) (outcome, why string) {
-	src := ""
-	if g.opts.Describe != "" {
-		src = " in " + g.opts.Describe
-	}
 	if ev.Failed {
-		msg := ev.ErrorMessage
-		if msg == "" {
-			msg = "reason " + ev.Reason
-		}
-		return "failed", fmt.Sprintf("flag %q%s could not be evaluated for %s (%s: %s); failing closed", ev.Flag, src, ev.TargetingKey, ev.ErrorCode, msg)
+		_, why := g.explain(ev) // the same sentence as a gate's failure
+		return "failed", why
 	}
 	detail := "reason " + ev.Reason
 	if ev.Variant != "" {

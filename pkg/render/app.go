@@ -103,12 +103,7 @@ func (c *ctx) appStack() (Stack, error) {
 // appParams declares the version and the platform parameters the app stack
 // reads; a web service also reads the listener's.
 func (c *ctx) appParams(b *stackBuilder) {
-	b.param(paramVersion, cloudformation.Parameter{
-		Type:                  "String",
-		Description:           ptr("Image tag to run: the deployed version"),
-		AllowedPattern:        ptr(versionRe.String()),
-		ConstraintDescription: ptr("a container image tag"),
-	})
+	b.param(paramVersion, imageTagParam("Image tag to run: the deployed version"))
 	b.param(paramVpc, platformParam(paramVpc))
 	b.param(paramSubnets, platformParam(paramSubnets))
 	b.param(paramCluster, platformParam(paramCluster))

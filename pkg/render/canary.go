@@ -106,12 +106,7 @@ func (c *ctx) versionParam() string {
 
 // canaryParams declares the canary's parameters.
 func (c *ctx) canaryParams(b *stackBuilder) {
-	b.param(ParamCanaryVersion, cloudformation.Parameter{
-		Type:                  "String",
-		Description:           ptr("Image tag the canary service runs"),
-		AllowedPattern:        ptr(versionRe.String()),
-		ConstraintDescription: ptr("a container image tag"),
-	})
+	b.param(ParamCanaryVersion, imageTagParam("Image tag the canary service runs"))
 	weight := func(desc, def string) cloudformation.Parameter {
 		return cloudformation.Parameter{Type: "Number", Description: ptr(desc), Default: def, MinValue: ptr(0.0), MaxValue: ptr(100.0)}
 	}
@@ -238,7 +233,7 @@ func (c *ctx) canaryAlarms(b *stackBuilder, tg []tags.Tag, cn *descriptor.Canary
 		fmt.Sprintf("%s %s canary: more than 5%% of its requests answered 5xx in 2 of 3 minutes", svc, stage), 5,
 		metric("errors", "HTTPCode_Target_5XX_Count", "Sum", canaryDim),
 		metric("requests", "RequestCount", "Sum", canaryDim),
-		cloudwatch.Alarm_MetricDataQuery{Id: "rate", Expression: ptr("100 * FILL(errors, 0) / requests"), Label: ptr("canary 5xx rate (%)"), ReturnData: ptr(true)},
+		mathQuery("rate", "100 * FILL(errors, 0) / requests", "canary 5xx rate (%)"),
 	))
 	if cn.Compare != nil && cn.Compare.ErrorRateMargin != nil {
 		m := *cn.Compare.ErrorRateMargin
@@ -248,11 +243,8 @@ func (c *ctx) canaryAlarms(b *stackBuilder, tg []tags.Tag, cn *descriptor.Canary
 			metric("canaryRequests", "RequestCount", "Sum", canaryDim),
 			metric("stableErrors", "HTTPCode_Target_5XX_Count", "Sum", stableDim),
 			metric("stableRequests", "RequestCount", "Sum", stableDim),
-			cloudwatch.Alarm_MetricDataQuery{
-				Id:         "margin",
-				Expression: ptr("100 * FILL(canaryErrors, 0) / canaryRequests - 100 * FILL(stableErrors, 0) / stableRequests"),
-				Label:      ptr("canary 5xx rate over stable (percentage points)"), ReturnData: ptr(true),
-			},
+			mathQuery("margin", "100 * FILL(canaryErrors, 0) / canaryRequests - 100 * FILL(stableErrors, 0) / stableRequests",
+				"canary 5xx rate over stable (percentage points)"),
 		))
 	}
 	if cn.Compare != nil && cn.Compare.LatencyFactor != nil {
@@ -261,8 +253,23 @@ func (c *ctx) canaryAlarms(b *stackBuilder, tg []tags.Tag, cn *descriptor.Canary
 			fmt.Sprintf("%s %s canary: its p99 latency more than %g times the stable version's in 2 of 3 minutes", svc, stage, l), l,
 			metric("canaryP99", "TargetResponseTime", "p99", canaryDim),
 			metric("stableP99", "TargetResponseTime", "p99", stableDim),
-			cloudwatch.Alarm_MetricDataQuery{Id: "factor", Expression: ptr("canaryP99 / stableP99"), Label: ptr("canary p99 over stable p99"), ReturnData: ptr(true)},
+			mathQuery("factor", "canaryP99 / stableP99", "canary p99 over stable p99"),
 		))
+	}
+}
+
+// mathQuery is an alarm's metric math expression, the value it alarms on.
+func mathQuery(id, expression, label string) cloudwatch.Alarm_MetricDataQuery {
+	return cloudwatch.Alarm_MetricDataQuery{Id: id, Expression: ptr(expression), Label: ptr(label), ReturnData: ptr(true)}
+}
+
+// imageTagParam is a String parameter holding an image tag.
+func imageTagParam(description string) cloudformation.Parameter {
+	return cloudformation.Parameter{
+		Type:                  "String",
+		Description:           ptr(description),
+		AllowedPattern:        ptr(versionRe.String()),
+		ConstraintDescription: ptr("a container image tag"),
 	}
 }
 
