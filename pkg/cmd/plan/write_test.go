@@ -105,4 +105,10 @@ func TestTextSaysWhetherARegionRunsACanary(t *testing.T) {
 			t.Errorf("plan text lacks %q:\n%s", want, text)
 		}
 	}
+	md := plan.Markdown(p)
+	for _, want := range []string{"Canary: 1.2.0 against 1.1.0 in steps of 5% and 50%, 5m0s each\n", "Canary: no, no version runs here yet"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("plan markdown lacks %q:\n%s", want, md)
+		}
+	}
 }
