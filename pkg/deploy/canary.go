@@ -183,8 +183,12 @@ func orUnknown(s string) string {
 // (rolled back, held or failed) with stacks as its stacks so far.
 func (cr *canaryRun) run(ctx context.Context, obs StackObserver, stacks []rollout.StackResult) bool {
 	r := cr.rg.r
-	r.obs.Message(cr.rg.ref, slog.LevelInfo, fmt.Sprintf("canary of %s against %s: steps %s, %s each, watching the alarms %s; %s",
-		r.req.Version, cr.stable, percents(cr.c.Steps), cr.c.Bake(), strings.Join(cr.alarms, ", "), cr.flagNote()))
+	level, override := slog.LevelInfo, ""
+	if o := r.req.BakeOverride; o != nil {
+		level, override = slog.LevelWarn, fmt.Sprintf(" (--bake %s replaces the canary's stepBake %s)", *o, cr.c.Bake())
+	}
+	r.obs.Message(cr.rg.ref, level, fmt.Sprintf("canary of %s against %s: steps %s, %s each%s, watching the alarms %s; %s",
+		r.req.Version, cr.stable, percents(cr.c.Steps), cr.bake(), override, strings.Join(cr.alarms, ", "), cr.flagNote()))
 	for i := cr.start; i < len(cr.c.Steps); i++ {
 		if !cr.runStep(ctx, obs, stacks, i) {
 			return false
@@ -195,6 +199,15 @@ func (cr *canaryRun) run(ctx context.Context, obs StackObserver, stacks []rollou
 	r.obs.Message(cr.rg.ref, slog.LevelInfo, fmt.Sprintf("every canary step passed: promoting %s (the stable service takes it, all traffic returns to it, the canary goes to zero tasks)", r.req.Version))
 	cr.rg.j.region(cr.rg.ref, "canary", "promoting", r.req.Version, map[string]string{"steps": strconv.Itoa(len(cr.c.Steps))})
 	return true
+}
+
+// bake is each step's bake: stepBake, or --bake, which replaces every
+// bake time of the run.
+func (cr *canaryRun) bake() time.Duration {
+	if o := cr.rg.r.req.BakeOverride; o != nil {
+		return *o
+	}
+	return cr.c.Bake()
 }
 
 // flagNote names the flags a step reads.
@@ -234,7 +247,7 @@ type stepState struct {
 // the step baked whole at its weight.
 func (cr *canaryRun) runStep(ctx context.Context, obs StackObserver, stacks []rollout.StackResult, i int) bool {
 	r, ref := cr.rg.r, cr.rg.ref
-	want, bake := cr.c.Steps[i], cr.c.Bake()
+	want, bake := cr.c.Steps[i], cr.bake()
 	var st stepState
 	beat := r.clock.Now()
 	for {

@@ -439,3 +439,23 @@ func TestPlanSaysWhichRegionsRunACanary(t *testing.T) {
 		t.Errorf("first deploy: %+v %v", pv.Regions[0].Canary, err)
 	}
 }
+
+// --bake replaces the step bakes too, loudly; every step still reads its
+// alarms once before the next.
+func TestCanaryBakeOverride(t *testing.T) {
+	e, p, _ := canaryEnv(t)
+	start := e.clock.Now()
+	reads := 0
+	e.b.Alarms = func(plan.Step, []string, int) ([]string, error) { reads++; return nil, nil }
+	zero := time.Duration(0)
+	res := e.run("2.0.0", p, func(r *deploy.Request) { r.BakeOverride = &zero })
+	if res.Result != rollout.Succeeded || !res.Regions[0].Canary.Promoted {
+		t.Fatalf("%s", res.Summary())
+	}
+	if took := e.clock.Now().Sub(start); took >= 5*time.Minute {
+		t.Errorf("--bake 0s: the canary took %s", took)
+	}
+	if reads < 3 || !said(e, "(--bake 0s replaces the canary's stepBake 5m0s)") {
+		t.Errorf("%d alarm reads; the override said: %v", reads, said(e, "--bake 0s replaces the canary's stepBake"))
+	}
+}
