@@ -893,5 +893,100 @@ class GoldenTemplatesTest(EmulatorTest):
         return problems
 
 
+CANARY = os.path.join(GOLDEN, "fixtures", "canary", "prod", "us-east-1")
+
+
+class CanaryTest(EmulatorTest):
+    """A canary's traffic split on the emulator: the rendered canary fixture
+    deployed, its weights moved by a stack update, then at once by ModifyRule
+    (an abort), its alarms put into ALARM by the test."""
+
+    make_platform = GoldenTemplatesTest.make_platform
+
+    def deploy_canary(self) -> tuple[dict[str, Any], dict[str, str]]:
+        self.make_platform()
+        templates = {}
+        for kind in ("data", "app"):
+            with open(os.path.join(CANARY, f"checkout-prod-{kind}.template.json")) as f:
+                templates[kind] = json.load(f)
+        data = os.path.join(CANARY, "checkout-prod-data.template.json")
+        deploy(self.cfn, "checkout-prod-data", templates["data"], parameters_file(data))
+        app = os.path.join(CANARY, "checkout-prod-app.template.json")
+        params = parameters_file(app)
+        stack = deploy(self.cfn, "checkout-prod-app", templates["app"], params)
+        self.assertEqual(stack["StackStatus"], "CREATE_COMPLETE")
+        return templates["app"], params
+
+    def weights(self, outs: dict[str, str]) -> dict[str, int]:
+        """The rule's forward weights, by "stable" and "canary"."""
+        rule = client("elbv2").describe_rules(RuleArns=[outs["ListenerRuleArn"]])["Rules"][0]
+        self.assertEqual(len(rule["Actions"]), 1)
+        groups = rule["Actions"][0]["ForwardConfig"]["TargetGroups"]
+        names = {outs["StableTargetGroupArn"]: "stable", outs["CanaryTargetGroupArn"]: "canary"}
+        return {names[g["TargetGroupArn"]]: g["Weight"] for g in groups}
+
+    def service(self, arn: str) -> tuple[int, str]:
+        """An ECS service's desired count and the image it runs."""
+        ecs = client("ecs")
+        svc = ecs.describe_services(cluster="platform", services=[arn])["services"][0]
+        image = ecs.describe_task_definition(taskDefinition=svc["taskDefinition"])["taskDefinition"]["containerDefinitions"][0]["image"]
+        return svc["desiredCount"], image
+
+    def test_weights_follow_the_stack_and_a_direct_abort(self) -> None:
+        template, params = self.deploy_canary()
+        outs = outputs(self.cfn.describe_stacks(StackName="checkout-prod-app")["Stacks"][0])
+        self.assertEqual(self.weights(outs), {"stable": 100, "canary": 0})
+        self.assertEqual(self.service(outs["CanaryServiceArn"])[0], 0)
+
+        # A canary step: the stable keeps 1.0.0, the canary runs 2.0.0 with
+        # a quarter of the traffic on one task.
+        step = dict(params, CanaryVersion="2.0.0", CanaryWeight="25", StableWeight="75", CanaryTasks="1")
+        stack = deploy(self.cfn, "checkout-prod-app", template, step)
+        self.assertEqual(stack["StackStatus"], "UPDATE_COMPLETE")
+        self.assertEqual(outputs(stack), outs, "a step must keep the rule, target groups and services")
+        self.assertEqual(self.weights(outs), {"stable": 75, "canary": 25})
+        count, image = self.service(outs["CanaryServiceArn"])
+        self.assertEqual((count, image.rsplit(":", 1)[1]), (1, "2.0.0"))
+        stable = self.cfn.describe_stack_resource(StackName="checkout-prod-app", LogicalResourceId="Service")["StackResourceDetail"]
+        self.assertTrue(self.service(stable["PhysicalResourceId"])[1].endswith(":1.0.0"))
+
+        # The abort: the rule and the canary's count set directly, in one
+        # call each, and shown at once.
+        client("elbv2").modify_rule(
+            RuleArn=outs["ListenerRuleArn"],
+            Actions=[{"Type": "forward", "ForwardConfig": {"TargetGroups": [
+                {"TargetGroupArn": outs["StableTargetGroupArn"], "Weight": 100},
+                {"TargetGroupArn": outs["CanaryTargetGroupArn"], "Weight": 0},
+            ]}}],
+        )
+        client("ecs").update_service(cluster=outs["ClusterName"], service=outs["CanaryServiceArn"], desiredCount=0)
+        self.assertEqual(self.weights(outs), {"stable": 100, "canary": 0})
+        self.assertEqual(self.service(outs["CanaryServiceArn"])[0], 0)
+
+        # Then the stack is brought back in line: the rendered parameters
+        # again are an update (the stack still says 25), which keeps 100/0.
+        stack = deploy(self.cfn, "checkout-prod-app", template, params)
+        self.assertEqual(stack["StackStatus"], "UPDATE_COMPLETE")
+        self.assertEqual(self.weights(outs), {"stable": 100, "canary": 0})
+        self.assertEqual(self.service(outs["CanaryServiceArn"])[0], 0)
+        again = change_set(self.cfn, "checkout-prod-app", template, params)
+        self.assertEqual(again["Status"], "FAILED", "in line: nothing left to change")
+
+    def test_a_test_sets_a_canary_alarm_and_it_stays(self) -> None:
+        template, params = self.deploy_canary()
+        cw = client("cloudwatch")
+        names = ["checkout-prod-canary-5xx", "checkout-prod-canary-5xx-margin", "checkout-prod-canary-latency"]
+        alarms = {a["AlarmName"]: a for a in cw.describe_alarms(AlarmNames=names)["MetricAlarms"]}
+        self.assertEqual(sorted(alarms), sorted(names))
+        margin = alarms["checkout-prod-canary-5xx-margin"]
+        self.assertEqual((margin["Threshold"], len(margin["Metrics"])), (1.0, 5))
+        cw.set_alarm_state(AlarmName="checkout-prod-canary-5xx", StateValue="ALARM", StateReason="test")
+        # A step's update keeps the state, and nothing re-evaluates it.
+        deploy(self.cfn, "checkout-prod-app", template, dict(params, CanaryVersion="2.0.0", CanaryWeight="5", StableWeight="95", CanaryTasks="1"))
+        time.sleep(1)
+        got = cw.describe_alarms(AlarmNames=["checkout-prod-canary-5xx"])["MetricAlarms"][0]
+        self.assertEqual(got["StateValue"], "ALARM")
+
+
 if __name__ == "__main__":
     sys.exit(unittest.main())

@@ -49,6 +49,9 @@ type Engine struct {
 	// bake; zero means DefaultGatePoll and DefaultBakePoll.
 	GatePoll time.Duration
 	BakePoll time.Duration
+	// CanaryPoll is how often a canary step reads its alarms and flags;
+	// zero means DefaultCanaryPoll.
+	CanaryPoll time.Duration
 }
 
 // Request is one rollout.
@@ -112,9 +115,11 @@ type run struct {
 	log      *slog.Logger
 	gatePoll time.Duration
 	bakePoll time.Duration
-	id       string
-	base     map[string]map[string]string // stage → base tags
-	pre      map[key]*prepared
+	// canaryPoll is how often a canary step reads its alarms and flags.
+	canaryPoll time.Duration
+	id         string
+	base       map[string]map[string]string // stage → base tags
+	pre        map[key]*prepared
 
 	mu         sync.Mutex
 	inflight   map[rollout.Ref]string // region → the stack being applied
@@ -170,6 +175,9 @@ func (e *Engine) newRun(req Request) (*run, error) {
 	}
 	if r.bakePoll <= 0 {
 		r.bakePoll = DefaultBakePoll
+	}
+	if r.canaryPoll = e.CanaryPoll; r.canaryPoll <= 0 {
+		r.canaryPoll = DefaultCanaryPoll
 	}
 	r.id = req.RolloutID
 	if r.id == "" {

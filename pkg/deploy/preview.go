@@ -36,6 +36,9 @@ type RegionPreview struct {
 	Stacks  []StackPreview `json:"stacks"`
 	// Alarms are what the region's bakes will watch.
 	Alarms AlarmsPreview `json:"alarms"`
+	// Canary says whether a deploy would run the stage's canary here, and
+	// why not; omitted for a stage without one.
+	Canary *CanaryPreview `json:"canary,omitempty"`
 	// Error says why the region could not be planned.
 	Error string `json:"error,omitempty"`
 }
@@ -221,15 +224,20 @@ func (e *Engine) previewRegion(ctx context.Context, req PreviewRequest, step pla
 		}
 		out.Alarms.Missing = append(out.Alarms.Missing, missing...)
 	}
-	if out.Version == "" {
-		cur, err := reg.Current(ctx)
-		if err != nil {
+	var cur Current
+	if out.Version == "" || req.Descriptor.CanaryFor(step.Stage) != nil {
+		if cur, err = reg.Current(ctx); err != nil {
 			return fail(err)
 		}
+	}
+	if out.Version == "" {
 		out.Version = render.DefaultVersion
 		if cur.Exists && cur.Version != "" {
 			out.Version = cur.Version
 		}
+	}
+	if out.Canary, err = previewCanary(ctx, reg, req.Descriptor, step, out.Version, cur); err != nil {
+		return fail(err)
 	}
 	pre, err := e.prepare(req.Descriptor, step, out.Version)
 	if err != nil {

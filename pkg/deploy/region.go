@@ -61,6 +61,7 @@ func (r *run) region(ctx context.Context, j *journal, step plan.Step, sem slots,
 			r.finish(ctx, j, rg.ref, rollout.StatusHeld, nil, reason)
 			return nil
 		}
+		rg.canary = rg.planCanary(ctx)
 	}
 	stacks, params, ok := rg.apply(ctx, stackObserver{r.obs, rg.ref, started})
 	if !ok {
@@ -128,6 +129,9 @@ type regionRun struct {
 	// unbaked is the region's recorded deployment of this version when its
 	// bake never finished.
 	unbaked *Deployment
+	// canary, when set, runs the canary's steps before the app stack is
+	// applied (its promotion).
+	canary *canaryRun
 }
 
 // check reaches the region and reads its app stack. It finishes the region
@@ -177,6 +181,9 @@ func (rg *regionRun) apply(ctx context.Context, obs StackObserver) ([]rollout.St
 	var stacks []rollout.StackResult
 	params := map[string]map[string]string{}
 	for _, s := range rg.pre.stacks {
+		if s.Kind == naming.App && rg.canary != nil && !rg.canary.run(ctx, obs, stacks) {
+			return stacks, nil, false
+		}
 		stepName := rollout.StepApp
 		if s.Kind == naming.Data {
 			stepName = rollout.StepData

@@ -300,6 +300,9 @@ func (rb *rollback) restore(ctx context.Context, reg Region, t RollbackTarget, j
 		"fromVersion": t.Current.Version, "fromHash": t.Current.Hash, "version": t.To.Version, "hash": t.To.Hash,
 		"recordedRollout": t.To.RolloutID, "allowDataLoss": rb.req.AllowDataLoss.String(),
 	})
+	if sp := SplitOf(t.Current); sp != nil {
+		endSplit(ctx, reg, t.Current, sp, rb.obs, j, ref)
+	}
 	var running *Deployment
 	if t.Current.Exists && t.Current.Version != "" {
 		running, _ = reg.Deployment(ctx, t.Current.Version) // best effort: it only orders the stacks

@@ -116,6 +116,11 @@ type Current struct {
 	Hash    string
 	// Updated is when the stack last changed (zero when unknown).
 	Updated time.Time
+	// Parameters, Tags and Outputs are the stack's, when the backend reads
+	// them (a canary's split lives in its parameters and tags; see Split).
+	Parameters map[string]string
+	Tags       map[string]string
+	Outputs    map[string]string
 }
 
 // Complete reports whether the stack is in a state a rerun may skip:

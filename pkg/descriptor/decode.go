@@ -355,6 +355,8 @@ func (dc *decoder) decode(n *yaml.Node, v reflect.Value, path string, depth int)
 		v.SetString(n.Value)
 	case reflect.Int:
 		dc.wholeNumber(n, v, path)
+	case reflect.Float64:
+		dc.realNumber(n, v, path)
 	case reflect.Bool:
 		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" {
 			dc.add(span(n), CodeType, "%s must be true or false, found %s", describe(path), kindName(n))
@@ -418,6 +420,28 @@ func (dc *decoder) wholeNumber(n *yaml.Node, v reflect.Value, path string) {
 		return
 	}
 	v.SetInt(int64(i))
+}
+
+// realNumber fills the float64 v from a YAML int or float; NaN and the
+// infinities are refused, as no setting means them.
+func (dc *decoder) realNumber(n *yaml.Node, v reflect.Value, path string) {
+	tag := n.ShortTag()
+	if n.Kind != yaml.ScalarNode || (tag != "!!int" && tag != "!!float") {
+		hint := ""
+		if n.Kind == yaml.ScalarNode && tag == "!!str" {
+			if _, err := strconv.ParseFloat(n.Value, 64); err == nil {
+				hint = "; remove the quotes"
+			}
+		}
+		dc.add(span(n), CodeType, "%s must be a number, found %s%s", describe(path), kindName(n), hint)
+		return
+	}
+	var f float64
+	if err := n.Decode(&f); err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		dc.add(span(n), CodeType, "%s: %s is not a finite number", describe(path), n.Value)
+		return
+	}
+	v.SetFloat(f)
 }
 
 func describe(path string) string {

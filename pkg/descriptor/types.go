@@ -156,6 +156,7 @@ type Rollout struct {
 	Gate   string   `yaml:"gate" doc:"Boolean flag: may this region go ahead now?"`
 	Halt   string   `yaml:"halt" doc:"Boolean flag: stop the whole rollout now."`
 	Alarms []string `yaml:"alarms" doc:"Extra CloudWatch alarm names watched during bake."`
+	Canary *Canary  `yaml:"canary" doc:"Moves a web service's traffic to the new version in steps inside each region, baking every step."`
 }
 
 // Duration is a Go duration string such as 90s, 10m or 1h30m. Kinds

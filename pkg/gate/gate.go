@@ -54,7 +54,9 @@ type Evaluation struct {
 	Context map[string]any
 	// Value is the flag's value (false when the evaluation failed or the
 	// flag is disabled; Failed, not Value, decides then).
-	Value        bool
+	Value bool
+	// Weight is a weight flag's value (KindWeight), 0 when it failed.
+	Weight       int64
 	Variant      string
 	Reason       string
 	ErrorCode    string
@@ -86,6 +88,9 @@ func (e Evaluation) Attrs() map[string]string {
 	a := map[string]string{
 		"flag": e.Flag, "targetingKey": e.TargetingKey, "value": fmt.Sprint(e.Value),
 		"reason": e.Reason, "outcome": e.Outcome,
+	}
+	if e.Kind == KindWeight {
+		a["value"] = fmt.Sprint(e.Weight)
 	}
 	if e.Variant != "" {
 		a["variant"] = e.Variant

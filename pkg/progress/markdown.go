@@ -27,7 +27,7 @@ func Markdown(r *rollout.Result) string {
 	for _, rr := range r.Regions {
 		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s | %s |\n",
 			mdCell(rr.Stage), rr.Wave, mdCell(rr.Region), statusCell(rr.Status),
-			mdCell(DescribeStacks(rr.Stacks)), mdCell(rr.Error))
+			mdCell(DescribeStacks(rr.Stacks)), mdCell(joinDetails(DescribeCanary(rr.Canary), rr.Error)))
 	}
 	switch r.Result {
 	case rollout.Held:
@@ -61,4 +61,15 @@ func capitalize(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// joinDetails is the non-empty parts joined with "; ".
+func joinDetails(parts ...string) string {
+	var out []string
+	for _, p := range parts {
+		if p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, "; ")
 }

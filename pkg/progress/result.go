@@ -25,3 +25,27 @@ func DescribeStacks(ss []rollout.StackResult) string {
 	}
 	return strings.Join(parts, "; ")
 }
+
+// DescribeCanary is a region's canary in a line: every weight it took and
+// how it ended, "canary 5% → 25% → 50% → 0% (promoted)"; "" without one.
+func DescribeCanary(c *rollout.CanaryResult) string {
+	if c == nil || (len(c.Changes) == 0 && c.Aborted == "") {
+		return ""
+	}
+	var ws []string
+	for _, ch := range c.Changes {
+		ws = append(ws, fmt.Sprintf("%d%%", ch.Weight))
+	}
+	s := "canary " + strings.Join(ws, " → ")
+	switch {
+	case c.Promoted:
+		s += " (promoted)"
+	case c.Aborted != "" && c.AbortSeconds != nil:
+		s += fmt.Sprintf(" (aborted at step %d of %d; traffic back on %s in %.1fs)", c.Step, c.Steps, c.StableVersion, *c.AbortSeconds)
+	case c.Aborted != "":
+		s += fmt.Sprintf(" (aborted at step %d of %d)", c.Step, c.Steps)
+	default:
+		s += fmt.Sprintf(" (at step %d of %d: %d%% on the new version, %d%% on %s)", c.Step, c.Steps, c.Weight, 100-c.Weight, c.StableVersion)
+	}
+	return s
+}

@@ -93,10 +93,19 @@ func (c *ctx) appStack() (Stack, error) {
 	c.ecsService(b, tg)
 	c.scaling(b)
 	c.alarms(b, tg)
+	if c.canaryOn() {
+		if err := c.canary(b); err != nil {
+			return Stack{}, err
+		}
+	}
 
 	b.output("ServiceName", cloudformation.Output{Value: f.getAtt(idService, "Name"), Description: ptr("ECS service name")})
 	b.output("LogGroupName", cloudformation.Output{Value: f.ref(idLogGroup), Description: ptr("Log group of the service's containers")})
-	return b.stack(name, naming.App, map[string]string{paramVersion: c.t.Version})
+	params := map[string]string{paramVersion: c.t.Version}
+	if c.canaryOn() {
+		params = CanaryParameters(c.spec, c.t.Version, c.t.Version, 0)
+	}
+	return b.stack(name, naming.App, params)
 }
 
 // appParams declares the version and the platform parameters the app stack
@@ -116,6 +125,9 @@ func (c *ctx) appParams(b *stackBuilder) {
 			MinValue:    ptr(float64(MinRulePriority)),
 			MaxValue:    ptr(float64(MaxRulePriority)),
 		})
+	}
+	if c.canaryOn() {
+		c.canaryParams(b)
 	}
 }
 
@@ -317,7 +329,7 @@ func (c *ctx) container(f fns) (ecs.TaskDefinition_ContainerDefinition, secretAR
 	}
 	ct := ecs.TaskDefinition_ContainerDefinition{
 		Name:             c.service(),
-		Image:            f.join("", image, ":", f.ref(paramVersion)),
+		Image:            f.join("", image, ":", f.ref(c.versionParam())),
 		Essential:        ptr(true),
 		LogConfiguration: c.logConfig(f, f.ref(idLogGroup)),
 	}
@@ -535,6 +547,9 @@ func (c *ctx) alarms(b *stackBuilder, tg []tags.Tag) {
 type listenerRule struct {
 	elasticloadbalancingv2.ListenerRule
 	priority string
+	// weights are the forward action's target group weights (a canary's),
+	// from parameters.
+	weights []string
 }
 
 func (r *listenerRule) AWSCloudFormationType() string {
@@ -555,5 +570,10 @@ func (r listenerRule) MarshalJSON() ([]byte, error) {
 		return nil, fmt.Errorf("listener rule has no properties")
 	}
 	props["Priority"] = r.priority
+	if r.weights != nil {
+		if err := setWeights(props, r.weights); err != nil {
+			return nil, err
+		}
+	}
 	return json.Marshal(res)
 }

@@ -103,7 +103,7 @@ func (c *ctx) jobs(b *stackBuilder, tg []tags.Tag, app ecs.TaskDefinition_Contai
 		c.jobAlarm(b, tg, name)
 	}
 	// Where the jobs run, for gantry run.
-	b.output(OutputCluster, cloudformation.Output{Value: f.ref(paramCluster), Description: ptr("ECS cluster the jobs run on")})
+	clusterOutput(b)
 	b.output(OutputSubnets, cloudformation.Output{Value: f.fn("Fn::Join", []any{",", f.ref(paramSubnets)}), Description: ptr("Subnets of the jobs")})
 	b.output(OutputSecurityGroup, cloudformation.Output{Value: f.getAtt(idServiceSG, "GroupId"), Description: ptr("Security group of the jobs (with the data stack's ClientSecurityGroupId, when it has one)")})
 	b.resource(idSchedulerRole, &iam.Role{

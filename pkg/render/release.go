@@ -59,7 +59,7 @@ func (c *ctx) releaseStack() (Stack, error) {
 			return Stack{}, err
 		}
 	}
-	b.output(OutputCluster, cloudformation.Output{Value: f.ref(paramCluster), Description: ptr("ECS cluster the release tasks run on")})
+	clusterOutput(b)
 	b.output(OutputSubnets, cloudformation.Output{Value: f.fn("Fn::Join", []any{",", f.ref(paramSubnets)}), Description: ptr("Subnets of the release tasks")})
 	// The data stack's client group (the tasks join it too, to reach the
 	// stores) is read from the data stack: an output may not re-export an
@@ -72,10 +72,13 @@ func (c *ctx) releaseStack() (Stack, error) {
 // versionParam is the Version parameter of the stacks that carry the
 // deployed version.
 func versionParam() cloudformation.Parameter {
-	return cloudformation.Parameter{
-		Type:                  "String",
-		Description:           ptr("Image tag to run: the deployed version"),
-		AllowedPattern:        ptr(versionRe.String()),
-		ConstraintDescription: ptr("a container image tag"),
+	return imageTagParam("Image tag to run: the deployed version")
+}
+
+// clusterOutput says in a stack which ECS cluster its tasks run on, once:
+// an app stack with both jobs and a canary needs it for each.
+func clusterOutput(b *stackBuilder) {
+	if _, ok := b.tpl.Outputs[OutputCluster]; !ok {
+		b.output(OutputCluster, cloudformation.Output{Value: b.fns.ref(paramCluster), Description: ptr("ECS cluster the service's tasks run on")})
 	}
 }

@@ -161,6 +161,9 @@ type ctx struct {
 	// CamelCase stem of its logical IDs.
 	resources []string
 	logical   map[string]string
+	// canaryParts is set while the canary's resources are rendered: they
+	// run CanaryVersion.
+	canaryParts bool
 }
 
 func (c *ctx) service() string   { return c.d.Service }
@@ -325,7 +328,7 @@ func (c *ctx) tags(f fns, withVersion bool) []tags.Tag {
 		{Key: TagTeam, Value: c.d.Team},
 	}
 	if withVersion {
-		out = append(out, tags.Tag{Key: TagVersion, Value: f.ref(paramVersion)})
+		out = append(out, tags.Tag{Key: TagVersion, Value: f.ref(c.versionParam())})
 	}
 	return out
 }

@@ -43,7 +43,7 @@ func (c *ctx) placeholder(f fns, ref descriptor.Ref, path string) (string, error
 	case "account":
 		return f.account(), nil
 	case "version":
-		return f.ref(paramVersion), nil
+		return f.ref(c.versionParam()), nil
 	case "resources":
 		r, err := c.resourceOutput(ref, path)
 		if err != nil {

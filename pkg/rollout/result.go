@@ -66,6 +66,8 @@ type RegionResult struct {
 	// Error says why the region failed, was held or rolled back (and notes
 	// such as a bake cut short); omitted when empty.
 	Error string `json:"error,omitempty"`
+	// Canary is what the region's canary did, when it ran one.
+	Canary *CanaryResult `json:"canary,omitempty"`
 }
 
 // Ref is the region's Ref.

@@ -295,6 +295,8 @@ func (g *generator) field(t reflect.Type, partial bool) *Schema {
 		return &Schema{Type: "string"}
 	case reflect.Int:
 		return &Schema{Type: "integer"}
+	case reflect.Float64:
+		return &Schema{Type: "number"}
 	case reflect.Bool:
 		return &Schema{Type: "boolean"}
 	}
@@ -407,21 +409,26 @@ func constraints() map[string]func(*Schema) {
 			s.Items.Pattern, s.MinItems, s.UniqueItems = RegionPattern, ptr(1), true
 		},
 		"Wave.maxParallel": atLeast(1),
-		"Spec.sidecars":       names(ResourcePattern),
-		"Spec.jobs":           names(ResourcePattern),
-		"Sidecar.cpu":         atLeast(0),
-		"Sidecar.memory":      atLeast(6),
-		"Sidecar.port":        between(1, 65535),
-		"Sidecar.image":       func(s *Schema) { s.Pattern = `[:@][^/]+$` },
-		"Job.command":         func(s *Schema) { s.MinItems = ptr(1) },
-		"Job.retries":         between(0, 5),
-		"Job.schedule":        pattern(`^(cron|rate)\(.*\)$`),
-		"Patch.stack":         func(s *Schema) { s.Enum = []any{"app", "data"} },
-		"Patch.op":            func(s *Schema) { s.Enum = []any{"add", "remove", "replace", "move", "copy", "test"} },
-		"Patch.path":          pattern(`^(/.*)?$`),
-		"Patch.from":          pattern(`^(/.*)?$`),
+		"Spec.sidecars":    names(ResourcePattern),
+		"Spec.jobs":        names(ResourcePattern),
+		"Sidecar.cpu":      atLeast(0),
+		"Sidecar.memory":   atLeast(6),
+		"Sidecar.port":     between(1, 65535),
+		"Sidecar.image":    func(s *Schema) { s.Pattern = `[:@][^/]+$` },
+		"Job.command":      func(s *Schema) { s.MinItems = ptr(1) },
+		"Job.retries":      between(0, 5),
+		"Job.schedule":     pattern(`^(cron|rate)\(.*\)$`),
+		"Patch.stack":      func(s *Schema) { s.Enum = []any{"app", "data"} },
+		"Patch.op":         func(s *Schema) { s.Enum = []any{"add", "remove", "replace", "move", "copy", "test"} },
+		"Patch.path":       pattern(`^(/.*)?$`),
+		"Patch.from":       pattern(`^(/.*)?$`),
 		// Any JSON value; the Go type keeps it as raw YAML.
 		"Patch.value": func(s *Schema) { *s = Schema{Description: s.Description} },
+		"Canary.steps": func(s *Schema) {
+			s.Items.Minimum, s.Items.Maximum, s.MinItems, s.UniqueItems = ptr(1), ptr(99), ptr(1), true
+		},
+		"Compare.errorRateMargin": between(0, 100),
+		"Compare.latencyFactor":   between(1, 100),
 	}
 }
 

@@ -46,6 +46,7 @@ func TestSummaryHasEveryKeyInOrder(t *testing.T) {
 		Lint:     &LintResult{Speedup: 40, GantryRunsMS: []float64{1}},
 		Fleet:    &FleetResult{RolloutResult: RolloutResult{OverheadRatio: 1.04321, WallSeconds: 31, PeakRSSMB: 50}},
 		AWSCLI13: &AWSCLIResult{WallSeconds: 403, Stacks: 13},
+		Canary:   &CanaryResult{AbortMedianSeconds: 1.234, RestoreMedianSeconds: 27.5, AbortRunsSeconds: []float64{1.234}, RestoreRunsSeconds: []float64{27.5}, StackOperationSeconds: 10},
 	}
 	r.summarize()
 	b, err := json.Marshal(r)
@@ -61,7 +62,7 @@ func TestSummaryHasEveryKeyInOrder(t *testing.T) {
 	}
 	want := []string{"lint_vs_cfnlint_speedup", "lint_1000_seconds", "render_payments_ms", "rollout_overhead_ratio",
 		"rollout_vs_awscli_speedup", "noop_rerun_seconds", "noop_mutating_calls", "describe_calls_per_stack_10s",
-		"describe_calls_per_stack_60s", "peak_rss_mb"}
+		"describe_calls_per_stack_60s", "peak_rss_mb", "canary_abort_seconds", "restore_seconds"}
 	var order []string
 	for _, f := range r.Summary {
 		order = append(order, f.key)
@@ -70,7 +71,8 @@ func TestSummaryHasEveryKeyInOrder(t *testing.T) {
 		t.Fatalf("summary keys %v, want %v", order, want)
 	}
 	for key, v := range map[string]any{"lint_vs_cfnlint_speedup": 40.0, "rollout_overhead_ratio": 1.043,
-		"rollout_vs_awscli_speedup": 13.0, "noop_mutating_calls": 0.0, "render_payments_ms": nil} {
+		"rollout_vs_awscli_speedup": 13.0, "noop_mutating_calls": 0.0, "render_payments_ms": nil,
+		"canary_abort_seconds": 1.234, "restore_seconds": 27.5} {
 		if back.Summary[key] != v {
 			t.Errorf("summary %s = %v, want %v", key, back.Summary[key], v)
 		}
@@ -86,7 +88,8 @@ func TestSummaryHasEveryKeyInOrder(t *testing.T) {
 		return map[bool]string{true: "true", false: "false"}[*g.Met]
 	}
 	for key, want := range map[string]string{"lint_vs_cfnlint_speedup": "false", "rollout_overhead_ratio": "true",
-		"rollout_vs_awscli_speedup": "true", "noop_mutating_calls": "true", "peak_rss_mb": "no goal"} {
+		"rollout_vs_awscli_speedup": "true", "noop_mutating_calls": "true", "peak_rss_mb": "no goal",
+		"canary_abort_seconds": "true", "restore_seconds": "no goal"} {
 		if got := met(key); got != want {
 			t.Errorf("goal of %s met: %s, want %s", key, got, want)
 		}

@@ -7,7 +7,8 @@
 // One file per measurement: lint.go (gantry lint vs cfn-lint, and 1,000
 // descriptors), render.go, rerun.go (the payments rerun), rollout.go (fresh
 // rollouts with timed stack operations, the 13-region one and its unchanged
-// rerun), awscli.go (the same 13 regions with aws cloudformation deploy),
+// rerun), canary.go (a canary's abort against the restore by redeploy),
+// awscli.go (the same 13 regions with aws cloudformation deploy),
 // describe.go (describe calls per stack operation); harness.go runs gantry
 // and the emulator, results.go and report.go write what was measured.
 package main
@@ -49,15 +50,16 @@ const (
 	partRollout         = "rollout"
 	partAWSCLI          = "awscli"
 	partDescribe        = "describe"
+	partCanary          = "canary"
 )
 
 func allParts() []string {
-	return []string{partCfnLint, partLint1000, partRender, partRerun, partPaymentsRollout, partRollout, partAWSCLI, partDescribe}
+	return []string{partCfnLint, partLint1000, partRender, partRerun, partPaymentsRollout, partRollout, partCanary, partAWSCLI, partDescribe}
 }
 
 // stackParts are the parts with timed stack operations (-skip-rollout).
 func stackParts() []string {
-	return []string{partPaymentsRollout, partRollout, partAWSCLI, partDescribe}
+	return []string{partPaymentsRollout, partRollout, partCanary, partAWSCLI, partDescribe}
 }
 
 type config struct {
@@ -241,6 +243,12 @@ func (b *bench) emulatorParts(ctx context.Context, res *Results) error {
 		step("rollout: %s fresh (13 regions, waves of 1, 4, 8), %s per stack operation, then rerun unchanged", fleet, cfg.stackOp)
 		if res.Fleet, err = b.benchFleetRollout(ctx); err != nil {
 			return fmt.Errorf("13-region rollout: %w", err)
+		}
+	}
+	if cfg.on(partCanary) {
+		step("canary: %s's canary aborted by an alarm vs %s restored by redeploy, %s per stack operation, %d runs each", checkoutCanary, checkoutWhole, cfg.stackOp, canaryRuns)
+		if res.Canary, err = b.benchCanary(ctx); err != nil {
+			return fmt.Errorf("canary: %w", err)
 		}
 	}
 	if !cfg.on(partAWSCLI) && !cfg.on(partDescribe) {

@@ -39,6 +39,7 @@ type Results struct {
 	Fleet           *FleetResult    `json:"rollout_13_regions,omitempty"`
 	AWSCLI13        *AWSCLIResult   `json:"awscli_13_regions,omitempty"`
 	Describe        *DescribeResult `json:"describe_calls,omitempty"`
+	Canary          *CanaryResult   `json:"canary_abort,omitempty"`
 }
 
 // metric is one summary key: its value (nil when not measured), its goal
@@ -85,6 +86,8 @@ func (r *Results) metrics() []metric {
 		{key: "describe_calls_per_stack_10s"},
 		{key: "describe_calls_per_stack_60s"},
 		{key: "peak_rss_mb", unit: " MB"},
+		{key: "canary_abort_seconds", unit: " s", goal: "<= 5", met: atMost(5)},
+		{key: "restore_seconds", unit: " s"},
 	}
 	set := func(key string, v float64, what string, args ...any) {
 		for i := range ms {
@@ -114,6 +117,10 @@ func (r *Results) metrics() []metric {
 	if a := r.AWSCLI13; a != nil && r.Fleet != nil {
 		set("rollout_vs_awscli_speedup", a.WallSeconds/r.Fleet.WallSeconds, "`aws cloudformation deploy` region after region %.1f s (%d stacks, %.1f s each) / gantry %.1f s",
 			a.WallSeconds, a.Stacks, a.SecondsPerStack, r.Fleet.WallSeconds)
+	}
+	if c := r.Canary; c != nil {
+		set("canary_abort_seconds", c.AbortMedianSeconds, "a canary at 10%%: its alarm set to ALARM until the listener rule gives it 0 (elbv2 polled every 10 ms), median of %d; stack operations %.0f s", len(c.AbortRunsSeconds), c.StackOperationSeconds)
+		set("restore_seconds", c.RestoreMedianSeconds, "the same service deployed whole: its 5xx alarm set to ALARM during the bake until the app stack runs the previous version again (bake poll %.0f s, then a %.0f s stack update), median of %d", 15.0, c.StackOperationSeconds, len(c.RestoreRunsSeconds))
 	}
 	if d := r.Describe; d != nil {
 		for _, run := range d.Runs {

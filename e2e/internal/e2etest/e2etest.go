@@ -360,6 +360,24 @@ type RegionResult struct {
 	Status string        `json:"status"`
 	Stacks []StackResult `json:"stacks"`
 	Error  string        `json:"error"`
+	// Canary is set when the region ran a canary (issue 13).
+	Canary *Canary `json:"canary"`
+}
+
+// Canary is a region's canary in a Result.
+type Canary struct {
+	Steps         int      `json:"steps"`
+	Step          int      `json:"step"`
+	Weight        int      `json:"weight"`
+	StableVersion string   `json:"stableVersion"`
+	Promoted      bool     `json:"promoted"`
+	Aborted       string   `json:"aborted"`
+	AbortSeconds  *float64 `json:"abortSeconds"`
+	Changes       []struct {
+		Step   int    `json:"step"`
+		Weight int    `json:"weight"`
+		Why    string `json:"why"`
+	} `json:"changes"`
 }
 
 // StackResult is one stack of a RegionResult.
@@ -404,7 +422,9 @@ func ParseResult(t *testing.T, r Run) *Result {
 	if err := json.Unmarshal(raw["regions"], &regions); err != nil {
 		t.Fatalf("regions: %v\n%s", err, r)
 	}
-	allowed := []string{"error", "region", "stacks", "stage", "status", "wave"}
+	// canary is issue 13's: the step reached and the final weight of a
+	// region that ran a canary.
+	allowed := []string{"canary", "error", "region", "stacks", "stage", "status", "wave"}
 	for _, reg := range regions {
 		for k := range reg {
 			if !slices.Contains(allowed, k) {

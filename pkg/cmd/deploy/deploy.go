@@ -117,7 +117,7 @@ func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
 		return err
 	}
 	eng := &deploy.Engine{Logger: f.Log(), ErrorText: awsx.Brief}
-	if d.Rollout.Gate != "" || d.Rollout.Halt != "" {
+	if d.Rollout.Gate != "" || d.Rollout.Halt != "" || (d.Rollout.Canary != nil && d.Rollout.Canary.WeightFlag != "") {
 		// The descriptor names flags: no provider is bad usage (exit 2,
 		// nothing touched), and from here every failure holds (fail closed).
 		opened, err := cmdutil.OpenFlags(ctx, f, opts.Flags)

@@ -403,6 +403,11 @@ func TestDeployUsage(t *testing.T) {
 		{"gate flag without --flags", func(t *testing.T) []string {
 			return []string{shop(t, "shop-gate"), "--version", "1.0.0", "--bake", "0s"}
 		}, "--flags"},
+		{"canary weight flag without --flags", func(t *testing.T) []string {
+			file := shop(t, "")
+			text, _ := os.ReadFile(file)
+			return []string{write(t, "shop.sd.yaml", string(text)+"rollout:\n  canary:\n    steps: [10]\n    weightFlag: shop-canary\n"), "--version", "1.0.0", "--bake", "0s"}
+		}, "--flags"},
 		{"payments without --flags", func(t *testing.T) []string {
 			return []string{payments, "--version", "1.0.0", "--bake", "0s"}
 		}, "--flags"},

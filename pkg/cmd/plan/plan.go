@@ -58,8 +58,11 @@ will run with the version or already succeeded for it.
 --output json prints one object on one line:
   {"service","stage","version","regions":[{"region","account","version",
    "stacks":[{"name","kind","action","changes":[{"action","logicalId","type",
-   "replacement","causes":[...],"dataLoss"}],"notes":[...]}],"error"}],
+   "replacement","causes":[...],"dataLoss"}],"notes":[...]}],"canary":{"runs",
+   "why","stableVersion","steps","stepBake","weightFlag","alarms"},"error"}],
    "summary":{"changes","dataLoss","errors"}}
+("canary" only in a stage with rollout.canary: whether a deploy would run
+it in the region — not at a first deploy, nor when the image is unchanged.)
 --output markdown prints a table per region, ready for a pull-request comment.
 
 Exit status: 0 when the plan was made; with --exit-code, 4 when it was made

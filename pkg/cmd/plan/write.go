@@ -121,6 +121,13 @@ func Text(r *deploy.Preview, color bool) string {
 				b.WriteString(st.Paint(iostreams.Muted, "    note: "+n) + "\n")
 			}
 		}
+		if c := reg.Canary; c != nil {
+			line := "  canary: no, " + c.Why
+			if c.Runs {
+				line = "  canary: " + c.Why
+			}
+			b.WriteString(line + "\n")
+		}
 		writeAlarms(&b, st, reg.Alarms)
 		if reg.Error != "" {
 			b.WriteString(st.Paint(iostreams.Failure, "  error: "+reg.Error) + "\n")
@@ -211,12 +218,7 @@ func Markdown(r *deploy.Preview) string {
 			fmt.Fprintf(&b, ", version `%s`", mdCode(reg.Version))
 		}
 		b.WriteString(")\n\n")
-		if reg.Error != "" {
-			fmt.Fprintf(&b, "> [!WARNING]\n> Could not plan this region: %s\n\n", mdText(reg.Error))
-		}
-		if len(reg.Alarms.Missing) > 0 {
-			fmt.Fprintf(&b, "> [!CAUTION]\n> Missing alarms (`gantry deploy` refuses to start until they exist): %s\n\n", mdCodes(reg.Alarms.Missing))
-		}
+		mdRegionNotes(&b, reg)
 		var rows []string
 		var losses []string
 		for _, s := range reg.Stacks {
@@ -293,3 +295,21 @@ func mdText(s string) string { return safetext.Markdown(s) }
 
 // mdCode is for text inside backticks: no backtick, pipe or newline.
 func mdCode(s string) string { return safetext.MarkdownCode(s) }
+
+// mdRegionNotes writes what a region's plan says besides its stacks: why
+// it could not be planned, whether it runs a canary, missing alarms.
+func mdRegionNotes(b *strings.Builder, reg deploy.RegionPreview) {
+	if reg.Error != "" {
+		fmt.Fprintf(b, "> [!WARNING]\n> Could not plan this region: %s\n\n", mdText(reg.Error))
+	}
+	if c := reg.Canary; c != nil {
+		verdict := "no, " + c.Why
+		if c.Runs {
+			verdict = c.Why
+		}
+		fmt.Fprintf(b, "Canary: %s\n\n", mdText(verdict))
+	}
+	if len(reg.Alarms.Missing) > 0 {
+		fmt.Fprintf(b, "> [!CAUTION]\n> Missing alarms (`gantry deploy` refuses to start until they exist): %s\n\n", mdCodes(reg.Alarms.Missing))
+	}
+}

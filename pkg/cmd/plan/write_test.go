@@ -92,3 +92,23 @@ func TestTagOnlyChangesFold(t *testing.T) {
 		t.Errorf("markdown:\n%s", md)
 	}
 }
+
+func TestTextSaysWhetherARegionRunsACanary(t *testing.T) {
+	p := sample()
+	p.Regions = append(p.Regions, p.Regions[0])
+	p.Regions[1].Region = "us-east-1"
+	p.Regions[0].Canary = &deploy.CanaryPreview{Runs: true, Why: "1.2.0 against 1.1.0 in steps of 5% and 50%, 5m0s each"}
+	p.Regions[1].Canary = &deploy.CanaryPreview{Why: "no version runs here yet to compare a canary with: deployed whole"}
+	text := plan.Text(p, false)
+	for _, want := range []string{"  canary: 1.2.0 against 1.1.0 in steps of 5% and 50%, 5m0s each\n", "  canary: no, no version runs here yet"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("plan text lacks %q:\n%s", want, text)
+		}
+	}
+	md := plan.Markdown(p)
+	for _, want := range []string{"Canary: 1.2.0 against 1.1.0 in steps of 5% and 50%, 5m0s each\n", "Canary: no, no version runs here yet"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("plan markdown lacks %q:\n%s", want, md)
+		}
+	}
+}

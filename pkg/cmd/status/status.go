@@ -53,8 +53,11 @@ table is read in parallel; nothing is changed.
    "version","acquiredAt","heartbeatAt","expiresAt","expired"}|null,
    "rollout":{"id","version","status","reason","owner","startedAt",
    "updatedAt"}|null,"regions":[{"region","wave","version","status",
-   "updatedAt","error","rollout","rolloutReason","dataStack"}],"error"}]}
-where a region's status is the CloudFormation stack status, or NOT_DEPLOYED.
+   "updatedAt","error","rollout","rolloutReason","dataStack","canary":{
+   "version","stableVersion","weight","step","steps","rolloutId"}}],"error"}]}
+where a region's status is the CloudFormation stack status, or NOT_DEPLOYED,
+and "canary" is there only while a canary holds part of the region's
+traffic (see docs/deploying.md).
 
 Before reading, gantry checks once that it can reach AWS (credentials,
 profile, endpoint, the deploy roles) and that some selected stage has its
@@ -146,6 +149,24 @@ type Region struct {
 	// DataStack is the data stack's status when there is no app stack but
 	// a data stack (one a failed create left ROLLBACK_COMPLETE, say).
 	DataStack string `json:"dataStack,omitempty"`
+	// Canary is the region's traffic split while a canary holds part of
+	// it; omitted when all traffic is on one version.
+	Canary *Canary `json:"canary,omitempty"`
+}
+
+// Canary is a region's traffic split between its stable and canary
+// services, as the app stack records it.
+type Canary struct {
+	// Version is the canary's, StableVersion the stable service's.
+	Version       string `json:"version"`
+	StableVersion string `json:"stableVersion"`
+	// Weight is the canary's percent of the traffic.
+	Weight int `json:"weight"`
+	// Step of Steps is where the canary is (0 when not recorded).
+	Step  int `json:"step"`
+	Steps int `json:"steps"`
+	// RolloutID is the rollout in charge of the split.
+	RolloutID string `json:"rolloutId"`
 }
 
 func run(cmd *cobra.Command, f *cmdutil.Factory, opts *Options) error {
@@ -307,6 +328,9 @@ func readRegion(ctx context.Context, log *slog.Logger, b deploy.Backend, step pl
 	if !cur.Updated.IsZero() {
 		t := cur.Updated.UTC()
 		r.UpdatedAt = &t
+	}
+	if sp := deploy.SplitOf(cur); sp != nil {
+		r.Canary = &Canary{Version: sp.Canary, StableVersion: sp.Stable, Weight: sp.Weight, Step: sp.Step, Steps: sp.Steps, RolloutID: sp.RolloutID}
 	}
 	return r
 }

@@ -39,6 +39,9 @@ func Text(s *Status, now time.Time, color bool) string {
 			if r.Version != nil && *r.Version != "" {
 				version = *r.Version
 			}
+			if c := r.Canary; c != nil {
+				version = fmt.Sprintf("%s + %s at %d%%", c.StableVersion, c.Version, c.Weight)
+			}
 			if r.Status != NotDeployed {
 				status = r.Status
 			} else if r.DataStack != "" {
@@ -141,6 +144,7 @@ func stageNotes(s Stage, now time.Time) []string {
 			}
 		}
 	}
+	out = append(out, splitNotes(s)...)
 	if l := s.Lock; l != nil {
 		if l.Expired {
 			out = append(out, fmt.Sprintf("stale lock of %s (rollout %s) expired at %s; it blocks nothing", l.Owner, l.RolloutID, stamp(l.ExpiresAt)))
@@ -176,4 +180,23 @@ func ago(now, t time.Time) string {
 		return fmt.Sprintf("%dh ago", int(d.Hours()))
 	}
 	return fmt.Sprintf("%dd ago", int(d.Hours()/24))
+}
+
+// splitNotes says, for each region whose traffic a canary splits, the
+// weights, the rollout in charge and how to end it.
+func splitNotes(s Stage) []string {
+	var out []string
+	for _, r := range s.Regions {
+		c := r.Canary
+		if c == nil {
+			continue
+		}
+		step := ""
+		if c.Step > 0 {
+			step = fmt.Sprintf(", canary step %d of %d", c.Step, c.Steps)
+		}
+		out = append(out, fmt.Sprintf("%s: traffic split: %d%% on %s%s, %d%% on %s, by rollout %s; the same deploy resumes it, gantry rollback --stage %s --region %s puts it all on %s",
+			r.Region, c.Weight, c.Version, step, 100-c.Weight, c.StableVersion, orDash(c.RolloutID), s.Stage, r.Region, c.StableVersion))
+	}
+	return out
 }

@@ -53,7 +53,8 @@ type region struct {
 	// inline; account names it.
 	s3      *s3.Client
 	account string
-	// ecs and logs run and follow the release tasks and gantry run's jobs.
+	// ecs and logs run and follow the release tasks and gantry run's jobs;
+	// a canary's abort scales its service to zero with ecs.
 	ecs     *ecs.Client
 	logs    *cloudwatchlogs.Client
 	history storeHistory
@@ -86,7 +87,7 @@ func (r *region) Describe(ctx context.Context, kind naming.StackKind) (deploy.Cu
 	if !st.Exists {
 		return deploy.Current{}, nil
 	}
-	return deploy.Current{Exists: true, Status: st.Status, Version: st.Tags[render.TagVersion], Hash: st.Tags[deploy.TagHash], Updated: st.LastUpdated}, nil
+	return current(st), nil
 }
 
 func (r *region) Current(ctx context.Context) (deploy.Current, error) {
@@ -98,7 +99,15 @@ func (r *region) Current(ctx context.Context) (deploy.Current, error) {
 	if !st.Exists {
 		return deploy.Current{}, nil
 	}
-	return deploy.Current{Exists: true, Status: st.Status, Version: st.Tags[render.TagVersion], Hash: st.Tags[deploy.TagHash], Updated: st.LastUpdated}, nil
+	return current(st), nil
+}
+
+// current is the engine's view of a described stack.
+func current(st *cfn.Stack) deploy.Current {
+	return deploy.Current{
+		Exists: true, Status: st.Status, Version: st.Tags[render.TagVersion], Hash: st.Tags[deploy.TagHash], Updated: st.LastUpdated,
+		Parameters: st.Parameters, Tags: st.Tags, Outputs: st.Outputs,
+	}
 }
 
 // changeSet describes the stack (or reuses the region check's view of it),

@@ -90,6 +90,8 @@ type Stack struct {
 	Parameters map[string]string
 	Tags       map[string]string
 	Protected  bool
+	// Outputs are the stack's outputs (set by SetStack; Apply keeps them).
+	Outputs map[string]string
 	// Updated is when the stack last changed, by the backend's Clock.
 	Updated time.Time
 }
@@ -134,6 +136,8 @@ type Backend struct {
 	Release func(ctx context.Context, step plan.Step, t deploy.ReleaseTask) (deploy.TaskOutcome, error)
 	// RunJob runs a job once (gantry run) in a step's region; nil exits 0.
 	RunJob func(ctx context.Context, step plan.Step, r deploy.JobRun) (deploy.TaskOutcome, error)
+	// StableOnlyErr fails every direct abort (deploy.TrafficSwitch).
+	StableOnlyErr error
 
 	mu          sync.Mutex
 	prepared    map[string]string // stage/region/stack → the version prepared
@@ -323,6 +327,8 @@ type Region struct {
 	alarmCalls  int
 	stacks      map[string]*Stack
 	deployments []deploy.Deployment
+	// stableOnly are the targets of every direct abort, in order.
+	stableOnly []deploy.CanaryTargets
 }
 
 // Stack returns a copy of a stack, or nil.
@@ -366,7 +372,8 @@ func (r *Region) Current(context.Context) (deploy.Current, error) {
 	if s == nil {
 		return deploy.Current{}, nil
 	}
-	return deploy.Current{Exists: true, Status: s.Status, Version: s.Tags[render.TagVersion], Hash: s.Tags[deploy.TagHash], Updated: s.Updated}, nil
+	return deploy.Current{Exists: true, Status: s.Status, Version: s.Tags[render.TagVersion], Hash: s.Tags[deploy.TagHash], Updated: s.Updated,
+		Parameters: maps.Clone(s.Parameters), Tags: maps.Clone(s.Tags), Outputs: maps.Clone(s.Outputs)}, nil
 }
 
 // Apply implements deploy.Region.
@@ -439,7 +446,7 @@ func (r *Region) Apply(ctx context.Context, a deploy.StackApply, obs deploy.Stac
 	out.Changes = 1
 	r.stacks[a.Name] = &Stack{
 		Name: a.Name, Kind: a.Kind, Status: out.Status, Template: bytes.Clone(a.Template),
-		Parameters: params, Tags: maps.Clone(a.Tags), Protected: a.Protect, Updated: b.now(),
+		Parameters: params, Tags: maps.Clone(a.Tags), Protected: a.Protect, Updated: b.now(), Outputs: outputs(a.Name, params),
 	}
 	obs.StackEvent(rollout.StackEvent{Stack: a.Name, LogicalID: a.Name, Type: "AWS::CloudFormation::Stack", Status: out.Status})
 	return out, nil
@@ -501,10 +508,13 @@ func (r *Region) Previous(_ context.Context, notVersion string) (*deploy.Deploym
 type Gate struct {
 	CheckFunc func(req rollout.GateRequest) (rollout.Decision, error)
 	HaltFunc  func(req rollout.GateRequest) (bool, string, error)
+	// WeightFunc answers a canary's weight flag; nil allows 100.
+	WeightFunc func(flag string, req rollout.GateRequest) (int, string, error)
 
-	mu     sync.Mutex
-	checks []rollout.GateRequest
-	halts  []rollout.GateRequest
+	mu      sync.Mutex
+	checks  []rollout.GateRequest
+	halts   []rollout.GateRequest
+	weights []rollout.GateRequest
 }
 
 // Check implements deploy.Gate.
