@@ -959,7 +959,7 @@ class CanaryTest(EmulatorTest):
                 {"TargetGroupArn": outs["CanaryTargetGroupArn"], "Weight": 0},
             ]}}],
         )
-        client("ecs").update_service(cluster=outs["ClusterName"], service=outs["CanaryServiceArn"], desiredCount=0)
+        client("ecs").update_service(cluster=outs["Cluster"], service=outs["CanaryServiceArn"], desiredCount=0)
         self.assertEqual(self.weights(outs), {"stable": 100, "canary": 0})
         self.assertEqual(self.service(outs["CanaryServiceArn"])[0], 0)
 
