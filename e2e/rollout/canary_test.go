@@ -21,6 +21,7 @@ import (
 	"github.com/gantryhq/gantry/e2e/internal/e2etest"
 	"github.com/gantryhq/gantry/e2e/proxy"
 	"github.com/gantryhq/gantry/internal/emulatortest"
+	"github.com/gantryhq/gantry/pkg/render"
 )
 
 // checkout is a web service whose one region runs a three-step canary with
@@ -128,7 +129,7 @@ func (w *canaryWorld) split() split {
 		}
 	}
 	svc, err := ecs.NewFromConfig(cfg).DescribeServices(ctx(w.t), &ecs.DescribeServicesInput{
-		Cluster: aws.String(app.Outputs["ClusterName"]), Services: []string{app.Outputs["CanaryServiceArn"]}})
+		Cluster: aws.String(app.Outputs[render.OutputCluster]), Services: []string{app.Outputs["CanaryServiceArn"]}})
 	if err != nil || len(svc.Services) != 1 {
 		w.t.Fatalf("the canary service: %v", err)
 	}
