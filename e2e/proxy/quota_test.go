@@ -2,9 +2,11 @@ package proxy
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +17,8 @@ import (
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+
+	"github.com/gantryhq/gantry/pkg/cfn"
 )
 
 // isThrottle reports whether err is CloudFormation's "Throttling: Rate
@@ -166,4 +170,58 @@ func TestOperationsRecordWhenTheEndWasNoticed(t *testing.T) {
 	if n := len(p.Operations()); n != 0 {
 		t.Errorf("%d operations after ResetCounts", n)
 	}
+}
+
+// Five stack deploys at once in one account and region, each through its
+// own client of one process (one cfn.Limiter), under quotas tight enough
+// to throttle them: every one ends deployed, none fails for throttling,
+// and each end is still seen.
+func TestGantryDriversShareTheQuota(t *testing.T) {
+	t.Parallel()
+	p := start(t)
+	const region = "me-central-1"
+	p.SetQuotas(Quota{Operation: "cloudformation:*", Rate: 2, Burst: 2})
+	p.SetStackDuration(2 * time.Second)
+	ctx := testContext(t)
+	limiter := cfn.NewLimiter()
+	var wg sync.WaitGroup
+	results := make([]*cfn.Result, 5)
+	errs := make([]error, 5)
+	for i := range results {
+		wg.Go(func() {
+			name := fmt.Sprintf("quota-%d", i)
+			drv := cfn.New(cloudformation.NewFromConfig(via(p, region, 1), limiter.ClientOptions(DefaultAccount, region)))
+			cs, err := drv.CreateChangeSet(ctx, cfn.ChangeSetInput{StackName: name, Template: []byte(template),
+				Parameters: map[string]string{"Value": "a", "Name": "/proxy-test/" + name}})
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			results[i], errs[i] = drv.Execute(ctx, cs, nil, cfn.Expecting(2*time.Second))
+		})
+	}
+	wg.Wait()
+	throttledPolls := 0
+	for i, res := range results {
+		if errs[i] != nil || res == nil || res.Status != "CREATE_COMPLETE" {
+			t.Errorf("stack %d: %+v, %v; want CREATE_COMPLETE whatever the throttling", i, res, errs[i])
+			continue
+		}
+		throttledPolls += res.Throttled
+	}
+	quota := 0
+	for _, n := range p.QuotaThrottled() {
+		quota += n
+	}
+	if quota == 0 {
+		t.Fatal("nothing was throttled: the test proves nothing")
+	}
+	for _, op := range p.Operations() {
+		if op.Noticed.IsZero() {
+			t.Errorf("the end of %s was never seen", op.Stack)
+		} else if late := op.Noticed.Sub(op.Ended); late > 5*time.Second {
+			t.Errorf("the end of %s was seen %v late", op.Stack, late)
+		}
+	}
+	t.Logf("%d requests throttled at the proxy (%v), %d of them the waits' polls", quota, p.QuotaThrottled(), throttledPolls)
 }

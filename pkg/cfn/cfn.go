@@ -186,8 +186,8 @@ func (c *Client) Describe(ctx context.Context, name string) (*Stack, error) {
 
 // describeID is DescribeStacks by stack ID, which also finds a deleted
 // stack (DELETE_COMPLETE).
-func (c *Client) describeID(ctx context.Context, id string) (types.Stack, error) {
-	out, err := c.api.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(id)})
+func (c *Client) describeID(ctx context.Context, id string, opts ...func(*cloudformation.Options)) (types.Stack, error) {
+	out, err := c.api.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(id)}, opts...)
 	if err != nil {
 		if isStackNotFound(err) {
 			return types.Stack{StackId: aws.String(id), StackStatus: types.StackStatusDeleteComplete}, nil

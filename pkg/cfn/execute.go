@@ -45,6 +45,9 @@ type Result struct {
 	// stack's events tell; 0 when unknown. Callers pass it to the next
 	// Execute of the same kind of stack with Expecting.
 	Took time.Duration
+	// Throttled is how many of the wait's polls CloudFormation throttled
+	// (each was tried again later).
+	Throttled int
 }
 
 // ExecuteOption tunes one Execute.
@@ -160,11 +163,7 @@ func (c *Client) executeRefused(ctx context.Context, cs *ChangeSet, tr *eventTra
 	if s, err := c.describeID(ctx, cs.StackID); err == nil && settled(string(s.StackStatus)) {
 		res.Status = string(s.StackStatus)
 	}
-	if evs, err := tr.poll(ctx, c.api); err == nil {
-		for _, e := range evs {
-			sink(e)
-		}
-	}
+	_ = c.stream(ctx, tr, sink) // best effort: the refusal is the news
 	res.Reasons = tr.failures()
 	res.Reasons = append(res.Reasons, ResourceFailure{
 		LogicalID:    cs.StackName,
@@ -183,9 +182,9 @@ func (c *Client) follow(ctx context.Context, cs *ChangeSet, tr *eventTracker, si
 	if err == nil {
 		res, err := c.result(ctx, cs, s, tr)
 		if res != nil {
-			res.Took = tm.estimate(tr.span())
+			res.Took, res.Throttled = tm.estimate(tr.span()), tm.throttled
 			c.log().DebugContext(ctx, "stack operation timed", "stack", cs.StackName, "took", res.Took,
-				"expected", p.expected, "lastBusy", tm.lastBusy, "settledSeen", tm.settled)
+				"expected", p.expected, "lastBusy", tm.lastBusy, "settledSeen", tm.settled, "throttledPolls", tm.throttled)
 		}
 		return res, err
 	}
@@ -232,43 +231,47 @@ func isNotCancellable(err error) bool {
 	return errors.As(err, &ae) && ae.ErrorCode() == "ValidationError"
 }
 
-// watch polls until the stack settles, streaming new events. Each poll
-// describes the stack, then reads the events, so the events of a settled
-// stack are complete. It returns the last stack seen and when, since
-// start, the stack was last seen busy and first seen settled.
+// watch polls until the stack settles, streaming new events. A poll
+// describes the stack; its events are read only when its status changes
+// (an update rolling back, say) and once it has settled, so that they
+// are complete -- not on every poll. A throttled poll is no news: the
+// wait slows down and goes on (throttling never ends a wait; ctx's
+// deadline does). It returns the last stack seen and when, since start,
+// the stack was last seen busy and first seen settled.
 func (c *Client) watch(ctx context.Context, tr *eventTracker, sink EventSink, p pace, start time.Time) (types.Stack, timing, error) {
 	next := c.Poll.schedule(c.random)
 	var (
-		last       types.Stack
-		tm         timing
-		eventsRead time.Time
+		last types.Stack
+		tm   timing
+		seen types.StackStatus // the status the last answered poll saw
 	)
-	for delay := time.Duration(0); ; delay = p.next(c.now().Sub(start), next()) {
-		if err := c.sleep(ctx, delay); err != nil {
+	for {
+		if err := c.sleep(ctx, p.next(c.now().Sub(start), next(), c.random)); err != nil {
 			return last, tm, err
 		}
 		asked := c.now().Sub(start)
-		s, err := c.describeID(ctx, tr.stackID)
+		s, err := c.describeID(ctx, tr.stackID, throttlingReturned)
+		if err != nil && isThrottling(err) && ctx.Err() == nil {
+			p.slow.throttled()
+			tm.throttled++
+			continue
+		}
 		if err != nil {
 			return last, tm, err
 		}
+		p.slow.answered()
 		last = s
 		// REVIEW_IN_PROGRESS: a new stack whose execution has not started.
 		done := settled(string(s.StackStatus)) && s.StackStatus != types.StackStatusReviewInProgress
-		// Events are for people watching: while polls come faster than
-		// eventsEvery (early in a wait, or around an expected end), they
-		// are read once per eventsEvery, and always at the end, so that
-		// they are complete.
-		if done || eventsRead.IsZero() || c.now().Sub(eventsRead) >= eventsEvery {
-			eventsRead = c.now()
-			evs, err := tr.poll(ctx, c.api)
-			if err != nil {
+		if done || statusChanged(seen, s.StackStatus) {
+			if err := c.stream(ctx, tr, sink); err != nil {
 				return last, tm, err
 			}
-			for _, e := range evs {
-				sink(e)
-			}
 		}
+		if strings.Contains(string(s.StackStatus), "ROLLBACK") {
+			p.expected = 0 // what was expected was the operation, not its rollback
+		}
+		seen = s.StackStatus
 		if done {
 			tm.settled = c.now().Sub(start)
 			return s, tm, nil
@@ -277,8 +280,31 @@ func (c *Client) watch(ctx context.Context, tr *eventTracker, sink EventSink, p 
 	}
 }
 
-// eventsEvery is the most often a wait reads a stack's events.
-const eventsEvery = 2 * time.Second
+// statusChanged reports whether a poll's status is news: another status
+// than the last poll's, or, at the first poll, anything but the plain
+// "in progress" of the operation just started.
+func statusChanged(seen, now types.StackStatus) bool {
+	if seen != "" {
+		return now != seen
+	}
+	switch now {
+	case types.StackStatusCreateInProgress, types.StackStatusUpdateInProgress, types.StackStatusDeleteInProgress:
+		return false
+	}
+	return true
+}
+
+// stream reads the events not handed out yet and sends them to sink.
+func (c *Client) stream(ctx context.Context, tr *eventTracker, sink EventSink) error {
+	evs, err := tr.poll(ctx, c.api)
+	if err != nil {
+		return err
+	}
+	for _, e := range evs {
+		sink(e)
+	}
+	return nil
+}
 
 // result turns the settled stack into a Result.
 func (c *Client) result(ctx context.Context, cs *ChangeSet, s types.Stack, tr *eventTracker) (*Result, error) {

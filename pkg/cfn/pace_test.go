@@ -7,39 +7,103 @@ import (
 	"time"
 )
 
-func TestPaceLandsAtTheExpectedEndThenPollsDensely(t *testing.T) {
+func half() float64 { return 0.5 }
+
+// With an expectation a wait is quiet early (a poll every quarter of the
+// expected time), lands on the start of the dense window, polls every 1%
+// around the expected end, thins out past it (a quarter of the overrun)
+// and backs off again past a quarter more than expected.
+func TestPaceIsQuietEarlyAndDenseAtTheEnd(t *testing.T) {
 	p := pace{expected: 10 * time.Second}
-	tail := tailInterval(p.expected)
-	if tail != 100*time.Millisecond {
-		t.Fatalf("tail interval for 10 s = %v, want 100ms", tail)
-	}
-	// Before the tail: never sleeps past its start.
-	if d := p.next(9600*time.Millisecond, 5*time.Second); d != 300*time.Millisecond {
-		t.Errorf("at 9.6 s with a 5 s back-off: sleeps %v, want 300ms (to 9.9 s)", d)
-	}
-	if d := p.next(time.Second, 500*time.Millisecond); d != 500*time.Millisecond {
-		t.Errorf("early: sleeps %v, want the back-off's 500ms", d)
-	}
-	// In the tail: the dense interval, until well past the expected end.
-	for _, at := range []time.Duration{9900 * time.Millisecond, 10 * time.Second, 12 * time.Second} {
-		if d := p.next(at, 5*time.Second); d != tail {
-			t.Errorf("at %v: sleeps %v, want %v", at, d, tail)
+	for _, c := range []struct {
+		at, backoff, want time.Duration
+		why               string
+	}{
+		{0, 250 * time.Millisecond, 2500 * time.Millisecond, "the first poll a quarter of the way in"},
+		{2500 * time.Millisecond, time.Second, 2500 * time.Millisecond, "quiet: a quarter of the expected time, whatever the back-off"},
+		{7500 * time.Millisecond, 5 * time.Second, 2400 * time.Millisecond, "never past the dense window's start (9.9 s)"},
+		{9600 * time.Millisecond, 5 * time.Second, 300 * time.Millisecond, "to the window's start"},
+		{9900 * time.Millisecond, 5 * time.Second, 100 * time.Millisecond, "dense: 1% of the expected time"},
+		{10200 * time.Millisecond, 5 * time.Second, 100 * time.Millisecond, "still dense just past the expected end"},
+		{12 * time.Second, 5 * time.Second, 500 * time.Millisecond, "thinning out past it: a quarter of the overrun"},
+		{16 * time.Second, 5 * time.Second, 800 * time.Millisecond, "past the window: the back-off within a twentieth of the wait"},
+	} {
+		if got := p.next(c.at, c.backoff, half); got != c.want {
+			t.Errorf("at %v (back-off %v): sleeps %v, want %v: %s", c.at, c.backoff, got, c.want, c.why)
 		}
 	}
-	// Past the window: back to the back-off.
-	if d := p.next(16*time.Second, 5*time.Second); d != 800*time.Millisecond {
-		t.Errorf("at 16 s: sleeps %v, want the back-off within a twentieth of the wait (800ms)", d)
+	// Long operations: at most a minute between quiet polls, 5 s dense.
+	long := pace{expected: 40 * time.Minute}
+	if got := long.next(time.Minute, time.Second, half); got != time.Minute {
+		t.Errorf("40 min expected, a minute in: sleeps %v, want a minute", got)
 	}
-	// No expectation: the back-off alone.
-	if d := (pace{}).next(2*time.Minute, 5*time.Second); d != 5*time.Second {
-		t.Errorf("no expectation, two minutes in: sleeps %v, want the back-off's 5 s", d)
+	if got := long.next(40*time.Minute, time.Second, half); got != 5*time.Second {
+		t.Errorf("40 min expected, at the end: sleeps %v, want 5 s", got)
 	}
-	// Never more than a twentieth of the wait so far (at least 500 ms).
-	if d := (pace{}).next(8*time.Second, 5*time.Second); d != 500*time.Millisecond {
-		t.Errorf("no expectation, 8 s in: sleeps %v, want 500ms", d)
+	// Short ones: quiet polls no closer than rain's 2 s.
+	if got := (pace{expected: 4 * time.Second}).next(0, time.Second, half); got != 2*time.Second {
+		t.Errorf("4 s expected: first poll after %v, want 2 s", got)
 	}
-	if d := (pace{}).next(30*time.Second, 5*time.Second); d != 1500*time.Millisecond {
-		t.Errorf("no expectation, 30 s in: sleeps %v, want 1.5 s", d)
+	// No expectation: the back-off alone, never more than a twentieth of
+	// the wait so far (at least 500 ms).
+	for _, c := range []struct{ at, backoff, want time.Duration }{
+		{0, 250 * time.Millisecond, 250 * time.Millisecond},
+		{8 * time.Second, 5 * time.Second, 500 * time.Millisecond},
+		{30 * time.Second, 5 * time.Second, 1500 * time.Millisecond},
+		{2 * time.Minute, 5 * time.Second, 5 * time.Second},
+	} {
+		if got := (pace{}).next(c.at, c.backoff, half); got != c.want {
+			t.Errorf("no expectation, %v in (back-off %v): sleeps %v, want %v", c.at, c.backoff, got, c.want)
+		}
+	}
+}
+
+// Throttling stretches the dense and blind delays (not the quiet ones,
+// already sparse): doubled per throttled poll up to 16 times, halved per
+// answered one, jittered ±25%, and never stretched past 10 s.
+func TestSlowdownDoublesHalvesAndIsBounded(t *testing.T) {
+	var s slowdown
+	for i, want := range []int{2, 4, 8, 16, 16} {
+		s.throttled()
+		if s.factor != want {
+			t.Fatalf("after %d throttled polls: factor %d, want %d", i+1, s.factor, want)
+		}
+	}
+	p := pace{expected: 10 * time.Second, slow: s}
+	if got := p.next(10*time.Second, time.Second, half); got != 1600*time.Millisecond {
+		t.Errorf("dense delay at 16x: %v, want 1.6 s", got)
+	}
+	if got := p.next(time.Second, time.Second, half); got != 2500*time.Millisecond {
+		t.Errorf("quiet delay under throttling: %v, want the plain 2.5 s", got)
+	}
+	lo, hi := p.next(10*time.Second, time.Second, func() float64 { return 0 }), p.next(10*time.Second, time.Second, func() float64 { return 0.999999 })
+	if lo != 1200*time.Millisecond || hi < 1999*time.Millisecond || hi > 2*time.Second {
+		t.Errorf("jitter spans [%v, %v], want [1.2 s, 2 s]", lo, hi)
+	}
+	if got := (pace{slow: s}).next(5*time.Minute, 5*time.Second, half); got != 10*time.Second {
+		t.Errorf("a stretched 5 s back-off: %v, want the 10 s cap", got)
+	}
+	if got := (pace{slow: s}).next(30*time.Minute, 5*time.Minute, half); got != 90*time.Second {
+		t.Errorf("a 90 s delay (a twentieth of 30 min) stretched: %v, want it unchanged, never shortened", got)
+	}
+	for _, want := range []int{8, 4, 2, 1, 1} {
+		s.answered()
+		if s.factor != want {
+			t.Fatalf("answered: factor %d, want %d", s.factor, want)
+		}
+	}
+}
+
+func TestQuietIntervalBounds(t *testing.T) {
+	for exp, want := range map[time.Duration]time.Duration{
+		2 * time.Second:  2 * time.Second,
+		10 * time.Second: 2500 * time.Millisecond,
+		time.Minute:      15 * time.Second,
+		30 * time.Minute: time.Minute,
+	} {
+		if got := quietInterval(exp); got != want {
+			t.Errorf("quietInterval(%v) = %v, want %v", exp, got, want)
+		}
 	}
 }
 
@@ -80,21 +144,25 @@ func runFor(t *testing.T, d time.Duration, history time.Duration, opts ...Execut
 }
 
 // Knowing how long the operation takes, its end is noticed within one
-// tail interval, where the back-off alone notices a 10 s update ~2 s late.
+// tail interval when it ends on time, within a quarter of the overrun
+// when later, within a quiet interval when earlier -- where the back-off
+// alone notices a 10 s update ~2 s late -- and its Took is within half
+// the gap between the polls around its end.
 func TestExpectingNoticesTheEndWithinATailInterval(t *testing.T) {
 	blind, blindCalls, _ := runFor(t, 10*time.Second, 0)
-	for _, op := range []time.Duration{10 * time.Second, 10200 * time.Millisecond, 9 * time.Second, 12 * time.Second} {
-		late, calls, res := runFor(t, op, 0, Expecting(10*time.Second))
-		t.Logf("%v update expecting 10 s: noticed %v late, %d describe calls, Took %v (blind 10 s: %v late, %d calls)", op, late, calls, res.Took, blind, blindCalls)
-		limit := 100 * time.Millisecond
-		if op < 9900*time.Millisecond {
-			limit = time.Second // before the tail: the back-off, capped at the tail's start
+	for _, c := range []struct{ op, limit time.Duration }{
+		{10 * time.Second, 100 * time.Millisecond},
+		{10200 * time.Millisecond, 100 * time.Millisecond},
+		{9 * time.Second, time.Second},             // before the dense window: the quiet polls, up to its start
+		{12 * time.Second, 500 * time.Millisecond}, // a quarter of the 2 s overrun
+	} {
+		late, calls, res := runFor(t, c.op, 0, Expecting(10*time.Second))
+		t.Logf("%v update expecting 10 s: noticed %v late, %d describe calls, Took %v (blind 10 s: %v late, %d calls)", c.op, late, calls, res.Took, blind, blindCalls)
+		if late > c.limit {
+			t.Errorf("%v update expecting 10 s noticed %v late; want at most %v", c.op, late, c.limit)
 		}
-		if late > limit {
-			t.Errorf("%v update expecting 10 s noticed %v late; want at most %v", op, late, limit)
-		}
-		if res.Took > op || res.Took < op-limit {
-			t.Errorf("%v update: Took %v, want within %v below it", op, res.Took, limit)
+		if d := res.Took - c.op; d > c.limit/2+time.Millisecond || -d > c.limit {
+			t.Errorf("%v update: Took %v, want within %v of it", c.op, res.Took, c.limit/2)
 		}
 	}
 	if late, _, _ := runFor(t, 10*time.Second, 0, Expecting(10*time.Second)); late > blind {
@@ -157,5 +225,110 @@ func TestMarkedEventsSaveTheReadBeforeExecuting(t *testing.T) {
 	}
 	if marked != unmarked-1 {
 		t.Errorf("Execute read events %d times after MarkEvents, %d times without; want one fewer", marked, unmarked)
+	}
+}
+
+// What a wait costs when the expectation is right: a poll every quarter
+// of the operation, one or two at its end, and its events read once, at
+// the end (plus the read that marks where they begin) -- about rain's
+// cost at 10 s, a sixth of it at a minute, and a poll a minute on long
+// operations.
+func TestScheduleOfAnExpectedOperation(t *testing.T) {
+	for _, c := range []struct {
+		op                  time.Duration
+		maxDescribes, wantN int
+	}{
+		{10 * time.Second, 5, 2},
+		{time.Minute, 5, 2},
+		{30 * time.Minute, 32, 2},
+	} {
+		clock := &fakeClock{now: time.Unix(1000, 0)}
+		f := newFake(clock)
+		f.status, f.finalStatus = "UPDATE_IN_PROGRESS", "UPDATE_COMPLETE"
+		f.doneAt = clock.Now().Add(c.op)
+		res, err := newFakeClient(f).Execute(context.Background(), updateChangeSet(f), nil, Expecting(c.op))
+		if err != nil || res.Failed {
+			t.Fatalf("%v: %+v, %v", c.op, res, err)
+		}
+		late := clock.Now().Sub(f.doneAt)
+		t.Logf("%v: %d DescribeStacks, %d DescribeStackEvents, noticed %v late", c.op, f.count("DescribeStacks"), f.count("DescribeStackEvents"), late)
+		if n := f.count("DescribeStacks"); n > c.maxDescribes {
+			t.Errorf("%v expected and taken: %d DescribeStacks, want at most %d", c.op, n, c.maxDescribes)
+		}
+		if n := f.count("DescribeStackEvents"); n != c.wantN {
+			t.Errorf("%v: %d DescribeStackEvents, want %d (the mark and the end)", c.op, n, c.wantN)
+		}
+		if late > tailInterval(c.op) {
+			t.Errorf("%v: noticed %v late, want within %v", c.op, late, tailInterval(c.op))
+		}
+	}
+}
+
+// Events are read when the status changes and at the end, not on every
+// poll: an update that fails and rolls back, polled blind (many polls),
+// costs three reads: the mark, the change to UPDATE_ROLLBACK_IN_PROGRESS,
+// the end.
+func TestEventsReadOnlyWhenTheStatusChangesOrAtTheEnd(t *testing.T) {
+	clock := &fakeClock{now: time.Unix(1000, 0)}
+	f := newFake(clock)
+	f.pageSize = 100
+	f.status, f.finalStatus = "UPDATE_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE"
+	start := clock.Now()
+	f.doneAt = start.Add(20 * time.Second)
+	var streamed []string
+	f.onDescribeCall = func(int) {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if f.status == "UPDATE_IN_PROGRESS" && clock.Now().Sub(start) >= 8*time.Second {
+			f.addEvent("fail", "Svc", "AWS::ECS::Service", "UPDATE_FAILED", "circuit breaker")
+			f.addEvent("rb", f.stackName, stackResourceType, "UPDATE_ROLLBACK_IN_PROGRESS", "")
+			f.status = "UPDATE_ROLLBACK_IN_PROGRESS"
+		}
+	}
+	var rollbackSeen time.Duration
+	res, err := newFakeClient(f).Execute(context.Background(), updateChangeSet(f), func(e Event) {
+		streamed = append(streamed, e.ID)
+		if e.ID == "rb" {
+			rollbackSeen = clock.Now().Sub(start)
+		}
+	})
+	if err != nil || !res.Failed || len(res.Reasons) != 1 || res.Reasons[0].LogicalID != "Svc" {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	describes, reads := f.count("DescribeStacks"), f.count("DescribeStackEvents")
+	t.Logf("%d DescribeStacks, %d DescribeStackEvents; the rollback streamed at %v", describes, reads, rollbackSeen)
+	if reads != 3 || describes < 10 {
+		t.Errorf("%d event reads over %d polls, want 3 (mark, change, end) over many", reads, describes)
+	}
+	if rollbackSeen > 9*time.Second {
+		t.Errorf("the rollback's events were streamed %v in; want at the first poll after it began (8 s)", rollbackSeen)
+	}
+}
+
+// A throttled poll is no news: the wait stretches its delays (so a
+// throttled minute costs a few polls, not hundreds), never fails for
+// it, and after the throttling stops polls densely again.
+func TestThrottledPollsSlowDownAndNeverFailTheWait(t *testing.T) {
+	clock := &fakeClock{now: time.Unix(1000, 0)}
+	f := newFake(clock)
+	f.status, f.finalStatus = "UPDATE_IN_PROGRESS", "UPDATE_COMPLETE"
+	start := clock.Now()
+	f.doneAt = start.Add(10 * time.Second)
+	f.throttleUntil = start.Add(70 * time.Second) // throttled from before the end until a minute past it
+	res, err := newFakeClient(f).Execute(context.Background(), updateChangeSet(f), nil, Expecting(10*time.Second))
+	if err != nil || res.Failed || res.Status != "UPDATE_COMPLETE" {
+		t.Fatalf("a throttled wait ended %+v, %v; want it to go on to the end", res, err)
+	}
+	throttled := f.count("DescribeStacks:throttled")
+	late := clock.Now().Sub(f.throttleUntil)
+	t.Logf("%d polls throttled over a minute, Result.Throttled %d; seen %v after the throttling stopped", throttled, res.Throttled, late)
+	if throttled != res.Throttled || throttled == 0 {
+		t.Errorf("Result.Throttled = %d, the fake throttled %d", res.Throttled, throttled)
+	}
+	if throttled > 20 {
+		t.Errorf("%d throttled polls in a minute; want the delays stretched (at most 20)", throttled)
+	}
+	if late > maxStretched+maxStretched/4 {
+		t.Errorf("seen %v after the throttling stopped; want within a stretched delay (%v)", late, maxStretched)
 	}
 }

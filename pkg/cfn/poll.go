@@ -55,17 +55,28 @@ func sleepContext(ctx context.Context, d time.Duration) error {
 }
 
 // pace shapes a stack wait around the time the operation is expected to
-// take (learnt from an earlier operation of the same stack, or of the same
-// kind of stack in another region). A back-off alone notices the end of a
-// 10 s operation up to ~2 s late; knowing roughly when it ends, the wait
-// sleeps through the middle and polls densely around the expected end.
+// take (learnt from an earlier operation of the same stack, of the same
+// kind of stack in another region, or from the state table). Knowing
+// roughly when it ends, the wait stays quiet through the middle -- a poll
+// every quarter of the expected time, to see an early end or a failure --
+// and polls densely around the expected end. Without an expectation it
+// backs off, never sleeping more than a twentieth of the time waited.
 type pace struct {
-	expected time.Duration // 0: no expectation, plain back-off
+	expected time.Duration // 0: no expectation, the back-off alone
+	slow     slowdown
 }
 
 // minRelativeCap is the shortest sleep the twentieth-of-the-wait rule
 // imposes.
 const minRelativeCap = 500 * time.Millisecond
+
+// quietInterval is how often a wait polls before the expected end: a
+// quarter of the expected time, within [2 s, 1 min] (rain's 2 s polling at
+// the least; a minute at the most, so that a failure of a long operation
+// is seen within a minute).
+func quietInterval(expected time.Duration) time.Duration {
+	return min(max(expected/4, 2*time.Second), time.Minute)
+}
 
 // tailInterval is how often a wait polls around its expected end: 1% of
 // the expected time, within [100 ms, 5 s], so the lateness stays a small
@@ -75,11 +86,12 @@ func tailInterval(expected time.Duration) time.Duration {
 }
 
 // next is the delay before the next poll, elapsed into the operation,
-// given the back-off's own next delay.
-func (p pace) next(elapsed, backoff time.Duration) time.Duration {
+// given the back-off's own next delay; random (in [0,1)) jitters a delay
+// that throttling stretched.
+func (p pace) next(elapsed, backoff time.Duration, random func() float64) time.Duration {
 	// Late by at most a twentieth of the wait so far: the back-off's
 	// growth is for long waits, not for the first minute of one.
-	backoff = min(backoff, max(elapsed/20, minRelativeCap))
+	backoff = p.slow.stretch(min(backoff, max(elapsed/20, minRelativeCap)), random)
 	if p.expected <= 0 {
 		return backoff
 	}
@@ -88,27 +100,63 @@ func (p pace) next(elapsed, backoff time.Duration) time.Duration {
 	until := p.expected + p.expected/4 + 2*tail
 	switch {
 	case elapsed < from:
-		return min(backoff, from-elapsed)
+		// Sparse already; the shared rate limit spaces them if need be.
+		return min(quietInterval(p.expected), from-elapsed)
 	case elapsed < until:
-		return tail
+		// Every 1% around the end; thinning out past it, so that an
+		// operation slower than expected is seen within a quarter of
+		// its overrun without a poll every 1% all the way.
+		return p.slow.stretch(max(tail, (elapsed-p.expected)/4), random)
 	default:
 		return backoff
 	}
+}
+
+// maxSlowdown and maxStretched bound how far throttling stretches a
+// wait's polls: 16 times, and never past 10 s (unless the delay was
+// longer already).
+const (
+	maxSlowdown  = 16
+	maxStretched = 10 * time.Second
+)
+
+// slowdown is how throttling stretches one wait's polls, on top of the
+// client-side rate limit the process's clients share (Limiter): each
+// throttled poll doubles the next delays, each answered one halves the
+// stretch again, and stretched delays are jittered so that the waits of
+// many rollouts that throttled together do not poll together again.
+type slowdown struct {
+	factor int // 1: no stretch
+}
+
+func (s *slowdown) throttled() { s.factor = min(max(s.factor, 1)*2, maxSlowdown) }
+
+func (s *slowdown) answered() { s.factor = max(s.factor/2, 1) }
+
+// stretch applies the slowdown to d; random returns values in [0,1).
+func (s slowdown) stretch(d time.Duration, random func() float64) time.Duration {
+	if s.factor <= 1 {
+		return d
+	}
+	stretched := time.Duration(float64(d) * float64(s.factor) * (0.75 + 0.5*random()))
+	return max(min(stretched, maxStretched), d)
 }
 
 // timing is what a wait saw of an operation's duration: it was still
 // running at lastBusy and had ended by settled (both since the execute).
 type timing struct {
 	lastBusy, settled time.Duration
+	throttled         int // polls answered with throttling
 }
 
 // estimate is the operation's duration: the span of its own stack events
 // (start to end, on CloudFormation's clock) when that fits what the polls
-// saw, otherwise the last time it was seen running, the tighter bound when
-// the polls were dense around the end.
+// saw, otherwise the middle of the last poll that saw it running and the
+// first that saw it settled (close together around an expected end;
+// further apart when it ended early, in the quiet part of the wait).
 func (t timing) estimate(events time.Duration) time.Duration {
 	if events > t.lastBusy && events <= t.settled {
 		return events
 	}
-	return t.lastBusy
+	return (t.lastBusy + t.settled) / 2
 }
