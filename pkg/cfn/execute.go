@@ -54,15 +54,23 @@ type Result struct {
 type ExecuteOption func(*executeOptions)
 
 type executeOptions struct {
-	expected time.Duration
+	expected, fallback time.Duration
 }
 
 // Expecting says how long the operation is expected to take (say, what the
-// same stack took in the region before): the wait then polls densely
-// around that time instead of backing off past it. Without it Execute
-// expects what the stack's previous operation took, read from its events.
+// same kind of stack took in an earlier region of this rollout): the wait
+// then stays quiet until near that time and polls densely around it
+// instead of backing off past it. Without it Execute expects what the
+// stack's previous operation took, read from its events.
 func Expecting(d time.Duration) ExecuteOption {
 	return func(o *executeOptions) { o.expected = d }
+}
+
+// OrExpecting is the expectation when neither Expecting nor the stack's
+// own history gives one (a new stack of a service that has a recorded
+// time for the kind of operation, say).
+func OrExpecting(d time.Duration) ExecuteOption {
+	return func(o *executeOptions) { o.fallback = d }
 }
 
 // ResourceFailure is a resource that failed during the execution.
@@ -107,6 +115,9 @@ func (c *Client) Execute(ctx context.Context, cs *ChangeSet, sink EventSink, opt
 	o := executeOptions{expected: previous}
 	for _, opt := range opts {
 		opt(&o)
+	}
+	if o.expected <= 0 {
+		o.expected = o.fallback
 	}
 	p := pace{expected: o.expected}
 	token, err := changeSetName(c.now()) // unique; lets AWS recognise a retried call

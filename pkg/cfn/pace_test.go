@@ -185,6 +185,19 @@ func TestPreviousOperationFromEventsIsTheExpectation(t *testing.T) {
 	}
 }
 
+// OrExpecting stands in only when the stack's history says nothing.
+func TestOrExpectingIsTheFallback(t *testing.T) {
+	late, calls, _ := runFor(t, 10*time.Second, 0, OrExpecting(10*time.Second))
+	if late > 100*time.Millisecond || calls > 7 {
+		t.Errorf("no history, fallback 10 s: noticed %v late with %d calls; want it used (within 100ms, at most 7 calls)", late, calls)
+	}
+	// History (a 10 s update) wins over a wrong fallback of 3 s.
+	late, calls, _ = runFor(t, 10*time.Second, 10*time.Second, OrExpecting(3*time.Second))
+	if late > 100*time.Millisecond || calls > 7 {
+		t.Errorf("history 10 s, fallback 3 s: noticed %v late with %d calls; want the history used", late, calls)
+	}
+}
+
 // An expectation far off costs little: a long update expected to be short
 // polls densely only in the short window, then backs off again.
 func TestWrongExpectationCostsFewCalls(t *testing.T) {

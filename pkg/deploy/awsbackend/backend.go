@@ -57,8 +57,10 @@ type Backend struct {
 	mu     sync.Mutex
 	stores map[string]*state.Store // by stage
 
-	took  durations
-	stash stash
+	took    durations
+	stash   stash
+	times   opTimes
+	limiter *cfn.Limiter // one process's CloudFormation clients share it
 }
 
 // New returns a Backend.
@@ -75,7 +77,8 @@ func New(o Options) *Backend {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Backend{o: o, stores: map[string]*state.Store{}, took: durations{m: map[string]time.Duration{}}, stash: stash{m: map[string]*preparedSet{}}}
+	return &Backend{o: o, stores: map[string]*state.Store{}, took: durations{m: map[string]time.Duration{}}, stash: stash{m: map[string]*preparedSet{}},
+		times: opTimes{stages: map[string]map[string]time.Duration{}}, limiter: cfn.NewLimiter()}
 }
 
 // durations remembers how long each kind of stack operation took in this
@@ -237,7 +240,10 @@ func (b *Backend) Region(ctx context.Context, step plan.Step) (deploy.Region, er
 	if err != nil {
 		return nil, fmt.Errorf("reaching account %s in %s: %w", step.Account, step.Region, err)
 	}
-	c := cfn.New(cloudformation.NewFromConfig(cfg))
+	// Every CloudFormation client of the process in this account and
+	// region draws on one client-side rate limit, as their calls draw on
+	// one quota.
+	c := cfn.New(cloudformation.NewFromConfig(cfg, b.limiter.ClientOptions(step.Account, step.Region)))
 	c.Logger = b.o.Logger
 	if b.o.Poll != nil {
 		c.Poll = *b.o.Poll
@@ -251,6 +257,7 @@ func (b *Backend) Region(ctx context.Context, step plan.Step) (deploy.Region, er
 		ssm:     ssm.NewFromConfig(cfg),
 		history: storeHistory{store: store, service: b.o.Plan.Service, stage: step.Stage, region: step.Region},
 		took:    &b.took,
+		times:   &b.times,
 		stash:   &b.stash,
 		stage:   step.Stage,
 		name:    step.Region,

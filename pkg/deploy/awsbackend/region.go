@@ -48,6 +48,7 @@ type region struct {
 	ssm     *ssm.Client
 	history storeHistory
 	took    *durations // shared by the rollout's regions
+	times   *opTimes   // the state table's operation times, shared too
 	stash   *stash     // change sets made ahead, shared by the rollout's regions
 	stage   string
 	name    string // the AWS region
@@ -195,20 +196,17 @@ func (r *region) Apply(ctx context.Context, a deploy.StackApply, obs deploy.Stac
 			}
 		}
 	}
-	var opts []cfn.ExecuteOption
 	key := durationKey(string(a.Kind), cs.Type)
-	if d := r.took.get(key); d > 0 {
-		opts = append(opts, cfn.Expecting(d))
-	}
 	res, err := r.cfn.Execute(ctx, cs, func(e cfn.Event) {
 		if obs != nil {
 			obs.StackEvent(rollout.StackEvent{Time: e.Time, Stack: a.Name, LogicalID: e.LogicalID, Type: e.ResourceType, Status: e.Status, Reason: e.Reason})
 		}
-	}, opts...)
+	}, r.expectation(ctx, key)...)
 	if res != nil {
 		out.Status = res.Status
 		if !res.Failed {
 			r.took.put(key, res.Took)
+			r.times.record(ctx, r.history, key, res.Took, r.cfn.Logger)
 		}
 	}
 	if err != nil {
@@ -218,6 +216,20 @@ func (r *region) Apply(ctx context.Context, a deploy.StackApply, obs deploy.Stac
 		return out, fmt.Errorf("%s failed and was rolled back (%s): %s", a.Name, res.Status, failureText(res))
 	}
 	return out, r.protect(ctx, a, tmpl)
+}
+
+// expectation is what a wait for an operation of kind key expects: what
+// the same kind took in an earlier region of this rollout (the same
+// templates), else the stack's own last operation (cfn reads it from the
+// events), else the time the state table keeps for the service.
+func (r *region) expectation(ctx context.Context, key string) []cfn.ExecuteOption {
+	if d := r.took.get(key); d > 0 {
+		return []cfn.ExecuteOption{cfn.Expecting(d)}
+	}
+	if d := r.times.expected(ctx, r.history, key, r.cfn.Logger); d > 0 {
+		return []cfn.ExecuteOption{cfn.OrExpecting(d)}
+	}
+	return nil
 }
 
 func failureText(res *cfn.Result) string {
