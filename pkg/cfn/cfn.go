@@ -68,6 +68,10 @@ type Client struct {
 	// StackTimeout, ChangeSetTimeout and CancelTimeout bound the waits.
 	StackTimeout, ChangeSetTimeout, CancelTimeout time.Duration
 
+	// pressed reports whether the process's DescribeStacks calls in this
+	// account and region are throttled lately (Limiter.Attach); nil: never.
+	pressed func() bool
+
 	sleep  func(ctx context.Context, d time.Duration) error // tests replace it
 	random func() float64                                   // in [0,1), for jitter
 	now    func() time.Time

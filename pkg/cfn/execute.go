@@ -189,6 +189,11 @@ func (c *Client) executeRefused(ctx context.Context, cs *ChangeSet, tr *eventTra
 func (c *Client) follow(ctx context.Context, cs *ChangeSet, tr *eventTracker, sink EventSink, p pace, start time.Time) (*Result, error) {
 	wctx, cancel := context.WithTimeout(ctx, c.StackTimeout)
 	defer cancel()
+	// The operation has started, which is news for whoever watches (the
+	// engine starts making the next wave's change sets then): its first
+	// event is sent now, as CloudFormation will record it, without
+	// reading the events for it.
+	tr.announce(cs, c.now(), sink)
 	s, tm, err := c.watch(wctx, tr, sink, p, start)
 	if err == nil {
 		res, err := c.result(ctx, cs, s, tr)
@@ -257,6 +262,7 @@ func (c *Client) watch(ctx context.Context, tr *eventTracker, sink EventSink, p 
 		seen types.StackStatus // the status the last answered poll saw
 	)
 	for {
+		p.pressed = c.pressed != nil && c.pressed()
 		if err := c.sleep(ctx, p.next(c.now().Sub(start), next(), c.random)); err != nil {
 			return last, tm, err
 		}
@@ -305,13 +311,18 @@ func statusChanged(seen, now types.StackStatus) bool {
 	return true
 }
 
-// stream reads the events not handed out yet and sends them to sink.
+// stream reads the events not handed out yet and sends them to sink,
+// but the one announce sent already.
 func (c *Client) stream(ctx context.Context, tr *eventTracker, sink EventSink) error {
 	evs, err := tr.poll(ctx, c.api)
 	if err != nil {
 		return err
 	}
 	for _, e := range evs {
+		if tr.announced != "" && tr.isStack(e) && e.Status == tr.announced {
+			tr.announced = "" // CloudFormation's own record of what was sent
+			continue
+		}
 		sink(e)
 	}
 	return nil
@@ -341,6 +352,21 @@ type eventTracker struct {
 	boundary           string // newest event ID before the execution; "" when none
 	seen               map[string]bool
 	events             []Event // every event handed out, in order
+	// announced is the status of the stack event sent when the execution
+	// started, until CloudFormation's own such event is read.
+	announced string
+}
+
+// announce sends the first event of the execution of cs, as CloudFormation
+// records it (the stack, CREATE_ or UPDATE_IN_PROGRESS, "User
+// Initiated"), at the client's time.
+func (t *eventTracker) announce(cs *ChangeSet, now time.Time, sink EventSink) {
+	t.announced = string(types.ResourceStatusUpdateInProgress)
+	if cs.Type == string(types.ChangeSetTypeCreate) {
+		t.announced = string(types.ResourceStatusCreateInProgress)
+	}
+	sink(Event{StackName: t.stackName, Time: now, LogicalID: t.stackName, PhysicalID: t.stackID,
+		ResourceType: stackResourceType, Status: t.announced, Reason: "User Initiated"})
 }
 
 // stackResourceType is the resource type of a stack's own events.

@@ -3,30 +3,31 @@ package cfn
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
 
 func half() float64 { return 0.5 }
 
-// With an expectation a wait is quiet early (a poll every quarter of the
+// With an expectation a wait is quiet early (a poll every third of the
 // expected time), lands on the start of the dense window, polls every 1%
 // around the expected end, thins out past it (a quarter of the overrun)
 // and backs off again past a quarter more than expected.
 func TestPaceIsQuietEarlyAndDenseAtTheEnd(t *testing.T) {
-	p := pace{expected: 10 * time.Second}
+	p := pace{expected: 12 * time.Second}
 	for _, c := range []struct {
 		at, backoff, want time.Duration
 		why               string
 	}{
-		{0, 250 * time.Millisecond, 2500 * time.Millisecond, "the first poll a quarter of the way in"},
-		{2500 * time.Millisecond, time.Second, 2500 * time.Millisecond, "quiet: a quarter of the expected time, whatever the back-off"},
-		{7500 * time.Millisecond, 5 * time.Second, 2400 * time.Millisecond, "never past the dense window's start (9.9 s)"},
-		{9600 * time.Millisecond, 5 * time.Second, 300 * time.Millisecond, "to the window's start"},
-		{9900 * time.Millisecond, 5 * time.Second, 100 * time.Millisecond, "dense: 1% of the expected time"},
-		{10200 * time.Millisecond, 5 * time.Second, 100 * time.Millisecond, "still dense just past the expected end"},
-		{12 * time.Second, 5 * time.Second, 500 * time.Millisecond, "thinning out past it: a quarter of the overrun"},
-		{16 * time.Second, 5 * time.Second, 800 * time.Millisecond, "past the window: the back-off within a twentieth of the wait"},
+		{0, 250 * time.Millisecond, 4 * time.Second, "the first poll a third of the way in"},
+		{4 * time.Second, time.Second, 4 * time.Second, "quiet: a third of the expected time, whatever the back-off"},
+		{8 * time.Second, 5 * time.Second, 3880 * time.Millisecond, "never past the dense window's start (11.88 s)"},
+		{11600 * time.Millisecond, 5 * time.Second, 280 * time.Millisecond, "to the window's start"},
+		{11900 * time.Millisecond, 5 * time.Second, 120 * time.Millisecond, "dense: 1% of the expected time"},
+		{12200 * time.Millisecond, 5 * time.Second, 120 * time.Millisecond, "still dense just past the expected end"},
+		{14 * time.Second, 5 * time.Second, 500 * time.Millisecond, "thinning out past it: a quarter of the overrun"},
+		{16 * time.Second, 5 * time.Second, 800 * time.Millisecond, "past the window (15.24 s): the back-off within a twentieth of the wait"},
 	} {
 		if got := p.next(c.at, c.backoff, half); got != c.want {
 			t.Errorf("at %v (back-off %v): sleeps %v, want %v: %s", c.at, c.backoff, got, c.want, c.why)
@@ -58,35 +59,38 @@ func TestPaceIsQuietEarlyAndDenseAtTheEnd(t *testing.T) {
 	}
 }
 
-// Throttling stretches the dense and blind delays (not the quiet ones,
-// already sparse): doubled per throttled poll up to 16 times, halved per
-// answered one, jittered ±25%, and never stretched past 10 s.
+// Throttling stretches the delays: doubled per throttled poll up to 8
+// times, halved per answered one, jittered ±25%, never stretched past
+// 2 s -- and the quiet ones never past the dense window's start.
 func TestSlowdownDoublesHalvesAndIsBounded(t *testing.T) {
 	var s slowdown
-	for i, want := range []int{2, 4, 8, 16, 16} {
+	for i, want := range []int{2, 4, 8, 8} {
 		s.throttled()
 		if s.factor != want {
 			t.Fatalf("after %d throttled polls: factor %d, want %d", i+1, s.factor, want)
 		}
 	}
 	p := pace{expected: 10 * time.Second, slow: s}
-	if got := p.next(10*time.Second, time.Second, half); got != 1600*time.Millisecond {
-		t.Errorf("dense delay at 16x: %v, want 1.6 s", got)
-	}
-	if got := p.next(time.Second, time.Second, half); got != 2500*time.Millisecond {
-		t.Errorf("quiet delay under throttling: %v, want the plain 2.5 s", got)
+	if got := p.next(10*time.Second, time.Second, half); got != 800*time.Millisecond {
+		t.Errorf("dense delay at 8x: %v, want 0.8 s", got)
 	}
 	lo, hi := p.next(10*time.Second, time.Second, func() float64 { return 0 }), p.next(10*time.Second, time.Second, func() float64 { return 0.999999 })
-	if lo != 1200*time.Millisecond || hi < 1999*time.Millisecond || hi > 2*time.Second {
-		t.Errorf("jitter spans [%v, %v], want [1.2 s, 2 s]", lo, hi)
+	if lo != 600*time.Millisecond || hi < 999*time.Millisecond || hi > time.Second {
+		t.Errorf("jitter spans [%v, %v], want [0.6 s, 1 s]", lo, hi)
 	}
-	if got := (pace{slow: s}).next(5*time.Minute, 5*time.Second, half); got != 10*time.Second {
-		t.Errorf("a stretched 5 s back-off: %v, want the 10 s cap", got)
+	if got := p.next(time.Second, time.Second, half); got != 3333333333 {
+		t.Errorf("quiet delay under throttling, 1 s in: %v, want the plain third (longer than the 2 s cap)", got)
 	}
-	if got := (pace{slow: s}).next(30*time.Minute, 5*time.Minute, half); got != 90*time.Second {
-		t.Errorf("a 90 s delay (a twentieth of 30 min) stretched: %v, want it unchanged, never shortened", got)
+	if got := (pace{expected: 4 * time.Second, slow: s}).next(0, time.Second, half); got != 2*time.Second {
+		t.Errorf("a 2 s quiet delay stretched: %v, want it unchanged (the cap)", got)
 	}
-	for _, want := range []int{8, 4, 2, 1, 1} {
+	if got := (pace{slow: s}).next(5*time.Minute, 5*time.Second, half); got != 5*time.Second {
+		t.Errorf("a 5 s back-off stretched: %v, want it unchanged, never shortened", got)
+	}
+	if got := (pace{slow: s}).next(4*time.Second, 5*time.Second, half); got != maxStretched {
+		t.Errorf("a 500 ms back-off stretched 8x: %v, want the %v cap", got, maxStretched)
+	}
+	for _, want := range []int{4, 2, 1, 1} {
 		s.answered()
 		if s.factor != want {
 			t.Fatalf("answered: factor %d, want %d", s.factor, want)
@@ -97,8 +101,8 @@ func TestSlowdownDoublesHalvesAndIsBounded(t *testing.T) {
 func TestQuietIntervalBounds(t *testing.T) {
 	for exp, want := range map[time.Duration]time.Duration{
 		2 * time.Second:  2 * time.Second,
-		10 * time.Second: 2500 * time.Millisecond,
-		time.Minute:      15 * time.Second,
+		9 * time.Second:  3 * time.Second,
+		time.Minute:      20 * time.Second,
 		30 * time.Minute: time.Minute,
 	} {
 		if got := quietInterval(exp); got != want {
@@ -153,7 +157,7 @@ func TestExpectingNoticesTheEndWithinATailInterval(t *testing.T) {
 	for _, c := range []struct{ op, limit time.Duration }{
 		{10 * time.Second, 100 * time.Millisecond},
 		{10200 * time.Millisecond, 100 * time.Millisecond},
-		{9 * time.Second, time.Second},             // before the dense window: the quiet polls, up to its start
+		{9 * time.Second, time.Second},             // before the dense window: a quiet poll at 6.7 s, then its start
 		{12 * time.Second, 500 * time.Millisecond}, // a quarter of the 2 s overrun
 	} {
 		late, calls, res := runFor(t, c.op, 0, Expecting(10*time.Second))
@@ -241,7 +245,7 @@ func TestMarkedEventsSaveTheReadBeforeExecuting(t *testing.T) {
 	}
 }
 
-// What a wait costs when the expectation is right: a poll every quarter
+// What a wait costs when the expectation is right: a poll every third
 // of the operation, one or two at its end, and its events read once, at
 // the end (plus the read that marks where they begin) -- about rain's
 // cost at 10 s, a sixth of it at a minute, and a poll a minute on long
@@ -251,8 +255,8 @@ func TestScheduleOfAnExpectedOperation(t *testing.T) {
 		op                  time.Duration
 		maxDescribes, wantN int
 	}{
-		{10 * time.Second, 5, 2},
-		{time.Minute, 5, 2},
+		{10 * time.Second, 4, 2},
+		{time.Minute, 4, 2},
 		{30 * time.Minute, 32, 2},
 	} {
 		clock := &fakeClock{now: time.Unix(1000, 0)}
@@ -280,7 +284,8 @@ func TestScheduleOfAnExpectedOperation(t *testing.T) {
 // Events are read when the status changes and at the end, not on every
 // poll: an update that fails and rolls back, polled blind (many polls),
 // costs three reads: the mark, the change to UPDATE_ROLLBACK_IN_PROGRESS,
-// the end.
+// the end. The first event is announced as the execution starts, and
+// CloudFormation's own record of it is not sent again.
 func TestEventsReadOnlyWhenTheStatusChangesOrAtTheEnd(t *testing.T) {
 	clock := &fakeClock{now: time.Unix(1000, 0)}
 	f := newFake(clock)
@@ -289,9 +294,12 @@ func TestEventsReadOnlyWhenTheStatusChangesOrAtTheEnd(t *testing.T) {
 	start := clock.Now()
 	f.doneAt = start.Add(20 * time.Second)
 	var streamed []string
-	f.onDescribeCall = func(int) {
+	f.onDescribeCall = func(n int) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
+		if n == 1 {
+			f.addEvent("in", f.stackName, stackResourceType, "UPDATE_IN_PROGRESS", "User Initiated")
+		}
 		if f.status == "UPDATE_IN_PROGRESS" && clock.Now().Sub(start) >= 8*time.Second {
 			f.addEvent("fail", "Svc", "AWS::ECS::Service", "UPDATE_FAILED", "circuit breaker")
 			f.addEvent("rb", f.stackName, stackResourceType, "UPDATE_ROLLBACK_IN_PROGRESS", "")
@@ -313,14 +321,18 @@ func TestEventsReadOnlyWhenTheStatusChangesOrAtTheEnd(t *testing.T) {
 	if reads != 3 || describes < 10 {
 		t.Errorf("%d event reads over %d polls, want 3 (mark, change, end) over many", reads, describes)
 	}
+	if strings.Join(streamed, ",") != ",fail,rb" {
+		t.Errorf("streamed %q; want the announced start (no ID), then CloudFormation's events but its own record of the start (in)", streamed)
+	}
 	if rollbackSeen > 9*time.Second {
 		t.Errorf("the rollback's events were streamed %v in; want at the first poll after it began (8 s)", rollbackSeen)
 	}
 }
 
 // A throttled poll is no news: the wait stretches its delays (so a
-// throttled minute costs a few polls, not hundreds), never fails for
-// it, and after the throttling stops polls densely again.
+// throttled minute costs a poll every 2 s, not hundreds), never fails for
+// it, and after the throttling stops sees the end within a stretched
+// delay.
 func TestThrottledPollsSlowDownAndNeverFailTheWait(t *testing.T) {
 	clock := &fakeClock{now: time.Unix(1000, 0)}
 	f := newFake(clock)
@@ -338,10 +350,32 @@ func TestThrottledPollsSlowDownAndNeverFailTheWait(t *testing.T) {
 	if throttled != res.Throttled || throttled == 0 {
 		t.Errorf("Result.Throttled = %d, the fake throttled %d", res.Throttled, throttled)
 	}
-	if throttled > 20 {
-		t.Errorf("%d throttled polls in a minute; want the delays stretched (at most 20)", throttled)
+	if throttled > 32 {
+		t.Errorf("%d throttled polls in a minute; want the delays stretched to about one per 2 s (at most 32)", throttled)
 	}
 	if late > maxStretched+maxStretched/4 {
 		t.Errorf("seen %v after the throttling stopped; want within a stretched delay (%v)", late, maxStretched)
+	}
+}
+
+// While the process's DescribeStacks calls are throttled, a wait leaves
+// out its quiet polls: straight to the dense window, two polls for an
+// operation that ends when expected.
+func TestPressedWaitSkipsTheQuietPolls(t *testing.T) {
+	p := pace{expected: 10 * time.Second, pressed: true}
+	if got := p.next(0, 250*time.Millisecond, half); got != 9900*time.Millisecond {
+		t.Errorf("pressed, first poll after %v; want the dense window's start (9.9 s)", got)
+	}
+	clock := &fakeClock{now: time.Unix(1000, 0)}
+	f := newFake(clock)
+	f.status, f.finalStatus = "UPDATE_IN_PROGRESS", "UPDATE_COMPLETE"
+	f.doneAt = clock.Now().Add(10 * time.Second)
+	c := newFakeClient(f)
+	c.pressed = func() bool { return true }
+	if _, err := c.Execute(context.Background(), updateChangeSet(f), nil, Expecting(10*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.count("DescribeStacks"); n != 2 {
+		t.Errorf("pressed: %d DescribeStacks for a 10 s update expected to take 10 s, want 2 (9.9 s and 10 s)", n)
 	}
 }

@@ -58,12 +58,17 @@ func sleepContext(ctx context.Context, d time.Duration) error {
 // take (learnt from an earlier operation of the same stack, of the same
 // kind of stack in another region, or from the state table). Knowing
 // roughly when it ends, the wait stays quiet through the middle -- a poll
-// every quarter of the expected time, to see an early end or a failure --
+// every third of the expected time, to see an early end or a failure --
 // and polls densely around the expected end. Without an expectation it
 // backs off, never sleeping more than a twentieth of the time waited.
 type pace struct {
 	expected time.Duration // 0: no expectation, the back-off alone
 	slow     slowdown
+	// pressed: the process's DescribeStacks calls in this account and
+	// region are being throttled (Limiter). The quiet polls, the ones a
+	// wait can do without, are then left out: the quota goes to the
+	// polls around the ends and to the calls that start operations.
+	pressed bool
 }
 
 // minRelativeCap is the shortest sleep the twentieth-of-the-wait rule
@@ -71,11 +76,11 @@ type pace struct {
 const minRelativeCap = 500 * time.Millisecond
 
 // quietInterval is how often a wait polls before the expected end: a
-// quarter of the expected time, within [2 s, 1 min] (rain's 2 s polling at
+// third of the expected time, within [2 s, 1 min] (rain's 2 s polling at
 // the least; a minute at the most, so that a failure of a long operation
 // is seen within a minute).
 func quietInterval(expected time.Duration) time.Duration {
-	return min(max(expected/4, 2*time.Second), time.Minute)
+	return min(max(expected/3, 2*time.Second), time.Minute)
 }
 
 // tailInterval is how often a wait polls around its expected end: 1% of
@@ -99,9 +104,12 @@ func (p pace) next(elapsed, backoff time.Duration, random func() float64) time.D
 	from := p.expected - tail
 	until := p.expected + p.expected/4 + 2*tail
 	switch {
+	case elapsed < from && p.pressed:
+		return from - elapsed
 	case elapsed < from:
-		// Sparse already; the shared rate limit spaces them if need be.
-		return min(quietInterval(p.expected), from-elapsed)
+		// Under throttling the quiet polls thin out first; never past
+		// the start of the dense window.
+		return min(p.slow.stretch(quietInterval(p.expected), random), from-elapsed)
 	case elapsed < until:
 		// Every 1% around the end; thinning out past it, so that an
 		// operation slower than expected is seen within a quarter of
@@ -113,11 +121,12 @@ func (p pace) next(elapsed, backoff time.Duration, random func() float64) time.D
 }
 
 // maxSlowdown and maxStretched bound how far throttling stretches a
-// wait's polls: 16 times, and never past 10 s (unless the delay was
-// longer already).
+// wait's polls: 8 times, and never past 2 s (unless the delay was longer
+// already) -- the client-side rate limit spaces the calls out anyway, and
+// a poll stretched further would only see the end later.
 const (
-	maxSlowdown  = 16
-	maxStretched = 10 * time.Second
+	maxSlowdown  = 8
+	maxStretched = 2 * time.Second
 )
 
 // slowdown is how throttling stretches one wait's polls, on top of the

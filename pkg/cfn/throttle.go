@@ -6,62 +6,64 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddle "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 )
 
-// CloudFormation throttles its API per account and region (DescribeStacks
-// at about 5 requests a second, not raisable), and every rollout, plan
-// and status in that account and region draws on the same quota. The
-// Limiter is how one gantry process stays within it, as the SDK's
-// adaptive retry mode does -- a client-side token bucket that each
-// throttling answer shrinks and each success regrows -- but with one
-// bucket per account and region shared by every CloudFormation client
-// the process makes there (the rollout's regions, change sets made ahead,
-// previews), rather than one per client, so that the process as a whole
-// backs off. And throttling alone never fails a call: it is retried until
-// the caller's context ends.
+// CloudFormation throttles its API per account, region and operation
+// (DescribeStacks at about 5 requests a second, not raisable), and every
+// rollout, plan and status in that account and region draws on the same
+// quota. The Limiter is how one gantry process stays within it, as the
+// SDK's adaptive retry mode does: a client-side token bucket, off until a
+// call is throttled, cut at each throttling answer and regrowing while
+// calls get through (see rateLimit for how it differs). There is one
+// bucket per account, region and operation, shared by every
+// CloudFormation client the process makes there (the rollout's regions,
+// change sets made ahead, previews), rather than one per client: the
+// process as a whole backs off, and only from the operation that was
+// throttled (polls throttled in DescribeStacks do not hold back a
+// CreateChangeSet). And throttling alone never fails a call: it is
+// retried until the caller's context ends.
 
 // Limiter hands out the retryers of one process's CloudFormation clients.
 // Safe for concurrent use.
 type Limiter struct {
-	mu    sync.Mutex
-	modes map[string]*retry.AdaptiveMode // by account/region
+	mu     sync.Mutex
+	limits map[string]*rateLimit // by account/region/operation
+	std    *retry.Standard       // delays and retryability, stateless
+
+	now   func() time.Time
+	sleep func(context.Context, time.Duration) error
 }
 
-// NewLimiter returns a Limiter with no bucket yet.
-func NewLimiter() *Limiter { return &Limiter{modes: map[string]*retry.AdaptiveMode{}} }
+// NewLimiter returns a Limiter with no limit in force.
+func NewLimiter() *Limiter {
+	return &Limiter{limits: map[string]*rateLimit{}, std: retry.NewStandard(standardOptions), now: time.Now, sleep: sleepContext}
+}
 
 // MaxAttempts is how many times a CloudFormation call is tried on errors
 // other than throttling (5xx, dropped connections).
 const MaxAttempts = 8
 
 // maxThrottleBackoff bounds the retryer's own sleep between attempts: the
-// shared bucket already spaces the calls out.
+// shared buckets already space the calls out.
 const maxThrottleBackoff = 5 * time.Second
 
+func standardOptions(s *retry.StandardOptions) {
+	s.MaxAttempts = MaxAttempts
+	s.MaxBackoff = maxThrottleBackoff
+	s.RateLimiter = ratelimit.None // no retry quota: a long wait would drain it
+}
+
 // Retryer is the retryer for a CloudFormation client acting in account
-// and region: the SDK's adaptive mode on the bucket the process shares
-// there, retrying throttling for as long as the call's context allows and
-// other retryable errors MaxAttempts times. Use it as the client's
+// and region: each call waits for its operation's shared bucket there,
+// throttling is retried for as long as the call's context allows, other
+// retryable errors MaxAttempts times. Use it as the client's
 // Options.Retryer.
 func (l *Limiter) Retryer(account, region string) aws.Retryer {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	k := account + "/" + region
-	m := l.modes[k]
-	if m == nil {
-		m = retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
-			o.StandardOptions = append(o.StandardOptions, func(s *retry.StandardOptions) {
-				s.MaxAttempts = MaxAttempts
-				s.MaxBackoff = maxThrottleBackoff
-				s.RateLimiter = ratelimit.None // no retry quota: a wait would drain it
-			})
-		})
-		l.modes[k] = m
-	}
-	return patient{m}
+	return patient{l: l, scope: account + "/" + region}
 }
 
 // ClientOptions is the option that gives a CloudFormation client made for
@@ -71,9 +73,39 @@ func (l *Limiter) ClientOptions(account, region string) func(*cloudformation.Opt
 	return func(o *cloudformation.Options) { o.Retryer = r }
 }
 
+// Attach tells c's waits when the process's DescribeStacks calls in
+// account and region are being throttled, so that they leave out the
+// polls they can do without. c must be a client of account and region
+// made with ClientOptions.
+func (l *Limiter) Attach(c *Client, account, region string) {
+	lim := l.limit(account+"/"+region, "DescribeStacks")
+	c.pressed = func() bool {
+		on, _ := lim.state(l.now())
+		return on
+	}
+}
+
+// limit is the bucket of a scope's operation, made on first use.
+func (l *Limiter) limit(scope, operation string) *rateLimit {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	k := scope + "/" + operation
+	r := l.limits[k]
+	if r == nil {
+		r = &rateLimit{}
+		l.limits[k] = r
+	}
+	return r
+}
+
 // patient retries throttling without a limit on attempts (the adaptive
 // bucket and the context bound it) and anything else MaxAttempts times.
-type patient struct{ *retry.AdaptiveMode }
+type patient struct {
+	l     *Limiter
+	scope string // account/region
+}
+
+func (p patient) IsErrorRetryable(err error) bool { return p.l.std.IsErrorRetryable(err) }
 
 // MaxAttempts is 0, no limit: RetryDelay ends the other errors' retries.
 func (patient) MaxAttempts() int { return 0 }
@@ -82,7 +114,26 @@ func (p patient) RetryDelay(attempt int, err error) (time.Duration, error) {
 	if !isThrottling(err) && attempt >= MaxAttempts {
 		return 0, &retry.MaxAttemptsError{Attempt: attempt, Err: err}
 	}
-	return p.AdaptiveMode.RetryDelay(attempt, err)
+	return p.l.std.RetryDelay(attempt, err)
+}
+
+func (p patient) GetRetryToken(ctx context.Context, err error) (func(error) error, error) {
+	return p.l.std.GetRetryToken(ctx, err)
+}
+
+func (p patient) GetInitialToken() func(error) error { return p.l.std.GetInitialToken() }
+
+// GetAttemptToken waits for a token of the call's operation's bucket; the
+// release tells the bucket whether the attempt was throttled.
+func (p patient) GetAttemptToken(ctx context.Context) (func(error) error, error) {
+	lim := p.l.limit(p.scope, awsmiddle.GetOperationName(ctx))
+	if err := lim.take(ctx, p.l.now, p.l.sleep); err != nil {
+		return nil, err
+	}
+	return func(err error) error {
+		lim.done(p.l.now(), err != nil && isThrottling(err))
+		return nil
+	}, nil
 }
 
 // isThrottling reports whether err is a throttling answer (CloudFormation's

@@ -60,6 +60,7 @@ type Backend struct {
 	took    durations
 	stash   stash
 	times   opTimes
+	views   appViews
 	limiter *cfn.Limiter // one process's CloudFormation clients share it
 }
 
@@ -78,7 +79,7 @@ func New(o Options) *Backend {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Backend{o: o, stores: map[string]*state.Store{}, took: durations{m: map[string]time.Duration{}}, stash: stash{m: map[string]*preparedSet{}},
-		times: opTimes{stages: map[string]map[string]time.Duration{}}, limiter: cfn.NewLimiter()}
+		times: opTimes{stages: map[string]map[string]time.Duration{}}, views: appViews{m: map[string]appView{}}, limiter: cfn.NewLimiter()}
 }
 
 // durations remembers how long each kind of stack operation took in this
@@ -244,6 +245,7 @@ func (b *Backend) Region(ctx context.Context, step plan.Step) (deploy.Region, er
 	// region draws on one client-side rate limit, as their calls draw on
 	// one quota.
 	c := cfn.New(cloudformation.NewFromConfig(cfg, b.limiter.ClientOptions(step.Account, step.Region)))
+	b.limiter.Attach(c, step.Account, step.Region)
 	c.Logger = b.o.Logger
 	if b.o.Poll != nil {
 		c.Poll = *b.o.Poll
@@ -258,6 +260,7 @@ func (b *Backend) Region(ctx context.Context, step plan.Step) (deploy.Region, er
 		history: storeHistory{store: store, service: b.o.Plan.Service, stage: step.Stage, region: step.Region},
 		took:    &b.took,
 		times:   &b.times,
+		views:   &b.views,
 		stash:   &b.stash,
 		stage:   step.Stage,
 		name:    step.Region,

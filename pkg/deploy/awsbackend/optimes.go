@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gantryhq/gantry/pkg/cfn"
 	"github.com/gantryhq/gantry/pkg/state"
 )
 
@@ -74,4 +75,48 @@ func absDuration(d time.Duration) time.Duration {
 		return -d
 	}
 	return d
+}
+
+// appViews are the app stacks as Current last described them, by stage
+// and region, shared by every handle the engine makes of a region (its
+// check before the lock, the change set made ahead, its turn): while one
+// is recent it stands in for a fresh describe, which under CloudFormation's
+// DescribeStacks quota is one call fewer per region for every rollout of
+// the account. It is as safe as the describe it replaces: the stage's lock
+// keeps other rollouts away, and a change set made from a stale view is
+// refused, or found stale (Executable), and made again. An apply drops its
+// region's view.
+type appViews struct {
+	mu sync.Mutex
+	m  map[string]appView
+}
+
+type appView struct {
+	st *cfn.Stack
+	at time.Time
+}
+
+// seenFor is how long a described app stack may stand in for a fresh
+// describe.
+const seenFor = 30 * time.Second
+
+func (v *appViews) get(key string) *cfn.Stack {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if e, ok := v.m[key]; ok && time.Since(e.at) <= seenFor {
+		return e.st
+	}
+	return nil
+}
+
+func (v *appViews) put(key string, st *cfn.Stack) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.m[key] = appView{st: st, at: time.Now()}
+}
+
+func (v *appViews) drop(key string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	delete(v.m, key)
 }
