@@ -65,9 +65,10 @@ type pace struct {
 	expected time.Duration // 0: no expectation, the back-off alone
 	slow     slowdown
 	// pressed: the process's DescribeStacks calls in this account and
-	// region are being throttled (Limiter). The quiet polls, the ones a
-	// wait can do without, are then left out: the quota goes to the
-	// polls around the ends and to the calls that start operations.
+	// region are being throttled (Limiter). The polls a wait can do
+	// without are then left out -- the quiet ones, and the one just
+	// before the expected end -- so that the quota goes to the polls
+	// that see ends and to the calls that start operations.
 	pressed bool
 }
 
@@ -76,11 +77,13 @@ type pace struct {
 const minRelativeCap = 500 * time.Millisecond
 
 // quietInterval is how often a wait polls before the expected end: a
-// third of the expected time, within [2 s, 1 min] (rain's 2 s polling at
-// the least; a minute at the most, so that a failure of a long operation
-// is seen within a minute).
+// third of the expected time, within [10 s, 1 min]. An operation expected
+// to take under about 10 s is not polled before its end at all (seeing an
+// early end a few seconds sooner is not worth the calls of many such
+// waits against one quota); a long one is polled every minute at the
+// most, so that its failure is seen within a minute.
 func quietInterval(expected time.Duration) time.Duration {
-	return min(max(expected/3, 2*time.Second), time.Minute)
+	return min(max(expected/3, 10*time.Second), time.Minute)
 }
 
 // tailInterval is how often a wait polls around its expected end: 1% of
@@ -105,7 +108,9 @@ func (p pace) next(elapsed, backoff time.Duration, random func() float64) time.D
 	until := p.expected + p.expected/4 + 2*tail
 	switch {
 	case elapsed < from && p.pressed:
-		return from - elapsed
+		// Straight to just past the expected end: one poll, when the
+		// expectation is right, instead of one before it and one after.
+		return p.expected + tail/2 - elapsed
 	case elapsed < from:
 		// Under throttling the quiet polls thin out first; never past
 		// the start of the dense window.
@@ -162,10 +167,14 @@ type timing struct {
 // (start to end, on CloudFormation's clock) when that fits what the polls
 // saw, otherwise the middle of the last poll that saw it running and the
 // first that saw it settled (close together around an expected end;
-// further apart when it ended early, in the quiet part of the wait).
+// further apart when it ended early, in the quiet part of the wait), or
+// that first settled poll when none saw it running.
 func (t timing) estimate(events time.Duration) time.Duration {
-	if events > t.lastBusy && events <= t.settled {
+	switch {
+	case events > t.lastBusy && events <= t.settled:
 		return events
+	case t.lastBusy == 0:
+		return t.settled // never seen running: all that is known is its end
 	}
 	return (t.lastBusy + t.settled) / 2
 }
