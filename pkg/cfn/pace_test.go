@@ -244,10 +244,10 @@ func TestMarkedEventsSaveTheReadBeforeExecuting(t *testing.T) {
 }
 
 // What a wait costs when the expectation is right: a poll every third
-// of the operation (none for one of 10 s), one or two at its end, and its events read once, at
-// the end (plus the read that marks where they begin) -- about rain's
-// cost at 10 s, a sixth of it at a minute, and a poll a minute on long
-// operations.
+// of the operation (none for one of 10 s), one or two at its end, and
+// its events read once, at the end (plus the read that marks where they
+// begin) -- under rain's cost at 10 s, a sixth of it at a minute, and a
+// poll a minute on long operations.
 func TestScheduleOfAnExpectedOperation(t *testing.T) {
 	for _, c := range []struct {
 		op                  time.Duration
@@ -363,6 +363,9 @@ func TestPressedWaitSkipsTheQuietPolls(t *testing.T) {
 	p := pace{expected: 10 * time.Second, pressed: true}
 	if got := p.next(0, 250*time.Millisecond, half); got != 10050*time.Millisecond {
 		t.Errorf("pressed, first poll after %v; want half a dense interval past the expected end (10.05 s)", got)
+	}
+	if got := (pace{pressed: true}).next(5*time.Second, 500*time.Millisecond, half); got != 2*time.Second {
+		t.Errorf("pressed and blind: polls every %v, want no faster than rain's 2 s", got)
 	}
 	clock := &fakeClock{now: time.Unix(1000, 0)}
 	f := newFake(clock)

@@ -100,6 +100,9 @@ func (p pace) next(elapsed, backoff time.Duration, random func() float64) time.D
 	// Late by at most a twentieth of the wait so far: the back-off's
 	// growth is for long waits, not for the first minute of one.
 	backoff = p.slow.stretch(min(backoff, max(elapsed/20, minRelativeCap)), random)
+	if p.pressed {
+		backoff = max(backoff, pressedFloor) // rain's pace, not faster
+	}
 	if p.expected <= 0 {
 		return backoff
 	}
@@ -124,6 +127,10 @@ func (p pace) next(elapsed, backoff time.Duration, random func() float64) time.D
 		return backoff
 	}
 }
+
+// pressedFloor is the shortest back-off while the process's DescribeStacks
+// calls are throttled: a blind wait then polls no faster than rain does.
+const pressedFloor = 2 * time.Second
 
 // maxSlowdown and maxStretched bound how far throttling stretches a
 // wait's polls: 8 times, and never past 2 s (unless the delay was longer
