@@ -11,8 +11,8 @@ import (
 func half() float64 { return 0.5 }
 
 // With an expectation a wait is quiet early (a poll every third of the
-// expected time), lands on the start of the dense window, polls every 1%
-// around the expected end, thins out past it (a quarter of the overrun)
+// expected time), lands on the start of the dense window, polls just past
+// the expected end, then every 1% of it, thins out past it (a quarter of the overrun)
 // and backs off again past a quarter more than expected.
 func TestPaceIsQuietEarlyAndDenseAtTheEnd(t *testing.T) {
 	p := pace{expected: 45 * time.Second}
@@ -24,7 +24,8 @@ func TestPaceIsQuietEarlyAndDenseAtTheEnd(t *testing.T) {
 		{15 * time.Second, time.Second, 15 * time.Second, "quiet: a third of the expected time, whatever the back-off"},
 		{30 * time.Second, 5 * time.Second, 14550 * time.Millisecond, "never past the dense window's start (44.55 s)"},
 		{44300 * time.Millisecond, 5 * time.Second, 250 * time.Millisecond, "to the window's start"},
-		{44550 * time.Millisecond, 5 * time.Second, 450 * time.Millisecond, "dense: 1% of the expected time"},
+		{44550 * time.Millisecond, 5 * time.Second, 540 * time.Millisecond, "dense: to a fifth of the dense interval (1%) past the expected end"},
+		{45090 * time.Millisecond, 5 * time.Second, 450 * time.Millisecond, "dense: 1% of the expected time"},
 		{45500 * time.Millisecond, 5 * time.Second, 450 * time.Millisecond, "still dense just past the expected end"},
 		{49 * time.Second, 5 * time.Second, time.Second, "thinning out past it: a quarter of the overrun"},
 		{60 * time.Second, 5 * time.Second, 3 * time.Second, "past the window (57.15 s): the back-off within a twentieth of the wait"},
@@ -361,8 +362,8 @@ func TestThrottledPollsSlowDownAndNeverFailTheWait(t *testing.T) {
 // for an operation that ends when expected.
 func TestPressedWaitSkipsTheQuietPolls(t *testing.T) {
 	p := pace{expected: 10 * time.Second, pressed: true}
-	if got := p.next(0, 250*time.Millisecond, half); got != 10050*time.Millisecond {
-		t.Errorf("pressed, first poll after %v; want half a dense interval past the expected end (10.05 s)", got)
+	if got := p.next(0, 250*time.Millisecond, half); got != 10020*time.Millisecond {
+		t.Errorf("pressed, first poll after %v; want a fifth of a dense interval past the expected end (10.02 s)", got)
 	}
 	if got := (pace{pressed: true}).next(5*time.Second, 500*time.Millisecond, half); got != 2*time.Second {
 		t.Errorf("pressed and blind: polls every %v, want no faster than rain's 2 s", got)
@@ -377,6 +378,6 @@ func TestPressedWaitSkipsTheQuietPolls(t *testing.T) {
 		t.Fatal(err)
 	}
 	if n := f.count("DescribeStacks"); n != 1 {
-		t.Errorf("pressed: %d DescribeStacks for a 10 s update expected to take 10 s, want 1 (at 10.05 s)", n)
+		t.Errorf("pressed: %d DescribeStacks for a 10 s update expected to take 10 s, want 1 (at 10.02 s)", n)
 	}
 }

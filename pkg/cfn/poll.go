@@ -113,11 +113,16 @@ func (p pace) next(elapsed, backoff time.Duration, random func() float64) time.D
 	case elapsed < from && p.pressed:
 		// Straight to just past the expected end: one poll, when the
 		// expectation is right, instead of one before it and one after.
-		return p.expected + tail/2 - elapsed
+		return p.expected + tail/5 - elapsed
 	case elapsed < from:
 		// Under throttling the quiet polls thin out first; never past
 		// the start of the dense window.
 		return min(p.slow.stretch(quietInterval(p.expected), random), from-elapsed)
+	case elapsed < p.expected:
+		// Just past the expected end, then on from there: an operation
+		// that takes what it took before is seen within a fifth of the
+		// dense interval (as far as the clocks agree).
+		return p.slow.stretch(p.expected+tail/5-elapsed, random)
 	case elapsed < until:
 		// Every 1% around the end; thinning out past it, so that an
 		// operation slower than expected is seen within a quarter of

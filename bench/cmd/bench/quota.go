@@ -182,8 +182,7 @@ func (b *bench) fleetRound(ctx context.Context, p *proxy.Proxy, files []string, 
 	var wg sync.WaitGroup
 	for i, f := range files {
 		wg.Go(func() {
-			args := []string{"deploy", f, "--version", version, "--bake", "0s", "--output", "json"}
-			r, err := b.execGantry(ctx, p.URL(), args...)
+			r, err := b.execGantry(ctx, p.URL(), deployVersionArgs(f, version)...)
 			outcomes[i], errs[i] = outcomeOf(f, r), err
 		})
 	}
