@@ -3,10 +3,15 @@
 // events, and manages the stack settings gantry relies on (termination
 // protection, stack policies).
 //
-// Every wait polls with an adaptive, jittered back-off (fast at first so a
-// finished stack is noticed within about a second, slower later so a long
-// operation costs few calls) and has a deadline. Retries of throttling and
-// 5xx errors are left to the SDK's retryer (see package awsx).
+// Every wait has a deadline. A stack wait polls around the time the
+// operation is expected to take (quiet early, dense just past the
+// expected end; see pace), or, with no expectation, with a jittered
+// back-off that never sleeps more than a twentieth of the time waited; it
+// reads the stack's events only when the status changes and at the end.
+// Retries of throttling and 5xx errors are left to the SDK's retryer: the
+// Limiter's (throttling retried while the deadline allows, behind a
+// client-side rate limit per account, region and operation shared by a
+// process's clients) for the clients made with it, else the client's own.
 package cfn
 
 import (
