@@ -198,7 +198,7 @@ func (c *Client) follow(ctx context.Context, cs *ChangeSet, tr *eventTracker, si
 	if err == nil {
 		res, err := c.result(ctx, cs, s, tr)
 		if res != nil {
-			res.Took, res.Throttled = tm.estimate(tr.span()), tm.throttled
+			res.Took, res.Throttled = tm.estimate(tr.span(), p.expected), tm.throttled
 			c.log().DebugContext(ctx, "stack operation timed", "stack", cs.StackName, "took", res.Took,
 				"expected", p.expected, "lastBusy", tm.lastBusy, "settledSeen", tm.settled, "throttledPolls", tm.throttled)
 		}

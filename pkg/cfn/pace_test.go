@@ -22,9 +22,9 @@ func TestPaceIsQuietEarlyAndDenseAtTheEnd(t *testing.T) {
 	}{
 		{0, 250 * time.Millisecond, 15 * time.Second, "the first poll a third of the way in"},
 		{15 * time.Second, time.Second, 15 * time.Second, "quiet: a third of the expected time, whatever the back-off"},
-		{30 * time.Second, 5 * time.Second, 14550 * time.Millisecond, "never past the dense window's start (44.55 s)"},
-		{44300 * time.Millisecond, 5 * time.Second, 250 * time.Millisecond, "to the window's start"},
-		{44550 * time.Millisecond, 5 * time.Second, 540 * time.Millisecond, "dense: to a fifth of the dense interval (1%) past the expected end"},
+		{20 * time.Second, 5 * time.Second, 15 * time.Second, "quiet, a poll at 35 s still well before the end"},
+		{30 * time.Second, 5 * time.Second, 15090 * time.Millisecond, "no quiet poll just before the end's: to a fifth of the dense interval (1%) past the expected end"},
+		{44300 * time.Millisecond, 5 * time.Second, 790 * time.Millisecond, "to the end's first poll (45.09 s)"},
 		{45090 * time.Millisecond, 5 * time.Second, 450 * time.Millisecond, "dense: 1% of the expected time"},
 		{45500 * time.Millisecond, 5 * time.Second, 450 * time.Millisecond, "still dense just past the expected end"},
 		{49 * time.Second, 5 * time.Second, time.Second, "thinning out past it: a quarter of the overrun"},
@@ -35,16 +35,16 @@ func TestPaceIsQuietEarlyAndDenseAtTheEnd(t *testing.T) {
 		}
 	}
 	// Short operations are not polled before their end.
-	if got := (pace{expected: 10 * time.Second}).next(0, 250*time.Millisecond, half); got != 9900*time.Millisecond {
-		t.Errorf("10 s expected: first poll after %v, want the dense window's start (9.9 s)", got)
+	if got := (pace{expected: 10 * time.Second}).next(0, 250*time.Millisecond, half); got != 10020*time.Millisecond {
+		t.Errorf("10 s expected: first poll after %v, want the end's first poll (10.02 s)", got)
 	}
 	// Long operations: at most a minute between quiet polls, 5 s dense.
 	long := pace{expected: 40 * time.Minute}
 	if got := long.next(time.Minute, time.Second, half); got != time.Minute {
 		t.Errorf("40 min expected, a minute in: sleeps %v, want a minute", got)
 	}
-	if got := long.next(40*time.Minute, time.Second, half); got != 5*time.Second {
-		t.Errorf("40 min expected, at the end: sleeps %v, want 5 s", got)
+	if got := long.next(40*time.Minute+time.Second, time.Second, half); got != 5*time.Second {
+		t.Errorf("40 min expected, past its end: sleeps %v, want 5 s", got)
 	}
 	// No expectation: the back-off alone, never more than a twentieth of
 	// the wait so far (at least 500 ms).
@@ -62,7 +62,7 @@ func TestPaceIsQuietEarlyAndDenseAtTheEnd(t *testing.T) {
 
 // Throttling stretches the delays: doubled per throttled poll up to 8
 // times, halved per answered one, jittered ±25%, never stretched past
-// 2 s -- and the quiet ones never past the dense window's start.
+// 1 s -- and the quiet ones never past the end's first poll.
 func TestSlowdownDoublesHalvesAndIsBounded(t *testing.T) {
 	var s slowdown
 	for i, want := range []int{2, 4, 8, 8} {
@@ -72,10 +72,10 @@ func TestSlowdownDoublesHalvesAndIsBounded(t *testing.T) {
 		}
 	}
 	p := pace{expected: 10 * time.Second, slow: s}
-	if got := p.next(10*time.Second, time.Second, half); got != 800*time.Millisecond {
+	if got := p.next(10100*time.Millisecond, time.Second, half); got != 800*time.Millisecond {
 		t.Errorf("dense delay at 8x: %v, want 0.8 s", got)
 	}
-	lo, hi := p.next(10*time.Second, time.Second, func() float64 { return 0 }), p.next(10*time.Second, time.Second, func() float64 { return 0.999999 })
+	lo, hi := p.next(10100*time.Millisecond, time.Second, func() float64 { return 0 }), p.next(10100*time.Millisecond, time.Second, func() float64 { return 0.999999 })
 	if lo != 600*time.Millisecond || hi < 999*time.Millisecond || hi > time.Second {
 		t.Errorf("jitter spans [%v, %v], want [0.6 s, 1 s]", lo, hi)
 	}
@@ -156,7 +156,7 @@ func TestExpectingNoticesTheEndWithinATailInterval(t *testing.T) {
 	for _, c := range []struct{ op, limit time.Duration }{
 		{10 * time.Second, 100 * time.Millisecond},
 		{10200 * time.Millisecond, 100 * time.Millisecond},
-		{9 * time.Second, time.Second},             // before the dense window: seen at its start
+		{9 * time.Second, 1050 * time.Millisecond}, // ended early: seen at the end's first poll (10.02 s)
 		{12 * time.Second, 500 * time.Millisecond}, // a quarter of the 2 s overrun
 	} {
 		late, calls, res := runFor(t, c.op, 0, Expecting(10*time.Second))
@@ -254,8 +254,8 @@ func TestScheduleOfAnExpectedOperation(t *testing.T) {
 		op                  time.Duration
 		maxDescribes, wantN int
 	}{
-		{10 * time.Second, 2, 2},
-		{time.Minute, 4, 2},
+		{10 * time.Second, 1, 2},
+		{time.Minute, 3, 2},
 		{30 * time.Minute, 32, 2},
 	} {
 		clock := &fakeClock{now: time.Unix(1000, 0)}
@@ -329,9 +329,8 @@ func TestEventsReadOnlyWhenTheStatusChangesOrAtTheEnd(t *testing.T) {
 }
 
 // A throttled poll is no news: the wait stretches its delays (so a
-// throttled minute costs a poll every 2 s, not hundreds), never fails for
-// it, and after the throttling stops sees the end within a stretched
-// delay.
+// throttled minute costs a poll a second or so, not hundreds), never fails
+// for it, and after the throttling stops sees the end within a back-off.
 func TestThrottledPollsSlowDownAndNeverFailTheWait(t *testing.T) {
 	clock := &fakeClock{now: time.Unix(1000, 0)}
 	f := newFake(clock)
@@ -349,35 +348,37 @@ func TestThrottledPollsSlowDownAndNeverFailTheWait(t *testing.T) {
 	if throttled != res.Throttled || throttled == 0 {
 		t.Errorf("Result.Throttled = %d, the fake throttled %d", res.Throttled, throttled)
 	}
-	if throttled > 32 {
-		t.Errorf("%d throttled polls in a minute; want the delays stretched to about one per 2 s (at most 32)", throttled)
+	if throttled > 45 {
+		t.Errorf("%d throttled polls in a minute; want the delays stretched to about one a second (at most 45)", throttled)
 	}
-	if late > maxStretched+maxStretched/4 {
-		t.Errorf("seen %v after the throttling stopped; want within a stretched delay (%v)", late, maxStretched)
+	if late > 4*time.Second {
+		t.Errorf("seen %v after the throttling stopped; want within a back-off, a twentieth of the 70 s waited (3.5 s)", late)
 	}
 }
 
 // While the process's DescribeStacks calls are throttled, a wait leaves
-// out its quiet polls and the one just before the expected end: one poll
-// for an operation that ends when expected.
+// out its quiet polls: one poll for a minute's operation that ends when
+// expected, where an unpressed wait makes three.
 func TestPressedWaitSkipsTheQuietPolls(t *testing.T) {
-	p := pace{expected: 10 * time.Second, pressed: true}
-	if got := p.next(0, 250*time.Millisecond, half); got != 10020*time.Millisecond {
-		t.Errorf("pressed, first poll after %v; want a fifth of a dense interval past the expected end (10.02 s)", got)
+	p := pace{expected: time.Minute, pressed: true}
+	if got := p.next(0, 250*time.Millisecond, half); got != time.Minute+120*time.Millisecond {
+		t.Errorf("pressed, first poll after %v; want a fifth of a dense interval past the expected end (60.12 s)", got)
 	}
 	if got := (pace{pressed: true}).next(5*time.Second, 500*time.Millisecond, half); got != 2*time.Second {
 		t.Errorf("pressed and blind: polls every %v, want no faster than rain's 2 s", got)
 	}
-	clock := &fakeClock{now: time.Unix(1000, 0)}
-	f := newFake(clock)
-	f.status, f.finalStatus = "UPDATE_IN_PROGRESS", "UPDATE_COMPLETE"
-	f.doneAt = clock.Now().Add(10 * time.Second)
-	c := newFakeClient(f)
-	c.pressed = func() bool { return true }
-	if _, err := c.Execute(context.Background(), updateChangeSet(f), nil, Expecting(10*time.Second)); err != nil {
-		t.Fatal(err)
-	}
-	if n := f.count("DescribeStacks"); n != 1 {
-		t.Errorf("pressed: %d DescribeStacks for a 10 s update expected to take 10 s, want 1 (at 10.02 s)", n)
+	for pressed, want := range map[bool]int{true: 1, false: 3} {
+		clock := &fakeClock{now: time.Unix(1000, 0)}
+		f := newFake(clock)
+		f.status, f.finalStatus = "UPDATE_IN_PROGRESS", "UPDATE_COMPLETE"
+		f.doneAt = clock.Now().Add(time.Minute)
+		c := newFakeClient(f)
+		c.pressed = func() bool { return pressed }
+		if _, err := c.Execute(context.Background(), updateChangeSet(f), nil, Expecting(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		if n := f.count("DescribeStacks"); n != want {
+			t.Errorf("pressed %v: %d DescribeStacks for a 1 min update expected to take 1 min, want %d", pressed, n, want)
+		}
 	}
 }

@@ -59,16 +59,16 @@ func sleepContext(ctx context.Context, d time.Duration) error {
 // kind of stack in another region, or from the state table). Knowing
 // roughly when it ends, the wait stays quiet through the middle -- a poll
 // every third of the expected time, to see an early end or a failure --
-// and polls densely around the expected end. Without an expectation it
-// backs off, never sleeping more than a twentieth of the time waited.
+// polls just past the expected end, and densely after it. Without an
+// expectation it backs off, never sleeping more than a twentieth of the
+// time waited.
 type pace struct {
 	expected time.Duration // 0: no expectation, the back-off alone
 	slow     slowdown
 	// pressed: the process's DescribeStacks calls in this account and
 	// region are being throttled (Limiter). The polls a wait can do
-	// without are then left out -- the quiet ones, and the one just
-	// before the expected end -- so that the quota goes to the polls
-	// that see ends and to the calls that start operations.
+	// without, the quiet ones, are then left out, so that the quota goes
+	// to the polls that see ends and to the calls that start operations.
 	pressed bool
 }
 
@@ -107,26 +107,24 @@ func (p pace) next(elapsed, backoff time.Duration, random func() float64) time.D
 		return backoff
 	}
 	tail := tailInterval(p.expected)
-	from := p.expected - tail
+	// The end's first poll lands just past the expected end: an operation
+	// that takes what it took before is seen within a fifth of the dense
+	// interval (as far as the clocks agree), with one call.
+	first := p.expected + tail/5
 	until := p.expected + p.expected/4 + 2*tail
 	switch {
-	case elapsed < from && p.pressed:
-		// Straight to just past the expected end: one poll, when the
-		// expectation is right, instead of one before it and one after.
-		return p.expected + tail/5 - elapsed
-	case elapsed < from:
-		// Under throttling the quiet polls thin out first; never past
-		// the start of the dense window.
-		return min(p.slow.stretch(quietInterval(p.expected), random), from-elapsed)
-	case elapsed < p.expected:
-		// Just past the expected end, then on from there: an operation
-		// that takes what it took before is seen within a fifth of the
-		// dense interval (as far as the clocks agree).
-		return p.slow.stretch(p.expected+tail/5-elapsed, random)
+	case elapsed < first && p.pressed:
+		return first - elapsed
+	case elapsed < first:
+		quiet := p.slow.stretch(quietInterval(p.expected), random)
+		if first-elapsed <= quiet+tail {
+			return first - elapsed // no quiet poll just before the end's
+		}
+		return quiet
 	case elapsed < until:
-		// Every 1% around the end; thinning out past it, so that an
-		// operation slower than expected is seen within a quarter of
-		// its overrun without a poll every 1% all the way.
+		// Every 1% past the end, thinning out to a quarter of the
+		// overrun: an operation slower than expected is seen without a
+		// poll every 1% all the way.
 		return p.slow.stretch(max(tail, (elapsed-p.expected)/4), random)
 	default:
 		return backoff
@@ -138,12 +136,12 @@ func (p pace) next(elapsed, backoff time.Duration, random func() float64) time.D
 const pressedFloor = 2 * time.Second
 
 // maxSlowdown and maxStretched bound how far throttling stretches a
-// wait's polls: 8 times, and never past 2 s (unless the delay was longer
+// wait's polls: 8 times, and never past 1 s (unless the delay was longer
 // already) -- the client-side rate limit spaces the calls out anyway, and
 // a poll stretched further would only see the end later.
 const (
 	maxSlowdown  = 8
-	maxStretched = 2 * time.Second
+	maxStretched = time.Second
 )
 
 // slowdown is how throttling stretches one wait's polls, on top of the
@@ -179,12 +177,15 @@ type timing struct {
 // (start to end, on CloudFormation's clock) when that fits what the polls
 // saw, otherwise the middle of the last poll that saw it running and the
 // first that saw it settled (close together around an expected end;
-// further apart when it ended early, in the quiet part of the wait), or
-// that first settled poll when none saw it running.
-func (t timing) estimate(events time.Duration) time.Duration {
+// further apart when it ended early, in the quiet part of the wait), or,
+// when no poll saw it running, the expected time if the first settled
+// poll allows it, else that poll.
+func (t timing) estimate(events, expected time.Duration) time.Duration {
 	switch {
 	case events > t.lastBusy && events <= t.settled:
 		return events
+	case t.lastBusy == 0 && expected > 0 && expected <= t.settled:
+		return expected // seen settled at the first poll of its end: as expected
 	case t.lastBusy == 0:
 		return t.settled // never seen running: all that is known is its end
 	}
