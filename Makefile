@@ -85,7 +85,7 @@ release-check:
 clean:
 	rm -rf gantry dist out
 
-## bench: the benchmarks of issue 5 (bench/run; about 13 minutes, not in CI; see docs/benchmarks.md)
+## bench: the benchmarks of issues 5 and 15, the fleet under CloudFormation's quotas included (bench/run; about 15 minutes, not in CI; see docs/benchmarks.md)
 .PHONY: bench
 bench:
 	bench/run

@@ -23,6 +23,7 @@ import os
 import signal
 import sys
 import threading
+from typing import Any
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 4566
@@ -46,6 +47,36 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return args
 
 
+class OneAtATime:
+    """A WSGI app that lets the wrapped one serve one request at a time.
+
+    moto's backends are not thread-safe: under many clients at once (the
+    fleet benchmark's twenty rollouts) a stack's IAM role failed with
+    "dictionary changed size during iteration" while another request
+    changed moto's state. Python's GIL lets only one request run at a time
+    anyway, so serialising them costs nothing measurable; the answer is
+    made in full under the lock. Requests signed for SQS are let through
+    unlocked: ReceiveMessage may wait (long polling) and must not stop the
+    rest.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if "/sqs/aws4_request" in environ.get("HTTP_AUTHORIZATION", ""):
+            return self.app(environ, start_response)
+        with self.lock:
+            result = self.app(environ, start_response)
+            try:
+                return [b"".join(result)]
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(name)s: %(message)s")
@@ -64,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     from werkzeug.serving import make_server
 
-    app = DomainDispatcherApplication(create_backend_app)
+    app = OneAtATime(DomainDispatcherApplication(create_backend_app))
     try:
         server = make_server(HOST, args.port, app, threaded=True, request_handler=MotoRequestHandler)
     except OSError as e:

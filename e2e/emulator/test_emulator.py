@@ -990,3 +990,46 @@ class CanaryTest(EmulatorTest):
 
 if __name__ == "__main__":
     sys.exit(unittest.main())
+
+
+class OneAtATimeTest(unittest.TestCase):
+    """server.OneAtATime serialises requests (moto is not thread-safe), but SQS's."""
+
+    def _max_concurrent(self, authorization: str) -> int:
+        sys.path.insert(0, HERE)
+        import server  # noqa: PLC0415 - the emulator's own module, beside this file
+
+        lock = threading.Lock()
+        state = {"now": 0, "max": 0}
+
+        def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+            with lock:
+                state["now"] += 1
+                state["max"] = max(state["max"], state["now"])
+            time.sleep(0.05)
+            with lock:
+                state["now"] -= 1
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [b"a", b"b"]
+
+        wrapped = server.OneAtATime(app)
+        bodies: list[bytes] = []
+
+        def call() -> None:
+            bodies.append(b"".join(wrapped({"HTTP_AUTHORIZATION": authorization}, lambda *a: None)))
+
+        threads = [threading.Thread(target=call) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(bodies, [b"ab"] * 6)
+        return state["max"]
+
+    def test_requests_are_served_one_at_a_time(self) -> None:
+        auth = "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/cloudformation/aws4_request, SignedHeaders=host, Signature=0"
+        self.assertEqual(self._max_concurrent(auth), 1)
+
+    def test_sqs_requests_are_not_held_up(self) -> None:
+        auth = "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=0"
+        self.assertGreater(self._max_concurrent(auth), 1)

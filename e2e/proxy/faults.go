@@ -131,19 +131,8 @@ func (r *throttleRule) throttled(c *call, now time.Time, rng func() float64) boo
 	b := bucketOf(r.buckets, c)
 	b.n++
 	hit := (r.Every > 0 && b.n%r.Every == 0) || roll(r.Fraction, rng) < r.Fraction
-	if r.Rate > 0 {
-		burst := math.Max(1, float64(r.Burst))
-		if b.last.IsZero() {
-			b.tokens = burst
-		} else {
-			b.tokens = math.Min(burst, b.tokens+now.Sub(b.last).Seconds()*r.Rate)
-		}
-		b.last = now
-		if b.tokens >= 1 {
-			b.tokens--
-		} else {
-			hit = true
-		}
+	if r.Rate > 0 && !b.take(r.Rate, r.Burst, now) {
+		hit = true
 	}
 	return hit
 }
@@ -248,8 +237,12 @@ func writeError(w http.ResponseWriter, c *call, e apiError, requestID string) {
 	switch c.Protocol {
 	case protoQuery:
 		h.Set("Content-Type", "text/xml")
-		body = fmt.Appendf(nil, "<ErrorResponse><Error><Type>%s</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>%s</RequestId></ErrorResponse>",
-			fault, escape(e.Code), escape(e.Message), escape(requestID))
+		xmlns := ""
+		if c.Service == "cloudformation" {
+			xmlns = ` xmlns="` + cfnXMLNS + `"` // as CloudFormation writes it
+		}
+		body = fmt.Appendf(nil, "<ErrorResponse%s><Error><Type>%s</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>%s</RequestId></ErrorResponse>",
+			xmlns, fault, escape(e.Code), escape(e.Message), escape(requestID))
 	case protoEC2:
 		h.Set("Content-Type", "text/xml;charset=UTF-8")
 		body = fmt.Appendf(nil, `<?xml version="1.0" encoding="UTF-8"?>`+"\n<Response><Errors><Error><Code>%s</Code><Message>%s</Message></Error></Errors><RequestID>%s</RequestID></Response>",

@@ -73,6 +73,11 @@ type Proxy struct {
 	droppedEarly map[string]int // dropped BeforeForward, per operation key
 	droppedLate  map[string]int // dropped AfterForward
 	injected     map[string]int // stack -> injected failures
+
+	quotas         []Quota
+	quotaBuckets   map[string]*bucket // account/region/operation key
+	quotaThrottled map[string]int     // account/region/operation key -> requests
+	accounts       map[string]string  // access key ID -> account, as STS said
 }
 
 // Option configures New.
@@ -137,6 +142,10 @@ func New(target string, opts ...Option) (*Proxy, error) {
 		droppedEarly: map[string]int{},
 		droppedLate:  map[string]int{},
 		injected:     map[string]int{},
+
+		quotaBuckets:   map[string]*bucket{},
+		quotaThrottled: map[string]int{},
+		accounts:       map[string]string{},
 	}, nil
 }
 
@@ -302,6 +311,8 @@ func (p *Proxy) ResetCounts() {
 	clear(p.droppedEarly)
 	clear(p.droppedLate)
 	clear(p.injected)
+	clear(p.quotaThrottled)
+	p.stacks.ops = nil
 }
 
 // mutatingPrefixes begin the names of operations that change something.
@@ -402,6 +413,9 @@ func (p *Proxy) handle(w http.ResponseWriter, r *http.Request, c *call, body []b
 		p.badGateway(w, c, err)
 		return
 	}
+	if c.Service == "sts" && resp.ok() {
+		p.learnAccount(c, resp.body)
+	}
 	resp.write(w)
 }
 
@@ -437,6 +451,7 @@ func (p *Proxy) decide(c *call) (delay time.Duration, throttled bool, status int
 		p.counts[c.Region] = ops
 	}
 	ops[c.Key()]++
+	c.Account = p.accountLocked(c.AccessKey)
 	delay = p.latency
 	if p.jitter > 0 {
 		delay += time.Duration(p.rng.Int64N(int64(p.jitter)))
@@ -449,6 +464,8 @@ func (p *Proxy) decide(c *call) (delay time.Duration, throttled bool, status int
 			throttled = true
 		}
 	}
+	// A request refused anyway takes no token of its quota.
+	throttled = throttled || p.overQuotaLocked(c, now)
 	if throttled {
 		p.throttled[c.Key()]++
 		return delay, true, 0, nil

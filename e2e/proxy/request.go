@@ -22,6 +22,8 @@ const (
 // call is what the proxy knows about one request.
 type call struct {
 	Region    string // from the SigV4 credential scope; "" when unsigned
+	AccessKey string // the signing access key ID; "" when unsigned
+	Account   string // the access key's account (see Proxy.accountLocked)
 	Service   string // the SigV4 signing name: cloudformation, dynamodb, sts, monitoring, ...
 	Operation string // DescribeStacks, PutItem, ... (the method for REST protocols)
 	Protocol  protocol
@@ -40,7 +42,7 @@ func (c *call) Key() string { return c.Service + ":" + c.Operation }
 // body has already been read into body.
 func parseCall(r *http.Request, body []byte) *call {
 	c := &call{}
-	c.Region, c.Service = credentialScope(r)
+	c.AccessKey, c.Region, c.Service = credentialScope(r)
 	c.QueryMode = strings.EqualFold(r.Header.Get("X-Amzn-Query-Mode"), "true")
 	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 
@@ -86,10 +88,10 @@ func parseCall(r *http.Request, body []byte) *call {
 	return c
 }
 
-// credentialScope returns the region and service of the SigV4 credential
-// scope, from the Authorization header or a presigned URL's
+// credentialScope returns the access key, region and service of the SigV4
+// credential scope, from the Authorization header or a presigned URL's
 // X-Amz-Credential: AKID/DATE/REGION/SERVICE/aws4_request.
-func credentialScope(r *http.Request) (region, service string) {
+func credentialScope(r *http.Request) (accessKey, region, service string) {
 	cred := r.URL.Query().Get("X-Amz-Credential")
 	if auth := r.Header.Get("Authorization"); auth != "" {
 		if _, rest, ok := strings.Cut(auth, "Credential="); ok {
@@ -98,9 +100,9 @@ func credentialScope(r *http.Request) (region, service string) {
 	}
 	parts := strings.Split(strings.TrimSpace(cred), "/")
 	if len(parts) != 5 {
-		return "", ""
+		return "", "", ""
 	}
-	return parts[2], parts[3]
+	return parts[0], parts[2], parts[3]
 }
 
 // matchOperation reports whether the pattern names c's operation: "" or

@@ -122,7 +122,7 @@ func (p *Proxy) failureFor(region, stack string) (Failure, bool) {
 	return Failure{}, false
 }
 
-type stackKey struct{ region, name string }
+type stackKey struct{ account, region, name string }
 
 type changeSetRef struct{ stack, stackID string }
 
@@ -134,6 +134,42 @@ type stackState struct {
 	// CloudFormation's history does (the emulator's own are all the
 	// instant the operation ran).
 	stamps map[string]time.Time
+	// ops are the timed operations since the last ResetCounts, in the
+	// order they started.
+	ops []*Operation
+}
+
+// Operation is one timed stack operation the proxy played out (an
+// executed change set, CreateStack, UpdateStack or an injected failure),
+// and when a client first saw that it had ended.
+type Operation struct {
+	Account, Region, Stack string
+	// Started is when the call that began it passed; Ended when the
+	// proxy first reports it settled (its duration later).
+	Started, Ended time.Time
+	// Noticed is when a DescribeStacks answer first reported the stack
+	// settled, at or after Ended; zero while none has.
+	Noticed time.Time
+}
+
+// Operations returns the timed stack operations since the last
+// ResetCounts, in the order they started.
+func (p *Proxy) Operations() []Operation {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]Operation, len(p.stacks.ops))
+	for i, o := range p.stacks.ops {
+		out[i] = *o
+	}
+	return out
+}
+
+// recordOpLocked starts the record of an operation of c's stack name
+// from start to end; p.mu must be held.
+func (p *Proxy) recordOpLocked(c *call, name string, start, end time.Time) *Operation {
+	op := &Operation{Account: c.Account, Region: c.Region, Stack: name, Started: start, Ended: end}
+	p.stacks.ops = append(p.stacks.ops, op)
+	return op
 }
 
 func newStackState() stackState {
@@ -173,6 +209,8 @@ type override struct {
 	reason string
 	// member is the stack's description before a delete.
 	member []byte
+	// op is the operation's record (nil for deletes).
+	op *Operation
 }
 
 // matches reports whether a stack name or ID from a request or response
@@ -311,7 +349,7 @@ func (p *Proxy) pass(w http.ResponseWriter, r *http.Request, c *call, body []byt
 // stack is in the middle of an operation.
 func (p *Proxy) refuseIfBusy(w http.ResponseWriter, c *call, name string) bool {
 	p.mu.Lock()
-	o := p.stacks.overrides[stackKey{c.Region, name}]
+	o := p.stacks.overrides[stackKey{c.Account, c.Region, name}]
 	var (
 		status string
 		busy   bool
@@ -347,7 +385,7 @@ func (p *Proxy) createChangeSet(w http.ResponseWriter, r *http.Request, c *call,
 	if resp.ok() {
 		id, stackID := text(resp.body, "Id"), text(resp.body, "StackId")
 		p.mu.Lock()
-		delete(p.stacks.overrides, stackKey{c.Region, name})
+		delete(p.stacks.overrides, stackKey{c.Account, c.Region, name})
 		if id != "" {
 			p.stacks.changeSets[id] = changeSetRef{stack: name, stackID: stackID}
 		}
@@ -471,7 +509,7 @@ func (p *Proxy) executeChangeSet(w http.ResponseWriter, r *http.Request, c *call
 // operationDone starts the stack's operation window after an operation
 // the emulator has finished, or clears its override when it takes no time.
 func (p *Proxy) operationDone(r *http.Request, c *call, name, id string, start time.Time) {
-	key := stackKey{c.Region, name}
+	key := stackKey{c.Account, c.Region, name}
 	d := p.durationFor(c.Region, name)
 	if d <= 0 {
 		p.mu.Lock()
@@ -491,7 +529,8 @@ func (p *Proxy) operationDone(r *http.Request, c *call, name, id string, start t
 		id = ""
 	}
 	p.mu.Lock()
-	p.stacks.overrides[key] = &override{kind: opProgress, name: name, id: id, start: start, until: start.Add(d), final: final, opStart: start, opUntil: start.Add(d)}
+	p.stacks.overrides[key] = &override{kind: opProgress, name: name, id: id, start: start, until: start.Add(d), final: final, opStart: start, opUntil: start.Add(d),
+		op: p.recordOpLocked(c, name, start, start.Add(d))}
 	p.mu.Unlock()
 	p.log.Info("proxy: stack operation in progress", "region", c.Region, "stack", name, "for", d)
 }
@@ -516,7 +555,7 @@ func (p *Proxy) stackOperation(w http.ResponseWriter, r *http.Request, c *call, 
 func (p *Proxy) deleteStack(w http.ResponseWriter, r *http.Request, c *call, body []byte) {
 	nameOrID := c.Form.Get("StackName")
 	name := stackNameOf(nameOrID)
-	key := stackKey{c.Region, name}
+	key := stackKey{c.Account, c.Region, name}
 	d := p.durationFor(c.Region, name)
 	var member []byte
 	if d > 0 {
@@ -547,7 +586,7 @@ func (p *Proxy) cancelUpdate(w http.ResponseWriter, c *call) {
 	name := stackNameOf(c.Form.Get("StackName"))
 	now := p.now()
 	p.mu.Lock()
-	o := p.stacks.overrides[stackKey{c.Region, name}]
+	o := p.stacks.overrides[stackKey{c.Account, c.Region, name}]
 	ok := false
 	switch {
 	case o == nil:
@@ -558,6 +597,9 @@ func (p *Proxy) cancelUpdate(w http.ResponseWriter, c *call) {
 		o.reason = "Resource update cancelled"
 		o.events = stackEvents(p, now, rollback, []string{"UPDATE_ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE"},
 			[]float64{0, 0.75, 1}, o.reason)
+		if o.op != nil {
+			o.op.Ended = now.Add(rollback)
+		}
 		ok = true
 	case o.kind == opFailure && o.scriptedStatus(now) == "UPDATE_IN_PROGRESS":
 		ok = true // it rolls back anyway
@@ -634,7 +676,7 @@ func (p *Proxy) injectFailure(w http.ResponseWriter, r *http.Request, c *call, r
 		steps = append(steps, step{0.9, name, cleanup, "", true})
 	}
 	steps = append(steps, step{1, name, final, "", true})
-	o := &override{kind: opFailure, name: name, id: id, start: now, until: now.Add(d), reason: stackReason}
+	o := &override{kind: opFailure, name: name, id: id, start: now, until: now.Add(d), reason: stackReason, op: p.recordOpLocked(c, name, now, now.Add(d))}
 	for i, s := range steps {
 		e := event{id: p.uuidLocked(), logicalID: s.logical, status: s.status, reason: s.why,
 			at: now.Add(time.Duration(float64(d)*s.frac) + time.Duration(i)*time.Microsecond)}
@@ -645,7 +687,7 @@ func (p *Proxy) injectFailure(w http.ResponseWriter, r *http.Request, c *call, r
 		}
 		o.events = append(o.events, e)
 	}
-	p.stacks.overrides[stackKey{c.Region, name}] = o
+	p.stacks.overrides[stackKey{c.Account, c.Region, name}] = o
 	p.injected[c.Region+"/"+name]++
 	requestID := p.uuidLocked()
 	p.mu.Unlock()
@@ -677,9 +719,9 @@ func (p *Proxy) describeStacks(w http.ResponseWriter, r *http.Request, c *call, 
 	now := p.now()
 	p.mu.Lock()
 	if resp.ok() {
-		resp.body = p.rewriteStacksLocked(c.Region, resp.body, now)
+		resp.body = p.rewriteStacksLocked(c, resp.body, now)
 	} else if asked := c.Form.Get("StackName"); asked != "" && strings.Contains(string(resp.body), "does not exist") {
-		if o := p.stacks.overrides[stackKey{c.Region, stackNameOf(asked)}]; o != nil && o.kind == opDelete && o.matches(asked) {
+		if o := p.stacks.overrides[stackKey{c.Account, c.Region, stackNameOf(asked)}]; o != nil && o.kind == opDelete && o.matches(asked) {
 			if st, _, ok := o.status(now, ""); ok {
 				member := removeElement(setElement(o.member, "StackStatus", st, "CreationTime"), "StackStatusReason")
 				requestID := p.uuidLocked()
@@ -694,7 +736,7 @@ func (p *Proxy) describeStacks(w http.ResponseWriter, r *http.Request, c *call, 
 }
 
 // rewriteStacksLocked applies the overrides to a DescribeStacks response.
-func (p *Proxy) rewriteStacksLocked(region string, body []byte, now time.Time) []byte {
+func (p *Proxy) rewriteStacksLocked(c *call, body []byte, now time.Time) []byte {
 	ranges, err := memberRanges(body, "Stacks")
 	if err != nil {
 		p.log.Warn("proxy: DescribeStacks response is not XML", "err", err)
@@ -704,9 +746,12 @@ func (p *Proxy) rewriteStacksLocked(region string, body []byte, now time.Time) [
 	for i := len(ranges) - 1; i >= 0; i-- {
 		m := body[ranges[i][0]:ranges[i][1]]
 		name, id := text(m, "StackName"), text(m, "StackId")
-		o := p.stacks.overrides[stackKey{region, name}]
+		o := p.stacks.overrides[stackKey{c.Account, c.Region, name}]
 		if o == nil || (id != "" && !o.matches(id)) {
 			continue
+		}
+		if op := o.op; op != nil && op.Noticed.IsZero() && !now.Before(op.Ended) {
+			op.Noticed = now // this answer is the first to say it ended
 		}
 		st, reason, ok := o.status(now, text(m, "StackStatus"))
 		if !ok {
@@ -735,7 +780,7 @@ func (p *Proxy) describeStackEvents(w http.ResponseWriter, r *http.Request, c *c
 		asked := c.Form.Get("StackName")
 		now := p.now()
 		p.mu.Lock()
-		if o := p.stacks.overrides[stackKey{c.Region, stackNameOf(asked)}]; o != nil && o.matches(asked) {
+		if o := p.stacks.overrides[stackKey{c.Account, c.Region, stackNameOf(asked)}]; o != nil && o.matches(asked) {
 			resp.body = o.rewriteEvents(resp.body, now, c.Form.Get("NextToken") == "", p.log, p.stacks.stamps)
 		}
 		resp.body = restamp(resp.body, p.stacks.stamps)

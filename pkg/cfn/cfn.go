@@ -3,10 +3,15 @@
 // events, and manages the stack settings gantry relies on (termination
 // protection, stack policies).
 //
-// Every wait polls with an adaptive, jittered back-off (fast at first so a
-// finished stack is noticed within about a second, slower later so a long
-// operation costs few calls) and has a deadline. Retries of throttling and
-// 5xx errors are left to the SDK's retryer (see package awsx).
+// Every wait has a deadline. A stack wait polls around the time the
+// operation is expected to take (quiet early, dense just past the
+// expected end; see pace), or, with no expectation, with a jittered
+// back-off that never sleeps more than a twentieth of the time waited; it
+// reads the stack's events only when the status changes and at the end.
+// Retries of throttling and 5xx errors are left to the SDK's retryer: the
+// Limiter's (throttling retried while the deadline allows, behind a
+// client-side rate limit per account, region and operation shared by a
+// process's clients) for the clients made with it, else the client's own.
 package cfn
 
 import (
@@ -67,6 +72,10 @@ type Client struct {
 	Poll Backoff
 	// StackTimeout, ChangeSetTimeout and CancelTimeout bound the waits.
 	StackTimeout, ChangeSetTimeout, CancelTimeout time.Duration
+
+	// pressed reports whether the process's DescribeStacks calls in this
+	// account and region are throttled lately (Limiter.Attach); nil: never.
+	pressed func() bool
 
 	sleep  func(ctx context.Context, d time.Duration) error // tests replace it
 	random func() float64                                   // in [0,1), for jitter
@@ -186,8 +195,8 @@ func (c *Client) Describe(ctx context.Context, name string) (*Stack, error) {
 
 // describeID is DescribeStacks by stack ID, which also finds a deleted
 // stack (DELETE_COMPLETE).
-func (c *Client) describeID(ctx context.Context, id string) (types.Stack, error) {
-	out, err := c.api.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(id)})
+func (c *Client) describeID(ctx context.Context, id string, opts ...func(*cloudformation.Options)) (types.Stack, error) {
+	out, err := c.api.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(id)}, opts...)
 	if err != nil {
 		if isStackNotFound(err) {
 			return types.Stack{StackId: aws.String(id), StackStatus: types.StackStatusDeleteComplete}, nil

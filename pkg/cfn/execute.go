@@ -45,21 +45,32 @@ type Result struct {
 	// stack's events tell; 0 when unknown. Callers pass it to the next
 	// Execute of the same kind of stack with Expecting.
 	Took time.Duration
+	// Throttled is how many of the wait's polls CloudFormation throttled
+	// (each was tried again later).
+	Throttled int
 }
 
 // ExecuteOption tunes one Execute.
 type ExecuteOption func(*executeOptions)
 
 type executeOptions struct {
-	expected time.Duration
+	expected, fallback time.Duration
 }
 
 // Expecting says how long the operation is expected to take (say, what the
-// same stack took in the region before): the wait then polls densely
-// around that time instead of backing off past it. Without it Execute
-// expects what the stack's previous operation took, read from its events.
+// same kind of stack took in an earlier region of this rollout): the wait
+// then stays quiet until near that time and polls densely around it
+// instead of backing off past it. Without it Execute expects what the
+// stack's previous operation took, read from its events.
 func Expecting(d time.Duration) ExecuteOption {
 	return func(o *executeOptions) { o.expected = d }
+}
+
+// OrExpecting is the expectation when neither Expecting nor the stack's
+// own history gives one (a new stack of a service that has a recorded
+// time for the kind of operation, say).
+func OrExpecting(d time.Duration) ExecuteOption {
+	return func(o *executeOptions) { o.fallback = d }
 }
 
 // ResourceFailure is a resource that failed during the execution.
@@ -104,6 +115,9 @@ func (c *Client) Execute(ctx context.Context, cs *ChangeSet, sink EventSink, opt
 	o := executeOptions{expected: previous}
 	for _, opt := range opts {
 		opt(&o)
+	}
+	if o.expected <= 0 {
+		o.expected = o.fallback
 	}
 	p := pace{expected: o.expected}
 	token, err := changeSetName(c.now()) // unique; lets AWS recognise a retried call
@@ -160,11 +174,7 @@ func (c *Client) executeRefused(ctx context.Context, cs *ChangeSet, tr *eventTra
 	if s, err := c.describeID(ctx, cs.StackID); err == nil && settled(string(s.StackStatus)) {
 		res.Status = string(s.StackStatus)
 	}
-	if evs, err := tr.poll(ctx, c.api); err == nil {
-		for _, e := range evs {
-			sink(e)
-		}
-	}
+	_ = c.stream(ctx, tr, sink) // best effort: the refusal is the news
 	res.Reasons = tr.failures()
 	res.Reasons = append(res.Reasons, ResourceFailure{
 		LogicalID:    cs.StackName,
@@ -179,13 +189,18 @@ func (c *Client) executeRefused(ctx context.Context, cs *ChangeSet, tr *eventTra
 func (c *Client) follow(ctx context.Context, cs *ChangeSet, tr *eventTracker, sink EventSink, p pace, start time.Time) (*Result, error) {
 	wctx, cancel := context.WithTimeout(ctx, c.StackTimeout)
 	defer cancel()
+	// The operation has started, which is news for whoever watches (the
+	// engine starts making the next wave's change sets then): its first
+	// event is sent now, as CloudFormation will record it, without
+	// reading the events for it.
+	tr.announce(cs, c.now(), sink)
 	s, tm, err := c.watch(wctx, tr, sink, p, start)
 	if err == nil {
 		res, err := c.result(ctx, cs, s, tr)
 		if res != nil {
-			res.Took = tm.estimate(tr.span())
+			res.Took, res.Throttled = tm.estimate(tr.span(), p.expected), tm.throttled
 			c.log().DebugContext(ctx, "stack operation timed", "stack", cs.StackName, "took", res.Took,
-				"expected", p.expected, "lastBusy", tm.lastBusy, "settledSeen", tm.settled)
+				"expected", p.expected, "lastBusy", tm.lastBusy, "settledSeen", tm.settled, "throttledPolls", tm.throttled)
 		}
 		return res, err
 	}
@@ -232,43 +247,48 @@ func isNotCancellable(err error) bool {
 	return errors.As(err, &ae) && ae.ErrorCode() == "ValidationError"
 }
 
-// watch polls until the stack settles, streaming new events. Each poll
-// describes the stack, then reads the events, so the events of a settled
-// stack are complete. It returns the last stack seen and when, since
-// start, the stack was last seen busy and first seen settled.
+// watch polls until the stack settles, streaming new events. A poll
+// describes the stack; its events are read only when its status changes
+// (an update rolling back, say) and once it has settled, so that they
+// are complete -- not on every poll. A throttled poll is no news: the
+// wait slows down and goes on (throttling never ends a wait; ctx's
+// deadline does). It returns the last stack seen and when, since start,
+// the stack was last seen busy and first seen settled.
 func (c *Client) watch(ctx context.Context, tr *eventTracker, sink EventSink, p pace, start time.Time) (types.Stack, timing, error) {
 	next := c.Poll.schedule(c.random)
 	var (
-		last       types.Stack
-		tm         timing
-		eventsRead time.Time
+		last types.Stack
+		tm   timing
+		seen types.StackStatus // the status the last answered poll saw
 	)
-	for delay := time.Duration(0); ; delay = p.next(c.now().Sub(start), next()) {
-		if err := c.sleep(ctx, delay); err != nil {
+	for {
+		p.pressed = c.pressed != nil && c.pressed()
+		if err := c.sleep(ctx, p.next(c.now().Sub(start), next(), c.random)); err != nil {
 			return last, tm, err
 		}
 		asked := c.now().Sub(start)
-		s, err := c.describeID(ctx, tr.stackID)
+		s, err := c.describeID(ctx, tr.stackID, throttlingReturned)
+		if err != nil && isThrottling(err) && ctx.Err() == nil {
+			p.slow.throttled()
+			tm.throttled++
+			continue
+		}
 		if err != nil {
 			return last, tm, err
 		}
+		p.slow.answered()
 		last = s
 		// REVIEW_IN_PROGRESS: a new stack whose execution has not started.
 		done := settled(string(s.StackStatus)) && s.StackStatus != types.StackStatusReviewInProgress
-		// Events are for people watching: while polls come faster than
-		// eventsEvery (early in a wait, or around an expected end), they
-		// are read once per eventsEvery, and always at the end, so that
-		// they are complete.
-		if done || eventsRead.IsZero() || c.now().Sub(eventsRead) >= eventsEvery {
-			eventsRead = c.now()
-			evs, err := tr.poll(ctx, c.api)
-			if err != nil {
+		if done || statusChanged(seen, s.StackStatus) {
+			if err := c.stream(ctx, tr, sink); err != nil {
 				return last, tm, err
 			}
-			for _, e := range evs {
-				sink(e)
-			}
 		}
+		if strings.Contains(string(s.StackStatus), "ROLLBACK") {
+			p.expected = 0 // what was expected was the operation, not its rollback
+		}
+		seen = s.StackStatus
 		if done {
 			tm.settled = c.now().Sub(start)
 			return s, tm, nil
@@ -277,8 +297,36 @@ func (c *Client) watch(ctx context.Context, tr *eventTracker, sink EventSink, p 
 	}
 }
 
-// eventsEvery is the most often a wait reads a stack's events.
-const eventsEvery = 2 * time.Second
+// statusChanged reports whether a poll's status is news: another status
+// than the last poll's, or, at the first poll, anything but the plain
+// "in progress" of the operation just started.
+func statusChanged(seen, now types.StackStatus) bool {
+	if seen != "" {
+		return now != seen
+	}
+	switch now {
+	case types.StackStatusCreateInProgress, types.StackStatusUpdateInProgress, types.StackStatusDeleteInProgress:
+		return false
+	}
+	return true
+}
+
+// stream reads the events not handed out yet and sends them to sink,
+// but the one announce sent already.
+func (c *Client) stream(ctx context.Context, tr *eventTracker, sink EventSink) error {
+	evs, err := tr.poll(ctx, c.api)
+	if err != nil {
+		return err
+	}
+	for _, e := range evs {
+		if tr.announced != "" && tr.isStack(e) && e.Status == tr.announced {
+			tr.announced = "" // CloudFormation's own record of what was sent
+			continue
+		}
+		sink(e)
+	}
+	return nil
+}
 
 // result turns the settled stack into a Result.
 func (c *Client) result(ctx context.Context, cs *ChangeSet, s types.Stack, tr *eventTracker) (*Result, error) {
@@ -304,6 +352,21 @@ type eventTracker struct {
 	boundary           string // newest event ID before the execution; "" when none
 	seen               map[string]bool
 	events             []Event // every event handed out, in order
+	// announced is the status of the stack event sent when the execution
+	// started, until CloudFormation's own such event is read.
+	announced string
+}
+
+// announce sends the first event of the execution of cs, as CloudFormation
+// records it (the stack, CREATE_ or UPDATE_IN_PROGRESS, "User
+// Initiated"), at the client's time.
+func (t *eventTracker) announce(cs *ChangeSet, now time.Time, sink EventSink) {
+	t.announced = string(types.ResourceStatusUpdateInProgress)
+	if cs.Type == string(types.ChangeSetTypeCreate) {
+		t.announced = string(types.ResourceStatusCreateInProgress)
+	}
+	sink(Event{StackName: t.stackName, Time: now, LogicalID: t.stackName, PhysicalID: t.stackID,
+		ResourceType: stackResourceType, Status: t.announced, Reason: "User Initiated"})
 }
 
 // stackResourceType is the resource type of a stack's own events.

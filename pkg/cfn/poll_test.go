@@ -104,10 +104,11 @@ type fakeCFN struct {
 	changeSetReason string
 	changes         [][]types.Change // pages
 
-	onEventsCall func(n int) // called with the call number before answering
-	updateInput  *cloudformation.UpdateStackInput
-	parameters   []types.Parameter
-	tags         []types.Tag
+	onDescribeCall func(n int) // called with the DescribeStacks call's number before answering
+	throttleUntil  time.Time   // DescribeStacks is throttled until then
+	updateInput    *cloudformation.UpdateStackInput
+	parameters     []types.Parameter
+	tags           []types.Tag
 }
 
 func newFake(clock *fakeClock) *fakeCFN {
@@ -150,8 +151,19 @@ func (f *fakeCFN) currentStatus() string {
 
 func (f *fakeCFN) DescribeStacks(_ context.Context, in *cloudformation.DescribeStacksInput, _ ...func(*cloudformation.Options)) (*cloudformation.DescribeStacksOutput, error) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.calls["DescribeStacks"]++
+	n := f.calls["DescribeStacks"]
+	hook := f.onDescribeCall
+	f.mu.Unlock()
+	if hook != nil {
+		hook(n)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.clock.Now().Before(f.throttleUntil) {
+		f.calls["DescribeStacks:throttled"]++
+		return nil, &smithy.GenericAPIError{Code: "Throttling", Message: "Rate exceeded", Fault: smithy.FaultClient}
+	}
 	if f.status == "" {
 		return nil, &smithy.GenericAPIError{Code: "ValidationError", Message: fmt.Sprintf("Stack with id %s does not exist", aws.ToString(in.StackName))}
 	}
@@ -164,15 +176,8 @@ func (f *fakeCFN) DescribeStacks(_ context.Context, in *cloudformation.DescribeS
 
 func (f *fakeCFN) DescribeStackEvents(_ context.Context, in *cloudformation.DescribeStackEventsInput, _ ...func(*cloudformation.Options)) (*cloudformation.DescribeStackEventsOutput, error) {
 	f.mu.Lock()
-	f.calls["DescribeStackEvents"]++
-	n := f.calls["DescribeStackEvents"]
-	hook := f.onEventsCall
-	f.mu.Unlock()
-	if hook != nil {
-		hook(n)
-	}
-	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.calls["DescribeStackEvents"]++
 	start := 0
 	if in.NextToken != nil {
 		fmt.Sscan(aws.ToString(in.NextToken), &start)
@@ -334,14 +339,15 @@ func TestEventsDeduplicatedAcrossPagesAndPolls(t *testing.T) {
 	f.addEvent("old-1", "app", "AWS::CloudFormation::Stack", "CREATE_IN_PROGRESS", "")
 	f.addEvent("old-2", "Db", "AWS::RDS::DBInstance", "CREATE_FAILED", "old failure")
 	f.addEvent("old-3", "app", "AWS::CloudFormation::Stack", "CREATE_COMPLETE", "")
-	// Each events call (after the boundary read) adds new events; several
-	// at once so that they span pages of 3.
+	// Polls add new events; several at once so that they span pages of
+	// 3. Events are read when the status changes (the rollback) and at
+	// the end, so the first two batches come in one read.
 	next := 0
 	add := func(logical, typ, status, reason string) {
 		next++
 		f.addEvent(fmt.Sprintf("new-%02d", next), logical, typ, status, reason)
 	}
-	f.onEventsCall = func(n int) {
+	f.onDescribeCall = func(n int) {
 		f.mu.Lock()
 		defer f.mu.Unlock()
 		switch n {
@@ -355,6 +361,7 @@ func TestEventsDeduplicatedAcrossPagesAndPolls(t *testing.T) {
 			add("Svc", "AWS::ECS::Service", "UPDATE_FAILED", "Resource handler returned message: circuit breaker")
 			add("Role", "AWS::IAM::Role", "UPDATE_FAILED", "Resource update cancelled")
 			add("app", "AWS::CloudFormation::Stack", "UPDATE_ROLLBACK_IN_PROGRESS", "The following resource(s) failed to update: [Svc].")
+			f.status = "UPDATE_ROLLBACK_IN_PROGRESS"
 		case 6:
 			add("app", "AWS::CloudFormation::Stack", "UPDATE_ROLLBACK_COMPLETE", "")
 			f.finalStatus, f.doneAt = "UPDATE_ROLLBACK_COMPLETE", clock.now
@@ -366,8 +373,10 @@ func TestEventsDeduplicatedAcrossPagesAndPolls(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{}
-	for i := 1; i <= next; i++ {
+	// The start announced (no ID), then CloudFormation's events but its
+	// own record of the start (new-01).
+	want := []string{""}
+	for i := 2; i <= next; i++ {
 		want = append(want, fmt.Sprintf("new-%02d", i))
 	}
 	if strings.Join(got, ",") != strings.Join(want, ",") {
@@ -390,8 +399,8 @@ func TestCancelledUpdateRollsBack(t *testing.T) {
 	f.status = "UPDATE_IN_PROGRESS" // never finishes by itself
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	f.onEventsCall = func(n int) {
-		if n == 5 {
+	f.onDescribeCall = func(n int) {
+		if n == 3 {
 			cancel() // Ctrl-C while waiting
 		}
 	}
@@ -421,8 +430,8 @@ func TestCancelledCreateJustStops(t *testing.T) {
 	f := newFake(clock)
 	f.status = "CREATE_IN_PROGRESS"
 	ctx, cancel := context.WithCancel(context.Background())
-	f.onEventsCall = func(n int) {
-		if n == 3 {
+	f.onDescribeCall = func(n int) {
+		if n == 2 {
 			cancel()
 		}
 	}

@@ -17,6 +17,9 @@
 //	deployment  pk=deploy#<service>#<stage>#<region>   sk=<deployedAt, fixed-width RFC 3339 UTC>#<version>
 //	            version, hash, rolloutId, deployedAt, stacks: list of {name,
 //	            kind, template (gzip, binary), templateSha256, parameters, tags}.
+//	optime      pk=optime#<service>#<stage>             sk=<stack kind>/<CREATE|UPDATE>
+//	            tookMs, region, at: how long that kind of stack operation took
+//	            when last measured, what the next rollout's waits expect.
 //
 // Nothing secret is stored: templates reference secrets (Secrets Manager,
 // SSM) and never contain their values, and parameters are the non-secret

@@ -687,3 +687,50 @@ func TestMarkBaked(t *testing.T) {
 		t.Fatal("MarkBaked of a deployment never recorded succeeded")
 	}
 }
+
+// Operation times are kept per (service, stage) and kind, the latest
+// replacing the one before, in one query for all kinds.
+func TestOperationTimes(t *testing.T) {
+	e := newEnv(t)
+	s := e.store
+	if got, err := s.OperationTimes(e.ctx, "payments", "prod"); err != nil || len(got) != 0 {
+		t.Fatalf("before any: %v, %v", got, err)
+	}
+	put := func(stage, kind, region string, took time.Duration) {
+		t.Helper()
+		if err := s.PutOperationTime(e.ctx, "payments", stage, state.OperationTime{Kind: kind, Took: took, Region: region}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put("prod", "app/CREATE", "us-east-1", 4*time.Minute+1500*time.Millisecond)
+	put("prod", "app/UPDATE", "us-east-1", 90*time.Second)
+	e.clock.Add(time.Hour)
+	put("prod", "app/UPDATE", "eu-west-1", 75*time.Second)
+	put("dev", "app/UPDATE", "us-east-1", time.Second)
+	before := e.calls.Total()
+	got, err := s.OperationTimes(e.ctx, "payments", "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := e.calls.Total() - before; n != 1 {
+		t.Errorf("OperationTimes made %d calls, want 1", n)
+	}
+	want := map[string]state.OperationTime{
+		"app/CREATE": {Kind: "app/CREATE", Took: 4*time.Minute + 1500*time.Millisecond, Region: "us-east-1", At: time.Date(2026, 8, 28, 10, 0, 0, 0, time.UTC)},
+		"app/UPDATE": {Kind: "app/UPDATE", Took: 75 * time.Second, Region: "eu-west-1", At: time.Date(2026, 8, 28, 11, 0, 0, 0, time.UTC)},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+	for k, w := range want {
+		if g := got[k]; g != w {
+			t.Errorf("%s = %+v, want %+v", k, g, w)
+		}
+	}
+	if err := s.PutOperationTime(e.ctx, "payments", "prod", state.OperationTime{Kind: "app/UPDATE"}); err == nil {
+		t.Error("a zero duration was saved")
+	}
+	if err := s.PutOperationTime(e.ctx, "pay#ments", "prod", state.OperationTime{Kind: "app/UPDATE", Took: time.Second}); err == nil {
+		t.Error("a key part with # was accepted")
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -34,6 +35,8 @@ type gantryRun struct {
 	took      time.Duration
 	maxRSSKiB int64 // peak resident set size (getrusage ru_maxrss, KiB on Linux)
 	stdout    string
+	stderr    string
+	code      int // exit status
 }
 
 // awsEnv is the whole AWS configuration every deploying process gets, as in
@@ -54,6 +57,17 @@ func awsEnv() []string {
 // runGantry runs gantry as a CI step would, against endpoint, and returns
 // its wall time and peak memory; any exit status but 0 is an error.
 func (b *bench) runGantry(ctx context.Context, endpoint string, args ...string) (gantryRun, error) {
+	r, err := b.execGantry(ctx, endpoint, args...)
+	if err == nil && r.code != 0 {
+		err = fmt.Errorf("gantry %s: exit status %d\n%s", strings.Join(args, " "), r.code, tail(r.stderr, 40))
+	}
+	return r, err
+}
+
+// execGantry runs gantry as a CI step would, against endpoint, and
+// returns how it ended; only failing to run it (or ctx ending) is an
+// error, a non-zero exit status is the caller's to judge.
+func (b *bench) execGantry(ctx context.Context, endpoint string, args ...string) (gantryRun, error) {
 	args = append(slices.Clone(args), "--endpoint-url", endpoint)
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
@@ -63,17 +77,21 @@ func (b *bench) runGantry(ctx context.Context, endpoint string, args ...string) 
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	logs := b.logName(args)
 	if logs != "" {
-		cmd.Env = append(cmd.Env, "GANTRY_LOG_FILE="+logs+".jsonl")
+		cmd.Env = append(cmd.Env, "GANTRY_LOG_FILE="+logs+".jsonl", "GANTRY_LOG_LEVEL=debug")
 	}
 	start := time.Now()
 	err := cmd.Run()
-	r := gantryRun{took: time.Since(start), stdout: stdout.String()}
+	r := gantryRun{took: time.Since(start), stdout: stdout.String(), stderr: stderr.String()}
 	if logs != "" {
 		note := fmt.Sprintf("gantry %s\nexit: %v, %s\n\n", joinArgs(args), err, r.took)
-		_ = os.WriteFile(logs+".stderr", []byte(note+stderr.String()), 0o644)
+		_ = os.WriteFile(logs+".stderr", []byte(note+r.stderr), 0o644)
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && ctx.Err() == nil {
+		r.code, err = ee.ExitCode(), nil
 	}
 	if err != nil {
-		return r, fmt.Errorf("gantry %s: %w\n%s", strings.Join(args, " "), err, tail(stderr.String(), 40))
+		return r, fmt.Errorf("gantry %s: %w\n%s", strings.Join(args, " "), err, tail(r.stderr, 40))
 	}
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		r.maxRSSKiB = ru.Maxrss

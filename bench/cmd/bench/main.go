@@ -15,6 +15,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -51,15 +52,16 @@ const (
 	partAWSCLI          = "awscli"
 	partDescribe        = "describe"
 	partCanary          = "canary"
+	partFleet           = "fleet"
 )
 
 func allParts() []string {
-	return []string{partCfnLint, partLint1000, partRender, partRerun, partPaymentsRollout, partRollout, partCanary, partAWSCLI, partDescribe}
+	return []string{partCfnLint, partLint1000, partRender, partRerun, partPaymentsRollout, partRollout, partCanary, partAWSCLI, partDescribe, partFleet}
 }
 
 // stackParts are the parts with timed stack operations (-skip-rollout).
 func stackParts() []string {
-	return []string{partPaymentsRollout, partRollout, partCanary, partAWSCLI, partDescribe}
+	return []string{partPaymentsRollout, partRollout, partCanary, partAWSCLI, partDescribe, partFleet}
 }
 
 type config struct {
@@ -71,6 +73,13 @@ type config struct {
 	aws       string
 	logs      string
 	skip      map[string]bool
+	// fleetSizes and fleetOps are the fleet part's rounds (rollouts at
+	// once) and stack operation times.
+	fleetSizes []int
+	fleetOps   []time.Duration
+	// report rewrites the docs table from -out without measuring: for a
+	// results file two runs' parts were merged into.
+	report bool
 }
 
 func (c config) on(part string) bool { return !c.skip[part] }
@@ -83,11 +92,18 @@ func parseFlags(args []string) (config, error) {
 	fs.DurationVar(&c.stackOp, "stack-op", 10*time.Second, "stack operation time of the 13-region rollout and the AWS CLI run (the issue's numbers are at 10s)")
 	fs.StringVar(&c.out, "out", "bench/results.json", "where to write the results")
 	fs.StringVar(&c.docs, "docs", "docs/benchmarks.md", `Markdown file whose generated section is replaced ("" leaves docs alone)`)
-	fs.StringVar(&c.logs, "logs", "", "keep every gantry run's stderr (timestamped progress) and JSON log in this folder, to see where a rollout's time goes")
+	fs.StringVar(&c.logs, "logs", "", "keep every gantry run's stderr (timestamped progress) and JSON log (debug level) in this folder, to see where a rollout's time goes")
+	fs.BoolVar(&c.report, "report", false, "measure nothing: rewrite the generated section of -docs from the results in -out")
 	fs.StringVar(&c.aws, "aws", ".venv-bench/bin/aws", "the pinned AWS CLI (bench/run installs it)")
 	skip := fs.String("skip", "", "comma-separated parts to leave out: "+strings.Join(allParts(), ", "))
 	skipRollout := fs.Bool("skip-rollout", false, "leave out every part with timed stack operations: "+strings.Join(stackParts(), ", "))
+	sizes := fs.String("fleet-sizes", "1,5,20", "the fleet part's rounds: how many rollouts at once in each")
+	ops := fs.String("fleet-ops", "10s,60s", "the fleet part's stack operation times, one series each")
 	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	var err error
+	if c.fleetSizes, c.fleetOps, err = parseFleet(*sizes, *ops); err != nil {
 		return c, err
 	}
 	if c.runs < 1 || c.lintFiles < 1 || c.stackOp <= 0 {
@@ -108,6 +124,27 @@ func parseFlags(args []string) (config, error) {
 		}
 	}
 	return c, nil
+}
+
+// parseFleet reads -fleet-sizes and -fleet-ops.
+func parseFleet(sizes, ops string) ([]int, []time.Duration, error) {
+	var ns []int
+	for f := range strings.SplitSeq(sizes, ",") {
+		var n int
+		if _, err := fmt.Sscan(strings.TrimSpace(f), &n); err != nil || n < 1 {
+			return nil, nil, fmt.Errorf("-fleet-sizes %q: want positive whole numbers, comma-separated", sizes)
+		}
+		ns = append(ns, n)
+	}
+	var ds []time.Duration
+	for f := range strings.SplitSeq(ops, ",") {
+		d, err := time.ParseDuration(strings.TrimSpace(f))
+		if err != nil || d <= 0 {
+			return nil, nil, fmt.Errorf("-fleet-ops %q: want positive durations, comma-separated", ops)
+		}
+		ds = append(ds, d)
+	}
+	return ns, ds, nil
 }
 
 func main() {
@@ -135,6 +172,9 @@ func main() {
 }
 
 func run(ctx context.Context, cfg config) error {
+	if cfg.report {
+		return report(cfg)
+	}
 	start := time.Now()
 	tmp, err := os.MkdirTemp("", "gantry-bench-")
 	if err != nil {
@@ -251,14 +291,19 @@ func (b *bench) emulatorParts(ctx context.Context, res *Results) error {
 			return fmt.Errorf("canary: %w", err)
 		}
 	}
-	if !cfg.on(partAWSCLI) && !cfg.on(partDescribe) {
+	if !cfg.on(partAWSCLI) && !cfg.on(partDescribe) && !cfg.on(partFleet) {
 		return nil
 	}
 	if err := b.resetEmulator(ctx); err != nil {
 		return err
 	}
 	var wg sync.WaitGroup
-	var awsErr, descErr error
+	var awsErr, descErr, fleetErr error
+	if cfg.on(partFleet) {
+		// Its own account, so no reset; mostly waiting, as the AWS CLI is.
+		step("fleet: %v rollouts at once under CloudFormation's quotas, %v stack operations", cfg.fleetSizes, cfg.fleetOps)
+		wg.Go(func() { res.QuotaFleet, fleetErr = b.benchQuotaFleet(ctx) })
+	}
 	if cfg.on(partAWSCLI) {
 		step("awscli: the same 13 regions with aws cloudformation deploy, one after another, %s per stack operation", cfg.stackOp)
 		wg.Go(func() { res.AWSCLI13, awsErr = b.benchAWSCLI(ctx) })
@@ -277,6 +322,9 @@ func (b *bench) emulatorParts(ctx context.Context, res *Results) error {
 	if descErr != nil {
 		return fmt.Errorf("describe calls: %w", descErr)
 	}
+	if fleetErr != nil {
+		return fmt.Errorf("fleet: %w", fleetErr)
+	}
 	return nil
 }
 
@@ -292,4 +340,26 @@ func skipped(cfg config) []string {
 
 func step(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...)
+}
+
+// report rewrites the docs table from a results file.
+func report(cfg config) error {
+	data, err := os.ReadFile(cfg.out)
+	if err != nil {
+		return fmt.Errorf("reading the results: %w", err)
+	}
+	// The summary and goals are derived: drop them and derive them again.
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return fmt.Errorf("reading %s: %w", cfg.out, err)
+	}
+	delete(raw, "summary")
+	delete(raw, "goals")
+	data, _ = json.Marshal(raw)
+	var res Results
+	if err := json.Unmarshal(data, &res); err != nil {
+		return fmt.Errorf("reading %s: %w", cfg.out, err)
+	}
+	res.summarize()
+	return updateDocs(cfg.docs, markdown(&res))
 }

@@ -46,7 +46,32 @@ func markdown(r *Results) string {
 		}
 		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", m.key, result, strings.ReplaceAll(goal, ">=", "≥"), met, m.what)
 	}
+	b.WriteString(details(r))
 	return strings.ReplaceAll(b.String(), "<=", "≤")
+}
+
+// details follows the table: the 13-region update, and every round of the
+// fleet under CloudFormation's quotas.
+func details(r *Results) string {
+	var b strings.Builder
+	if f := r.Fleet; f != nil && f.Update != nil {
+		fmt.Fprintf(&b, "\nThe same 13 regions updated to a new version right after (a known service: the first wave expects what its stack took): %.1f s / %.0f s = %s.\n",
+			f.Update.WallSeconds, f.CriticalPathSeconds, number(f.Update.OverheadRatio))
+	}
+	q := r.QuotaFleet
+	if q == nil {
+		return b.String()
+	}
+	b.WriteString("\nThe fleet under CloudFormation's quotas (`fleet_under_quota` in `results.json`): services of one account, each its own `gantry deploy` process, all started at once; 3 regions in 2 waves; every request through one proxy whose token buckets per account, region and operation they share.\n\n")
+	b.WriteString("| stack operation | round | succeeded | slowest / critical path | throttled requests | describe calls per stack-minute | notice median / p95 / max | load after |\n|---|---|---|---|---|---|---|---|\n")
+	for _, s := range q.Series {
+		for _, x := range s.Rounds {
+			fmt.Fprintf(&b, "| %.0f s | %s | %d/%d | %.1f s / %.0f s = %s | %d | %s | %.2f / %.2f / %.2f s | %.1f |\n",
+				s.StackOperationSeconds, x.Name, x.Succeeded, x.Rollouts, x.SlowestSeconds, s.CriticalPathSeconds, number(x.OverheadRatio),
+				x.Throttled, number(x.DescribePerStackMin), x.NoticeMedianSeconds, x.NoticeP95Seconds, x.NoticeMaxSeconds, x.LoadAverageAfterRound)
+		}
+	}
+	return b.String()
 }
 
 // number prints 4 significant digits, whole numbers without decimals.

@@ -26,7 +26,11 @@ type RerunResult struct {
 }
 
 func deployArgs(file string, extra ...string) []string {
-	return append([]string{"deploy", file, "--version", version, "--bake", "0s", "--output", "json"}, extra...)
+	return deployVersionArgs(file, version, extra...)
+}
+
+func deployVersionArgs(file, v string, extra ...string) []string {
+	return append([]string{"deploy", file, "--version", v, "--bake", "0s", "--output", "json"}, extra...)
 }
 
 func (b *bench) benchRerun(ctx context.Context) (*RerunResult, error) {

@@ -37,6 +37,17 @@ type FleetResult struct {
 	RolloutResult
 	CallsByOp map[string]int `json:"calls_by_operation"`
 	Noop      NoopResult     `json:"noop_rerun"`
+	// Update is the same fleet updated to a new version afterwards: a known
+	// service, whose first wave expects what its stack took before.
+	Update *UpdateResult `json:"update,omitempty"`
+}
+
+// UpdateResult is a rollout of a new version over a deployed fleet.
+type UpdateResult struct {
+	Command       string         `json:"command"`
+	WallSeconds   float64        `json:"wall_seconds"`
+	OverheadRatio float64        `json:"overhead_ratio"`
+	CallsByOp     map[string]int `json:"calls_by_operation"`
 }
 
 // rollout is a finished fresh rollout, its proxy still open.
@@ -82,7 +93,7 @@ func (b *bench) freshRollout(ctx context.Context, file string, op time.Duration,
 			Calls:                 sum(p.Counts()),
 			OverheadRatio:         run.took.Seconds() / critical.Seconds(),
 			PeakRSSMB:             float64(run.maxRSSKiB) / 1024,
-			Goal:                  "<= 1.05",
+			Goal:                  "<= 1.02",
 		},
 	}, nil
 }
@@ -108,6 +119,14 @@ func (b *bench) benchFleetRollout(ctx context.Context) (*FleetResult, error) {
 	if f.Noop, err = b.noopRerun(ctx, r.proxy, r.args); err != nil {
 		return nil, err
 	}
+	r.proxy.ResetCounts()
+	args := deployVersionArgs(fleet, "1.0.1")
+	run, err := b.runGantry(ctx, r.proxy.URL(), args...)
+	if err != nil {
+		return nil, err
+	}
+	f.Update = &UpdateResult{Command: "gantry " + joinArgs(args), WallSeconds: run.took.Seconds(),
+		OverheadRatio: run.took.Seconds() / f.CriticalPathSeconds, CallsByOp: r.proxy.Counts()}
 	return f, nil
 }
 

@@ -60,8 +60,11 @@ type Backend struct {
 	mu     sync.Mutex
 	stores map[string]*state.Store // by stage
 
-	took  durations
-	stash stash
+	took    durations
+	stash   stash
+	times   opTimes
+	views   appViews
+	limiter *cfn.Limiter // one process's CloudFormation clients share it
 }
 
 // New returns a Backend.
@@ -78,7 +81,8 @@ func New(o Options) *Backend {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Backend{o: o, stores: map[string]*state.Store{}, took: durations{m: map[string]time.Duration{}}, stash: stash{m: map[string]*preparedSet{}}}
+	return &Backend{o: o, stores: map[string]*state.Store{}, took: durations{m: map[string]time.Duration{}}, stash: stash{m: map[string]*preparedSet{}},
+		times: opTimes{stages: map[string]map[string]time.Duration{}}, views: appViews{m: map[string]appView{}}, limiter: cfn.NewLimiter()}
 }
 
 // durations remembers how long each kind of stack operation took in this
@@ -240,7 +244,11 @@ func (b *Backend) Region(ctx context.Context, step plan.Step) (deploy.Region, er
 	if err != nil {
 		return nil, fmt.Errorf("reaching account %s in %s: %w", step.Account, step.Region, err)
 	}
-	c := cfn.New(cloudformation.NewFromConfig(cfg))
+	// Every CloudFormation client of the process in this account and
+	// region draws on one client-side rate limit, as their calls draw on
+	// one quota.
+	c := cfn.New(cloudformation.NewFromConfig(cfg, b.limiter.ClientOptions(step.Account, step.Region)))
+	b.limiter.Attach(c, step.Account, step.Region)
 	c.Logger = b.o.Logger
 	if b.o.Poll != nil {
 		c.Poll = *b.o.Poll
@@ -259,6 +267,8 @@ func (b *Backend) Region(ctx context.Context, step plan.Step) (deploy.Region, er
 		logs:    cloudwatchlogs.NewFromConfig(cfg),
 		history: storeHistory{store: store, service: b.o.Plan.Service, stage: step.Stage, region: step.Region},
 		took:    &b.took,
+		times:   &b.times,
+		views:   &b.views,
 		stash:   &b.stash,
 		stage:   step.Stage,
 		name:    step.Region,

@@ -59,21 +59,12 @@ type region struct {
 	logs    *cloudwatchlogs.Client
 	history storeHistory
 	took    *durations // shared by the rollout's regions
+	times   *opTimes   // the state table's operation times, shared too
 	stash   *stash     // change sets made ahead, shared by the rollout's regions
+	views   *appViews  // the app stacks as last described, shared too
 	stage   string
 	name    string // the AWS region
-
-	// seen is the app stack as Current last described it, reused by the
-	// app stack's Apply when recent: the rollout checks the stack, deploys
-	// the data stack (which leaves the app stack alone), then the app
-	// stack, all under the stage's lock.
-	seen   *cfn.Stack
-	seenAt time.Time
 }
-
-// seenFor is how long a described app stack may stand in for a fresh
-// describe.
-const seenFor = 30 * time.Second
 
 func (r *region) Describe(ctx context.Context, kind naming.StackKind) (deploy.Current, error) {
 	name := r.stack
@@ -91,11 +82,14 @@ func (r *region) Describe(ctx context.Context, kind naming.StackKind) (deploy.Cu
 }
 
 func (r *region) Current(ctx context.Context) (deploy.Current, error) {
-	st, err := r.cfn.Describe(ctx, r.stack)
-	if err != nil {
-		return deploy.Current{}, fmt.Errorf("describing %s: %w", r.stack, err)
+	st := r.views.get(r.viewKey())
+	if st == nil {
+		var err error
+		if st, err = r.cfn.Describe(ctx, r.stack); err != nil {
+			return deploy.Current{}, fmt.Errorf("describing %s: %w", r.stack, err)
+		}
+		r.views.put(r.viewKey(), st)
 	}
-	r.seen, r.seenAt = st, time.Now()
 	if !st.Exists {
 		return deploy.Current{}, nil
 	}
@@ -122,20 +116,21 @@ func (r *region) changeSet(ctx context.Context, a deploy.StackApply, tmpl *templ
 }
 
 // describe describes a stack, reusing the region check's view of the app
-// stack once when it is recent.
+// stack when it is recent.
 func (r *region) describe(ctx context.Context, name string) (*cfn.Stack, error) {
-	current := r.seen
-	if current == nil || current.Name != name || time.Since(r.seenAt) > seenFor {
-		var err error
-		if current, err = r.cfn.Describe(ctx, name); err != nil {
-			return nil, fmt.Errorf("describing %s: %w", name, err)
+	if name == r.stack {
+		if current := r.views.get(r.viewKey()); current != nil {
+			return current, nil
 		}
 	}
-	if name == r.stack {
-		r.seen = nil // used once: the apply changes it
+	current, err := r.cfn.Describe(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("describing %s: %w", name, err)
 	}
 	return current, nil
 }
+
+func (r *region) viewKey() string { return r.stage + "/" + r.name }
 
 // makeChangeSet is the one place a change set is made, for a deploy, a
 // change set made ahead and a plan alike: the parameters a deploy passes,
@@ -190,6 +185,9 @@ func (r *region) Apply(ctx context.Context, a deploy.StackApply, obs deploy.Stac
 		return out, err
 	}
 	out.Parameters = params
+	if a.Name == r.stack {
+		r.views.drop(r.viewKey()) // used: the apply changes the stack
+	}
 	if cs.Empty {
 		out.Action, out.Status = rollout.ActionUnchanged, current.Status
 		if !maps.Equal(current.Tags, a.Tags) && current.Exists {
@@ -221,20 +219,17 @@ func (r *region) Apply(ctx context.Context, a deploy.StackApply, obs deploy.Stac
 			}
 		}
 	}
-	var opts []cfn.ExecuteOption
 	key := durationKey(string(a.Kind), cs.Type)
-	if d := r.took.get(key); d > 0 {
-		opts = append(opts, cfn.Expecting(d))
-	}
 	res, err := r.cfn.Execute(ctx, cs, func(e cfn.Event) {
 		if obs != nil {
 			obs.StackEvent(rollout.StackEvent{Time: e.Time, Stack: a.Name, LogicalID: e.LogicalID, Type: e.ResourceType, Status: e.Status, Reason: e.Reason})
 		}
-	}, opts...)
+	}, r.expectation(ctx, key)...)
 	if res != nil {
 		out.Status = res.Status
 		if !res.Failed {
 			r.took.put(key, res.Took)
+			r.times.record(ctx, r.history, key, res.Took, r.cfn.Logger)
 		}
 	}
 	if err != nil {
@@ -244,6 +239,20 @@ func (r *region) Apply(ctx context.Context, a deploy.StackApply, obs deploy.Stac
 		return out, fmt.Errorf("%s failed and was rolled back (%s): %s", a.Name, res.Status, failureText(res))
 	}
 	return out, r.protect(ctx, a, tmpl)
+}
+
+// expectation is what a wait for an operation of kind key expects: what
+// the same kind took in an earlier region of this rollout (the same
+// templates), else the stack's own last operation (cfn reads it from the
+// events), else the time the state table keeps for the service.
+func (r *region) expectation(ctx context.Context, key string) []cfn.ExecuteOption {
+	if d := r.took.get(key); d > 0 {
+		return []cfn.ExecuteOption{cfn.Expecting(d)}
+	}
+	if d := r.times.expected(ctx, r.history, key, r.cfn.Logger); d > 0 {
+		return []cfn.ExecuteOption{cfn.OrExpecting(d)}
+	}
+	return nil
 }
 
 func failureText(res *cfn.Result) string {
