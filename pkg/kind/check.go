@@ -39,8 +39,6 @@ type Check interface {
 	Report(key, format string, args ...any)
 	// ReportKey reports at the key itself where it was written.
 	ReportKey(key, format string, args ...any)
-	// Written reports whether key was written.
-	Written(key string) bool
 	// Path is key's path in the descriptor, e.g. resources.db.storage, for
 	// messages.
 	Path(key string) string

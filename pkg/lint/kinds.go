@@ -87,7 +87,6 @@ func (k *kindCheck) Path(key string) string {
 	}
 	return "resources." + k.self.Name + "." + key
 }
-func (k *kindCheck) Written(key string) bool { return has(k.pos, k.Path(key)) }
 
 func (k *kindCheck) Peer(name string) (kind.Resource, bool) {
 	r := k.spec.Resources[name]

@@ -21,7 +21,7 @@ from typing import Any
 from moto.core.common_models import CloudFormationModel
 from moto.scheduler.models import scheduler_backends
 
-from ._util import GantryModel, as_int, as_list, no_such_attribute, props, shorten
+from ._util import GantryModel, as_int, as_list, props, shorten
 
 # Numbers in the target that CloudFormation may hand over as strings.
 _NUMBERS = {"MaximumRetryAttempts", "MaximumEventAgeInSeconds", "TaskCount", "MaximumWindowInMinutes", "Weight", "Base"}
@@ -69,21 +69,13 @@ class CfnSchedule(GantryModel, CloudFormationModel):
 
     CFN_TYPE = "AWS::Scheduler::Schedule"
     CFN_NAME_TYPE = "Name"
-    ATTRIBUTES = ("Arn",)
+    ATTRIBUTE_FIELDS = {"Arn": "arn"}
+    PHYSICAL_ID_FIELD = "name"
 
     def __init__(self, name: str, group: str | None, arn: str):
         self.name = name
         self.group = group
         self.arn = arn
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.name
-
-    def get_cfn_attribute(self, attribute_name: str) -> Any:
-        if attribute_name == "Arn":
-            return self.arn
-        raise no_such_attribute()
 
     @classmethod
     def create_from_cloudformation_json(  # type: ignore[misc]
